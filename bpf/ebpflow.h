@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The one definition of what the kernel side hands to user space: the flow
+ * key and value of the aggregation map, the per-CPU statistics, and the
+ * constants both sides agree on. Included by the bpf/ programs (with vmlinux.h) and
+ * by exporter/ (with <linux/types.h>); the exporter asserts the sizes.
+ */
+#ifndef EBPFLOW_H
+#define EBPFLOW_H
+
+#define EBPFLOW_COMM_LEN 16
+#define EBPFLOW_ADDR_LEN 16
+
+/* The seed's definition: outbound = connect/send, inbound = accept/receive. */
+enum ebpflow_direction {
+	EBPFLOW_DIR_OUTBOUND = 0,
+	EBPFLOW_DIR_INBOUND = 1,
+};
+
+/*
+ * A flow is an aggregation of socket calls of one process (the thread group,
+ * told apart from an earlier process with the same pid by its start time).
+ * The initiator is always the source: inbound flows carry the remote peer in
+ * saddr. port is the responder's port: the remote port outbound, the local
+ * port inbound; the initiator's (ephemeral) port is deliberately not a key.
+ * Every byte is written by the kernel side (padding included) so that two
+ * events of one flow hash to the same key.
+ */
+struct flow_key {
+	__u64 start_ns;  /* start of the thread group leader, ns since boot */
+	__u32 pid;       /* thread group id (what ps calls PID) */
+	__u16 port;      /* responder's port, host byte order */
+	__u8 direction;  /* enum ebpflow_direction */
+	__u8 ip_version; /* 4 or 6; IPv4-mapped IPv6 is reported as 4 */
+	__u8 proto;      /* IPPROTO_TCP or IPPROTO_UDP */
+	__u8 pad[7];
+	/* network byte order; IPv4 in the first 4 bytes, the rest zero */
+	__u8 saddr[EBPFLOW_ADDR_LEN];
+	__u8 daddr[EBPFLOW_ADDR_LEN];
+};
+
+/*
+ * One CPU's share of a flow (the map is per-CPU): user space adds counts and
+ * bytes, takes the earliest first_ns and the latest last_ns. A zero first_ns
+ * marks a CPU slot that never saw the flow.
+ */
+struct flow_value {
+	__u64 count;    /* calls aggregated */
+	__u64 bytes;    /* payload bytes where the hook gives them (UDP) */
+	__u64 first_ns; /* bpf_ktime_get_ns() of the first call (CLOCK_MONOTONIC) */
+	__u64 last_ns;  /* ... and of the latest one */
+	__u64 cgroup_id; /* cgroup v2 id of the caller at its first call here */
+	__u32 uid;
+	__u32 pad;
+	char comm[EBPFLOW_COMM_LEN];
+};
+
+/* Per-CPU counters of what the kernel side handled, indexed by this enum. */
+enum ebpflow_stat {
+	EBPFLOW_STAT_TCP_CONNECT = 0,
+	EBPFLOW_STAT_TCP_ACCEPT,
+	EBPFLOW_STAT_UDP_SEND,
+	EBPFLOW_STAT_UDP_RECV,
+	EBPFLOW_STAT_FLOW_CREATED,  /* new keys inserted in the flow map */
+	EBPFLOW_STAT_UPDATE_FAILED, /* events lost: the map refused the insert */
+	EBPFLOW_STAT_UDP_NO_PEER,   /* UDP events whose peer could not be known */
+	EBPFLOW_STAT__MAX,
+};
+
+#endif /* EBPFLOW_H */

@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Reading the kernel flow map: every entry, merged across CPUs, fed to the
+ * flow table; and the atomic read-and-delete that the flow table uses to
+ * forget a flow without losing its last calls.
+ */
+#ifndef EBPFLOW_DRAIN_H
+#define EBPFLOW_DRAIN_H
+
+#include "flowtable.h"
+
+struct drain;
+
+struct drain *drain_new(int map_fd);
+void drain_free(struct drain *d);
+/* Read the whole map into ft at time now; returns flows read or -errno. */
+int drain_pass(struct drain *d, struct flowtable *ft, uint64_t now_ns);
+/* flow_take_fn for the flow table: ctx is the struct drain */
+bool drain_take(const struct flow_key *key, struct flow_totals *final, void *ctx);
+
+#endif

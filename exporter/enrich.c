@@ -1,0 +1,52 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * uid -> user name, looked up once per uid through NSS (what ps does) and
+ * kept: a user renamed while eBPFlow runs keeps its old name until restart.
+ */
+#include "enrich.h"
+
+#include <glib.h>
+#include <pwd.h>
+#include <unistd.h>
+
+struct enrich {
+	GHashTable *users; /* GUINT_TO_POINTER(uid) -> char * */
+};
+
+struct enrich *enrich_new(void)
+{
+	struct enrich *e = g_new0(struct enrich, 1);
+
+	e->users = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
+	return e;
+}
+
+void enrich_free(struct enrich *e)
+{
+	if (!e)
+		return;
+	g_hash_table_destroy(e->users);
+	g_free(e);
+}
+
+const char *enrich_user(struct enrich *e, uint32_t uid)
+{
+	char *name = g_hash_table_lookup(e->users, GUINT_TO_POINTER(uid));
+	struct passwd pw, *res = NULL;
+	char buf[1024];
+
+	if (name)
+		return name;
+	if (getpwuid_r(uid, &pw, buf, sizeof(buf), &res) == 0 && res)
+		name = g_strdup(res->pw_name);
+	else
+		name = g_strdup_printf("%u", uid);
+	g_hash_table_insert(e->users, GUINT_TO_POINTER(uid), name);
+	return name;
+}
+
+void enrich_record(struct flow_record *rec, void *ctx)
+{
+	rec->user = enrich_user(ctx, rec->uid);
+	rec->container = "";
+}

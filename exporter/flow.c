@@ -1,0 +1,94 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* Small pure functions on flows: per-CPU merge, MTBS, names, addresses. */
+#include "flow.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <string.h>
+
+bool flow_merge_percpu(const void *values, size_t stride, int ncpu, struct flow_totals *out)
+{
+	uint64_t newest = 0;
+	bool any = false;
+
+	memset(out, 0, sizeof(*out));
+	for (int cpu = 0; cpu < ncpu; cpu++) {
+		const struct flow_value *v = (const void *)((const char *)values + (size_t)cpu * stride);
+
+		if (!v->first_ns)
+			continue; /* this CPU never saw the flow */
+		out->count += v->count;
+		out->bytes += v->bytes;
+		if (!any || v->first_ns < out->first_ns)
+			out->first_ns = v->first_ns;
+		if (v->last_ns > out->last_ns)
+			out->last_ns = v->last_ns;
+		/* who: as of the most recent call (comm changes at exec) */
+		if (!any || v->last_ns >= newest) {
+			newest = v->last_ns;
+			out->uid = v->uid;
+			out->cgroup_id = v->cgroup_id;
+			memcpy(out->comm, v->comm, sizeof(out->comm));
+			out->comm[sizeof(out->comm) - 1] = '\0';
+		}
+		any = true;
+	}
+	return any;
+}
+
+unsigned int flow_key_hash(const void *key)
+{
+	const unsigned char *b = key;
+	unsigned int h = 2166136261u; /* FNV-1a */
+
+	for (size_t i = 0; i < sizeof(struct flow_key); i++)
+		h = (h ^ b[i]) * 16777619u;
+	return h;
+}
+
+int flow_key_equal(const void *a, const void *b)
+{
+	return memcmp(a, b, sizeof(struct flow_key)) == 0;
+}
+
+double flow_mtbs_s(uint64_t count, uint64_t first_ns, uint64_t last_ns)
+{
+	if (count < 2 || last_ns < first_ns)
+		return -1.0;
+	return (double)(last_ns - first_ns) / 1e9 / (double)(count - 1);
+}
+
+const char *flow_end_reason_name(enum flow_end_reason r)
+{
+	switch (r) {
+	case FLOW_END_IDLE:
+		return "idle";
+	case FLOW_END_ACTIVE:
+		return "active";
+	case FLOW_END_END:
+		return "end";
+	case FLOW_END_FORCED:
+		return "forced";
+	case FLOW_END_LACK:
+		return "evicted";
+	}
+	return "unknown";
+}
+
+const char *flow_proto_name(uint8_t proto)
+{
+	switch (proto) {
+	case IPPROTO_TCP:
+		return "TCP";
+	case IPPROTO_UDP:
+		return "UDP";
+	}
+	return "?";
+}
+
+const char *flow_addr_str(const struct flow_key *k, const uint8_t *addr, char *buf, size_t len)
+{
+	if (!inet_ntop(k->ip_version == 4 ? AF_INET : AF_INET6, addr, buf, len))
+		buf[0] = '\0';
+	return buf;
+}

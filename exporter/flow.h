@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * A flow as user space sees it: the kernel's key with the per-CPU values
+ * merged (flow_totals), and the record that outputs receive when a flow, or
+ * a part of it, is reported (flow_record).
+ */
+#ifndef EBPFLOW_FLOW_H
+#define EBPFLOW_FLOW_H
+
+#include <linux/types.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ebpflow.h"
+
+_Static_assert(sizeof(struct flow_key) == 56, "flow_key layout changed: update both sides");
+_Static_assert(sizeof(struct flow_value) == 64, "flow_value layout changed: update both sides");
+
+/* Why a record was reported; the values are IPFIX flowEndReason (RFC 5102). */
+enum flow_end_reason {
+	FLOW_END_IDLE = 1,   /* no call for the idle timeout */
+	FLOW_END_ACTIVE = 2, /* still going: the calls since the last report */
+	FLOW_END_END = 3,    /* the kernel says it ended */
+	FLOW_END_FORCED = 4, /* shutdown */
+	FLOW_END_LACK = 5,   /* the kernel map evicted it */
+};
+
+/* One flow's per-CPU values added up. */
+struct flow_totals {
+	uint64_t count;
+	uint64_t bytes;
+	uint64_t first_ns; /* earliest first call on any CPU (monotonic ns) */
+	uint64_t last_ns;  /* latest call on any CPU */
+	uint64_t cgroup_id;
+	uint32_t uid;
+	char comm[EBPFLOW_COMM_LEN]; /* NUL-terminated */
+};
+
+/* What an output receives. Strings are borrowed for the call only. */
+struct flow_record {
+	struct flow_key key;
+	uint64_t count; /* calls in this record (a delta after an active report) */
+	uint64_t bytes;
+	uint64_t first_ns; /* first call of this record (monotonic ns) */
+	uint64_t last_ns;  /* last call of this record */
+	/* the whole flow so far, for MTBS: (last - first) / (count - 1) */
+	uint64_t flow_count;
+	uint64_t flow_first_ns;
+	uint64_t cgroup_id;
+	uint32_t uid;
+	char comm[EBPFLOW_COMM_LEN];
+	enum flow_end_reason reason;
+	const char *user;      /* user name, or the uid in decimal */
+	const char *container; /* container name, "" when none is known */
+};
+
+/*
+ * Add up n per-CPU slots of one flow. The value array is as the kernel hands
+ * it: one slot per possible CPU, each `stride` bytes apart. Returns false when
+ * no CPU has seen the flow.
+ */
+bool flow_merge_percpu(const void *values, size_t stride, int ncpu, struct flow_totals *out);
+
+/* MTBS in seconds of a flow, or a negative number when count < 2. */
+double flow_mtbs_s(uint64_t count, uint64_t first_ns, uint64_t last_ns);
+
+/* hashing of keys for glib tables (the whole key, padding included) */
+unsigned int flow_key_hash(const void *key);
+int flow_key_equal(const void *a, const void *b);
+
+const char *flow_end_reason_name(enum flow_end_reason r);
+const char *flow_proto_name(uint8_t proto);
+/* the address of one side in text; buf needs INET6_ADDRSTRLEN */
+const char *flow_addr_str(const struct flow_key *k, const uint8_t *addr, char *buf, size_t len);
+
+#endif

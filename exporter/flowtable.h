@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The exporter's memory of every live flow: what the kernel last said about
+ * it and how much of that was already reported, so that the records of one
+ * flow add up exactly to its calls. Pure logic (no BPF, no clock of its own):
+ * the drain feeds readings and the time, the tests feed made-up ones.
+ */
+#ifndef EBPFLOW_FLOWTABLE_H
+#define EBPFLOW_FLOWTABLE_H
+
+#include "flow.h"
+
+struct flowtable;
+
+struct flowtable_timeouts {
+	uint64_t idle_ns;   /* no call for this long: report (idle) and forget */
+	uint64_t active_ns; /* report a live flow's new calls this often (active) */
+};
+
+/* An output's entry point: one record, borrowed for the call. */
+typedef void (*flow_report_fn)(const struct flow_record *rec, void *ctx);
+
+/*
+ * Remove a flow from the kernel map and return its final totals (false when
+ * the kernel no longer has it). Used when a flow is forgotten, so that calls
+ * made between the last reading and the removal are not lost.
+ */
+typedef bool (*flow_take_fn)(const struct flow_key *key, struct flow_totals *final, void *ctx);
+
+/* Fills what a record carries besides counts (user name, container). */
+typedef void (*flow_enrich_fn)(struct flow_record *rec, void *ctx);
+
+struct flowtable_ops {
+	flow_report_fn report;
+	flow_take_fn take;
+	flow_enrich_fn enrich;
+	void *ctx;
+};
+
+struct flowtable_stats {
+	uint64_t records;     /* records reported */
+	uint64_t calls;       /* calls reported, summed over records */
+	uint64_t generations; /* a flow the kernel evicted and started again */
+};
+
+struct flowtable *flowtable_new(const struct flowtable_timeouts *t, const struct flowtable_ops *ops);
+void flowtable_free(struct flowtable *ft);
+void flowtable_set_timeouts(struct flowtable *ft, const struct flowtable_timeouts *t);
+
+/* One reading of a flow from the kernel (cumulative totals) at time now. */
+void flowtable_update(struct flowtable *ft, const struct flow_key *key, const struct flow_totals *t,
+		      uint64_t now_ns);
+/* Report what the timeouts say is due at time now. */
+void flowtable_expire(struct flowtable *ft, uint64_t now_ns);
+/* Report every flow's unreported calls with `reason` and forget them all. */
+void flowtable_flush(struct flowtable *ft, enum flow_end_reason reason);
+
+unsigned int flowtable_size(const struct flowtable *ft);
+const struct flowtable_stats *flowtable_stats(const struct flowtable *ft);
+
+/* Visit every live flow with its cumulative totals (for the console view). */
+typedef void (*flowtable_visit_fn)(const struct flow_key *key, const struct flow_totals *t,
+				   void *ctx);
+void flowtable_foreach(struct flowtable *ft, flowtable_visit_fn fn, void *ctx);
+
+#endif

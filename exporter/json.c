@@ -1,0 +1,69 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * JSON lines for records. The key set is part of the interface (README):
+ * add keys, never rename them.
+ */
+#include "json.h"
+
+#include <arpa/inet.h>
+#include <inttypes.h>
+
+#include "clock.h"
+
+void json_append_string(GString *out, const char *s)
+{
+	/* comm and user names come from processes: valid UTF-8 is not promised */
+	gboolean utf8 = g_utf8_validate(s, -1, NULL);
+
+	g_string_append_c(out, '"');
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			g_string_append_printf(out, "\\%c", *p);
+		else if (*p < 0x20 || *p == 0x7f || (*p >= 0x80 && !utf8))
+			g_string_append_printf(out, "\\u%04x", *p);
+		else
+			g_string_append_c(out, (char)*p);
+	}
+	g_string_append_c(out, '"');
+}
+
+void json_format_record(GString *out, const struct flow_record *rec, int64_t off)
+{
+	const struct flow_key *k = &rec->key;
+	char sa[INET6_ADDRSTRLEN], da[INET6_ADDRSTRLEN];
+	double mtbs = flow_mtbs_s(rec->flow_count, rec->flow_first_ns, rec->last_ns);
+
+	g_string_append_printf(out, "{\"direction\":\"%s\",\"pid\":%u,\"comm\":",
+			       k->direction == EBPFLOW_DIR_INBOUND ? "inbound" : "outbound", k->pid);
+	json_append_string(out, rec->comm);
+	g_string_append_printf(out, ",\"uid\":%u,\"user\":", rec->uid);
+	json_append_string(out, rec->user);
+	g_string_append(out, ",\"container\":");
+	json_append_string(out, rec->container);
+	g_string_append_printf(out,
+			       ",\"ip_version\":%u,\"proto\":\"%s\",\"saddr\":\"%s\",\"daddr\":\"%s\""
+			       ",\"dport\":%u,\"count\":%" PRIu64 ",\"bytes\":%" PRIu64,
+			       k->ip_version, flow_proto_name(k->proto),
+			       flow_addr_str(k, k->saddr, sa, sizeof(sa)),
+			       flow_addr_str(k, k->daddr, da, sizeof(da)), k->port, rec->count,
+			       rec->bytes);
+	if (mtbs < 0)
+		g_string_append(out, ",\"mtbs_s\":null");
+	else
+		g_string_append_printf(out, ",\"mtbs_s\":%.9f", mtbs);
+	g_string_append_printf(out, ",\"first_ms\":%" PRIu64 ",\"last_ms\":%" PRIu64
+				    ",\"end_reason\":\"%s\"}",
+			       clock_mono_to_epoch_ms(rec->first_ns, off),
+			       clock_mono_to_epoch_ms(rec->last_ns, off),
+			       flow_end_reason_name(rec->reason));
+}
+
+void json_write_record(const struct flow_record *rec, FILE *f)
+{
+	GString *s = g_string_sized_new(384);
+
+	json_format_record(s, rec, clock_epoch_offset_ns());
+	g_string_append_c(s, '\n');
+	fwrite(s->str, 1, s->len, f);
+	g_string_free(s, TRUE);
+}

@@ -1,0 +1,48 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* Log lines go to stderr as "ebpflow: level: message" so stdout stays data. */
+#include "log.h"
+
+#include <bpf/libbpf.h>
+#include <stdio.h>
+
+static enum log_level current = LOG_LVL_INFO;
+static const char *const names[] = { "error", "warning", "info", "debug" };
+
+void log_set_level(enum log_level level)
+{
+	current = level;
+}
+
+enum log_level log_get_level(void)
+{
+	return current;
+}
+
+static void vlog(enum log_level level, const char *fmt, va_list ap)
+{
+	if (level > current)
+		return;
+	fprintf(stderr, "ebpflow: %s: ", names[level]);
+	vfprintf(stderr, fmt, ap);
+}
+
+void log_msg(enum log_level level, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog(level, fmt, ap);
+	va_end(ap);
+}
+
+int log_libbpf(enum libbpf_print_level libbpf_level, const char *fmt, va_list ap)
+{
+	enum log_level level = LOG_LVL_DEBUG;
+
+	if (libbpf_level == LIBBPF_WARN)
+		level = LOG_LVL_INFO;
+	if (level > current)
+		return 0;
+	fputs("ebpflow: libbpf: ", stderr);
+	return vfprintf(stderr, fmt, ap);
+}

@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* One small logging module: levels, stderr, libbpf's messages routed in. */
+#ifndef EBPFLOW_LOG_H
+#define EBPFLOW_LOG_H
+
+#include <bpf/libbpf.h>
+#include <stdarg.h>
+
+enum log_level { LOG_LVL_ERROR = 0, LOG_LVL_WARN, LOG_LVL_INFO, LOG_LVL_DEBUG };
+
+void log_set_level(enum log_level level);
+enum log_level log_get_level(void);
+void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* libbpf's print callback: its warnings become our info, its info our debug */
+int log_libbpf(enum libbpf_print_level libbpf_level, const char *fmt, va_list ap);
+
+#define pr_err(...) log_msg(LOG_LVL_ERROR, __VA_ARGS__)
+#define pr_warn(...) log_msg(LOG_LVL_WARN, __VA_ARGS__)
+#define pr_info(...) log_msg(LOG_LVL_INFO, __VA_ARGS__)
+#define pr_debug(...) log_msg(LOG_LVL_DEBUG, __VA_ARGS__)
+
+#endif

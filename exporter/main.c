@@ -1,0 +1,189 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * eBPFlow: wires the probe, the drain, the flow table and the outputs to a
+ * glib main loop (a timer for the drain, signals for shutdown).
+ */
+#include <glib-unix.h>
+#include <glib.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "console.h"
+#include "drain.h"
+#include "enrich.h"
+#include "flowtable.h"
+#include "json.h"
+#include "log.h"
+#include "options.h"
+#include "probe.h"
+
+struct app {
+	struct ebpflow_config cfg;
+	struct probe *probe;
+	struct drain *drain;
+	struct flowtable *ft;
+	struct enrich *enrich;
+	struct console *console;
+	GMainLoop *loop;
+	bool clear_screen;
+};
+
+static void on_record(const struct flow_record *rec, void *ctx)
+{
+	struct app *a = ctx;
+
+	if (a->cfg.output == OUTPUT_JSON)
+		json_write_record(rec, stdout);
+	if (a->console)
+		console_record(a->console, rec);
+}
+
+static bool on_take(const struct flow_key *key, struct flow_totals *final, void *ctx)
+{
+	return drain_take(key, final, ((struct app *)ctx)->drain);
+}
+
+static void on_enrich(struct flow_record *rec, void *ctx)
+{
+	enrich_record(rec, ((struct app *)ctx)->enrich);
+}
+
+static void drain_once(struct app *a)
+{
+	int n = drain_pass(a->drain, a->ft, clock_mono_ns());
+
+	if (n < 0)
+		pr_warn("cannot read the flow map: %s\n", g_strerror(-n));
+}
+
+static gboolean on_tick(gpointer data)
+{
+	struct app *a = data;
+
+	drain_once(a);
+	flowtable_expire(a->ft, clock_mono_ns());
+	if (a->console)
+		console_print(a->console, a->ft, a->clear_screen);
+	fflush(stdout);
+	return G_SOURCE_CONTINUE;
+}
+
+static gboolean on_quit(gpointer data)
+{
+	struct app *a = data;
+
+	g_main_loop_quit(a->loop);
+	return G_SOURCE_REMOVE;
+}
+
+/* Every call the kernel counted is in a record, or counted as lost here. */
+static void log_accounting(struct app *a)
+{
+	const struct flowtable_stats *fs = flowtable_stats(a->ft);
+	uint64_t k[EBPFLOW_STAT__MAX];
+	uint64_t seen;
+
+	if (probe_read_stats(a->probe, k) != 0)
+		return;
+	seen = k[EBPFLOW_STAT_TCP_CONNECT] + k[EBPFLOW_STAT_TCP_ACCEPT] + k[EBPFLOW_STAT_UDP_SEND] +
+	       k[EBPFLOW_STAT_UDP_RECV];
+	pr_info("kernel counted %llu calls (%llu connect, %llu accept, %llu UDP send, %llu UDP "
+		"receive) in %llu flows; reported %llu calls in %llu records\n",
+		(unsigned long long)seen, (unsigned long long)k[EBPFLOW_STAT_TCP_CONNECT],
+		(unsigned long long)k[EBPFLOW_STAT_TCP_ACCEPT],
+		(unsigned long long)k[EBPFLOW_STAT_UDP_SEND],
+		(unsigned long long)k[EBPFLOW_STAT_UDP_RECV],
+		(unsigned long long)k[EBPFLOW_STAT_FLOW_CREATED], (unsigned long long)fs->calls,
+		(unsigned long long)fs->records);
+	if (seen > fs->calls)
+		pr_warn("%llu calls were lost (%llu refused by a full flow map, the rest in flows "
+			"evicted before they were read: raise --map-size or lower --interval)\n",
+			(unsigned long long)(seen - fs->calls),
+			(unsigned long long)k[EBPFLOW_STAT_UPDATE_FAILED]);
+	if (k[EBPFLOW_STAT_UDP_NO_PEER])
+		pr_info("%llu UDP calls on unconnected sockets named no peer (recv() without an "
+			"address): their peer address is unspecified\n",
+			(unsigned long long)k[EBPFLOW_STAT_UDP_NO_PEER]);
+}
+
+static int run(struct app *a)
+{
+	struct probe_options po = { .map_entries = a->cfg.map_entries };
+	struct flowtable_timeouts t = {
+		.idle_ns = (uint64_t)a->cfg.idle_timeout_s * 1000000000ull,
+		.active_ns = (uint64_t)a->cfg.active_timeout_s * 1000000000ull,
+	};
+	struct flowtable_ops ops = {
+		.report = on_record, .take = on_take, .enrich = on_enrich, .ctx = a,
+	};
+	int err;
+
+	err = probe_start(&a->probe, &po);
+	if (err)
+		return err;
+	a->drain = drain_new(probe_flows_fd(a->probe));
+	if (!a->drain) {
+		pr_err("out of memory\n");
+		return -ENOMEM;
+	}
+	a->enrich = enrich_new();
+	if (a->cfg.output == OUTPUT_CONSOLE) {
+		a->console = console_new(stdout, a->enrich);
+		a->clear_screen = isatty(STDOUT_FILENO);
+	}
+	a->ft = flowtable_new(&t, &ops);
+
+	a->loop = g_main_loop_new(NULL, FALSE);
+	g_timeout_add_seconds(a->cfg.interval_s, on_tick, a);
+	if (a->cfg.duration_s)
+		g_timeout_add_seconds(a->cfg.duration_s, on_quit, a);
+	g_unix_signal_add(SIGINT, on_quit, a);
+	g_unix_signal_add(SIGTERM, on_quit, a);
+	pr_info("watching; %s every %us%s\n",
+		a->cfg.output == OUTPUT_CONSOLE ? "console refresh" : "JSON records",
+		a->cfg.interval_s, a->cfg.duration_s ? "" : "; Ctrl-C to stop");
+	g_main_loop_run(a->loop);
+
+	/* stop counting, read what is left, report every flow */
+	probe_detach(a->probe);
+	drain_once(a);
+	flowtable_flush(a->ft, FLOW_END_FORCED);
+	if (a->console)
+		console_print(a->console, a->ft, false);
+	fflush(stdout);
+	log_accounting(a);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct app a = { 0 };
+	GError *err = NULL;
+	int rc;
+
+	signal(SIGPIPE, SIG_IGN);
+	config_defaults(&a.cfg);
+	rc = config_parse_args(&a.cfg, argc, argv, &err);
+	if (rc > 0)
+		return 0;
+	if (rc < 0) {
+		fprintf(stderr, "ebpflow: %s\nTry 'ebpflow --help'.\n", err->message);
+		g_error_free(err);
+		return EBPFLOW_EXIT_USAGE;
+	}
+	log_set_level(a.cfg.log_level);
+
+	rc = run(&a);
+
+	flowtable_free(a.ft);
+	console_free(a.console);
+	enrich_free(a.enrich);
+	drain_free(a.drain);
+	probe_destroy(a.probe);
+	if (a.loop)
+		g_main_loop_unref(a.loop);
+	return rc ? 1 : 0;
+}

@@ -1,0 +1,271 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Loading and attaching the kernel side, chosen by probing, never by kernel
+ * version: each event source is used where this kernel has it, and a missing
+ * one is named with what it costs the user (which events go uncounted).
+ */
+#include "probe.h"
+
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <unistd.h>
+
+#include "ebpflow.skel.h"
+#include "log.h"
+
+#define TRACEFS "/sys/kernel/tracing"
+#define DEBUGFS_TRACING "/sys/kernel/debug/tracing"
+
+struct probe {
+	struct ebpflow *skel;
+	int cgroup_fd;
+	bool mounted_tracefs; /* we mounted it, so we unmount it */
+	uint32_t map_entries;
+};
+
+static bool btf_has_tracepoint(const struct btf *vmlinux, const char *name)
+{
+	char type[128];
+
+	/* every raw tracepoint has a btf_trace_<name> typedef in the kernel BTF */
+	snprintf(type, sizeof(type), "btf_trace_%s", name);
+	return btf__find_by_name_kind(vmlinux, type, BTF_KIND_TYPEDEF) >= 0;
+}
+
+/*
+ * Classic tracepoints are found through tracefs. Hosts without systemd often
+ * do not mount it: mount it for our run and take it away again at exit.
+ */
+static bool syscall_tracepoints_available(struct probe *p)
+{
+	const char *ev = "/events/syscalls/sys_exit_accept4/id";
+	char path[256];
+
+	snprintf(path, sizeof(path), DEBUGFS_TRACING "%s", ev);
+	if (access(path, F_OK) == 0)
+		return true;
+	snprintf(path, sizeof(path), TRACEFS "%s", ev);
+	if (access(path, F_OK) == 0)
+		return true;
+	if (access(TRACEFS "/events", F_OK) != 0) {
+		if (mount("nodev", TRACEFS, "tracefs", 0, NULL) != 0) {
+			pr_warn("cannot mount tracefs on %s: %s\n", TRACEFS, strerror(errno));
+			return false;
+		}
+		p->mounted_tracefs = true;
+		pr_debug("mounted tracefs on %s for this run\n", TRACEFS);
+	}
+	return access(path, F_OK) == 0;
+}
+
+/* The cgroup v2 root, where the socket-address hooks see every process. */
+static int open_cgroup2_root(void)
+{
+	FILE *f = fopen("/proc/self/mountinfo", "r");
+	char line[4096], mnt[4096];
+	int fd = -1;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		const char *sep = strstr(line, " - cgroup2 ");
+		unsigned int dummy;
+
+		if (!sep || sscanf(line, "%u %u %*s %*s %4095s", &dummy, &dummy, mnt) != 3)
+			continue;
+		fd = open(mnt, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (fd >= 0) {
+			pr_debug("cgroup v2 root: %s\n", mnt);
+			break;
+		}
+	}
+	fclose(f);
+	return fd;
+}
+
+static void disable(struct bpf_program *prog)
+{
+	bpf_program__set_autoload(prog, false);
+}
+
+/* Choose the programs this kernel can run; false if nothing useful is left. */
+static int choose_programs(struct probe *p)
+{
+	struct ebpflow *s = p->skel;
+	struct btf *vmlinux = btf__load_vmlinux_btf();
+	bool tcp_connect, udp, accept, peers;
+
+	if (!vmlinux) {
+		pr_err("this kernel exposes no BTF (/sys/kernel/btf/vmlinux): eBPFlow needs a kernel "
+		       "built with CONFIG_DEBUG_INFO_BTF=y\n");
+		return -ENOTSUP;
+	}
+	tcp_connect = btf_has_tracepoint(vmlinux, "inet_sock_set_state");
+	udp = btf_has_tracepoint(vmlinux, "sock_send_length") &&
+	      btf_has_tracepoint(vmlinux, "sock_recv_length");
+	btf__free(vmlinux);
+	accept = syscall_tracepoints_available(p);
+	p->cgroup_fd = open_cgroup2_root();
+	peers = p->cgroup_fd >= 0;
+
+	if (!tcp_connect) {
+		pr_warn("no inet_sock_set_state tracepoint: TCP connects will not be counted\n");
+		disable(s->progs.tcp_connect);
+	}
+	if (!accept) {
+		pr_warn("no syscalls:sys_exit_accept4 tracepoint (tracefs or CONFIG_FTRACE_SYSCALLS "
+			"missing): TCP accepts will not be counted\n");
+		disable(s->progs.tcp_accept);
+		disable(s->progs.tcp_accept4);
+	}
+	if (!udp) {
+		pr_warn("no sock:sock_send_length/sock_recv_length tracepoints (Linux >= 6.3): "
+			"UDP sends and receives will not be counted\n");
+		disable(s->progs.udp_send);
+		disable(s->progs.udp_recv);
+	}
+	if (!peers || !udp) {
+		if (udp)
+			pr_warn("no cgroup v2 hierarchy: the peers of unconnected UDP sockets will be "
+				"unknown\n");
+		disable(s->progs.udp_sendmsg4);
+		disable(s->progs.udp_sendmsg6);
+		disable(s->progs.udp_recvmsg4);
+		disable(s->progs.udp_recvmsg6);
+	}
+	if (!tcp_connect && !accept && !udp) {
+		pr_err("this kernel offers none of the hooks eBPFlow uses\n");
+		return -ENOTSUP;
+	}
+	return 0;
+}
+
+static int attach_all(struct probe *p)
+{
+	const struct bpf_object_skeleton *sk = p->skel->skeleton;
+	int n = 0;
+
+	for (int i = 0; i < sk->prog_cnt; i++) {
+		struct bpf_program *prog = *sk->progs[i].prog;
+		enum bpf_attach_type type = bpf_program__expected_attach_type(prog);
+		struct bpf_link *link;
+
+		if (!bpf_program__autoload(prog))
+			continue;
+		if (type == BPF_CGROUP_UDP4_SENDMSG || type == BPF_CGROUP_UDP6_SENDMSG ||
+		    type == BPF_CGROUP_UDP4_RECVMSG || type == BPF_CGROUP_UDP6_RECVMSG)
+			link = bpf_program__attach_cgroup(prog, p->cgroup_fd);
+		else
+			link = bpf_program__attach(prog);
+		if (!link) {
+			int err = -errno;
+
+			pr_err("cannot attach %s (%s): %s\n", bpf_program__name(prog),
+			       bpf_program__section_name(prog), strerror(-err));
+			return err;
+		}
+		/* the skeleton owns its links and destroys them with itself */
+		*sk->progs[i].link = link;
+		n++;
+		pr_debug("attached %s\n", bpf_program__section_name(prog));
+	}
+	return n;
+}
+
+int probe_start(struct probe **out, const struct probe_options *o)
+{
+	struct probe *p = calloc(1, sizeof(*p));
+	int err;
+
+	if (!p)
+		return -ENOMEM;
+	p->cgroup_fd = -1;
+	p->map_entries = o->map_entries;
+	libbpf_set_print(log_libbpf);
+
+	p->skel = ebpflow__open();
+	if (!p->skel) {
+		err = -errno;
+		pr_err("cannot open the BPF object: %s\n", strerror(-err));
+		goto fail;
+	}
+	p->skel->rodata->ebpflow_self_tgid = getpid();
+	err = bpf_map__set_max_entries(p->skel->maps.flows, o->map_entries);
+	if (err)
+		goto fail;
+	err = choose_programs(p);
+	if (err)
+		goto fail;
+	err = ebpflow__load(p->skel);
+	if (err) {
+		pr_err("cannot load the BPF programs: %s%s\n", strerror(-err),
+		       err == -EPERM ? " (eBPFlow must run as root, or with CAP_BPF, CAP_PERFMON "
+				       "and CAP_NET_ADMIN)" : "");
+		goto fail;
+	}
+	err = attach_all(p);
+	if (err < 0)
+		goto fail;
+	pr_info("attached %d programs; flow map holds %u flows\n", err, o->map_entries);
+	*out = p;
+	return 0;
+fail:
+	probe_destroy(p);
+	return err < 0 ? err : -EINVAL;
+}
+
+void probe_detach(struct probe *p)
+{
+	if (p && p->skel)
+		ebpflow__detach(p->skel);
+}
+
+void probe_destroy(struct probe *p)
+{
+	if (!p)
+		return;
+	ebpflow__destroy(p->skel);
+	if (p->cgroup_fd >= 0)
+		close(p->cgroup_fd);
+	if (p->mounted_tracefs && umount(TRACEFS) != 0)
+		pr_debug("cannot unmount %s: %s\n", TRACEFS, strerror(errno));
+	free(p);
+}
+
+int probe_flows_fd(const struct probe *p)
+{
+	return bpf_map__fd(p->skel->maps.flows);
+}
+
+uint32_t probe_map_entries(const struct probe *p)
+{
+	return p->map_entries;
+}
+
+int probe_read_stats(const struct probe *p, uint64_t out[EBPFLOW_STAT__MAX])
+{
+	int ncpu = libbpf_num_possible_cpus();
+	int fd = bpf_map__fd(p->skel->maps.stats);
+	uint64_t *vals;
+
+	if (ncpu < 0)
+		return ncpu;
+	vals = calloc(ncpu, sizeof(*vals));
+	if (!vals)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < EBPFLOW_STAT__MAX; i++) {
+		out[i] = 0;
+		if (bpf_map_lookup_elem(fd, &i, vals) == 0)
+			for (int c = 0; c < ncpu; c++)
+				out[i] += vals[c];
+	}
+	free(vals);
+	return 0;
+}

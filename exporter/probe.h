@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The kernel side's lifecycle: probe what this kernel offers, open the
+ * skeleton, set the load-time knobs, load, attach each program, detach.
+ */
+#ifndef EBPFLOW_PROBE_H
+#define EBPFLOW_PROBE_H
+
+#include <linux/types.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "ebpflow.h"
+
+struct probe;
+
+struct probe_options {
+	uint32_t map_entries; /* capacity of the flow map */
+};
+
+/* Load and attach; on failure returns a negative errno after saying why. */
+int probe_start(struct probe **out, const struct probe_options *o);
+/* Detach every program (the maps stay readable) */
+void probe_detach(struct probe *p);
+void probe_destroy(struct probe *p);
+
+int probe_flows_fd(const struct probe *p);
+uint32_t probe_map_entries(const struct probe *p);
+/* Sum of the kernel's per-CPU counters, indexed by enum ebpflow_stat */
+int probe_read_stats(const struct probe *p, uint64_t out[EBPFLOW_STAT__MAX]);
+
+#endif
