@@ -1,0 +1,182 @@
+# SPDX-License-Identifier: GPL-2.0-only
+"""Helpers for the tests that run the real probe: privileges, network
+namespaces made and removed by this test (names from its pid), the workload
+program, and eBPFlow itself as a child process.
+
+A test that cannot run here (not root, no BTF) exits with SKIP_CODE and says
+why; under CI=true that is a failure instead, because CI must run them.
+"""
+import json
+import os
+import select
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+SKIP_CODE = 77
+BUILD_DIR = os.environ.get("EBPFLOW_BUILD_DIR", os.path.join(os.path.dirname(__file__), "..", "..", "build"))
+EBPFLOW = os.path.join(BUILD_DIR, "ebpflow")
+WORKLOAD = os.path.join(BUILD_DIR, "tests", "ebpflow-wl")
+NOBODY_UID = 65534
+
+
+def require_kernel_privileges():
+    """Exit with a skip (or, in CI, a failure) where the probe cannot run."""
+    missing = []
+    if os.geteuid() != 0:
+        missing.append("not running as root")
+    if not os.path.exists("/sys/kernel/btf/vmlinux"):
+        missing.append("the kernel has no BTF (/sys/kernel/btf/vmlinux)")
+    for tool in ("ip", "setpriv"):
+        if shutil.which(tool) is None:
+            missing.append(f"'{tool}' is not installed")
+    if not missing:
+        return
+    why = "; ".join(missing)
+    if os.environ.get("CI") == "true":
+        print(f"FAIL: kernel tests must run in CI, but {why}", file=sys.stderr)
+        sys.exit(1)
+    print(f"SKIP: kernel tests need root and BTF: {why}", file=sys.stderr)
+    sys.exit(SKIP_CODE)
+
+
+def run(*cmd):
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+class TwoHosts:
+    """Two network namespaces joined by a veth pair: the client host (a) and
+    the server host (b), with IPv4 and IPv6 addresses. Names carry our pid."""
+
+    V4 = ("10.199.0.1", "10.199.0.2")
+    V6 = ("fd42:199::1", "fd42:199::2")
+
+    def __init__(self):
+        pid = os.getpid()
+        self.a = f"ebpflow{pid}a"
+        self.b = f"ebpflow{pid}b"
+        self.veth_a = f"ebf{pid}a"[:15]
+        self.veth_b = f"ebf{pid}b"[:15]
+
+    def __enter__(self):
+        try:
+            run("ip", "netns", "add", self.a)
+            run("ip", "netns", "add", self.b)
+            run("ip", "link", "add", self.veth_a, "netns", self.a, "type", "veth",
+                "peer", "name", self.veth_b, "netns", self.b)
+            for ns, dev, i in ((self.a, self.veth_a, 0), (self.b, self.veth_b, 1)):
+                run("ip", "-n", ns, "link", "set", "lo", "up")
+                run("ip", "-n", ns, "addr", "add", f"{self.V4[i]}/24", "dev", dev)
+                run("ip", "-n", ns, "addr", "add", f"{self.V6[i]}/64", "dev", dev, "nodad")
+                run("ip", "-n", ns, "link", "set", dev, "up")
+        except BaseException:
+            self.__exit__(None, None, None)
+            raise
+        return self
+
+    def __exit__(self, *exc):
+        for ns in (self.a, self.b):
+            subprocess.run(["ip", "netns", "del", ns], stderr=subprocess.DEVNULL)
+
+
+class Workload:
+    """ebpflow-wl in a namespace, optionally as user nobody; a copy of the
+    binary lives in a folder of ours that nobody can read and execute."""
+
+    _dir = None
+
+    @classmethod
+    def binary(cls):
+        if cls._dir is None:
+            cls._dir = tempfile.mkdtemp(prefix=f"ebpflow-wl-{os.getpid()}-")
+            os.chmod(cls._dir, 0o755)
+            shutil.copy(WORKLOAD, cls._dir)
+        return os.path.join(cls._dir, "ebpflow-wl")
+
+    @classmethod
+    def cleanup(cls):
+        if cls._dir:
+            shutil.rmtree(cls._dir, ignore_errors=True)
+            cls._dir = None
+
+    def __init__(self, netns, args, as_nobody=False):
+        cmd = ["ip", "netns", "exec", netns]
+        if as_nobody:
+            cmd += ["setpriv", f"--reuid={NOBODY_UID}", f"--regid={NOBODY_UID}", "--clear-groups"]
+        cmd += [self.binary()] + [str(a) for a in args]
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
+        self.ready = self._line("ready")
+        self.pid = self.ready["pid"]
+        self.done = None
+
+    def _line(self, word):
+        line = self.proc.stdout.readline()
+        if not line.startswith(word + " "):
+            self.proc.kill()
+            raise RuntimeError(f"workload said {line!r}, expected '{word} ...'")
+        return {k: int(v) for k, v in (f.split("=") for f in line.split()[1:])}
+
+    def wait(self, timeout=30):
+        lines = {}
+        for line in self.proc.stdout:
+            word = line.split()[0]
+            lines[word] = {k: int(v) for k, v in (f.split("=") for f in line.split()[1:])}
+        if self.proc.wait(timeout) != 0:
+            raise RuntimeError(f"workload exited with {self.proc.returncode}")
+        self.done = lines["done"]
+        self.sender = lines.get("sender")
+        return self
+
+
+class Ebpflow:
+    """eBPFlow as a child: started, waited for until its probes are attached,
+    stopped with SIGTERM (by its pid), its JSON records parsed."""
+
+    def __init__(self, *args):
+        self.proc = subprocess.Popen([EBPFLOW, *args], stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, text=True)
+        self.stderr = ""
+        deadline = time.monotonic() + 30
+        while "watching" not in self.stderr:
+            left = deadline - time.monotonic()
+            if left <= 0 or self.proc.poll() is not None:
+                self.proc.kill()
+                out, err = self.proc.communicate()
+                raise RuntimeError(f"ebpflow did not start: {self.stderr}{err}")
+            r, _, _ = select.select([self.proc.stderr], [], [], left)
+            if r:
+                self.stderr += os.read(self.proc.stderr.fileno(), 65536).decode()
+
+    def stop(self, timeout=30):
+        self.proc.send_signal(signal.SIGTERM)
+        out, err = self.proc.communicate(timeout=timeout)
+        self.stderr += err
+        self.stdout = out
+        self.returncode = self.proc.returncode
+        return self
+
+    def records(self):
+        return [json.loads(line) for line in self.stdout.splitlines() if line.strip()]
+
+
+FLOW_ID = ("direction", "pid", "ip_version", "proto", "saddr", "daddr", "dport")
+
+
+def flows_by_key(records):
+    """Sum the records of each flow (records are deltas)."""
+    flows = {}
+    for r in records:
+        k = tuple(r[f] for f in FLOW_ID)
+        if k in flows:
+            f = flows[k]
+            f["count"] += r["count"]
+            f["bytes"] += r["bytes"]
+            f["first_ms"] = min(f["first_ms"], r["first_ms"])
+            f["last_ms"] = max(f["last_ms"], r["last_ms"])
+            f["records"] += 1
+        else:
+            flows[k] = dict(r, records=1)
+    return flows
