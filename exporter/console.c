@@ -132,7 +132,7 @@ static void print_table(struct console *c, GPtrArray *rows, uint8_t dir)
 	}
 }
 
-void console_print(struct console *c, struct flowtable *ft, bool clear_screen)
+void console_print(struct console *c, struct flowtable *ft, bool clear_screen, const char *title)
 {
 	GHashTable *rows = g_hash_table_new_full(flow_key_hash, flow_key_equal, NULL, g_free);
 	GHashTableIter it;
@@ -152,6 +152,8 @@ void console_print(struct console *c, struct flowtable *ft, bool clear_screen)
 
 	if (clear_screen)
 		fputs("\033[H\033[2J", c->out);
+	if (title)
+		fprintf(c->out, "%s\n\n", title);
 	print_table(c, sorted, EBPFLOW_DIR_OUTBOUND);
 	fputc('\n', c->out);
 	print_table(c, sorted, EBPFLOW_DIR_INBOUND);

@@ -18,7 +18,7 @@ struct console *console_new(FILE *out, struct enrich *en);
 void console_free(struct console *c);
 /* Keep the totals of a flow the table forgets (its final record). */
 void console_record(struct console *c, const struct flow_record *rec);
-/* Print both tables: what was forgotten plus what ft holds now. */
-void console_print(struct console *c, struct flowtable *ft, bool clear_screen);
+/* Print both tables (what was forgotten plus what ft holds now) under title. */
+void console_print(struct console *c, struct flowtable *ft, bool clear_screen, const char *title);
 
 #endif

@@ -59,6 +59,18 @@ static void drain_once(struct app *a)
 		pr_warn("cannot read the flow map: %s\n", g_strerror(-n));
 }
 
+static void print_console(struct app *a, bool at_exit)
+{
+	GDateTime *now = g_date_time_new_now_local();
+	char *when = g_date_time_format(now, "%Y-%m-%d %H:%M:%S");
+	char *title = g_strdup_printf("eBPFlow %s%s", when, at_exit ? " (at exit)" : "");
+
+	console_print(a->console, a->ft, a->clear_screen && !at_exit, title);
+	g_free(title);
+	g_free(when);
+	g_date_time_unref(now);
+}
+
 static gboolean on_tick(gpointer data)
 {
 	struct app *a = data;
@@ -66,7 +78,7 @@ static gboolean on_tick(gpointer data)
 	drain_once(a);
 	flowtable_expire(a->ft, clock_mono_ns());
 	if (a->console)
-		console_print(a->console, a->ft, a->clear_screen);
+		print_console(a, false);
 	fflush(stdout);
 	return G_SOURCE_CONTINUE;
 }
@@ -152,7 +164,7 @@ static int run(struct app *a)
 	drain_once(a);
 	flowtable_flush(a->ft, FLOW_END_FORCED);
 	if (a->console)
-		console_print(a->console, a->ft, false);
+		print_console(a, true);
 	fflush(stdout);
 	log_accounting(a);
 	return 0;

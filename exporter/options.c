@@ -106,7 +106,7 @@ int config_parse_args(struct ebpflow_config *c, int argc, char **argv, GError **
 	gboolean ok = TRUE;
 
 	opterr = 0; /* our messages, not getopt's */
-	optind = 1;
+	optind = 0; /* glibc: start afresh (the tests parse many times) */
 	while (ok && (opt = getopt_long(argc, argv, ":o:i:vqhV", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'o':

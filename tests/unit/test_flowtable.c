@@ -1,1 +1,209 @@
-int main(void){return 0;}
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Unit tests of ageing with a fake clock and a fake kernel: idle, active
+ * deltas, forced end, eviction; the records of a flow add up to its calls.
+ */
+#include <glib.h>
+#include <string.h>
+
+#include "flowtable.h"
+
+#define S 1000000000ull
+
+struct fake {
+	GArray *records;          /* struct flow_record */
+	struct flow_totals kernel; /* what the kernel holds for the one flow */
+	bool kernel_has;
+	int takes;
+};
+
+static void on_report(const struct flow_record *rec, void *ctx)
+{
+	g_array_append_val(((struct fake *)ctx)->records, *rec);
+}
+
+static bool on_take(const struct flow_key *key, struct flow_totals *final, void *ctx)
+{
+	struct fake *f = ctx;
+
+	f->takes++;
+	if (!f->kernel_has)
+		return false;
+	*final = f->kernel;
+	f->kernel_has = false;
+	return true;
+}
+
+static struct flowtable *setup(struct fake *f, uint64_t idle_s, uint64_t active_s)
+{
+	struct flowtable_timeouts t = { idle_s * S, active_s * S };
+	struct flowtable_ops ops = { .report = on_report, .take = on_take, .ctx = f };
+
+	memset(f, 0, sizeof(*f));
+	f->records = g_array_new(FALSE, TRUE, sizeof(struct flow_record));
+	return flowtable_new(&t, &ops);
+}
+
+/* The kernel makes calls: its counters grow; the drain reads them. */
+static void kernel_calls(struct fake *f, struct flowtable *ft, const struct flow_key *k,
+			 uint64_t count, uint64_t first, uint64_t last, uint64_t now)
+{
+	f->kernel.count = count;
+	f->kernel.bytes = count * 10;
+	f->kernel.first_ns = first;
+	f->kernel.last_ns = last;
+	f->kernel.uid = 1000;
+	strcpy(f->kernel.comm, "curl");
+	f->kernel_has = true;
+	flowtable_update(ft, k, &f->kernel, now);
+}
+
+static struct flow_record *rec(struct fake *f, guint i)
+{
+	g_assert_cmpuint(i, <, f->records->len);
+	return &g_array_index(f->records, struct flow_record, i);
+}
+
+static void test_active_then_idle_adds_up(void)
+{
+	struct flow_key k = { .pid = 42, .port = 53, .ip_version = 4, .proto = 17 };
+	struct fake f;
+	struct flowtable *ft = setup(&f, 5, 10);
+
+	kernel_calls(&f, ft, &k, 3, 1 * S, 2 * S, 2 * S);
+	flowtable_expire(ft, 2 * S);
+	g_assert_cmpuint(f.records->len, ==, 0);
+
+	/* 10 s after the first call: active timeout, report what is there */
+	kernel_calls(&f, ft, &k, 7, 1 * S, 9 * S, 11 * S);
+	flowtable_expire(ft, 11 * S);
+	g_assert_cmpuint(f.records->len, ==, 1);
+	g_assert_cmpint(rec(&f, 0)->reason, ==, FLOW_END_ACTIVE);
+	g_assert_cmpuint(rec(&f, 0)->count, ==, 7);
+	g_assert_cmpuint(rec(&f, 0)->bytes, ==, 70);
+	g_assert_cmpuint(rec(&f, 0)->first_ns, ==, 1 * S);
+	g_assert_cmpuint(rec(&f, 0)->last_ns, ==, 9 * S);
+	g_assert_cmpuint(f.takes, ==, 0); /* a live flow stays in the kernel */
+
+	kernel_calls(&f, ft, &k, 10, 1 * S, 12 * S, 14 * S);
+	flowtable_expire(ft, 14 * S);
+	g_assert_cmpuint(f.records->len, ==, 1);
+
+	/* idle: one more call landed after the last reading; the take has it */
+	f.kernel.count = 11;
+	f.kernel.bytes = 110;
+	flowtable_expire(ft, 18 * S);
+	g_assert_cmpuint(f.records->len, ==, 2);
+	g_assert_cmpint(rec(&f, 1)->reason, ==, FLOW_END_IDLE);
+	g_assert_cmpuint(rec(&f, 1)->count, ==, 4);
+	g_assert_cmpuint(rec(&f, 1)->bytes, ==, 40);
+	g_assert_cmpuint(rec(&f, 1)->first_ns, ==, 9 * S); /* the window after the last report */
+	g_assert_cmpuint(rec(&f, 1)->flow_count, ==, 11);
+	g_assert_cmpuint(rec(&f, 1)->flow_first_ns, ==, 1 * S);
+	g_assert_cmpuint(rec(&f, 0)->count + rec(&f, 1)->count, ==, 11);
+	g_assert_cmpuint(f.takes, ==, 1);
+	g_assert_cmpuint(flowtable_size(ft), ==, 0);
+	g_assert_cmpuint(flowtable_stats(ft)->calls, ==, 11);
+	g_assert_cmpuint(flowtable_stats(ft)->records, ==, 2);
+	flowtable_free(ft);
+	g_array_free(f.records, TRUE);
+}
+
+static void test_forced_reports_only_the_rest(void)
+{
+	struct flow_key k = { .pid = 7, .port = 80, .ip_version = 4, .proto = 6 };
+	struct fake f;
+	struct flowtable *ft = setup(&f, 60, 10);
+
+	kernel_calls(&f, ft, &k, 4, 0, 1 * S, 10 * S);
+	flowtable_expire(ft, 10 * S);
+	g_assert_cmpuint(f.records->len, ==, 1);
+	/* nothing new: a forced end has nothing to add */
+	flowtable_flush(ft, FLOW_END_FORCED);
+	g_assert_cmpuint(f.records->len, ==, 1);
+
+	kernel_calls(&f, ft, &k, 1, 20 * S, 20 * S, 21 * S);
+	kernel_calls(&f, ft, &k, 3, 20 * S, 22 * S, 22 * S);
+	flowtable_flush(ft, FLOW_END_FORCED);
+	g_assert_cmpuint(f.records->len, ==, 2);
+	g_assert_cmpint(rec(&f, 1)->reason, ==, FLOW_END_FORCED);
+	g_assert_cmpuint(rec(&f, 1)->count, ==, 3);
+	g_assert_cmpuint(rec(&f, 1)->first_ns, ==, 20 * S);
+	g_assert_cmpuint(flowtable_size(ft), ==, 0);
+	flowtable_free(ft);
+	g_array_free(f.records, TRUE);
+}
+
+static void test_eviction_starts_a_new_generation(void)
+{
+	struct flow_key k = { .pid = 9, .port = 443, .ip_version = 6, .proto = 6 };
+	struct fake f;
+	struct flowtable *ft = setup(&f, 60, 600);
+
+	kernel_calls(&f, ft, &k, 5, 1 * S, 2 * S, 3 * S);
+	/* the LRU map dropped the entry; a later call made a new one */
+	kernel_calls(&f, ft, &k, 2, 4 * S, 5 * S, 6 * S);
+	g_assert_cmpuint(f.records->len, ==, 1);
+	g_assert_cmpint(rec(&f, 0)->reason, ==, FLOW_END_LACK);
+	g_assert_cmpuint(rec(&f, 0)->count, ==, 5);
+	g_assert_cmpuint(flowtable_stats(ft)->generations, ==, 1);
+	flowtable_flush(ft, FLOW_END_FORCED);
+	g_assert_cmpuint(rec(&f, 1)->count, ==, 2);
+	g_assert_cmpuint(rec(&f, 1)->first_ns, ==, 4 * S);
+	flowtable_free(ft);
+	g_array_free(f.records, TRUE);
+}
+
+static void test_idle_flow_gone_from_kernel(void)
+{
+	struct flow_key k = { .pid = 1, .port = 22, .ip_version = 4, .proto = 6 };
+	struct fake f;
+	struct flowtable *ft = setup(&f, 5, 600);
+
+	kernel_calls(&f, ft, &k, 2, 1 * S, 2 * S, 2 * S);
+	f.kernel_has = false; /* evicted: the last reading is all there is */
+	flowtable_expire(ft, 8 * S);
+	g_assert_cmpuint(f.records->len, ==, 1);
+	g_assert_cmpint(rec(&f, 0)->reason, ==, FLOW_END_IDLE);
+	g_assert_cmpuint(rec(&f, 0)->count, ==, 2);
+	flowtable_free(ft);
+	g_array_free(f.records, TRUE);
+}
+
+static void count_visit(const struct flow_key *k, const struct flow_totals *t, void *ctx)
+{
+	*(uint64_t *)ctx += t->count;
+}
+
+static void test_many_flows_and_foreach(void)
+{
+	struct fake f;
+	struct flowtable *ft = setup(&f, 5, 600);
+	uint64_t live = 0;
+
+	for (uint32_t pid = 1; pid <= 100; pid++) {
+		struct flow_key k = { .pid = pid, .port = 80, .ip_version = 4, .proto = 6 };
+
+		kernel_calls(&f, ft, &k, pid, 1 * S, (pid % 2 ? 1 : 9) * S, 9 * S);
+	}
+	flowtable_foreach(ft, count_visit, &live);
+	g_assert_cmpuint(live, ==, 5050);
+	/* at 10 s the odd pids (last call at 1 s) are idle, the even ones not */
+	f.kernel_has = false;
+	flowtable_expire(ft, 10 * S);
+	g_assert_cmpuint(f.records->len, ==, 50);
+	g_assert_cmpuint(flowtable_size(ft), ==, 50);
+	flowtable_free(ft);
+	g_array_free(f.records, TRUE);
+}
+
+int main(int argc, char **argv)
+{
+	g_test_init(&argc, &argv, NULL);
+	g_test_add_func("/flowtable/active_then_idle_adds_up", test_active_then_idle_adds_up);
+	g_test_add_func("/flowtable/forced_reports_only_the_rest", test_forced_reports_only_the_rest);
+	g_test_add_func("/flowtable/eviction_new_generation", test_eviction_starts_a_new_generation);
+	g_test_add_func("/flowtable/idle_flow_gone_from_kernel", test_idle_flow_gone_from_kernel);
+	g_test_add_func("/flowtable/many_flows_and_foreach", test_many_flows_and_foreach);
+	return g_test_run();
+}

@@ -1,1 +1,98 @@
-int main(void){return 0;}
+// SPDX-License-Identifier: GPL-2.0-only
+/* Unit tests: defaults, every option, and each class of bad flag. */
+#include <glib.h>
+#include <string.h>
+
+#include "options.h"
+
+static int parse(struct ebpflow_config *c, GError **err, ...)
+{
+	char *argv[32] = { "ebpflow" };
+	int argc = 1;
+	va_list ap;
+	char *a;
+
+	va_start(ap, err);
+	while ((a = va_arg(ap, char *)) && argc < 31)
+		argv[argc++] = a;
+	va_end(ap);
+	config_defaults(c);
+	return config_parse_args(c, argc, argv, err);
+}
+
+static void test_defaults(void)
+{
+	struct ebpflow_config c;
+
+	g_assert_cmpint(parse(&c, NULL, NULL), ==, 0);
+	g_assert_cmpint(c.output, ==, OUTPUT_CONSOLE);
+	g_assert_cmpuint(c.interval_s, ==, 5);
+	g_assert_cmpuint(c.duration_s, ==, 0);
+	g_assert_cmpuint(c.idle_timeout_s, ==, 30);
+	g_assert_cmpuint(c.active_timeout_s, ==, 120);
+	g_assert_cmpuint(c.map_entries, ==, 65536);
+}
+
+static void test_every_option(void)
+{
+	struct ebpflow_config c;
+
+	g_assert_cmpint(parse(&c, NULL, "-o", "json", "-i", "2", "--duration", "60",
+			      "--idle-timeout", "10", "--active-timeout=300", "--map-size",
+			      "1048576", "-v", NULL),
+			==, 0);
+	g_assert_cmpint(c.output, ==, OUTPUT_JSON);
+	g_assert_cmpuint(c.interval_s, ==, 2);
+	g_assert_cmpuint(c.duration_s, ==, 60);
+	g_assert_cmpuint(c.idle_timeout_s, ==, 10);
+	g_assert_cmpuint(c.active_timeout_s, ==, 300);
+	g_assert_cmpuint(c.map_entries, ==, 1048576);
+	g_assert_cmpint(c.log_level, ==, LOG_LVL_DEBUG);
+	g_assert_cmpint(parse(&c, NULL, "--output=console", "-q", NULL), ==, 0);
+	g_assert_cmpint(c.output, ==, OUTPUT_CONSOLE);
+	g_assert_cmpint(c.log_level, ==, LOG_LVL_WARN);
+}
+
+static void expect_error(const char *needle, ...)
+{
+	struct ebpflow_config c;
+	char *argv[8] = { "ebpflow" };
+	GError *err = NULL;
+	int argc = 1;
+	va_list ap;
+	char *a;
+
+	va_start(ap, needle);
+	while ((a = va_arg(ap, char *)))
+		argv[argc++] = a;
+	va_end(ap);
+	config_defaults(&c);
+	g_assert_cmpint(config_parse_args(&c, argc, argv, &err), ==, -1);
+	g_assert_nonnull(err);
+	if (!strstr(err->message, needle))
+		g_error("'%s' does not say '%s'", err->message, needle);
+	g_error_free(err);
+}
+
+static void test_errors(void)
+{
+	expect_error("unknown option '--nope'", "--nope", NULL);
+	expect_error("unknown option '-Z'", "-Z", NULL);
+	expect_error("--interval needs a value", "--interval", NULL);
+	expect_error("--interval: 0 is out of range (1-3600)", "-i", "0", NULL);
+	expect_error("--interval: 'abc' is not a whole number", "-i", "abc", NULL);
+	expect_error("--duration: '-5' is not a whole number", "--duration", "-5", NULL);
+	expect_error("--map-size: 100 is out of range", "--map-size", "100", NULL);
+	expect_error("--idle-timeout: '10s' is not a whole number", "--idle-timeout", "10s", NULL);
+	expect_error("--output: unknown mode 'xml' (console or json)", "-o", "xml", NULL);
+	expect_error("unexpected argument 'extra'", "extra", NULL);
+}
+
+int main(int argc, char **argv)
+{
+	g_test_init(&argc, &argv, NULL);
+	g_test_add_func("/options/defaults", test_defaults);
+	g_test_add_func("/options/every_option", test_every_option);
+	g_test_add_func("/options/errors", test_errors);
+	return g_test_run();
+}

@@ -1,0 +1,11 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-only
+# Installs, from Debian 12's packages, what eBPFlow needs to build, run and
+# test. Run as root.
+set -eu
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q
+apt-get install -y -q \
+	build-essential cmake pkg-config clang bpftool \
+	libbpf-dev libelf-dev zlib1g-dev libglib2.0-dev libfixbuf-dev \
+	python3 iproute2 util-linux

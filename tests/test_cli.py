@@ -1,0 +1,49 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-only
+"""The command line as a user meets it: help, version, and usage errors that
+name the flag and exit 2 before anything is loaded (no root needed)."""
+import os
+import subprocess
+import unittest
+
+EBPFLOW = os.path.join(os.environ.get("EBPFLOW_BUILD_DIR", "build"), "ebpflow")
+
+
+def run(*args):
+    return subprocess.run([EBPFLOW, *args], capture_output=True, text=True, timeout=10)
+
+
+class Cli(unittest.TestCase):
+    def test_help(self):
+        r = run("--help")
+        self.assertEqual(r.returncode, 0)
+        self.assertIn("Usage: ebpflow", r.stdout)
+        self.assertIn("Examples:", r.stdout)
+        for flag in ("--output", "--interval", "--duration", "--idle-timeout",
+                     "--active-timeout", "--map-size"):
+            self.assertIn(flag, r.stdout)
+
+    def test_version(self):
+        r = run("--version")
+        self.assertEqual(r.returncode, 0)
+        self.assertRegex(r.stdout, r"^ebpflow \d+\.\d+\.\d+\n$")
+
+    def test_usage_errors_exit_2(self):
+        cases = [
+            (["--bogus"], "unknown option '--bogus'"),
+            (["-i", "0"], "--interval: 0 is out of range (1-3600)"),
+            (["--duration", "soon"], "--duration: 'soon' is not a whole number"),
+            (["-o", "xml"], "--output: unknown mode 'xml'"),
+            (["--map-size"], "--map-size needs a value"),
+        ]
+        for args, message in cases:
+            with self.subTest(args=args):
+                r = run(*args)
+                self.assertEqual(r.returncode, 2)
+                self.assertIn(message, r.stderr)
+                self.assertIn("Try 'ebpflow --help'", r.stderr)
+                self.assertEqual(r.stdout, "")
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
