@@ -39,6 +39,13 @@ struct flow_key {
 	__u8 daddr[EBPFLOW_ADDR_LEN];
 };
 
+/* A process: its pid and the start time that tells it from a reused pid. */
+struct proc_key {
+	__u64 start_ns; /* as flow_key.start_ns */
+	__u32 pid;
+	__u32 pad;
+};
+
 /*
  * One CPU's share of a flow (the map is per-CPU): user space adds counts and
  * bytes, takes the earliest first_ns and the latest last_ns. A zero first_ns

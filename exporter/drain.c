@@ -135,3 +135,25 @@ bool drain_take(const struct flow_key *key, struct flow_totals *final, void *ctx
 	}
 	return flow_merge_percpu(d->values, d->stride, d->ncpu, final);
 }
+
+int drain_exits(int exits_fd, GHashTable *procs)
+{
+	struct proc_key key, next;
+	const struct proc_key *prev = NULL;
+	int n = 0;
+
+	while (bpf_map_get_next_key(exits_fd, prev, &next) == 0) {
+		g_hash_table_add(procs, g_memdup2(&next, sizeof(next)));
+		key = next;
+		prev = &key;
+		n++;
+	}
+	/* delete after the walk: deleting while walking can restart it */
+	GHashTableIter it;
+	gpointer k;
+
+	g_hash_table_iter_init(&it, procs);
+	while (g_hash_table_iter_next(&it, &k, NULL))
+		bpf_map_delete_elem(exits_fd, k);
+	return n;
+}

@@ -15,6 +15,12 @@ struct drain *drain_new(int map_fd);
 void drain_free(struct drain *d);
 /* Read the whole map into ft at time now; returns flows read or -errno. */
 int drain_pass(struct drain *d, struct flowtable *ft, uint64_t now_ns);
+/*
+ * Move the kernel's process-exit notices into procs (a set of struct
+ * proc_key, owned by the set), removing them from the map. Read them before
+ * drain_pass: every call of an exited process is then already in the map.
+ */
+int drain_exits(int exits_fd, GHashTable *procs);
 /* flow_take_fn for the flow table: ctx is the struct drain */
 bool drain_take(const struct flow_key *key, struct flow_totals *final, void *ctx);
 

@@ -36,19 +36,34 @@ bool flow_merge_percpu(const void *values, size_t stride, int ncpu, struct flow_
 	return any;
 }
 
-unsigned int flow_key_hash(const void *key)
+static unsigned int fnv1a(const void *key, size_t len)
 {
 	const unsigned char *b = key;
-	unsigned int h = 2166136261u; /* FNV-1a */
+	unsigned int h = 2166136261u;
 
-	for (size_t i = 0; i < sizeof(struct flow_key); i++)
+	for (size_t i = 0; i < len; i++)
 		h = (h ^ b[i]) * 16777619u;
 	return h;
+}
+
+unsigned int flow_key_hash(const void *key)
+{
+	return fnv1a(key, sizeof(struct flow_key));
 }
 
 int flow_key_equal(const void *a, const void *b)
 {
 	return memcmp(a, b, sizeof(struct flow_key)) == 0;
+}
+
+unsigned int proc_key_hash(const void *key)
+{
+	return fnv1a(key, sizeof(struct proc_key));
+}
+
+int proc_key_equal(const void *a, const void *b)
+{
+	return memcmp(a, b, sizeof(struct proc_key)) == 0;
 }
 
 double flow_mtbs_s(uint64_t count, uint64_t first_ns, uint64_t last_ns)

@@ -15,6 +15,7 @@
 #include "ebpflow.h"
 
 _Static_assert(sizeof(struct flow_key) == 56, "flow_key layout changed: update both sides");
+_Static_assert(sizeof(struct proc_key) == 16, "proc_key layout changed: update both sides");
 _Static_assert(sizeof(struct flow_value) == 64, "flow_value layout changed: update both sides");
 
 /* Why a record was reported; the values are IPFIX flowEndReason (RFC 5102). */
@@ -68,6 +69,10 @@ double flow_mtbs_s(uint64_t count, uint64_t first_ns, uint64_t last_ns);
 /* hashing of keys for glib tables (the whole key, padding included) */
 unsigned int flow_key_hash(const void *key);
 int flow_key_equal(const void *a, const void *b);
+
+/* the same for struct proc_key (a process: pid and start time) */
+unsigned int proc_key_hash(const void *key);
+int proc_key_equal(const void *a, const void *b);
 
 const char *flow_end_reason_name(enum flow_end_reason r);
 const char *flow_proto_name(uint8_t proto);

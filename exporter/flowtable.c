@@ -164,6 +164,25 @@ void flowtable_expire(struct flowtable *ft, uint64_t now_ns)
 	}
 }
 
+void flowtable_end_processes(struct flowtable *ft, GHashTable *procs)
+{
+	GHashTableIter it;
+	struct flow_entry *e;
+
+	if (!g_hash_table_size(procs))
+		return;
+	g_hash_table_iter_init(&it, ft->flows);
+	while (g_hash_table_iter_next(&it, NULL, (gpointer *)&e)) {
+		struct proc_key p = { .start_ns = e->key.start_ns, .pid = e->key.pid };
+
+		if (!g_hash_table_contains(procs, &p))
+			continue;
+		/* no call can come after the exit: take the final totals */
+		finish(ft, e, FLOW_END_END);
+		g_hash_table_iter_remove(&it);
+	}
+}
+
 void flowtable_flush(struct flowtable *ft, enum flow_end_reason reason)
 {
 	GHashTableIter it;

@@ -8,6 +8,8 @@
 #ifndef EBPFLOW_FLOWTABLE_H
 #define EBPFLOW_FLOWTABLE_H
 
+#include <glib.h>
+
 #include "flow.h"
 
 struct flowtable;
@@ -52,6 +54,11 @@ void flowtable_update(struct flowtable *ft, const struct flow_key *key, const st
 		      uint64_t now_ns);
 /* Report what the timeouts say is due at time now. */
 void flowtable_expire(struct flowtable *ft, uint64_t now_ns);
+/*
+ * Report as ended (and forget) every flow of a process in `procs`, a set of
+ * struct proc_key (see proc_key_hash): those processes have exited.
+ */
+void flowtable_end_processes(struct flowtable *ft, GHashTable *procs);
 /* Report every flow's unreported calls with `reason` and forget them all. */
 void flowtable_flush(struct flowtable *ft, enum flow_end_reason reason);
 

@@ -15,10 +15,12 @@
 #include "drain.h"
 #include "enrich.h"
 #include "flowtable.h"
+#include "ipfix.h"
 #include "json.h"
 #include "log.h"
 #include "options.h"
 #include "probe.h"
+#include "transport.h"
 
 struct app {
 	struct ebpflow_config cfg;
@@ -27,9 +29,17 @@ struct app {
 	struct flowtable *ft;
 	struct enrich *enrich;
 	struct console *console;
+	struct transport *transport; /* NULL without IPFIX */
+	struct ipfix *ipfix;
 	GMainLoop *loop;
 	bool clear_screen;
 };
+
+static void warn_error(const char *what, GError *err)
+{
+	pr_warn("%s: %s\n", what, err ? err->message : "unknown error");
+	g_clear_error(&err);
+}
 
 static void on_record(const struct flow_record *rec, void *ctx)
 {
@@ -39,6 +49,76 @@ static void on_record(const struct flow_record *rec, void *ctx)
 		json_write_record(rec, stdout);
 	if (a->console)
 		console_record(a->console, rec);
+	if (a->ipfix) {
+		GError *err = NULL;
+
+		if (!ipfix_add(a->ipfix, rec, clock_epoch_offset_ns(), &err))
+			warn_error("cannot encode an IPFIX record", err);
+	}
+}
+
+static void ipfix_flush_all(struct app *a)
+{
+	GError *err = NULL;
+
+	if (!a->ipfix)
+		return;
+	if (!ipfix_flush(a->ipfix, &err))
+		warn_error("cannot emit an IPFIX message", err);
+	transport_flush(a->transport);
+}
+
+static gboolean on_template_refresh(gpointer data)
+{
+	struct app *a = data;
+	GError *err = NULL;
+
+	if (!ipfix_send_templates(a->ipfix, &err))
+		warn_error("cannot send the IPFIX templates", err);
+	transport_flush(a->transport);
+	return G_SOURCE_CONTINUE;
+}
+
+/* Collectors and files are checked before anything is loaded: a typo exits 2. */
+static gboolean setup_ipfix(struct app *a, GError **err)
+{
+	struct ipfix_config ic = {
+		.profile = a->cfg.ie_profile,
+		.pen = a->cfg.pen,
+		.domain = a->cfg.observation_domain,
+	};
+
+	if (!a->cfg.collectors->len && !a->cfg.ipfix_file)
+		return TRUE;
+	a->transport = transport_new();
+	for (guint i = 0; i < a->cfg.collectors->len; i++)
+		if (!transport_add_collector(a->transport, g_ptr_array_index(a->cfg.collectors, i),
+					     err))
+			return FALSE;
+	if (a->cfg.ipfix_file && !transport_add_file(a->transport, a->cfg.ipfix_file, err))
+		return FALSE;
+	a->ipfix = ipfix_new(&ic, transport_send, a->transport, err);
+	return a->ipfix != NULL;
+}
+
+static void log_ipfix(struct app *a)
+{
+	const struct ipfix_stats *s;
+
+	if (!a->ipfix)
+		return;
+	s = ipfix_stats(a->ipfix);
+	pr_info("IPFIX: %llu records (%llu calls) in %llu messages, %llu octets, templates sent "
+		"%llu times\n",
+		(unsigned long long)s->records, (unsigned long long)s->calls,
+		(unsigned long long)s->messages, (unsigned long long)s->octets,
+		(unsigned long long)s->template_sends);
+	for (unsigned int i = 0; i < transport_count(a->transport); i++) {
+		struct transport_dest_stats d = transport_stats(a->transport, i);
+
+		pr_info("%s: %llu messages sent, %llu lost\n", d.name, (unsigned long long)d.sent,
+			(unsigned long long)d.failed);
+	}
 }
 
 static bool on_take(const struct flow_key *key, struct flow_totals *final, void *ctx)
@@ -53,10 +133,16 @@ static void on_enrich(struct flow_record *rec, void *ctx)
 
 static void drain_once(struct app *a)
 {
-	int n = drain_pass(a->drain, a->ft, clock_mono_ns());
+	GHashTable *exited = g_hash_table_new_full(proc_key_hash, proc_key_equal, g_free, NULL);
+	int n;
 
+	/* exits first: an exited process's calls are all in the map by then */
+	drain_exits(probe_exits_fd(a->probe), exited);
+	n = drain_pass(a->drain, a->ft, clock_mono_ns());
 	if (n < 0)
 		pr_warn("cannot read the flow map: %s\n", g_strerror(-n));
+	flowtable_end_processes(a->ft, exited);
+	g_hash_table_destroy(exited);
 }
 
 static void print_console(struct app *a, bool at_exit)
@@ -77,6 +163,7 @@ static gboolean on_tick(gpointer data)
 
 	drain_once(a);
 	flowtable_expire(a->ft, clock_mono_ns());
+	ipfix_flush_all(a);
 	if (a->console)
 		print_console(a, false);
 	fflush(stdout);
@@ -133,6 +220,8 @@ static int run(struct app *a)
 	};
 	int err;
 
+	if (a->ipfix)
+		on_template_refresh(a);
 	err = probe_start(&a->probe, &po);
 	if (err)
 		return err;
@@ -150,6 +239,8 @@ static int run(struct app *a)
 
 	a->loop = g_main_loop_new(NULL, FALSE);
 	g_timeout_add_seconds(a->cfg.interval_s, on_tick, a);
+	if (a->ipfix)
+		g_timeout_add_seconds(a->cfg.template_refresh_s, on_template_refresh, a);
 	if (a->cfg.duration_s)
 		g_timeout_add_seconds(a->cfg.duration_s, on_quit, a);
 	g_unix_signal_add(SIGINT, on_quit, a);
@@ -163,10 +254,12 @@ static int run(struct app *a)
 	probe_detach(a->probe);
 	drain_once(a);
 	flowtable_flush(a->ft, FLOW_END_FORCED);
+	ipfix_flush_all(a);
 	if (a->console)
 		print_console(a, true);
 	fflush(stdout);
 	log_accounting(a);
+	log_ipfix(a);
 	return 0;
 }
 
@@ -187,15 +280,24 @@ int main(int argc, char **argv)
 		return EBPFLOW_EXIT_USAGE;
 	}
 	log_set_level(a.cfg.log_level);
+	if (!setup_ipfix(&a, &err)) {
+		fprintf(stderr, "ebpflow: %s\n", err->message);
+		g_error_free(err);
+		rc = EBPFLOW_EXIT_USAGE;
+		goto out;
+	}
 
-	rc = run(&a);
-
+	rc = run(&a) ? 1 : 0;
+out:
 	flowtable_free(a.ft);
 	console_free(a.console);
 	enrich_free(a.enrich);
 	drain_free(a.drain);
 	probe_destroy(a.probe);
+	ipfix_free(a.ipfix);
+	transport_free(a.transport);
 	if (a.loop)
 		g_main_loop_unref(a.loop);
-	return rc ? 1 : 0;
+	config_clear(&a.cfg);
+	return rc;
 }

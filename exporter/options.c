@@ -19,7 +19,8 @@ static const char usage[] =
 	"\n"
 	"  -o, --output MODE          console (default): the outbound and inbound tables,\n"
 	"                             refreshed every interval and printed at exit;\n"
-	"                             json: one JSON object per line per flow record\n"
+	"                             json: one JSON object per line per flow record;\n"
+	"                             none: nothing on stdout (IPFIX only)\n"
 	"  -i, --interval SECONDS     read the kernel and refresh the console this often\n"
 	"                             (1-3600, default 5)\n"
 	"      --duration SECONDS     run this long, report every flow and exit\n"
@@ -31,6 +32,21 @@ static const char usage[] =
 	"                             (1-86400, default 120)\n"
 	"      --map-size FLOWS       capacity of the kernel flow map (1024-16777216,\n"
 	"                             default 65536)\n"
+	"\n"
+	"IPFIX export (alongside the console or JSON output):\n"
+	"  -c, --collector HOST:PORT  send IPFIX over UDP to a collector (repeatable;\n"
+	"                             IPv6 in brackets: [::1]:4739)\n"
+	"      --ipfix-file PATH      write the IPFIX stream to a file (ipfixDump reads it)\n"
+	"      --template-refresh SECONDS\n"
+	"                             resend templates this often (1-86400, default 60): a\n"
+	"                             collector started later decodes flows after this\n"
+	"      --observation-domain ID  observation domain id (default 0)\n"
+	"      --pen NUMBER           Private Enterprise Number of eBPFlow's elements\n"
+	"                             (default 32473, the documentation PEN: use yours)\n"
+	"      --ie-profile NAME      ebpflow (default): process elements under --pen;\n"
+	"                             ntop: ntop's SRC_PROC_*/DST_PROC_* (PEN 35632) for\n"
+	"                             nProbe and ntopng\n"
+	"\n"
 	"  -v, --verbose              debug log on stderr\n"
 	"  -q, --quiet                only warnings and errors on stderr\n"
 	"  -h, --help                 this help\n"
@@ -41,6 +57,9 @@ static const char usage[] =
 	"  sudo ebpflow -i 1                           refresh every second\n"
 	"  sudo ebpflow -o json --duration 60 > f.json one minute of flow records\n"
 	"  sudo ebpflow -o json --idle-timeout 10 | jq 'select(.proto == \"UDP\")'\n"
+	"  sudo ebpflow -o none -c 127.0.0.1:9995      to nfcapd -b 127.0.0.1 -p 9995\n"
+	"  sudo ebpflow -c collector.example:4739 -c [2001:db8::9]:4739 --ie-profile ntop\n"
+	"  sudo ebpflow --ipfix-file flows.ipfix --duration 60; ipfixDump --rfc5610 -i flows.ipfix\n"
 	"\n"
 	"Exit status: 0 when done, 1 when the probe cannot run, 2 on a usage error.\n";
 
@@ -54,6 +73,19 @@ void config_defaults(struct ebpflow_config *c)
 	c->active_timeout_s = 120;
 	c->map_entries = 65536;
 	c->log_level = LOG_LVL_INFO;
+	c->collectors = g_ptr_array_new_with_free_func(g_free);
+	c->template_refresh_s = 60;
+	c->observation_domain = 0;
+	c->pen = EBPFLOW_PEN_DEFAULT;
+	c->ie_profile = IE_PROFILE_EBPFLOW;
+}
+
+void config_clear(struct ebpflow_config *c)
+{
+	if (c->collectors)
+		g_ptr_array_free(c->collectors, TRUE);
+	g_free(c->ipfix_file);
+	memset(c, 0, sizeof(*c));
 }
 
 gboolean config_parse_uint(const char *name, const char *text, uint32_t min, uint32_t max,
@@ -85,6 +117,11 @@ enum {
 	OPT_IDLE,
 	OPT_ACTIVE,
 	OPT_MAP_SIZE,
+	OPT_IPFIX_FILE,
+	OPT_TEMPLATE_REFRESH,
+	OPT_DOMAIN,
+	OPT_PEN,
+	OPT_IE_PROFILE,
 };
 
 int config_parse_args(struct ebpflow_config *c, int argc, char **argv, GError **err)
@@ -96,6 +133,12 @@ int config_parse_args(struct ebpflow_config *c, int argc, char **argv, GError **
 		{ "idle-timeout", required_argument, NULL, OPT_IDLE },
 		{ "active-timeout", required_argument, NULL, OPT_ACTIVE },
 		{ "map-size", required_argument, NULL, OPT_MAP_SIZE },
+		{ "collector", required_argument, NULL, 'c' },
+		{ "ipfix-file", required_argument, NULL, OPT_IPFIX_FILE },
+		{ "template-refresh", required_argument, NULL, OPT_TEMPLATE_REFRESH },
+		{ "observation-domain", required_argument, NULL, OPT_DOMAIN },
+		{ "pen", required_argument, NULL, OPT_PEN },
+		{ "ie-profile", required_argument, NULL, OPT_IE_PROFILE },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
@@ -107,16 +150,19 @@ int config_parse_args(struct ebpflow_config *c, int argc, char **argv, GError **
 
 	opterr = 0; /* our messages, not getopt's */
 	optind = 0; /* glibc: start afresh (the tests parse many times) */
-	while (ok && (opt = getopt_long(argc, argv, ":o:i:vqhV", longopts, NULL)) != -1) {
+	while (ok && (opt = getopt_long(argc, argv, ":o:i:c:vqhV", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'o':
 			if (strcmp(optarg, "console") == 0) {
 				c->output = OUTPUT_CONSOLE;
 			} else if (strcmp(optarg, "json") == 0) {
 				c->output = OUTPUT_JSON;
+			} else if (strcmp(optarg, "none") == 0) {
+				c->output = OUTPUT_NONE;
 			} else {
 				g_set_error(err, OPT_ERROR, 1,
-					    "--output: unknown mode '%s' (console or json)", optarg);
+					    "--output: unknown mode '%s' (console, json or none)",
+					    optarg);
 				ok = FALSE;
 			}
 			break;
@@ -138,6 +184,40 @@ int config_parse_args(struct ebpflow_config *c, int argc, char **argv, GError **
 		case OPT_MAP_SIZE:
 			ok = config_parse_uint("--map-size", optarg, 1024, 1u << 24, &c->map_entries,
 					       err);
+			break;
+		case 'c':
+			g_ptr_array_add(c->collectors, g_strdup(optarg));
+			break;
+		case OPT_IPFIX_FILE:
+			if (!*optarg) {
+				g_set_error(err, OPT_ERROR, 1, "--ipfix-file: the path is empty");
+				ok = FALSE;
+			}
+			g_free(c->ipfix_file);
+			c->ipfix_file = g_strdup(optarg);
+			break;
+		case OPT_TEMPLATE_REFRESH:
+			ok = config_parse_uint("--template-refresh", optarg, 1, 86400,
+					       &c->template_refresh_s, err);
+			break;
+		case OPT_DOMAIN:
+			ok = config_parse_uint("--observation-domain", optarg, 0, UINT32_MAX,
+					       &c->observation_domain, err);
+			break;
+		case OPT_PEN:
+			ok = config_parse_uint("--pen", optarg, 1, UINT32_MAX, &c->pen, err);
+			break;
+		case OPT_IE_PROFILE:
+			if (strcmp(optarg, "ebpflow") == 0) {
+				c->ie_profile = IE_PROFILE_EBPFLOW;
+			} else if (strcmp(optarg, "ntop") == 0) {
+				c->ie_profile = IE_PROFILE_NTOP;
+			} else {
+				g_set_error(err, OPT_ERROR, 1,
+					    "--ie-profile: unknown profile '%s' (ebpflow or ntop)",
+					    optarg);
+				ok = FALSE;
+			}
 			break;
 		case 'v':
 			verbose++;

@@ -7,8 +7,9 @@
 #include <stdint.h>
 
 #include "log.h"
+#include "templates.h"
 
-enum output_mode { OUTPUT_CONSOLE, OUTPUT_JSON };
+enum output_mode { OUTPUT_CONSOLE, OUTPUT_JSON, OUTPUT_NONE };
 
 struct ebpflow_config {
 	enum output_mode output;
@@ -18,11 +19,19 @@ struct ebpflow_config {
 	uint32_t active_timeout_s;
 	uint32_t map_entries;
 	enum log_level log_level;
+	/* IPFIX */
+	GPtrArray *collectors; /* char *: HOST:PORT */
+	char *ipfix_file;
+	uint32_t template_refresh_s;
+	uint32_t observation_domain;
+	uint32_t pen;
+	enum ie_profile ie_profile;
 };
 
 #define EBPFLOW_EXIT_USAGE 2
 
 void config_defaults(struct ebpflow_config *c);
+void config_clear(struct ebpflow_config *c);
 /*
  * Parse the command line into c. Returns 1 when it asked for help or the
  * version (printed, nothing left to do), 0 to run, -1 on an error set in err.

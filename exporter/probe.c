@@ -100,7 +100,7 @@ static int choose_programs(struct probe *p)
 {
 	struct ebpflow *s = p->skel;
 	struct btf *vmlinux = btf__load_vmlinux_btf();
-	bool tcp_connect, udp, accept, peers;
+	bool tcp_connect, udp, accept, peers, exits;
 
 	if (!vmlinux) {
 		pr_err("this kernel exposes no BTF (/sys/kernel/btf/vmlinux): eBPFlow needs a kernel "
@@ -108,6 +108,7 @@ static int choose_programs(struct probe *p)
 		return -ENOTSUP;
 	}
 	tcp_connect = btf_has_tracepoint(vmlinux, "inet_sock_set_state");
+	exits = btf_has_tracepoint(vmlinux, "sched_process_exit");
 	udp = btf_has_tracepoint(vmlinux, "sock_send_length") &&
 	      btf_has_tracepoint(vmlinux, "sock_recv_length");
 	btf__free(vmlinux);
@@ -115,6 +116,10 @@ static int choose_programs(struct probe *p)
 	p->cgroup_fd = open_cgroup2_root();
 	peers = p->cgroup_fd >= 0;
 
+	if (!exits) {
+		pr_warn("no sched_process_exit tracepoint: flows end by idle timeout only\n");
+		disable(s->progs.proc_exit);
+	}
 	if (!tcp_connect) {
 		pr_warn("no inet_sock_set_state tracepoint: TCP connects will not be counted\n");
 		disable(s->progs.tcp_connect);
@@ -242,6 +247,11 @@ void probe_destroy(struct probe *p)
 int probe_flows_fd(const struct probe *p)
 {
 	return bpf_map__fd(p->skel->maps.flows);
+}
+
+int probe_exits_fd(const struct probe *p)
+{
+	return bpf_map__fd(p->skel->maps.exits);
 }
 
 uint32_t probe_map_entries(const struct probe *p)

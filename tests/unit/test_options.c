@@ -31,6 +31,34 @@ static void test_defaults(void)
 	g_assert_cmpuint(c.idle_timeout_s, ==, 30);
 	g_assert_cmpuint(c.active_timeout_s, ==, 120);
 	g_assert_cmpuint(c.map_entries, ==, 65536);
+	g_assert_cmpuint(c.collectors->len, ==, 0);
+	g_assert_null(c.ipfix_file);
+	g_assert_cmpuint(c.template_refresh_s, ==, 60);
+	g_assert_cmpuint(c.observation_domain, ==, 0);
+	g_assert_cmpuint(c.pen, ==, EBPFLOW_PEN_DEFAULT);
+	g_assert_cmpint(c.ie_profile, ==, IE_PROFILE_EBPFLOW);
+	config_clear(&c);
+}
+
+static void test_ipfix_options(void)
+{
+	struct ebpflow_config c;
+
+	g_assert_cmpint(parse(&c, NULL, "-c", "127.0.0.1:9995", "--collector", "[::1]:4739",
+			      "--ipfix-file", "/tmp/x.ipfix", "--template-refresh", "5",
+			      "--observation-domain", "4294967295", "--pen", "35632", "--ie-profile",
+			      "ntop", "-o", "none", NULL),
+			==, 0);
+	g_assert_cmpuint(c.collectors->len, ==, 2);
+	g_assert_cmpstr(g_ptr_array_index(c.collectors, 0), ==, "127.0.0.1:9995");
+	g_assert_cmpstr(g_ptr_array_index(c.collectors, 1), ==, "[::1]:4739");
+	g_assert_cmpstr(c.ipfix_file, ==, "/tmp/x.ipfix");
+	g_assert_cmpuint(c.template_refresh_s, ==, 5);
+	g_assert_cmpuint(c.observation_domain, ==, 4294967295u);
+	g_assert_cmpuint(c.pen, ==, 35632);
+	g_assert_cmpint(c.ie_profile, ==, IE_PROFILE_NTOP);
+	g_assert_cmpint(c.output, ==, OUTPUT_NONE);
+	config_clear(&c);
 }
 
 static void test_every_option(void)
@@ -84,7 +112,15 @@ static void test_errors(void)
 	expect_error("--duration: '-5' is not a whole number", "--duration", "-5", NULL);
 	expect_error("--map-size: 100 is out of range", "--map-size", "100", NULL);
 	expect_error("--idle-timeout: '10s' is not a whole number", "--idle-timeout", "10s", NULL);
-	expect_error("--output: unknown mode 'xml' (console or json)", "-o", "xml", NULL);
+	expect_error("--output: unknown mode 'xml' (console, json or none)", "-o", "xml", NULL);
+	expect_error("--template-refresh: 0 is out of range (1-86400)", "--template-refresh", "0",
+		     NULL);
+	expect_error("--pen: 0 is out of range", "--pen", "0", NULL);
+	expect_error("--observation-domain: '4294967296' is", "--observation-domain",
+		     "4294967296", NULL);
+	expect_error("--ie-profile: unknown profile 'nprobe' (ebpflow or ntop)", "--ie-profile",
+		     "nprobe", NULL);
+	expect_error("--ipfix-file: the path is empty", "--ipfix-file", "", NULL);
 	expect_error("unexpected argument 'extra'", "extra", NULL);
 }
 
@@ -93,6 +129,7 @@ int main(int argc, char **argv)
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/options/defaults", test_defaults);
 	g_test_add_func("/options/every_option", test_every_option);
+	g_test_add_func("/options/ipfix", test_ipfix_options);
 	g_test_add_func("/options/errors", test_errors);
 	return g_test_run();
 }

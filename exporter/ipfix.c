@@ -1,0 +1,210 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The fBuf runs in manual mode over a buffer exporter: a full message makes
+ * fBufAppend fail with FB_ERROR_EOM, and we emit it ourselves. (In automatic
+ * mode libfixbuf would overwrite the buffer before we could send it.)
+ */
+#include "ipfix.h"
+
+#include <arpa/inet.h>
+#include <string.h>
+
+#include "clock.h"
+
+struct ipfix {
+	struct ipfix_config cfg;
+	fbInfoModel_t *model;
+	fbSession_t *session;
+	fbExporter_t *exporter;
+	fBuf_t *fbuf;
+	uint8_t buf[IPFIX_MESSAGE_MAX];
+	uint16_t cur_int, cur_ext; /* templates set on the fBuf */
+	bool pending;              /* the current message holds something */
+	ipfix_emit_fn emit;
+	void *ctx;
+	struct ipfix_stats stats;
+};
+
+void ipfix_fill(struct ipfix_flow_rec *r, const struct flow_record *rec, int64_t off)
+{
+	const struct flow_key *k = &rec->key;
+
+	memset(r, 0, sizeof(*r));
+	r->flowStartMilliseconds = clock_mono_to_epoch_ms(rec->first_ns, off);
+	r->flowEndMilliseconds = clock_mono_to_epoch_ms(rec->last_ns, off);
+	r->packetDeltaCount = rec->count;
+	r->callDeltaCount = rec->count;
+	r->octetDeltaCount = rec->bytes;
+	if (rec->flow_count > 1 && rec->last_ns > rec->flow_first_ns)
+		r->meanTimeBetweenCallsMicroseconds =
+			(rec->last_ns - rec->flow_first_ns) / (rec->flow_count - 1) / 1000;
+	r->processStartMilliseconds = clock_mono_to_epoch_ms(k->start_ns, off);
+	r->cgroupId = rec->cgroup_id;
+	if (k->ip_version == 4) {
+		uint32_t s, d;
+
+		memcpy(&s, k->saddr, 4);
+		memcpy(&d, k->daddr, 4);
+		r->sourceIPv4Address = ntohl(s);
+		r->destinationIPv4Address = ntohl(d);
+	} else {
+		memcpy(r->sourceIPv6Address, k->saddr, 16);
+		memcpy(r->destinationIPv6Address, k->daddr, 16);
+	}
+	r->processName.buf = (uint8_t *)rec->comm;
+	r->processName.len = strnlen(rec->comm, sizeof(rec->comm));
+	r->processUserName.buf = (uint8_t *)rec->user;
+	r->processUserName.len = strlen(rec->user);
+	r->containerId.buf = (uint8_t *)"";
+	r->containerName.buf = (uint8_t *)rec->container;
+	r->containerName.len = strlen(rec->container);
+	r->processId = k->pid;
+	r->processUserId = rec->uid;
+	r->destinationTransportPort = k->port;
+	r->protocolIdentifier = k->proto;
+	r->flowDirection = k->direction == EBPFLOW_DIR_INBOUND ? 0 : 1;
+	r->flowEndReason = rec->reason;
+	r->ipVersion = k->ip_version;
+}
+
+static gboolean emit(struct ipfix *x, GError **err)
+{
+	size_t len;
+
+	if (!x->pending)
+		return TRUE;
+	if (!fBufEmit(x->fbuf, err))
+		return FALSE;
+	x->pending = false;
+	len = fbExporterGetMsgLen(x->exporter);
+	if (!len)
+		return TRUE;
+	x->stats.messages++;
+	x->stats.octets += len;
+	x->emit(x->buf, len, x->ctx);
+	return TRUE;
+}
+
+struct ipfix *ipfix_new(const struct ipfix_config *c, ipfix_emit_fn emit_fn, void *ctx, GError **err)
+{
+	struct ipfix *x = g_new0(struct ipfix, 1);
+	fbTemplate_t *type_tmpl;
+
+	x->cfg = *c;
+	x->emit = emit_fn;
+	x->ctx = ctx;
+	x->model = fbInfoModelAlloc();
+	templates_add_elements(x->model, c->pen);
+	x->session = fbSessionAlloc(x->model);
+	/* the domain first: templates are kept per domain */
+	fbSessionSetDomain(x->session, c->domain);
+	if (!templates_add_to_session(x->session, c->profile, err))
+		goto fail;
+	type_tmpl = fbInfoElementAllocTypeTemplate(x->model, err);
+	if (!type_tmpl)
+		goto fail;
+	if (!fbSessionAddTemplate(x->session, TRUE, TID_TYPE_INFO, type_tmpl, err) ||
+	    !fbSessionAddTemplate(x->session, FALSE, TID_TYPE_INFO, type_tmpl, err))
+		goto fail;
+	/* the fBuf after the templates, or each template goes out twice */
+	x->exporter = fbExporterAllocBuffer(x->buf, sizeof(x->buf));
+	x->fbuf = fBufAllocForExport(x->session, x->exporter);
+	fBufSetAutomaticMode(x->fbuf, FALSE);
+	return x;
+fail:
+	ipfix_free(x);
+	return NULL;
+}
+
+void ipfix_free(struct ipfix *x)
+{
+	if (!x)
+		return;
+	if (x->fbuf)
+		fBufFree(x->fbuf); /* frees the session and the exporter with it */
+	else if (x->session)
+		fbSessionFree(x->session);
+	if (x->model)
+		fbInfoModelFree(x->model);
+	g_free(x);
+}
+
+static gboolean set_templates(struct ipfix *x, uint16_t itid, uint16_t etid, GError **err)
+{
+	if (itid != x->cur_int) {
+		if (!fBufSetInternalTemplate(x->fbuf, itid, err))
+			return FALSE;
+		x->cur_int = itid;
+	}
+	if (etid != x->cur_ext) {
+		if (!fBufSetExportTemplate(x->fbuf, etid, err))
+			return FALSE;
+		x->cur_ext = etid;
+	}
+	return TRUE;
+}
+
+/*
+ * Run one append; on end of message, emit what the message holds and try
+ * once more. libfixbuf also answers end of message to the first template
+ * after data, to make templates start a message of their own.
+ */
+#define APPEND_RETRYING(x, err, call)                                                   \
+	({                                                                              \
+		gboolean ok_ = (call);                                                  \
+		if (!ok_ && g_error_matches(*(err), FB_ERROR_DOMAIN, FB_ERROR_EOM)) {   \
+			g_clear_error(err);                                             \
+			ok_ = emit((x), (err)) && (call);                               \
+		}                                                                       \
+		ok_;                                                                    \
+	})
+
+gboolean ipfix_add(struct ipfix *x, const struct flow_record *rec, int64_t off, GError **err)
+{
+	int inbound = rec->key.direction == EBPFLOW_DIR_INBOUND;
+	struct ipfix_flow_rec r;
+
+	ipfix_fill(&r, rec, off);
+	if (!set_templates(x, templates_internal_tid(x->cfg.profile, inbound),
+			   templates_export_tid(x->cfg.profile, rec->key.ip_version, inbound), err))
+		return FALSE;
+	if (!APPEND_RETRYING(x, err, fBufAppend(x->fbuf, (uint8_t *)&r, sizeof(r), err)))
+		return FALSE;
+	x->pending = true;
+	x->stats.records++;
+	x->stats.calls += rec->count;
+	return TRUE;
+}
+
+gboolean ipfix_flush(struct ipfix *x, GError **err)
+{
+	return emit(x, err);
+}
+
+gboolean ipfix_send_templates(struct ipfix *x, GError **err)
+{
+	const char *const *names = templates_enterprise_names(x->cfg.profile);
+
+	if (!emit(x, err))
+		return FALSE;
+	if (!APPEND_RETRYING(x, err, fbSessionExportTemplates(x->session, err)))
+		return FALSE;
+	x->pending = true;
+	for (size_t i = 0; names[i]; i++) {
+		const fbInfoElement_t *ie = fbInfoModelGetElementByName(x->model, names[i]);
+
+		if (!APPEND_RETRYING(x, err, fbInfoElementWriteOptionsRecord(
+						     x->fbuf, ie, TID_TYPE_INFO, TID_TYPE_INFO, err)))
+			return FALSE;
+		x->pending = true;
+	}
+	/* the options records left the fBuf on the type-information templates */
+	x->cur_int = x->cur_ext = TID_TYPE_INFO;
+	x->stats.template_sends++;
+	return emit(x, err);
+}
+
+const struct ipfix_stats *ipfix_stats(const struct ipfix *x)
+{
+	return &x->stats;
+}

@@ -1,0 +1,240 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * UDP sockets are connected to their collector so that the kernel reports
+ * ICMP errors (collector down, host unreachable) on the next send, and are
+ * non-blocking so that a slow path never stalls the drain loop. libfixbuf's
+ * own UDP exporter reports a failed send as success, hence this module.
+ */
+#include "transport.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <stdlib.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "log.h"
+
+#define TRANSPORT_ERROR g_quark_from_static_string("ebpflow-transport")
+
+struct dest {
+	char *name;
+	int fd;   /* UDP socket, or -1 */
+	FILE *fp; /* IPFIX file, or NULL */
+	uint64_t sent, failed, failed_in_incident;
+	unsigned int ok_streak; /* sends without error since the last failure */
+	bool failing;
+};
+
+struct transport {
+	GPtrArray *dests;
+};
+
+static void dest_free(gpointer p)
+{
+	struct dest *d = p;
+
+	if (d->fd >= 0)
+		close(d->fd);
+	if (d->fp)
+		fclose(d->fp);
+	g_free(d->name);
+	g_free(d);
+}
+
+struct transport *transport_new(void)
+{
+	struct transport *t = g_new0(struct transport, 1);
+
+	t->dests = g_ptr_array_new_with_free_func(dest_free);
+	return t;
+}
+
+void transport_free(struct transport *t)
+{
+	if (!t)
+		return;
+	g_ptr_array_free(t->dests, TRUE);
+	g_free(t);
+}
+
+gboolean transport_parse_hostport(const char *spec, char **host, char **port, GError **err)
+{
+	const char *colon;
+
+	if (spec[0] == '[') {
+		const char *end = strchr(spec, ']');
+
+		if (!end || end[1] != ':' || !end[2])
+			goto bad;
+		*host = g_strndup(spec + 1, end - spec - 1);
+		*port = g_strdup(end + 2);
+	} else {
+		colon = strrchr(spec, ':');
+		if (!colon || colon == spec || !colon[1] || strchr(spec, ':') != colon)
+			goto bad;
+		*host = g_strndup(spec, colon - spec);
+		*port = g_strdup(colon + 1);
+	}
+	for (const char *p = *port; *p; p++) {
+		if (*p < '0' || *p > '9') {
+			g_set_error(err, TRANSPORT_ERROR, 1, "collector '%s': port '%s' is not a number",
+				    spec, *port);
+			goto fail;
+		}
+	}
+	if (atoi(*port) < 1 || atoi(*port) > 65535) {
+		g_set_error(err, TRANSPORT_ERROR, 1, "collector '%s': port %s is out of range (1-65535)",
+			    spec, *port);
+		goto fail;
+	}
+	return TRUE;
+bad:
+	g_set_error(err, TRANSPORT_ERROR, 1,
+		    "collector '%s' is not HOST:PORT (an IPv6 address goes in brackets: [::1]:4739)",
+		    spec);
+	return FALSE;
+fail:
+	g_clear_pointer(host, g_free);
+	g_clear_pointer(port, g_free);
+	return FALSE;
+}
+
+gboolean transport_add_collector(struct transport *t, const char *spec, GError **err)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_DGRAM, .ai_flags = AI_ADDRCONFIG };
+	struct addrinfo *res = NULL, *ai;
+	char *host = NULL, *port = NULL;
+	int rc, fd = -1, saved = 0;
+
+	if (!transport_parse_hostport(spec, &host, &port, err))
+		return FALSE;
+	rc = getaddrinfo(host, port, &hints, &res);
+	if (rc == EAI_ADDRFAMILY || rc == EAI_NONAME) {
+		/* AI_ADDRCONFIG hides ::1 on hosts without a global IPv6 address */
+		hints.ai_flags = 0;
+		rc = getaddrinfo(host, port, &hints, &res);
+	}
+	if (rc) {
+		g_set_error(err, TRANSPORT_ERROR, 1, "collector '%s': cannot resolve '%s': %s", spec,
+			    host, gai_strerror(rc));
+		goto out;
+	}
+	for (ai = res; ai; ai = ai->ai_next) {
+		fd = socket(ai->ai_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		if (fd >= 0 && connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
+			break;
+		saved = errno;
+		if (fd >= 0)
+			close(fd);
+		fd = -1;
+	}
+	if (fd < 0) {
+		g_set_error(err, TRANSPORT_ERROR, 1, "collector '%s': cannot reach it: %s", spec,
+			    g_strerror(saved));
+		goto out;
+	} else {
+		struct dest *d = g_new0(struct dest, 1);
+
+		d->name = g_strdup_printf("collector %s", spec);
+		d->fd = fd;
+		g_ptr_array_add(t->dests, d);
+	}
+out:
+	if (res)
+		freeaddrinfo(res);
+	g_free(host);
+	g_free(port);
+	return fd >= 0;
+}
+
+gboolean transport_add_file(struct transport *t, const char *path, GError **err)
+{
+	FILE *fp = fopen(path, "we");
+	struct dest *d;
+
+	if (!fp) {
+		g_set_error(err, TRANSPORT_ERROR, 1, "IPFIX file '%s': %s", path, g_strerror(errno));
+		return FALSE;
+	}
+	d = g_new0(struct dest, 1);
+	d->name = g_strdup_printf("IPFIX file %s", path);
+	d->fd = -1;
+	d->fp = fp;
+	g_ptr_array_add(t->dests, d);
+	return TRUE;
+}
+
+unsigned int transport_count(const struct transport *t)
+{
+	return t->dests->len;
+}
+
+/*
+ * One log line when an incident starts, one when it ends. A collector that is
+ * down makes every other UDP send fail (the ICMP error of one send is reported
+ * by the next), so an incident ends only after a few clean sends in a row.
+ */
+#define RECOVERED_AFTER 3
+
+static void account(struct dest *d, bool ok, int err)
+{
+	if (ok) {
+		d->sent++;
+		if (d->failing && ++d->ok_streak >= RECOVERED_AFTER) {
+			pr_info("%s: sending again (%llu messages were lost)\n", d->name,
+				(unsigned long long)d->failed_in_incident);
+			d->failing = false;
+		}
+		return;
+	}
+	d->failed++;
+	d->failed_in_incident++;
+	d->ok_streak = 0;
+	if (!d->failing) {
+		pr_warn("%s: %s; messages are counted as lost until it recovers\n", d->name,
+			g_strerror(err));
+		d->failing = true;
+		d->failed_in_incident = 1;
+	}
+}
+
+void transport_send(const uint8_t *msg, size_t len, void *ctx)
+{
+	struct transport *t = ctx;
+
+	for (guint i = 0; i < t->dests->len; i++) {
+		struct dest *d = g_ptr_array_index(t->dests, i);
+
+		if (d->fp) {
+			bool ok = fwrite(msg, 1, len, d->fp) == len;
+
+			account(d, ok, ok ? 0 : errno);
+		} else {
+			ssize_t n = send(d->fd, msg, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+
+			account(d, n == (ssize_t)len, n < 0 ? errno : EMSGSIZE);
+		}
+	}
+}
+
+void transport_flush(struct transport *t)
+{
+	for (guint i = 0; i < t->dests->len; i++) {
+		struct dest *d = g_ptr_array_index(t->dests, i);
+
+		if (d->fp && fflush(d->fp) != 0)
+			account(d, false, errno);
+	}
+}
+
+struct transport_dest_stats transport_stats(const struct transport *t, unsigned int i)
+{
+	const struct dest *d = g_ptr_array_index(t->dests, i);
+	struct transport_dest_stats s = { d->name, d->sent, d->failed, d->failing };
+
+	return s;
+}

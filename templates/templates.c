@@ -1,0 +1,200 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Element definitions and templates: the data behind templates.h. Adding a
+ * field means: an element here (and in ELEMENTS.md), a member in
+ * struct ipfix_flow_rec, an entry in flow_spec at the same position.
+ */
+#include "templates.h"
+
+#include <string.h>
+
+#define U32 (FB_IE_F_ENDIAN)
+#define ID (FB_IE_F_ENDIAN | FB_IE_IDENTIFIER)
+#define DELTA(units) (FB_IE_F_ENDIAN | FB_IE_DELTACOUNTER | (units))
+
+/* eBPFlow's elements; ent is filled with the configured PEN at registration. */
+static const fbInfoElement_t ebpflow_elements[] = {
+	FB_IE_INIT_FULL("processId", 0, EIE_PROCESS_ID, 4, ID, 0, 0, FB_UINT_32,
+			"Process id (thread group id) of the process that made the calls"),
+	FB_IE_INIT_FULL("processName", 0, EIE_PROCESS_NAME, FB_IE_VARLEN, FB_IE_DEFAULT, 0, 0,
+			FB_STRING, "Process name (comm, at most 15 bytes) of that process"),
+	FB_IE_INIT_FULL("processUserId", 0, EIE_PROCESS_USER_ID, 4, ID, 0, 0, FB_UINT_32,
+			"Real user id of that process"),
+	FB_IE_INIT_FULL("processUserName", 0, EIE_PROCESS_USER_NAME, FB_IE_VARLEN,
+			FB_IE_DEFAULT, 0, 0, FB_STRING,
+			"User name of processUserId on the exporting host"),
+	FB_IE_INIT_FULL("containerId", 0, EIE_CONTAINER_ID, FB_IE_VARLEN, FB_IE_DEFAULT, 0, 0,
+			FB_STRING, "Id of the container the process ran in, empty if none"),
+	FB_IE_INIT_FULL("containerName", 0, EIE_CONTAINER_NAME, FB_IE_VARLEN, FB_IE_DEFAULT, 0,
+			0, FB_STRING, "Name of that container, empty if none or unknown"),
+	FB_IE_INIT_FULL("cgroupId", 0, EIE_CGROUP_ID, 8, ID, 0, 0, FB_UINT_64,
+			"cgroup v2 id (inode) of the process at its first call"),
+	FB_IE_INIT_FULL("processStartMilliseconds", 0, EIE_PROCESS_START_MILLISECONDS, 8,
+			FB_IE_F_ENDIAN | FB_UNITS_MILLISECONDS, 0, 0, FB_DT_MILSEC,
+			"Start time of the process: with processId, names one process"),
+	FB_IE_INIT_FULL("callDeltaCount", 0, EIE_CALL_DELTA_COUNT, 8, DELTA(0), 0, 0, FB_UINT_64,
+			"Socket calls (connect, accept, send, receive) in this record"),
+	FB_IE_INIT_FULL("meanTimeBetweenCallsMicroseconds", 0, EIE_MEAN_TIME_BETWEEN_CALLS_US, 8,
+			FB_IE_F_ENDIAN | FB_IE_QUANTITY | FB_UNITS_MICROSECONDS, 0, 0, FB_UINT_64,
+			"Mean time between the flow's calls so far, 0 for a single call"),
+	FB_IE_NULL
+};
+
+static const fbInfoElement_t ntop_elements[] = {
+	FB_IE_INIT_FULL("SRC_PROC_PID", NTOP_PEN, NTOP_SRC_PROC_PID, 4, ID, 0, 0, FB_UINT_32,
+			"Client process PID"),
+	FB_IE_INIT_FULL("SRC_PROC_NAME", NTOP_PEN, NTOP_SRC_PROC_NAME, FB_IE_VARLEN,
+			FB_IE_DEFAULT, 0, 0, FB_STRING, "Client process name"),
+	FB_IE_INIT_FULL("SRC_PROC_UID", NTOP_PEN, NTOP_SRC_PROC_UID, 4, ID, 0, 0, FB_UINT_32,
+			"Client process UID"),
+	FB_IE_INIT_FULL("SRC_PROC_USER_NAME", NTOP_PEN, NTOP_SRC_PROC_USER_NAME, FB_IE_VARLEN,
+			FB_IE_DEFAULT, 0, 0, FB_STRING, "Client process user name"),
+	FB_IE_INIT_FULL("SRC_PROC_CONTAINER_ID", NTOP_PEN, NTOP_SRC_PROC_CONTAINER_ID,
+			FB_IE_VARLEN, FB_IE_DEFAULT, 0, 0, FB_STRING, "Client process container id"),
+	FB_IE_INIT_FULL("DST_PROC_PID", NTOP_PEN, NTOP_DST_PROC_PID, 4, ID, 0, 0, FB_UINT_32,
+			"Server process PID"),
+	FB_IE_INIT_FULL("DST_PROC_NAME", NTOP_PEN, NTOP_DST_PROC_NAME, FB_IE_VARLEN,
+			FB_IE_DEFAULT, 0, 0, FB_STRING, "Server process name"),
+	FB_IE_INIT_FULL("DST_PROC_UID", NTOP_PEN, NTOP_DST_PROC_UID, 4, ID, 0, 0, FB_UINT_32,
+			"Server process UID"),
+	FB_IE_INIT_FULL("DST_PROC_USER_NAME", NTOP_PEN, NTOP_DST_PROC_USER_NAME, FB_IE_VARLEN,
+			FB_IE_DEFAULT, 0, 0, FB_STRING, "Server process user name"),
+	FB_IE_INIT_FULL("DST_PROC_CONTAINER_ID", NTOP_PEN, NTOP_DST_PROC_CONTAINER_ID,
+			FB_IE_VARLEN, FB_IE_DEFAULT, 0, 0, FB_STRING, "Server process container id"),
+	FB_IE_NULL
+};
+
+#define E TF_EBPFLOW
+#define NO (TF_NTOP | TF_OUT)
+#define NI (TF_NTOP | TF_IN)
+
+/* In struct ipfix_flow_rec order. Alternatives for one member are adjacent. */
+const fbInfoElementSpec_t flow_spec[] = {
+	{ "flowStartMilliseconds", 8, 0 },
+	{ "flowEndMilliseconds", 8, 0 },
+	{ "packetDeltaCount", 8, 0 },
+	{ "octetDeltaCount", 8, 0 },
+	{ "callDeltaCount", 8, 0 },
+	{ "meanTimeBetweenCallsMicroseconds", 8, 0 },
+	{ "processStartMilliseconds", 8, 0 },
+	{ "cgroupId", 8, 0 },
+	{ "sourceIPv6Address", 16, TF_V6 },
+	{ "destinationIPv6Address", 16, TF_V6 },
+	{ "processName", FB_IE_VARLEN, E },
+	{ "SRC_PROC_NAME", FB_IE_VARLEN, NO },
+	{ "DST_PROC_NAME", FB_IE_VARLEN, NI },
+	{ "processUserName", FB_IE_VARLEN, E },
+	{ "SRC_PROC_USER_NAME", FB_IE_VARLEN, NO },
+	{ "DST_PROC_USER_NAME", FB_IE_VARLEN, NI },
+	{ "containerId", FB_IE_VARLEN, E },
+	{ "SRC_PROC_CONTAINER_ID", FB_IE_VARLEN, NO },
+	{ "DST_PROC_CONTAINER_ID", FB_IE_VARLEN, NI },
+	{ "containerName", FB_IE_VARLEN, 0 },
+	{ "sourceIPv4Address", 4, TF_V4 },
+	{ "destinationIPv4Address", 4, TF_V4 },
+	{ "processId", 4, E },
+	{ "SRC_PROC_PID", 4, NO },
+	{ "DST_PROC_PID", 4, NI },
+	{ "processUserId", 4, E },
+	{ "SRC_PROC_UID", 4, NO },
+	{ "DST_PROC_UID", 4, NI },
+	{ "destinationTransportPort", 2, 0 },
+	{ "protocolIdentifier", 1, 0 },
+	{ "flowDirection", 1, 0 },
+	{ "flowEndReason", 1, 0 },
+	{ "ipVersion", 1, 0 },
+	{ "paddingOctets", 2, TF_INTERNAL },
+	FB_IESPEC_NULL
+};
+
+static const char *const ebpflow_enterprise[] = {
+	"processId", "processName", "processUserId", "processUserName", "containerId",
+	"containerName", "cgroupId", "processStartMilliseconds", "callDeltaCount",
+	"meanTimeBetweenCallsMicroseconds", NULL
+};
+
+static const char *const ntop_enterprise[] = {
+	"SRC_PROC_PID", "SRC_PROC_NAME", "SRC_PROC_UID", "SRC_PROC_USER_NAME",
+	"SRC_PROC_CONTAINER_ID", "DST_PROC_PID", "DST_PROC_NAME", "DST_PROC_UID",
+	"DST_PROC_USER_NAME", "DST_PROC_CONTAINER_ID", "containerName", "cgroupId",
+	"processStartMilliseconds", "callDeltaCount", "meanTimeBetweenCallsMicroseconds", NULL
+};
+
+struct tmpl_def {
+	enum ie_profile profile;
+	uint16_t tid;
+	uint32_t flags;
+};
+
+static const struct tmpl_def tmpl_defs[] = {
+	{ IE_PROFILE_EBPFLOW, TID_EBPFLOW_V4, TF_V4 | TF_OUT | TF_IN | E },
+	{ IE_PROFILE_EBPFLOW, TID_EBPFLOW_V6, TF_V6 | TF_OUT | TF_IN | E },
+	{ IE_PROFILE_EBPFLOW, TID_INTERNAL_EBPFLOW, TF_V4 | TF_V6 | TF_OUT | TF_IN | E | TF_INTERNAL },
+	{ IE_PROFILE_NTOP, TID_NTOP_V4_OUT, TF_V4 | NO },
+	{ IE_PROFILE_NTOP, TID_NTOP_V4_IN, TF_V4 | NI },
+	{ IE_PROFILE_NTOP, TID_NTOP_V6_OUT, TF_V6 | NO },
+	{ IE_PROFILE_NTOP, TID_NTOP_V6_IN, TF_V6 | NI },
+	{ IE_PROFILE_NTOP, TID_INTERNAL_NTOP_OUT, TF_V4 | TF_V6 | NO | TF_INTERNAL },
+	{ IE_PROFILE_NTOP, TID_INTERNAL_NTOP_IN, TF_V4 | TF_V6 | NI | TF_INTERNAL },
+};
+
+uint16_t templates_export_tid(enum ie_profile p, int ip_version, int inbound)
+{
+	if (p == IE_PROFILE_EBPFLOW)
+		return ip_version == 4 ? TID_EBPFLOW_V4 : TID_EBPFLOW_V6;
+	if (ip_version == 4)
+		return inbound ? TID_NTOP_V4_IN : TID_NTOP_V4_OUT;
+	return inbound ? TID_NTOP_V6_IN : TID_NTOP_V6_OUT;
+}
+
+uint16_t templates_internal_tid(enum ie_profile p, int inbound)
+{
+	if (p == IE_PROFILE_EBPFLOW)
+		return TID_INTERNAL_EBPFLOW;
+	return inbound ? TID_INTERNAL_NTOP_IN : TID_INTERNAL_NTOP_OUT;
+}
+
+uint32_t templates_flags(enum ie_profile p, uint16_t tid)
+{
+	for (size_t i = 0; i < sizeof(tmpl_defs) / sizeof(tmpl_defs[0]); i++)
+		if (tmpl_defs[i].profile == p && tmpl_defs[i].tid == tid)
+			return tmpl_defs[i].flags;
+	return 0;
+}
+
+void templates_add_elements(fbInfoModel_t *model, uint32_t pen)
+{
+	fbInfoElement_t mine[sizeof(ebpflow_elements) / sizeof(ebpflow_elements[0])];
+
+	memcpy(mine, ebpflow_elements, sizeof(mine));
+	for (size_t i = 0; mine[i].ref.name; i++)
+		mine[i].ent = pen;
+	fbInfoModelAddElementArray(model, mine);
+	fbInfoModelAddElementArray(model, (fbInfoElement_t *)ntop_elements);
+}
+
+gboolean templates_add_to_session(fbSession_t *s, enum ie_profile p, GError **err)
+{
+	fbInfoModel_t *model = fbSessionGetInfoModel(s);
+
+	for (size_t i = 0; i < sizeof(tmpl_defs) / sizeof(tmpl_defs[0]); i++) {
+		const struct tmpl_def *d = &tmpl_defs[i];
+		gboolean internal = (d->flags & TF_INTERNAL) != 0;
+		fbTemplate_t *t;
+
+		if (d->profile != p)
+			continue;
+		t = fbTemplateAlloc(model);
+		if (!fbTemplateAppendSpecArray(t, (fbInfoElementSpec_t *)flow_spec, d->flags, err) ||
+		    !fbSessionAddTemplate(s, internal, d->tid, t, err)) {
+			fbTemplateFreeUnused(t);
+			return FALSE;
+		}
+	}
+	return TRUE;
+}
+
+const char *const *templates_enterprise_names(enum ie_profile p)
+{
+	return p == IE_PROFILE_NTOP ? ntop_enterprise : ebpflow_enterprise;
+}

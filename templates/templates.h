@@ -1,0 +1,148 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The IPFIX side of a flow, declared in one place: the information elements
+ * eBPFlow defines (under a configurable Private Enterprise Number, and ntop's
+ * for the ntop profile), the record layout, the templates and their ids.
+ * templates/ELEMENTS.md documents every element; a unit test holds the two
+ * together.
+ */
+#ifndef EBPFLOW_TEMPLATES_H
+#define EBPFLOW_TEMPLATES_H
+
+#include <fixbuf/public.h>
+#include <stdint.h>
+
+/* RFC 5612's documentation PEN: a placeholder until you set your own (--pen). */
+#define EBPFLOW_PEN_DEFAULT 32473
+/* ntop's PEN: nProbe and ntopng know its process elements natively. */
+#define NTOP_PEN 35632
+
+/* IANA elements eBPFlow sends (numbers as registered; named in ELEMENTS.md). */
+enum iana_ie {
+	IANA_OCTET_DELTA_COUNT = 1,
+	IANA_PACKET_DELTA_COUNT = 2,
+	IANA_PROTOCOL_IDENTIFIER = 4,
+	IANA_SOURCE_IPV4_ADDRESS = 8,
+	IANA_DESTINATION_TRANSPORT_PORT = 11,
+	IANA_DESTINATION_IPV4_ADDRESS = 12,
+	IANA_SOURCE_IPV6_ADDRESS = 27,
+	IANA_DESTINATION_IPV6_ADDRESS = 28,
+	IANA_IP_VERSION = 60,
+	IANA_FLOW_DIRECTION = 61,
+	IANA_FLOW_END_REASON = 136,
+	IANA_FLOW_START_MILLISECONDS = 152,
+	IANA_FLOW_END_MILLISECONDS = 153,
+	IANA_PADDING_OCTETS = 210,
+};
+
+/* eBPFlow's own elements, under the configured PEN. */
+enum ebpflow_ie {
+	EIE_PROCESS_ID = 1,
+	EIE_PROCESS_NAME = 2,
+	EIE_PROCESS_USER_ID = 3,
+	EIE_PROCESS_USER_NAME = 4,
+	EIE_CONTAINER_ID = 5,
+	EIE_CONTAINER_NAME = 6,
+	EIE_CGROUP_ID = 7,
+	EIE_PROCESS_START_MILLISECONDS = 8,
+	EIE_CALL_DELTA_COUNT = 9,
+	EIE_MEAN_TIME_BETWEEN_CALLS_US = 10,
+};
+
+/* ntop's process elements (PEN 35632), as nProbe numbers them. */
+enum ntop_ie {
+	NTOP_SRC_PROC_PID = 168,
+	NTOP_SRC_PROC_NAME = 169,
+	NTOP_SRC_PROC_USER_NAME = 372,
+	NTOP_DST_PROC_PID = 375,
+	NTOP_DST_PROC_NAME = 376,
+	NTOP_DST_PROC_USER_NAME = 377,
+	NTOP_SRC_PROC_UID = 425,
+	NTOP_DST_PROC_UID = 426,
+	NTOP_SRC_PROC_CONTAINER_ID = 558,
+	NTOP_DST_PROC_CONTAINER_ID = 559,
+};
+
+/* Which element ids carry the process fields. */
+enum ie_profile {
+	IE_PROFILE_EBPFLOW, /* eBPFlow's elements under --pen; flowDirection tells the side */
+	IE_PROFILE_NTOP,    /* ntop's SRC_PROC_* (outbound) / DST_PROC_* (inbound) */
+};
+
+/* Template ids, RFC 7011 data-set range (>= 256). */
+enum ebpflow_tid {
+	TID_EBPFLOW_V4 = 256,
+	TID_EBPFLOW_V6 = 257,
+	TID_NTOP_V4_OUT = 258,
+	TID_NTOP_V4_IN = 259,
+	TID_NTOP_V6_OUT = 260,
+	TID_NTOP_V6_IN = 261,
+	TID_TYPE_INFO = 262, /* RFC 5610 information element type options */
+	/* internal templates (never on the wire) */
+	TID_INTERNAL_EBPFLOW = 0xff01,
+	TID_INTERNAL_NTOP_OUT = 0xff02,
+	TID_INTERNAL_NTOP_IN = 0xff03,
+};
+
+/*
+ * One flow record as libfixbuf transcodes it (the internal template): the
+ * field order is the order of flow_spec in templates.c. IPv4 addresses are
+ * host-order integers; IPv6 addresses network-order bytes; strings varfields.
+ */
+struct ipfix_flow_rec {
+	uint64_t flowStartMilliseconds;
+	uint64_t flowEndMilliseconds;
+	uint64_t packetDeltaCount; /* calls: the seed's COUNT */
+	uint64_t octetDeltaCount;  /* payload bytes (UDP) */
+	uint64_t callDeltaCount;   /* calls again, named for what they are */
+	uint64_t meanTimeBetweenCallsMicroseconds;
+	uint64_t processStartMilliseconds;
+	uint64_t cgroupId;
+	uint8_t sourceIPv6Address[16];
+	uint8_t destinationIPv6Address[16];
+	fbVarfield_t processName;
+	fbVarfield_t processUserName;
+	fbVarfield_t containerId;
+	fbVarfield_t containerName;
+	uint32_t sourceIPv4Address;
+	uint32_t destinationIPv4Address;
+	uint32_t processId;
+	uint32_t processUserId;
+	uint16_t destinationTransportPort;
+	uint8_t protocolIdentifier;
+	uint8_t flowDirection; /* 0 ingress (inbound), 1 egress (outbound) */
+	uint8_t flowEndReason;
+	uint8_t ipVersion;
+	uint8_t padding[2];
+};
+
+/* Spec flags: which templates an entry of flow_spec belongs to. */
+#define TF_V4 0x01u
+#define TF_V6 0x02u
+#define TF_OUT 0x04u
+#define TF_IN 0x08u
+#define TF_EBPFLOW 0x10u
+#define TF_NTOP 0x20u
+#define TF_INTERNAL 0x40u
+
+extern const fbInfoElementSpec_t flow_spec[];
+
+/* The template id for one record, and its internal template. */
+uint16_t templates_export_tid(enum ie_profile p, int ip_version, int inbound);
+uint16_t templates_internal_tid(enum ie_profile p, int inbound);
+/* The spec flags of a template id (internal or export); 0 for unknown. */
+uint32_t templates_flags(enum ie_profile p, uint16_t tid);
+
+/* Add eBPFlow's elements (under pen) and ntop's to an information model. */
+void templates_add_elements(fbInfoModel_t *model, uint32_t pen);
+
+/*
+ * Add every template of the profile (internal and export) to the session.
+ * The elements must be in the session's model.
+ */
+gboolean templates_add_to_session(fbSession_t *s, enum ie_profile p, GError **err);
+
+/* The enterprise elements a profile's export templates use (for RFC 5610). */
+const char *const *templates_enterprise_names(enum ie_profile p);
+
+#endif
