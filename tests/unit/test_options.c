@@ -116,7 +116,7 @@ static void test_errors(void)
 	expect_error("--template-refresh: 0 is out of range (1-86400)", "--template-refresh", "0",
 		     NULL);
 	expect_error("--pen: 0 is out of range", "--pen", "0", NULL);
-	expect_error("--observation-domain: '4294967296' is", "--observation-domain",
+	expect_error("--observation-domain: 4294967296 is out of range (0-4294967295)", "--observation-domain",
 		     "4294967296", NULL);
 	expect_error("--ie-profile: unknown profile 'nprobe' (ebpflow or ntop)", "--ie-profile",
 		     "nprobe", NULL);
