@@ -1,0 +1,273 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Unit tests of the encoding: records go through ipfix.c into messages, the
+ * messages into a file, and libfixbuf reads them back; every element must
+ * come back as it went in, in both profiles, IPv4 and IPv6.
+ */
+#include <arpa/inet.h>
+#include <glib.h>
+#include <glib/gstdio.h>
+#include <string.h>
+
+#include "ipfix.h"
+
+#define S 1000000000ull
+#define OFFSET ((int64_t)1700000000 * (int64_t)S) /* monotonic 0 = this Unix time */
+
+struct sink {
+	GByteArray *bytes;
+	unsigned int messages;
+	size_t largest;
+};
+
+static void on_emit(const uint8_t *msg, size_t len, void *ctx)
+{
+	struct sink *s = ctx;
+
+	g_byte_array_append(s->bytes, msg, len);
+	s->messages++;
+	if (len > s->largest)
+		s->largest = len;
+}
+
+static struct flow_record make(int v, int inbound, uint32_t pid, uint64_t count)
+{
+	struct flow_record r = { 0 };
+
+	r.key.direction = inbound ? EBPFLOW_DIR_INBOUND : EBPFLOW_DIR_OUTBOUND;
+	r.key.pid = pid;
+	r.key.start_ns = 5 * S;
+	r.key.ip_version = v;
+	r.key.proto = v == 4 ? 6 : 17;
+	r.key.port = 5201;
+	if (v == 4) {
+		inet_pton(AF_INET, "192.0.2.1", r.key.saddr);
+		inet_pton(AF_INET, "198.51.100.2", r.key.daddr);
+	} else {
+		inet_pton(AF_INET6, "2001:db8::1", r.key.saddr);
+		inet_pton(AF_INET6, "2001:db8::2", r.key.daddr);
+	}
+	r.count = count;
+	r.bytes = count * 21;
+	r.first_ns = 10 * S;
+	r.last_ns = 12 * S;
+	r.flow_count = count;
+	r.flow_first_ns = 10 * S;
+	r.cgroup_id = 4026531835ull;
+	r.uid = 65534;
+	strcpy(r.comm, "iperf3");
+	r.reason = FLOW_END_IDLE;
+	r.user = "nobody";
+	r.container = "test-client";
+	return r;
+}
+
+/* Read every flow record of a file back into internal records. */
+static GArray *read_back(const char *path, enum ie_profile p, uint32_t pen, GPtrArray *names)
+{
+	fbInfoModel_t *m = fbInfoModelAlloc();
+	fbSession_t *s;
+	fbCollector_t *c;
+	fBuf_t *fbuf;
+	GError *err = NULL;
+	GArray *out = g_array_new(FALSE, TRUE, sizeof(struct ipfix_flow_rec));
+
+	templates_add_elements(m, pen);
+	s = fbSessionAlloc(m);
+	g_assert_true(templates_add_to_session(s, p, &err));
+	c = fbCollectorAllocFile(NULL, path, &err);
+	g_assert_nonnull(c);
+	fbuf = fBufAllocForCollection(s, c);
+	for (;;) {
+		struct ipfix_flow_rec r;
+		size_t len = sizeof(r);
+		uint16_t etid;
+		fbTemplate_t *t = fBufNextCollectionTemplate(fbuf, &etid, &err);
+		fbInfoElementSpec_t sp = { "DST_PROC_PID", 0, 0 };
+
+		if (!t)
+			break;
+		if (fbInfoModelTypeInfoRecord(t)) {
+			fbInfoElementOptRec_t o;
+			fbTemplate_t *tt = fbInfoElementAllocTypeTemplate(m, &err);
+
+			fbSessionAddTemplate(s, TRUE, 0xff10, tt, &err);
+			fBufSetInternalTemplate(fbuf, 0xff10, &err);
+			len = sizeof(o);
+			g_assert_true(fBufNext(fbuf, (uint8_t *)&o, &len, &err));
+			g_ptr_array_add(names, g_strndup((char *)o.ie_name.buf, o.ie_name.len));
+			continue;
+		}
+		g_assert_true(fBufSetInternalTemplate(
+			fbuf, templates_internal_tid(p, fbTemplateContainsElementByName(t, &sp)),
+			&err));
+		g_assert_true(fBufNext(fbuf, (uint8_t *)&r, &len, &err));
+		/* strings point into the message: keep copies */
+		r.processName.buf = (uint8_t *)g_strndup((char *)r.processName.buf, r.processName.len);
+		r.processUserName.buf =
+			(uint8_t *)g_strndup((char *)r.processUserName.buf, r.processUserName.len);
+		r.containerName.buf =
+			(uint8_t *)g_strndup((char *)r.containerName.buf, r.containerName.len);
+		g_array_append_val(out, r);
+	}
+	g_assert_true(g_error_matches(err, FB_ERROR_DOMAIN, FB_ERROR_EOF));
+	g_clear_error(&err);
+	fBufFree(fbuf);
+	fbInfoModelFree(m);
+	return out;
+}
+
+static char *write_temp(const GByteArray *bytes)
+{
+	char *path = NULL;
+	int fd = g_file_open_tmp("ebpflow-test-XXXXXX.ipfix", &path, NULL);
+
+	g_assert_cmpint(fd, >=, 0);
+	g_assert_true(g_file_set_contents(path, (const char *)bytes->data, bytes->len, NULL));
+	close(fd);
+	return path;
+}
+
+static void check_same(const struct ipfix_flow_rec *got, const struct flow_record *in)
+{
+	struct ipfix_flow_rec want;
+
+	ipfix_fill(&want, in, OFFSET);
+	g_assert_cmpuint(got->flowStartMilliseconds, ==, 1700000010000ull);
+	g_assert_cmpuint(got->flowEndMilliseconds, ==, 1700000012000ull);
+	g_assert_cmpuint(got->packetDeltaCount, ==, in->count);
+	g_assert_cmpuint(got->callDeltaCount, ==, in->count);
+	g_assert_cmpuint(got->octetDeltaCount, ==, in->bytes);
+	g_assert_cmpuint(got->meanTimeBetweenCallsMicroseconds, ==,
+			 want.meanTimeBetweenCallsMicroseconds);
+	g_assert_cmpuint(got->processStartMilliseconds, ==, 1700000005000ull);
+	g_assert_cmpuint(got->cgroupId, ==, 4026531835ull);
+	g_assert_cmpuint(got->processId, ==, in->key.pid);
+	g_assert_cmpuint(got->processUserId, ==, 65534);
+	g_assert_cmpstr((char *)got->processName.buf, ==, "iperf3");
+	g_assert_cmpstr((char *)got->processUserName.buf, ==, "nobody");
+	g_assert_cmpstr((char *)got->containerName.buf, ==, "test-client");
+	g_assert_cmpuint(got->destinationTransportPort, ==, 5201);
+	g_assert_cmpuint(got->protocolIdentifier, ==, in->key.proto);
+	g_assert_cmpuint(got->flowDirection, ==, in->key.direction == EBPFLOW_DIR_INBOUND ? 0 : 1);
+	g_assert_cmpuint(got->flowEndReason, ==, FLOW_END_IDLE);
+	g_assert_cmpuint(got->ipVersion, ==, in->key.ip_version);
+	if (in->key.ip_version == 4) {
+		g_assert_cmphex(got->sourceIPv4Address, ==, 0xc0000201);      /* 192.0.2.1 */
+		g_assert_cmphex(got->destinationIPv4Address, ==, 0xc6336402); /* 198.51.100.2 */
+	} else {
+		g_assert_cmpmem(got->sourceIPv6Address, 16, in->key.saddr, 16);
+		g_assert_cmpmem(got->destinationIPv6Address, 16, in->key.daddr, 16);
+	}
+}
+
+static void round_trip(enum ie_profile p)
+{
+	struct ipfix_config cfg = { .profile = p, .pen = 4242, .domain = 7 };
+	struct sink sink = { g_byte_array_new(), 0, 0 };
+	GError *err = NULL;
+	struct ipfix *x = ipfix_new(&cfg, on_emit, &sink, &err);
+	struct flow_record in[4] = { make(4, 0, 100, 3), make(4, 1, 101, 1), make(6, 0, 102, 7),
+				     make(6, 1, 103, 2) };
+	GPtrArray *names = g_ptr_array_new_with_free_func(g_free);
+	GArray *got;
+	char *path;
+
+	g_assert_no_error(err);
+	g_assert_true(ipfix_send_templates(x, &err));
+	for (int i = 0; i < 4; i++)
+		g_assert_true(ipfix_add(x, &in[i], OFFSET, &err));
+	g_assert_true(ipfix_flush(x, &err));
+	g_assert_cmpuint(ipfix_stats(x)->records, ==, 4);
+	g_assert_cmpuint(ipfix_stats(x)->calls, ==, 13);
+	path = write_temp(sink.bytes);
+	got = read_back(path, p, 4242, names);
+	g_assert_cmpuint(got->len, ==, 4);
+	for (int i = 0; i < 4; i++)
+		check_same(&g_array_index(got, struct ipfix_flow_rec, i), &in[i]);
+	/* RFC 5610: the type of every enterprise element of the profile */
+	for (const char *const *n = templates_enterprise_names(p); *n; n++) {
+		gboolean found = FALSE;
+
+		for (guint i = 0; i < names->len; i++)
+			found |= strcmp(g_ptr_array_index(names, i), *n) == 0;
+		if (!found)
+			g_error("no RFC 5610 type record for %s", *n);
+	}
+	g_unlink(path);
+	g_free(path);
+	g_ptr_array_free(names, TRUE);
+	g_array_free(got, TRUE);
+	g_byte_array_free(sink.bytes, TRUE);
+	ipfix_free(x);
+}
+
+static void test_round_trip_ebpflow(void)
+{
+	round_trip(IE_PROFILE_EBPFLOW);
+}
+
+static void test_round_trip_ntop(void)
+{
+	round_trip(IE_PROFILE_NTOP);
+}
+
+static void test_many_records_split_into_messages(void)
+{
+	struct ipfix_config cfg = { .profile = IE_PROFILE_EBPFLOW, .pen = 4242 };
+	struct sink sink = { g_byte_array_new(), 0, 0 };
+	GError *err = NULL;
+	struct ipfix *x = ipfix_new(&cfg, on_emit, &sink, &err);
+	GPtrArray *names = g_ptr_array_new_with_free_func(g_free);
+	uint64_t total = 0;
+	GArray *got;
+	char *path;
+
+	g_assert_true(ipfix_send_templates(x, &err));
+	for (uint32_t i = 0; i < 1000; i++) {
+		struct flow_record r = make(i % 2 ? 4 : 6, i % 3 == 0, 1000 + i, i + 1);
+
+		g_assert_true(ipfix_add(x, &r, OFFSET, &err));
+	}
+	g_assert_true(ipfix_flush(x, &err));
+	g_assert_cmpuint(sink.largest, <=, IPFIX_MESSAGE_MAX);
+	g_assert_cmpuint(sink.messages, >, 10);
+	path = write_temp(sink.bytes);
+	got = read_back(path, IE_PROFILE_EBPFLOW, 4242, names);
+	g_assert_cmpuint(got->len, ==, 1000);
+	for (guint i = 0; i < got->len; i++) {
+		const struct ipfix_flow_rec *r = &g_array_index(got, struct ipfix_flow_rec, i);
+
+		g_assert_cmpuint(r->processId, ==, 1000 + i);
+		total += r->packetDeltaCount;
+	}
+	g_assert_cmpuint(total, ==, 1000 * 1001 / 2);
+	g_unlink(path);
+	g_free(path);
+	g_ptr_array_free(names, TRUE);
+	g_array_free(got, TRUE);
+	g_byte_array_free(sink.bytes, TRUE);
+	ipfix_free(x);
+}
+
+static void test_single_call_has_no_mtbs(void)
+{
+	struct flow_record r = make(4, 0, 1, 1);
+	struct ipfix_flow_rec f;
+
+	ipfix_fill(&f, &r, OFFSET);
+	g_assert_cmpuint(f.meanTimeBetweenCallsMicroseconds, ==, 0);
+	r = make(4, 0, 1, 3); /* 3 calls over 2 s */
+	ipfix_fill(&f, &r, OFFSET);
+	g_assert_cmpuint(f.meanTimeBetweenCallsMicroseconds, ==, 1000000);
+}
+
+int main(int argc, char **argv)
+{
+	g_test_init(&argc, &argv, NULL);
+	g_test_add_func("/ipfix/round_trip_ebpflow", test_round_trip_ebpflow);
+	g_test_add_func("/ipfix/round_trip_ntop", test_round_trip_ntop);
+	g_test_add_func("/ipfix/many_records_split", test_many_records_split_into_messages);
+	g_test_add_func("/ipfix/single_call_has_no_mtbs", test_single_call_has_no_mtbs);
+	return g_test_run();
+}
