@@ -20,7 +20,8 @@ class Cli(unittest.TestCase):
         self.assertIn("Usage: ebpflow", r.stdout)
         self.assertIn("Examples:", r.stdout)
         for flag in ("--output", "--interval", "--duration", "--idle-timeout",
-                     "--active-timeout", "--map-size"):
+                     "--active-timeout", "--map-size", "--collector", "--ipfix-file",
+                     "--template-refresh", "--observation-domain", "--pen", "--ie-profile"):
             self.assertIn(flag, r.stdout)
 
     def test_version(self):
@@ -35,14 +36,21 @@ class Cli(unittest.TestCase):
             (["--duration", "soon"], "--duration: 'soon' is not a whole number"),
             (["-o", "xml"], "--output: unknown mode 'xml'"),
             (["--map-size"], "--map-size needs a value"),
+            (["-c", "no-such-host.invalid:4739"], "collector 'no-such-host.invalid:4739': cannot resolve"),
+            (["-c", "127.0.0.1"], "collector '127.0.0.1' is not HOST:PORT"),
+            (["-c", "::1:4739"], "an IPv6 address goes in brackets"),
+            (["-c", "127.0.0.1:70000"], "port 70000 is out of range (1-65535)"),
+            (["--ipfix-file", "/nonexistent-dir/x.ipfix"], "IPFIX file '/nonexistent-dir/x.ipfix': No such file or directory"),
+            (["--ie-profile", "nprobe"], "--ie-profile: unknown profile 'nprobe'"),
         ]
         for args, message in cases:
             with self.subTest(args=args):
                 r = run(*args)
                 self.assertEqual(r.returncode, 2)
                 self.assertIn(message, r.stderr)
-                self.assertIn("Try 'ebpflow --help'", r.stderr)
                 self.assertEqual(r.stdout, "")
+                # nothing was loaded: no BPF message, no 'attached'
+                self.assertNotIn("attached", r.stderr)
 
 
 if __name__ == "__main__":

@@ -124,6 +124,7 @@ class Workload:
         for line in self.proc.stdout:
             word = line.split()[0]
             lines[word] = {k: int(v) for k, v in (f.split("=") for f in line.split()[1:])}
+        self.proc.stdout.close()
         if self.proc.wait(timeout) != 0:
             raise RuntimeError(f"workload exited with {self.proc.returncode}")
         self.done = lines["done"]
@@ -160,6 +161,75 @@ class Ebpflow:
 
     def records(self):
         return [json.loads(line) for line in self.stdout.splitlines() if line.strip()]
+
+
+COLLECTOR = os.path.join(BUILD_DIR, "ebpflow-collector")
+
+
+def port_base(offset=0):
+    """Ports of this test: derived from its pid, away from the usual ones."""
+    return 20000 + (os.getpid() * 16 + offset) % 40000
+
+
+class Process:
+    """A child we started, stopped by its pid only."""
+
+    def __init__(self, cmd, **kw):
+        self.proc = subprocess.Popen(cmd, **kw)
+
+    def stop(self, timeout=20):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        try:
+            out, err = self.proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            out, err = self.proc.communicate()
+        return out, err
+
+
+class Collector(Process):
+    """ebpflow-collector listening on a loopback UDP port."""
+
+    def __init__(self, port, *args):
+        super().__init__([COLLECTOR, "--udp", f"127.0.0.1:{port}", *args],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        line = self.proc.stderr.readline()
+        if "listening" not in line:
+            self.stop()
+            raise RuntimeError(f"ebpflow-collector did not start: {line}")
+
+    def records(self):
+        out, err = self.stop()
+        self.stderr = err
+        return [json.loads(line) for line in out.splitlines() if line.strip()]
+
+
+class Nfcapd(Process):
+    """Debian's nfcapd on a loopback port, writing into a folder of ours."""
+
+    def __init__(self, port):
+        self.dir = tempfile.mkdtemp(prefix=f"ebpflow-nfcapd-{os.getpid()}-")
+        super().__init__(["nfcapd", "-w", self.dir, "-b", "127.0.0.1", "-p", str(port),
+                          "-t", "60"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                         text=True)
+        time.sleep(0.5)  # it binds at once; give it that moment
+        if self.proc.poll() is not None:
+            raise RuntimeError(f"nfcapd did not start: {self.proc.stderr.read()}")
+
+    def flows(self):
+        """Stop it (SIGTERM writes the file) and read every flow with nfdump."""
+        self.stop()
+        out = subprocess.run(["nfdump", "-R", self.dir, "-o", "csv"],
+                             capture_output=True, text=True, check=True).stdout
+        shutil.rmtree(self.dir, ignore_errors=True)
+        lines = [l for l in out.splitlines() if l.strip()]
+        if not lines or not lines[0].startswith("ts,"):
+            return []
+        header = lines[0].split(",")
+        rows = [l.split(",") for l in lines[1:]]
+        # the summary nfdump appends has other columns
+        return [dict(zip(header, r)) for r in rows if len(r) == len(header)]
 
 
 FLOW_ID = ("direction", "pid", "ip_version", "proto", "saddr", "daddr", "dport")

@@ -1,0 +1,217 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-only
+"""IPFIX end to end, as root: an exact workload between two network namespaces,
+eBPFlow exporting to a real nfcapd (Debian's nfdump) and to ebpflow-collector
+on loopback ports, with a short active timeout so a long flow is reported in
+several parts; and a collector started after eBPFlow."""
+import os
+import sys
+import time
+import unittest
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
+import testlib  # noqa: E402
+from testlib import (NOBODY_UID, Collector, Ebpflow, Nfcapd, TwoHosts,  # noqa: E402
+                     Workload, port_base)
+
+N_TCP = 5
+N_UDP = 4
+N_LONG = 40          # datagrams of the long flow, 100 ms apart: about 4 s
+PAYLOAD = 21
+P = port_base()      # P..P+9: ours
+COMM = "ebpflow-wl"
+
+NET = None
+RUN = {}
+
+
+def setUpModule():
+    global NET
+    testlib.require_kernel_privileges()
+    NET = TwoHosts().__enter__()
+    try:
+        a4, b4 = TwoHosts.V4
+        a6, b6 = TwoHosts.V6
+        nfcapd = Nfcapd(P)
+        collector = Collector(P + 1)
+        probe = Ebpflow("-o", "json", "-i", "1", "--active-timeout", "2",
+                        "--template-refresh", "2", "-c", f"127.0.0.1:{P}",
+                        "-c", f"127.0.0.1:{P + 1}")
+        try:
+            srv = Workload(NET.b, ["tcp-server", b4, P + 2, N_TCP])
+            cli = Workload(NET.a, ["tcp-client", b4, P + 2, N_TCP, 20], as_nobody=True)
+            RUN["tcp"] = (cli.wait(), srv.wait())
+            srv = Workload(NET.b, ["udp-server", b6, P + 3, N_UDP])
+            cli = Workload(NET.a, ["udp-client", b6, P + 3, N_UDP, 20, "sendto"], as_nobody=True)
+            RUN["udp6"] = (cli.wait(), srv.wait())
+            srv = Workload(NET.b, ["udp-server", b4, P + 4, N_LONG])
+            cli = Workload(NET.a, ["udp-client", b4, P + 4, N_LONG, 100, "sendto"],
+                           as_nobody=True)
+            RUN["long"] = (cli.wait(), srv.wait())
+            time.sleep(1.5)  # the exits are reported at the next drain
+        finally:
+            probe.stop()
+            time.sleep(0.5)  # the last messages are on their way over loopback
+            RUN["collector"] = collector.records()
+            RUN["nfdump"] = nfcapd.flows()
+        if probe.returncode != 0:
+            raise RuntimeError(f"ebpflow exited with {probe.returncode}: {probe.stderr}")
+        RUN["json"] = probe.records()
+        RUN["stderr"] = probe.stderr
+    except BaseException:
+        tearDownModule()
+        raise
+
+
+def tearDownModule():
+    if NET:
+        NET.__exit__(None, None, None)
+    Workload.cleanup()
+
+
+def flows_of(records, pid):
+    return [r for r in records if r.get("processId") == pid]
+
+
+class NfdumpTest(unittest.TestCase):
+    """What Debian's nfcapd stored, read back with nfdump -o csv."""
+
+    def rows(self, sa, da, dp, proto, direction):
+        return [r for r in RUN["nfdump"] if r["sa"] == sa and r["da"] == da
+                and r["dp"] == str(dp) and r["pr"] == proto and r["dir"] == str(direction)]
+
+    def test_tcp_connects_and_accepts(self):
+        a, b = TwoHosts.V4
+        for direction in (1, 0):  # flowDirection: 1 outbound, 0 inbound
+            rows = self.rows(a, b, P + 2, "TCP", direction)
+            self.assertEqual(len(rows), 1, f"direction {direction}: {rows}")
+            self.assertEqual(int(rows[0]["ipkt"]), N_TCP)
+            self.assertEqual(int(rows[0]["ibyt"]), 0)
+            self.assertEqual(rows[0]["sp"], "0")
+
+    def test_udp6_sends_and_receives(self):
+        a, b = TwoHosts.V6
+        out = self.rows("::", b, P + 3, "UDP", 1)  # an unbound sender: no source address
+        inb = self.rows(a, b, P + 3, "UDP", 0)
+        for rows in (out, inb):
+            self.assertEqual(len(rows), 1, rows)
+            self.assertEqual(int(rows[0]["ipkt"]), N_UDP)
+            self.assertEqual(int(rows[0]["ibyt"]), N_UDP * PAYLOAD)
+
+    def test_long_flow_parts_add_up(self):
+        a, b = TwoHosts.V4
+        for sa, direction in (("0.0.0.0", 1), (a, 0)):
+            rows = self.rows(sa, b, P + 4, "UDP", direction)
+            self.assertGreaterEqual(len(rows), 2, rows)
+            self.assertEqual(sum(int(r["ipkt"]) for r in rows), N_LONG)
+            self.assertEqual(sum(int(r["ibyt"]) for r in rows), N_LONG * PAYLOAD)
+
+
+class CollectorTest(unittest.TestCase):
+    """What ebpflow-collector decoded, enterprise elements included."""
+
+    def check_process(self, recs, proc, uid, user):
+        self.assertTrue(recs, f"no records of pid {proc.pid}")
+        for r in recs:
+            self.assertEqual(r["processName"], COMM)
+            self.assertEqual(r["processUserId"], uid)
+            self.assertEqual(r["processUserName"], user)
+            self.assertEqual(r["containerName"], "")
+            self.assertEqual(r["packetDeltaCount"], r["callDeltaCount"])
+
+    def test_tcp_pid_process_user_counts(self):
+        cli, srv = RUN["tcp"]
+        a, b = TwoHosts.V4
+        out = flows_of(RUN["collector"], cli.pid)
+        inb = flows_of(RUN["collector"], srv.pid)
+        self.check_process(out, cli, NOBODY_UID, "nobody")
+        self.check_process(inb, srv, 0, "root")
+        for recs, direction in ((out, 1), (inb, 0)):
+            self.assertEqual(len(recs), 1, recs)
+            r = recs[0]
+            self.assertEqual(r["callDeltaCount"], N_TCP)
+            self.assertEqual(r["flowDirection"], direction)
+            self.assertEqual(r["sourceIPv4Address"], a)
+            self.assertEqual(r["destinationIPv4Address"], b)
+            self.assertEqual(r["destinationTransportPort"], P + 2)
+            self.assertEqual(r["protocolIdentifier"], 6)
+            self.assertEqual(r["ipVersion"], 4)
+            self.assertEqual(r["flowEndReason"], 3)  # the process exited
+            self.assertEqual(r["_template"], 256)
+        real_us = (cli.done["last_ns"] - cli.done["first_ns"]) / 1e3 / (N_TCP - 1)
+        self.assertAlmostEqual(out[0]["meanTimeBetweenCallsMicroseconds"], real_us, delta=2000)
+
+    def test_udp6(self):
+        cli, srv = RUN["udp6"]
+        a, b = TwoHosts.V6
+        out, inb = flows_of(RUN["collector"], cli.pid), flows_of(RUN["collector"], srv.pid)
+        self.check_process(out, cli, NOBODY_UID, "nobody")
+        self.check_process(inb, srv, 0, "root")
+        self.assertEqual([(r["sourceIPv6Address"], r["destinationIPv6Address"], r["callDeltaCount"],
+                           r["octetDeltaCount"], r["_template"]) for r in out],
+                         [("::", b, N_UDP, N_UDP * PAYLOAD, 257)])
+        self.assertEqual([(r["sourceIPv6Address"], r["destinationIPv6Address"], r["callDeltaCount"])
+                          for r in inb], [(a, b, N_UDP)])
+
+    def test_active_timeout_deltas_add_up(self):
+        cli, srv = RUN["long"]
+        for proc in (cli, srv):
+            recs = flows_of(RUN["collector"], proc.pid)
+            reasons = [r["flowEndReason"] for r in recs]
+            self.assertGreaterEqual(reasons.count(2), 1, reasons)  # active timeout
+            self.assertEqual(reasons[-1], 3, reasons)  # then the end of the process
+            self.assertEqual(sum(r["callDeltaCount"] for r in recs), N_LONG)
+            self.assertEqual(sum(r["octetDeltaCount"] for r in recs), N_LONG * PAYLOAD)
+            starts = [r["flowStartMilliseconds"] for r in recs]
+            self.assertEqual(starts, sorted(starts))
+
+    def test_same_counts_as_json(self):
+        for name in ("tcp", "udp6", "long"):
+            for proc in RUN[name]:
+                ipfix = sum(r["callDeltaCount"] for r in flows_of(RUN["collector"], proc.pid))
+                js = sum(r["count"] for r in RUN["json"] if r["pid"] == proc.pid)
+                self.assertEqual(ipfix, js, f"{name} pid {proc.pid}")
+
+    def test_rfc5610_type_records(self):
+        types = {r["informationElementName"]: r for r in RUN["collector"]
+                 if r.get("_record") == "element_type"}
+        for name, ie_id, dtype in (("processId", 1, 3), ("processName", 2, 13),
+                                   ("processUserName", 4, 13), ("callDeltaCount", 9, 4)):
+            self.assertIn(name, types)
+            self.assertEqual(types[name]["privateEnterpriseNumber"], 32473)
+            self.assertEqual(types[name]["informationElementId"], ie_id)
+            self.assertEqual(types[name]["informationElementDataType"], dtype)
+
+    def test_collectors_accounted(self):
+        self.assertIn(f"collector 127.0.0.1:{P}: ", RUN["stderr"])
+        self.assertRegex(RUN["stderr"], rf"collector 127.0.0.1:{P + 1}: \d+ messages sent, 0 lost")
+
+
+class LateCollectorTest(unittest.TestCase):
+    """A collector started after eBPFlow decodes flows after one template refresh."""
+
+    def test_late_collector_gets_flows(self):
+        b4 = TwoHosts.V4[1]
+        port = P + 5
+        probe = Ebpflow("-o", "none", "-i", "1", "--template-refresh", "2",
+                        "-c", f"127.0.0.1:{port}")
+        collector = None
+        try:
+            time.sleep(1.0)  # the first templates went out to nobody
+            collector = Collector(port)
+            time.sleep(2.5)  # one refresh reaches it
+            srv = Workload(NET.b, ["tcp-server", b4, P + 6, 3])
+            cli = Workload(NET.a, ["tcp-client", b4, P + 6, 3, 10], as_nobody=True)
+            cli.wait()
+            srv.wait()
+        finally:
+            probe.stop()
+            time.sleep(0.5)
+            recs = collector.records() if collector else []
+        self.assertEqual(probe.returncode, 0, probe.stderr)
+        self.assertEqual(sum(r["callDeltaCount"] for r in flows_of(recs, cli.pid)), 3)
+        self.assertEqual(sum(r["callDeltaCount"] for r in flows_of(recs, srv.pid)), 3)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
