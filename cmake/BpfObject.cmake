@@ -52,7 +52,7 @@ function(bpf_skeleton target name)
     get_filename_component(base ${src} NAME_WE)
     set(obj ${BPF_GEN_DIR}/${base}.bpf.o)
     add_custom_command(OUTPUT ${obj}
-      COMMAND ${CLANG_EXE} -g -O2 -Wall -target bpf -D__TARGET_ARCH_${BPF_TARGET_ARCH}
+      COMMAND ${CLANG_EXE} -g -O2 -Wall -target bpf -mcpu=v3 -D__TARGET_ARCH_${BPF_TARGET_ARCH}
               -I${BPF_GEN_DIR} -I${CMAKE_SOURCE_DIR}/bpf
               -c ${CMAKE_SOURCE_DIR}/${src} -o ${obj}
       DEPENDS ${CMAKE_SOURCE_DIR}/${src} ${headers} ${BPF_GEN_DIR}/vmlinux.h

@@ -14,19 +14,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mount.h>
 #include <unistd.h>
 
 #include "ebpflow.skel.h"
 #include "log.h"
 
-#define TRACEFS "/sys/kernel/tracing"
-#define DEBUGFS_TRACING "/sys/kernel/debug/tracing"
-
 struct probe {
 	struct ebpflow *skel;
 	int cgroup_fd;
-	bool mounted_tracefs; /* we mounted it, so we unmount it */
 	uint32_t map_entries;
 };
 
@@ -37,32 +32,6 @@ static bool btf_has_tracepoint(const struct btf *vmlinux, const char *name)
 	/* every raw tracepoint has a btf_trace_<name> typedef in the kernel BTF */
 	snprintf(type, sizeof(type), "btf_trace_%s", name);
 	return btf__find_by_name_kind(vmlinux, type, BTF_KIND_TYPEDEF) >= 0;
-}
-
-/*
- * Classic tracepoints are found through tracefs. Hosts without systemd often
- * do not mount it: mount it for our run and take it away again at exit.
- */
-static bool syscall_tracepoints_available(struct probe *p)
-{
-	const char *ev = "/events/syscalls/sys_exit_accept4/id";
-	char path[256];
-
-	snprintf(path, sizeof(path), DEBUGFS_TRACING "%s", ev);
-	if (access(path, F_OK) == 0)
-		return true;
-	snprintf(path, sizeof(path), TRACEFS "%s", ev);
-	if (access(path, F_OK) == 0)
-		return true;
-	if (access(TRACEFS "/events", F_OK) != 0) {
-		if (mount("nodev", TRACEFS, "tracefs", 0, NULL) != 0) {
-			pr_warn("cannot mount tracefs on %s: %s\n", TRACEFS, strerror(errno));
-			return false;
-		}
-		p->mounted_tracefs = true;
-		pr_debug("mounted tracefs on %s for this run\n", TRACEFS);
-	}
-	return access(path, F_OK) == 0;
 }
 
 /* The cgroup v2 root, where the socket-address hooks see every process. */
@@ -95,57 +64,53 @@ static void disable(struct bpf_program *prog)
 	bpf_program__set_autoload(prog, false);
 }
 
-/* Choose the programs this kernel can run; false if nothing useful is left. */
+/* Choose the programs this kernel can run; an error if nothing useful is left. */
 static int choose_programs(struct probe *p)
 {
 	struct ebpflow *s = p->skel;
 	struct btf *vmlinux = btf__load_vmlinux_btf();
-	bool tcp_connect, udp, accept, peers, exits;
+	bool state, io, exits, cgroup;
 
 	if (!vmlinux) {
 		pr_err("this kernel exposes no BTF (/sys/kernel/btf/vmlinux): eBPFlow needs a kernel "
 		       "built with CONFIG_DEBUG_INFO_BTF=y\n");
 		return -ENOTSUP;
 	}
-	tcp_connect = btf_has_tracepoint(vmlinux, "inet_sock_set_state");
+	state = btf_has_tracepoint(vmlinux, "inet_sock_set_state");
+	io = btf_has_tracepoint(vmlinux, "sock_send_length") &&
+	     btf_has_tracepoint(vmlinux, "sock_recv_length");
 	exits = btf_has_tracepoint(vmlinux, "sched_process_exit");
-	udp = btf_has_tracepoint(vmlinux, "sock_send_length") &&
-	      btf_has_tracepoint(vmlinux, "sock_recv_length");
 	btf__free(vmlinux);
-	accept = syscall_tracepoints_available(p);
 	p->cgroup_fd = open_cgroup2_root();
-	peers = p->cgroup_fd >= 0;
+	cgroup = p->cgroup_fd >= 0;
 
-	if (!exits) {
-		pr_warn("no sched_process_exit tracepoint: flows end by idle timeout only\n");
-		disable(s->progs.proc_exit);
+	if (!state) {
+		pr_warn("no inet_sock_set_state tracepoint: TCP connects and accepts will not be "
+			"counted\n");
+		disable(s->progs.tcp_state);
 	}
-	if (!tcp_connect) {
-		pr_warn("no inet_sock_set_state tracepoint: TCP connects will not be counted\n");
-		disable(s->progs.tcp_connect);
-	}
-	if (!accept) {
-		pr_warn("no syscalls:sys_exit_accept4 tracepoint (tracefs or CONFIG_FTRACE_SYSCALLS "
-			"missing): TCP accepts will not be counted\n");
-		disable(s->progs.tcp_accept);
-		disable(s->progs.tcp_accept4);
-	}
-	if (!udp) {
+	if (!io) {
 		pr_warn("no sock:sock_send_length/sock_recv_length tracepoints (Linux >= 6.3): "
-			"UDP sends and receives will not be counted\n");
-		disable(s->progs.udp_send);
-		disable(s->progs.udp_recv);
+			"UDP sends and receives will not be counted, accepts only at close\n");
+		disable(s->progs.sock_send);
+		disable(s->progs.sock_recv);
 	}
-	if (!peers || !udp) {
-		if (udp)
-			pr_warn("no cgroup v2 hierarchy: the peers of unconnected UDP sockets will be "
-				"unknown\n");
+	if (!cgroup)
+		pr_warn("no cgroup v2 hierarchy: the peers of unconnected UDP sockets will be "
+			"unknown, and accepts count only at the first send or receive\n");
+	if (!cgroup || !io) {
 		disable(s->progs.udp_sendmsg4);
 		disable(s->progs.udp_sendmsg6);
 		disable(s->progs.udp_recvmsg4);
 		disable(s->progs.udp_recvmsg6);
 	}
-	if (!tcp_connect && !accept && !udp) {
+	if (!cgroup || !state)
+		disable(s->progs.tcp_release);
+	if (!exits) {
+		pr_warn("no sched_process_exit tracepoint: flows end by idle timeout only\n");
+		disable(s->progs.proc_exit);
+	}
+	if (!state && !io) {
 		pr_err("this kernel offers none of the hooks eBPFlow uses\n");
 		return -ENOTSUP;
 	}
@@ -165,7 +130,8 @@ static int attach_all(struct probe *p)
 		if (!bpf_program__autoload(prog))
 			continue;
 		if (type == BPF_CGROUP_UDP4_SENDMSG || type == BPF_CGROUP_UDP6_SENDMSG ||
-		    type == BPF_CGROUP_UDP4_RECVMSG || type == BPF_CGROUP_UDP6_RECVMSG)
+		    type == BPF_CGROUP_UDP4_RECVMSG || type == BPF_CGROUP_UDP6_RECVMSG ||
+		    type == BPF_CGROUP_INET_SOCK_RELEASE)
 			link = bpf_program__attach_cgroup(prog, p->cgroup_fd);
 		else
 			link = bpf_program__attach(prog);
@@ -239,8 +205,6 @@ void probe_destroy(struct probe *p)
 	ebpflow__destroy(p->skel);
 	if (p->cgroup_fd >= 0)
 		close(p->cgroup_fd);
-	if (p->mounted_tracefs && umount(TRACEFS) != 0)
-		pr_debug("cannot unmount %s: %s\n", TRACEFS, strerror(errno));
 	free(p);
 }
 

@@ -4,8 +4,8 @@
  * calls it is told to, prints its pid (and the thread that made the calls),
  * and says "ready" once a server can take calls.
  *
- *   ebpflow-wl tcp-server ADDR PORT N
- *   ebpflow-wl tcp-client ADDR PORT N SPACING_MS
+ *   ebpflow-wl tcp-server ADDR PORT N [read]    (read: take one byte before closing)
+ *   ebpflow-wl tcp-client ADDR PORT N SPACING_MS [send]  (send: one byte after connecting)
  *   ebpflow-wl udp-server ADDR PORT N [PEER_ADDR PEER_PORT]  (peer: connect, then recv)
  *   ebpflow-wl udp-client ADDR PORT N SPACING_MS sendto|connected|thread [BIND_PORT]
  *
@@ -93,7 +93,7 @@ static void say(const char *what)
 	fflush(stdout);
 }
 
-static int tcp_server(const char *addr, int port, int n)
+static int tcp_server(const char *addr, int port, int n, int read_first)
 {
 	struct sockaddr_storage ss;
 	socklen_t len = make_addr(addr, port, &ss);
@@ -107,13 +107,15 @@ static int tcp_server(const char *addr, int port, int n)
 
 		if (c < 0)
 			die("accept");
+		if (read_first && recv(c, &(char){ 0 }, 1, 0) != 1)
+			die("recv");
 		close(c);
 	}
 	say("done");
 	return 0;
 }
 
-static int tcp_client(const char *addr, int port, int n, int spacing)
+static int tcp_client(const char *addr, int port, int n, int spacing, int send_byte)
 {
 	struct sockaddr_storage ss;
 	socklen_t len = make_addr(addr, port, &ss);
@@ -127,6 +129,8 @@ static int tcp_client(const char *addr, int port, int n, int spacing)
 		stamp();
 		if (connect(fd, (void *)&ss, len))
 			die("connect");
+		if (send_byte && send(fd, "x", 1, 0) != 1)
+			die("send");
 		close(fd);
 	}
 	say("done");
@@ -221,9 +225,11 @@ static int udp_client(const char *addr, int port, int n, int spacing, const char
 int main(int argc, char **argv)
 {
 	if (argc >= 5 && strcmp(argv[1], "tcp-server") == 0)
-		return tcp_server(argv[2], atoi(argv[3]), atoi(argv[4]));
+		return tcp_server(argv[2], atoi(argv[3]), atoi(argv[4]),
+				  argc >= 6 && strcmp(argv[5], "read") == 0);
 	if (argc >= 6 && strcmp(argv[1], "tcp-client") == 0)
-		return tcp_client(argv[2], atoi(argv[3]), atoi(argv[4]), atoi(argv[5]));
+		return tcp_client(argv[2], atoi(argv[3]), atoi(argv[4]), atoi(argv[5]),
+				  argc >= 7 && strcmp(argv[6], "send") == 0);
 	if (argc >= 5 && strcmp(argv[1], "udp-server") == 0)
 		return udp_server(argv[2], atoi(argv[3]), atoi(argv[4]), argc >= 7 ? argv[5] : NULL,
 				  argc >= 7 ? atoi(argv[6]) : 0);

@@ -45,6 +45,9 @@ def setUpModule():
             scenario("tcp4", NET, ["tcp-server", b4, p, N], ["tcp-client", b4, p, N, SPACING_MS])
             scenario("tcp6", NET, ["tcp-server", b6, p + 1, N],
                      ["tcp-client", b6, p + 1, N, SPACING_MS])
+            # the server reads before closing: the accept is counted at that read
+            scenario("tcp4read", NET, ["tcp-server", b4, p + 9, N, "read"],
+                     ["tcp-client", b4, p + 9, N, SPACING_MS, "send"])
             scenario("udp4", NET, ["udp-server", b4, p + 2, N],
                      ["udp-client", b4, p + 2, N, SPACING_MS, "sendto"])
             scenario("udp6", NET, ["udp-server", b6, p + 3, N],
@@ -119,6 +122,10 @@ class ProbeTest(unittest.TestCase):
     def test_tcp6_connect_accept(self):
         a, b = TwoHosts.V6
         self.outbound_inbound("tcp6", 6, "TCP", a, b, BASE + 1, 0)
+
+    def test_tcp4_accept_counted_at_first_read(self):
+        a, b = TwoHosts.V4
+        self.outbound_inbound("tcp4read", 4, "TCP", a, b, BASE + 9, 0)
 
     def test_udp4_unconnected_sendto_recvfrom(self):
         # an unbound sender has no source address of its own: 0.0.0.0
