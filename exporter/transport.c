@@ -16,6 +16,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "log.h"
 
 #define TRANSPORT_ERROR g_quark_from_static_string("ebpflow-transport")
@@ -25,7 +26,7 @@ struct dest {
 	int fd;   /* UDP socket, or -1 */
 	FILE *fp; /* IPFIX file, or NULL */
 	uint64_t sent, failed, failed_in_incident;
-	unsigned int ok_streak; /* sends without error since the last failure */
+	uint64_t last_failure_ns; /* CLOCK_MONOTONIC */
 	bool failing;
 };
 
@@ -175,16 +176,19 @@ unsigned int transport_count(const struct transport *t)
 
 /*
  * One log line when an incident starts, one when it ends. A collector that is
- * down makes every other UDP send fail (the ICMP error of one send is reported
- * by the next), so an incident ends only after a few clean sends in a row.
+ * down makes only some UDP sends fail (the ICMP error of one send is reported
+ * by the next, and routers rate-limit ICMP), so an incident ends only after
+ * a send succeeds with no failure for RECOVERED_AFTER_NS.
  */
-#define RECOVERED_AFTER 3
+#define RECOVERED_AFTER_NS (30ull * 1000000000ull)
 
 static void account(struct dest *d, bool ok, int err)
 {
+	uint64_t now = clock_mono_ns();
+
 	if (ok) {
 		d->sent++;
-		if (d->failing && ++d->ok_streak >= RECOVERED_AFTER) {
+		if (d->failing && now - d->last_failure_ns >= RECOVERED_AFTER_NS) {
 			pr_info("%s: sending again (%llu messages were lost)\n", d->name,
 				(unsigned long long)d->failed_in_incident);
 			d->failing = false;
@@ -193,7 +197,7 @@ static void account(struct dest *d, bool ok, int err)
 	}
 	d->failed++;
 	d->failed_in_incident++;
-	d->ok_streak = 0;
+	d->last_failure_ns = now;
 	if (!d->failing) {
 		pr_warn("%s: %s; messages are counted as lost until it recovers\n", d->name,
 			g_strerror(err));

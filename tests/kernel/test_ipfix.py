@@ -5,6 +5,7 @@ eBPFlow exporting to a real nfcapd (Debian's nfdump) and to ebpflow-collector
 on loopback ports, with a short active timeout so a long flow is reported in
 several parts; and a collector started after eBPFlow."""
 import os
+import re
 import sys
 import time
 import unittest
@@ -211,6 +212,35 @@ class LateCollectorTest(unittest.TestCase):
         self.assertEqual(probe.returncode, 0, probe.stderr)
         self.assertEqual(sum(r["callDeltaCount"] for r in flows_of(recs, cli.pid)), 3)
         self.assertEqual(sum(r["callDeltaCount"] for r in flows_of(recs, srv.pid)), 3)
+
+
+class UnreachableCollectorTest(unittest.TestCase):
+    """Nothing listens on the collector's port: eBPFlow logs the incident once,
+    counts the lost messages, and every other output goes on."""
+
+    def test_unreachable_collector(self):
+        b4 = TwoHosts.V4[1]
+        port = P + 7  # nothing of ours listens here
+        probe = Ebpflow("-o", "json", "-i", "1", "--template-refresh", "1",
+                        "-c", f"127.0.0.1:{port}")
+        try:
+            srv = Workload(NET.b, ["tcp-server", b4, P + 8, 3])
+            cli = Workload(NET.a, ["tcp-client", b4, P + 8, 3, 10], as_nobody=True)
+            cli.wait()
+            srv.wait()
+            time.sleep(3)  # several refreshes and drains against the closed port
+        finally:
+            probe.stop()
+        self.assertEqual(probe.returncode, 0, probe.stderr)
+        self.assertEqual(probe.stderr.count("counted as lost until it recovers"), 1,
+                         probe.stderr)
+        lost = re.search(rf"collector 127.0.0.1:{port}: (\d+) messages sent, (\d+) lost",
+                         probe.stderr)
+        self.assertIsNotNone(lost, probe.stderr)
+        self.assertGreaterEqual(int(lost.group(2)), 1)
+        recs = probe.records()
+        self.assertEqual(sum(r["count"] for r in recs if r["pid"] == cli.pid), 3)
+        self.assertEqual(sum(r["count"] for r in recs if r["pid"] == srv.pid), 3)
 
 
 if __name__ == "__main__":
