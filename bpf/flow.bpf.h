@@ -53,7 +53,19 @@ static __always_inline bool ignore_current(__u32 tgid)
 	return tgid == ebpflow_self_tgid;
 }
 
+/*
+ * Start of the current thread group. Tracing programs get the task as a
+ * trusted BTF pointer and read it directly (a load, not a helper call: this
+ * runs on every event); other program types go through probe reads.
+ */
 static __always_inline __u64 current_start_ns(void)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+
+	return task->group_leader->start_time;
+}
+
+static __always_inline __u64 current_start_ns_probe(void)
 {
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
 
@@ -97,29 +109,30 @@ static __always_inline void key_normalize_v6(struct flow_key *k)
 /*
  * Fill the address part of a key from a socket's own fields (local and peer
  * address, local and peer port) and the direction already set in k.
- * Returns false for families other than IPv4/IPv6.
+ * Returns false for families other than IPv4/IPv6. sk is a BTF pointer
+ * (tracing programs): its fields are read directly.
  */
 static __always_inline bool key_from_sock(struct flow_key *k, const struct sock *sk)
 {
-	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	__u16 family = sk->__sk_common.skc_family;
 	__u8 *remote = k->direction == EBPFLOW_DIR_OUTBOUND ? k->daddr : k->saddr;
 	__u8 *local = k->direction == EBPFLOW_DIR_OUTBOUND ? k->saddr : k->daddr;
 
 	if (family == AF_INET) {
 		k->ip_version = 4;
-		bpf_core_read(local, 4, &sk->__sk_common.skc_rcv_saddr);
-		bpf_core_read(remote, 4, &sk->__sk_common.skc_daddr);
+		*(__u32 *)local = sk->__sk_common.skc_rcv_saddr;
+		*(__u32 *)remote = sk->__sk_common.skc_daddr;
 	} else if (family == AF_INET6) {
 		k->ip_version = 6;
-		bpf_core_read(local, 16, &sk->__sk_common.skc_v6_rcv_saddr);
-		bpf_core_read(remote, 16, &sk->__sk_common.skc_v6_daddr);
+		__builtin_memcpy(local, &sk->__sk_common.skc_v6_rcv_saddr, EBPFLOW_ADDR_LEN);
+		__builtin_memcpy(remote, &sk->__sk_common.skc_v6_daddr, EBPFLOW_ADDR_LEN);
 	} else {
 		return false;
 	}
 	if (k->direction == EBPFLOW_DIR_OUTBOUND)
-		k->port = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+		k->port = bpf_ntohs(sk->__sk_common.skc_dport);
 	else
-		k->port = BPF_CORE_READ(sk, __sk_common.skc_num);
+		k->port = sk->__sk_common.skc_num;
 	return true;
 }
 

@@ -32,8 +32,8 @@ static __always_inline void count_udp(const struct sock *sk, int ret, __u8 direc
 	if (!key_from_sock(&k, sk))
 		return;
 	remote = direction == EBPFLOW_DIR_OUTBOUND ? k.daddr : k.saddr;
-	p = bpf_map_lookup_elem(&peers, &id);
-	if (p) {
+	p = bpf_task_storage_get(&peers, bpf_get_current_task_btf(), 0, 0);
+	if (p && p->ip_version) {
 		if (p->ip_version == 4 && k.ip_version == 6) {
 			/* IPv4 peer of a dual-stack socket: speak IPv4 */
 			__builtin_memset(remote, 0, EBPFLOW_ADDR_LEN);
@@ -44,9 +44,9 @@ static __always_inline void count_udp(const struct sock *sk, int ret, __u8 direc
 		}
 		if (direction == EBPFLOW_DIR_OUTBOUND)
 			k.port = p->port;
-		bpf_map_delete_elem(&peers, &id);
+		p->ip_version = 0; /* taken */
 	} else if (direction == EBPFLOW_DIR_OUTBOUND ? k.port == 0
-						     : BPF_CORE_READ(sk, __sk_common.skc_dport) == 0) {
+						     : sk->__sk_common.skc_dport == 0) {
 		stat_inc(EBPFLOW_STAT_UDP_NO_PEER);
 	}
 	key_normalize_v6(&k);
@@ -59,7 +59,7 @@ static __always_inline void count_udp(const struct sock *sk, int ret, __u8 direc
 SEC("tp_btf/sock_send_length")
 int BPF_PROG(sock_send, struct sock *sk, int ret, int flags)
 {
-	__u16 proto = BPF_CORE_READ(sk, sk_protocol);
+	__u16 proto = sk->sk_protocol;
 
 	if (proto == IPPROTO_UDP)
 		count_udp(sk, ret, EBPFLOW_DIR_OUTBOUND);
@@ -71,7 +71,7 @@ int BPF_PROG(sock_send, struct sock *sk, int ret, int flags)
 SEC("tp_btf/sock_recv_length")
 int BPF_PROG(sock_recv, struct sock *sk, int ret, int flags)
 {
-	__u16 proto = BPF_CORE_READ(sk, sk_protocol);
+	__u16 proto = sk->sk_protocol;
 
 	if (proto == IPPROTO_TCP) {
 		claim_accept(sk);

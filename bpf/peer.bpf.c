@@ -5,7 +5,8 @@
  * cgroup socket-address hooks run earlier in the same call, in the same
  * thread: cgroup/sendmsg4|6 see the destination the caller passed to
  * sendto/sendmsg, cgroup/recvmsg4|6 the source address handed back by
- * recvfrom/recvmsg. They leave it in `peers` for io.bpf.c.
+ * recvfrom/recvmsg. They leave it in the thread's `peers` storage for
+ * io.bpf.c.
  *
  * They always return 1 (allow): they must never change the host's traffic.
  * They run only on UDP calls that pass an address, so they cost nothing to
@@ -13,34 +14,40 @@
  */
 #include "peer.bpf.h"
 
+static __always_inline struct udp_peer *my_peer(void)
+{
+	if (ignore_current(bpf_get_current_pid_tgid() >> 32))
+		return NULL;
+	return bpf_task_storage_get(&peers, bpf_get_current_task_btf(), 0,
+				    BPF_LOCAL_STORAGE_GET_F_CREATE);
+}
+
 static __always_inline void stash_peer4(struct bpf_sock_addr *ctx)
 {
-	__u64 id = bpf_get_current_pid_tgid();
-	struct udp_peer p = {};
+	struct udp_peer *p = my_peer();
 
-	if (ignore_current(id >> 32))
+	if (!p)
 		return;
-	p.ip_version = 4;
-	*(__u32 *)p.addr = ctx->user_ip4;
-	p.port = bpf_ntohs(ctx->user_port);
-	bpf_map_update_elem(&peers, &id, &p, BPF_ANY);
+	__builtin_memset(p->addr, 0, sizeof(p->addr));
+	*(__u32 *)p->addr = ctx->user_ip4;
+	p->port = bpf_ntohs(ctx->user_port);
+	p->ip_version = 4;
 }
 
 static __always_inline void stash_peer6(struct bpf_sock_addr *ctx)
 {
-	__u64 id = bpf_get_current_pid_tgid();
-	struct udp_peer p = {};
-	__u32 *w = (__u32 *)p.addr;
+	struct udp_peer *p = my_peer();
+	__u32 *w;
 
-	if (ignore_current(id >> 32))
+	if (!p)
 		return;
+	w = (__u32 *)p->addr;
 	w[0] = ctx->user_ip6[0];
 	w[1] = ctx->user_ip6[1];
 	w[2] = ctx->user_ip6[2];
 	w[3] = ctx->user_ip6[3];
-	p.ip_version = 6;
-	p.port = bpf_ntohs(ctx->user_port);
-	bpf_map_update_elem(&peers, &id, &p, BPF_ANY);
+	p->port = bpf_ntohs(ctx->user_port);
+	p->ip_version = 6;
 }
 
 SEC("cgroup/sendmsg4")

@@ -12,14 +12,15 @@
 struct udp_peer {
 	__u8 addr[EBPFLOW_ADDR_LEN]; /* network order; IPv4 in the first 4 */
 	__u16 port;                  /* host order */
-	__u8 ip_version;
+	__u8 ip_version;             /* 0: nothing waiting */
 	__u8 pad[5];
 };
 
+/* Per thread (task storage: a pointer away, freed with the thread). */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 16384);
-	__type(key, __u64); /* pid_tgid: the thread */
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
 	__type(value, struct udp_peer);
 } peers SEC(".maps") __weak;
 

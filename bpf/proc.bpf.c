@@ -22,12 +22,12 @@ int BPF_PROG(proc_exit, struct task_struct *task)
 	__u64 now;
 
 	/* other threads still run: the process goes on */
-	if (BPF_CORE_READ(task, signal, live.counter) != 0)
+	if (task->signal->live.counter != 0)
 		return 0;
-	k.pid = BPF_CORE_READ(task, tgid);
+	k.pid = task->tgid;
 	if (ignore_current(k.pid))
 		return 0;
-	k.start_ns = BPF_CORE_READ(task, group_leader, start_time);
+	k.start_ns = task->group_leader->start_time;
 	now = bpf_ktime_get_ns();
 	bpf_map_update_elem(&exits, &k, &now, BPF_ANY);
 	return 0;

@@ -58,7 +58,7 @@ static __always_inline void note_accept_addresses(struct sock *sk)
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(tcp_state, struct sock *sk, const int oldstate, const int newstate)
 {
-	if (BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
+	if (sk->sk_protocol != IPPROTO_TCP)
 		return 0;
 	if (oldstate == TCP_CLOSE_STATE && newstate == TCP_SYN_SENT_STATE)
 		count_connect(sk);
@@ -93,7 +93,7 @@ int tcp_release(struct bpf_sock *ctx)
 	__builtin_memcpy(k.saddr, a->saddr, EBPFLOW_ADDR_LEN);
 	__builtin_memcpy(k.daddr, a->daddr, EBPFLOW_ADDR_LEN);
 	k.pid = tgid;
-	k.start_ns = current_start_ns();
+	k.start_ns = current_start_ns_probe();
 	stat_inc(EBPFLOW_STAT_TCP_ACCEPT);
 	flow_account(&k, 0);
 	return 1;

@@ -6,6 +6,7 @@
 #include <glib-unix.h>
 #include <glib.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -131,7 +132,8 @@ static void on_enrich(struct flow_record *rec, void *ctx)
 	enrich_record(rec, ((struct app *)ctx)->enrich);
 }
 
-static void drain_once(struct app *a)
+/* Read the kernel: returns the flows read, or -errno. */
+static int drain_once(struct app *a)
 {
 	GHashTable *exited = g_hash_table_new_full(proc_key_hash, proc_key_equal, g_free, NULL);
 	int n;
@@ -143,6 +145,7 @@ static void drain_once(struct app *a)
 		pr_warn("cannot read the flow map: %s\n", g_strerror(-n));
 	flowtable_end_processes(a->ft, exited);
 	g_hash_table_destroy(exited);
+	return n;
 }
 
 static void print_console(struct app *a, bool at_exit)
@@ -160,10 +163,19 @@ static void print_console(struct app *a, bool at_exit)
 static gboolean on_tick(gpointer data)
 {
 	struct app *a = data;
+	uint64_t t0 = clock_mono_ns(), t1, t2;
+	uint64_t records = flowtable_stats(a->ft)->records;
+	int n;
 
-	drain_once(a);
-	flowtable_expire(a->ft, clock_mono_ns());
+	n = drain_once(a);
+	t1 = clock_mono_ns();
+	flowtable_expire(a->ft, t1);
 	ipfix_flush_all(a);
+	t2 = clock_mono_ns();
+	pr_debug("pass: read %d flows in %.1f ms, expired and reported %llu records in %.1f ms, "
+		 "%u flows live\n",
+		 n, (t1 - t0) / 1e6, (unsigned long long)(flowtable_stats(a->ft)->records - records),
+		 (t2 - t1) / 1e6, flowtable_size(a->ft));
 	if (a->console)
 		print_console(a, false);
 	fflush(stdout);
@@ -206,6 +218,18 @@ static void log_accounting(struct app *a)
 		pr_info("%llu UDP calls on unconnected sockets named no peer (recv() without an "
 			"address): their peer address is unspecified\n",
 			(unsigned long long)k[EBPFLOW_STAT_UDP_NO_PEER]);
+}
+
+/* What eBPFlow itself cost (the kernel side runs in the watched processes). */
+static void log_resources(void)
+{
+	struct rusage ru;
+
+	if (getrusage(RUSAGE_SELF, &ru) != 0)
+		return;
+	pr_info("resources: CPU %.3f s user, %.3f s system; peak RSS %ld KiB\n",
+		ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6,
+		ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6, ru.ru_maxrss);
 }
 
 static int run(struct app *a)
@@ -260,6 +284,7 @@ static int run(struct app *a)
 	fflush(stdout);
 	log_accounting(a);
 	log_ipfix(a);
+	log_resources();
 	return 0;
 }
 
