@@ -14,7 +14,7 @@
 
 #include "log.h"
 
-#define DRAIN_BATCH 4096
+#define DRAIN_BATCH 16384
 
 struct drain {
 	int fd;
@@ -110,6 +110,7 @@ static int pass_keys(struct drain *d, struct flowtable *ft, uint64_t now)
 
 int drain_pass(struct drain *d, struct flowtable *ft, uint64_t now_ns)
 {
+	flowtable_begin_pass(ft);
 	if (d->use_batch) {
 		int n = pass_batch(d, ft, now_ns);
 
@@ -119,6 +120,28 @@ int drain_pass(struct drain *d, struct flowtable *ft, uint64_t now_ns)
 		d->use_batch = false;
 	}
 	return pass_keys(d, ft, now_ns);
+}
+
+void drain_forget(const struct flow_key *keys, size_t n, void *ctx)
+{
+	DECLARE_LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	struct drain *d = ctx;
+
+	while (n) {
+		__u32 count = n > UINT32_MAX ? UINT32_MAX : (__u32)n;
+
+		/* one system call for them all; key by key where batches are missing */
+		if (bpf_map_delete_batch(d->fd, keys, &count, &opts) && errno != ENOENT &&
+		    count == 0) {
+			for (size_t i = 0; i < n; i++)
+				bpf_map_delete_elem(d->fd, &keys[i]);
+			return;
+		}
+		if (count == 0)
+			count = 1; /* a key already gone: skip it */
+		keys += count;
+		n -= count;
+	}
 }
 
 bool drain_take(const struct flow_key *key, struct flow_totals *final, void *ctx)

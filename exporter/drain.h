@@ -21,6 +21,8 @@ int drain_pass(struct drain *d, struct flowtable *ft, uint64_t now_ns);
  * drain_pass: every call of an exited process is then already in the map.
  */
 int drain_exits(int exits_fd, GHashTable *procs);
+/* flow_forget_fn for the flow table: ctx is the struct drain */
+void drain_forget(const struct flow_key *keys, size_t n, void *ctx);
 /* flow_take_fn for the flow table: ctx is the struct drain */
 bool drain_take(const struct flow_key *key, struct flow_totals *final, void *ctx);
 

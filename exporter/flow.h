@@ -15,6 +15,8 @@
 #include "ebpflow.h"
 
 _Static_assert(sizeof(struct flow_key) == 56, "flow_key layout changed: update both sides");
+_Static_assert(sizeof(struct flow_key) % 8 == 0 && sizeof(struct proc_key) % 8 == 0,
+	       "keys are hashed a word at a time");
 _Static_assert(sizeof(struct proc_key) == 16, "proc_key layout changed: update both sides");
 _Static_assert(sizeof(struct flow_value) == 64, "flow_value layout changed: update both sides");
 

@@ -5,14 +5,17 @@
  *
  * The kernel's counters only grow while its entry lives, so a live flow is
  * never removed from the kernel to be reported: each report carries the
- * difference between the latest reading and what was reported before. A flow
- * is removed only when it is forgotten (idle, end), and then by an atomic
- * read-and-delete, so that a call landing between the last reading and the
- * removal is still reported.
+ * difference between the latest reading and what was reported before. An
+ * idle flow is removed by an atomic read-and-delete, so that a call landing
+ * between the last reading and the removal is still reported. A flow whose
+ * process exited is reported at once and removed a pass later, in a batch,
+ * once nothing more can come (no read-and-delete per flow: a million
+ * processes' flows can end in one pass).
  */
 #include "flowtable.h"
 
 #include <glib.h>
+#include <limits.h>
 #include <string.h>
 
 struct flow_entry {
@@ -22,6 +25,9 @@ struct flow_entry {
 	uint64_t reported_bytes;
 	uint64_t window_first_ns; /* first_ns of the next record */
 	uint64_t active_since_ns; /* start of the current active-timeout period */
+	uint32_t seen_pass;       /* the pass that last read it */
+	bool ended;               /* its process exited: reported */
+	bool doomed;              /* ... and read once more since: remove it */
 };
 
 struct flowtable {
@@ -29,6 +35,8 @@ struct flowtable {
 	struct flowtable_timeouts t;
 	struct flowtable_ops ops;
 	struct flowtable_stats stats;
+	uint32_t pass;
+	GArray *doomed; /* struct flow_key: being removed from the kernel */
 };
 
 struct flowtable *flowtable_new(const struct flowtable_timeouts *t, const struct flowtable_ops *ops)
@@ -36,6 +44,7 @@ struct flowtable *flowtable_new(const struct flowtable_timeouts *t, const struct
 	struct flowtable *ft = g_new0(struct flowtable, 1);
 
 	ft->flows = g_hash_table_new_full(flow_key_hash, flow_key_equal, NULL, g_free);
+	ft->doomed = g_array_new(FALSE, FALSE, sizeof(struct flow_key));
 	ft->t = *t;
 	ft->ops = *ops;
 	return ft;
@@ -46,6 +55,7 @@ void flowtable_free(struct flowtable *ft)
 	if (!ft)
 		return;
 	g_hash_table_destroy(ft->flows);
+	g_array_free(ft->doomed, TRUE);
 	g_free(ft);
 }
 
@@ -105,6 +115,11 @@ static void start_generation(struct flow_entry *e, const struct flow_totals *t)
 	e->active_since_ns = t->first_ns;
 }
 
+void flowtable_begin_pass(struct flowtable *ft)
+{
+	ft->pass++;
+}
+
 void flowtable_update(struct flowtable *ft, const struct flow_key *key, const struct flow_totals *t,
 		      uint64_t now_ns)
 {
@@ -114,8 +129,18 @@ void flowtable_update(struct flowtable *ft, const struct flow_key *key, const st
 	if (!e) {
 		e = g_new0(struct flow_entry, 1);
 		e->key = *key;
+		e->seen_pass = ft->pass;
 		start_generation(e, t);
 		g_hash_table_insert(ft->flows, &e->key, e);
+		return;
+	}
+	e->seen_pass = ft->pass;
+	if (e->ended) {
+		/* a pass after the exit: what came in flight is in, and nothing more */
+		if (t->count > e->seen.count)
+			e->seen = *t;
+		report(ft, e, FLOW_END_END);
+		e->doomed = true;
 		return;
 	}
 	if (!same_generation(e, t)) {
@@ -148,12 +173,27 @@ static void finish(struct flowtable *ft, struct flow_entry *e, enum flow_end_rea
 
 void flowtable_expire(struct flowtable *ft, uint64_t now_ns)
 {
+	unsigned int idle_left = ft->t.max_idle_per_pass ? ft->t.max_idle_per_pass : UINT_MAX;
+	unsigned int forget_left = ft->t.max_forget_per_pass ? ft->t.max_forget_per_pass : UINT_MAX;
 	GHashTableIter it;
 	struct flow_entry *e;
 
 	g_hash_table_iter_init(&it, ft->flows);
 	while (g_hash_table_iter_next(&it, NULL, (gpointer *)&e)) {
-		if (now_ns >= e->seen.last_ns && now_ns - e->seen.last_ns >= ft->t.idle_ns) {
+		if (e->ended) {
+			if (e->seen_pass != ft->pass) {
+				/* gone from the kernel already (evicted): nothing can follow */
+				g_hash_table_iter_remove(&it);
+			} else if (e->doomed && forget_left) {
+				/* the rest stay (read, unchanged) until a later pass */
+				forget_left--;
+				g_array_append_val(ft->doomed, e->key);
+				g_hash_table_iter_remove(&it);
+			}
+		} else if (now_ns >= e->seen.last_ns && now_ns - e->seen.last_ns >= ft->t.idle_ns) {
+			if (!idle_left)
+				continue;
+			idle_left--;
 			finish(ft, e, FLOW_END_IDLE);
 			g_hash_table_iter_remove(&it);
 		} else if (now_ns >= e->active_since_ns &&
@@ -162,6 +202,10 @@ void flowtable_expire(struct flowtable *ft, uint64_t now_ns)
 			e->active_since_ns = now_ns;
 		}
 	}
+	if (ft->doomed->len && ft->ops.forget)
+		ft->ops.forget((const struct flow_key *)ft->doomed->data, ft->doomed->len,
+			       ft->ops.ctx);
+	g_array_set_size(ft->doomed, 0);
 }
 
 void flowtable_end_processes(struct flowtable *ft, GHashTable *procs)
@@ -175,11 +219,11 @@ void flowtable_end_processes(struct flowtable *ft, GHashTable *procs)
 	while (g_hash_table_iter_next(&it, NULL, (gpointer *)&e)) {
 		struct proc_key p = { .start_ns = e->key.start_ns, .pid = e->key.pid };
 
-		if (!g_hash_table_contains(procs, &p))
+		if (e->ended || !g_hash_table_contains(procs, &p))
 			continue;
-		/* no call can come after the exit: take the final totals */
-		finish(ft, e, FLOW_END_END);
-		g_hash_table_iter_remove(&it);
+		/* read after the exit notice: every call it made is in e->seen */
+		report(ft, e, FLOW_END_END);
+		e->ended = true;
 	}
 }
 

@@ -17,6 +17,14 @@ struct flowtable;
 struct flowtable_timeouts {
 	uint64_t idle_ns;   /* no call for this long: report (idle) and forget */
 	uint64_t active_ns; /* report a live flow's new calls this often (active) */
+	/*
+	 * Idle flows removed per pass at most (0: no limit). Each removal is a
+	 * read-and-delete system call; a bound keeps one pass short when a
+	 * million flows go idle at once, and the rest wait for the next pass.
+	 */
+	unsigned int max_idle_per_pass;
+	/* ended flows removed from the kernel per pass at most (0: no limit) */
+	unsigned int max_forget_per_pass;
 };
 
 /* An output's entry point: one record, borrowed for the call. */
@@ -29,12 +37,19 @@ typedef void (*flow_report_fn)(const struct flow_record *rec, void *ctx);
  */
 typedef bool (*flow_take_fn)(const struct flow_key *key, struct flow_totals *final, void *ctx);
 
+/*
+ * Remove flows from the kernel without reading them: flows of exited
+ * processes, one pass after they were reported, when no call can come.
+ */
+typedef void (*flow_forget_fn)(const struct flow_key *keys, size_t n, void *ctx);
+
 /* Fills what a record carries besides counts (user name, container). */
 typedef void (*flow_enrich_fn)(struct flow_record *rec, void *ctx);
 
 struct flowtable_ops {
 	flow_report_fn report;
 	flow_take_fn take;
+	flow_forget_fn forget;
 	flow_enrich_fn enrich;
 	void *ctx;
 };
@@ -49,14 +64,18 @@ struct flowtable *flowtable_new(const struct flowtable_timeouts *t, const struct
 void flowtable_free(struct flowtable *ft);
 void flowtable_set_timeouts(struct flowtable *ft, const struct flowtable_timeouts *t);
 
+/* A new reading of the kernel begins (before its flowtable_update calls). */
+void flowtable_begin_pass(struct flowtable *ft);
 /* One reading of a flow from the kernel (cumulative totals) at time now. */
 void flowtable_update(struct flowtable *ft, const struct flow_key *key, const struct flow_totals *t,
 		      uint64_t now_ns);
-/* Report what the timeouts say is due at time now. */
+/* Report what the timeouts say is due at time now; forget what is done. */
 void flowtable_expire(struct flowtable *ft, uint64_t now_ns);
 /*
- * Report as ended (and forget) every flow of a process in `procs`, a set of
- * struct proc_key (see proc_key_hash): those processes have exited.
+ * Report as ended every flow of a process in `procs`, a set of struct
+ * proc_key (see proc_key_hash): those processes have exited. Their kernel
+ * entries go one pass later (flow_forget_fn), after any call still in
+ * flight at the exit (sockets close after the exit notice) was read.
  */
 void flowtable_end_processes(struct flowtable *ft, GHashTable *procs);
 /* Report every flow's unreported calls with `reason` and forget them all. */

@@ -127,6 +127,11 @@ static bool on_take(const struct flow_key *key, struct flow_totals *final, void 
 	return drain_take(key, final, ((struct app *)ctx)->drain);
 }
 
+static void on_forget(const struct flow_key *keys, size_t n, void *ctx)
+{
+	drain_forget(keys, n, ((struct app *)ctx)->drain);
+}
+
 static void on_enrich(struct flow_record *rec, void *ctx)
 {
 	enrich_record(rec, ((struct app *)ctx)->enrich);
@@ -238,9 +243,12 @@ static int run(struct app *a)
 	struct flowtable_timeouts t = {
 		.idle_ns = (uint64_t)a->cfg.idle_timeout_s * 1000000000ull,
 		.active_ns = (uint64_t)a->cfg.active_timeout_s * 1000000000ull,
+		.max_idle_per_pass = 100000,
+		.max_forget_per_pass = 200000,
 	};
 	struct flowtable_ops ops = {
-		.report = on_record, .take = on_take, .enrich = on_enrich, .ctx = a,
+		.report = on_record, .take = on_take, .forget = on_forget, .enrich = on_enrich,
+		.ctx = a,
 	};
 	int err;
 

@@ -27,7 +27,7 @@ static struct flow_key key(uint8_t dir, uint32_t pid, int v, uint8_t proto, cons
 
 static void test_tables(void)
 {
-	struct flowtable_timeouts t = { 30 * S, 120 * S };
+	struct flowtable_timeouts t = { .idle_ns = 30 * S, .active_ns = 120 * S };
 	struct flowtable_ops ops = { .report = no_report };
 	struct flowtable *ft = flowtable_new(&t, &ops);
 	struct enrich *en = enrich_new();

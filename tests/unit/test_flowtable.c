@@ -12,6 +12,7 @@
 
 struct fake {
 	GArray *records;          /* struct flow_record */
+	GArray *forgotten;        /* struct flow_key */
 	struct flow_totals kernel; /* what the kernel holds for the one flow */
 	bool kernel_has;
 	int takes;
@@ -20,6 +21,11 @@ struct fake {
 static void on_report(const struct flow_record *rec, void *ctx)
 {
 	g_array_append_val(((struct fake *)ctx)->records, *rec);
+}
+
+static void on_forget(const struct flow_key *keys, size_t n, void *ctx)
+{
+	g_array_append_vals(((struct fake *)ctx)->forgotten, keys, n);
 }
 
 static bool on_take(const struct flow_key *key, struct flow_totals *final, void *ctx)
@@ -36,12 +42,21 @@ static bool on_take(const struct flow_key *key, struct flow_totals *final, void 
 
 static struct flowtable *setup(struct fake *f, uint64_t idle_s, uint64_t active_s)
 {
-	struct flowtable_timeouts t = { idle_s * S, active_s * S };
-	struct flowtable_ops ops = { .report = on_report, .take = on_take, .ctx = f };
+	struct flowtable_timeouts t = { .idle_ns = idle_s * S, .active_ns = active_s * S };
+	struct flowtable_ops ops = { .report = on_report, .take = on_take, .forget = on_forget,
+				     .ctx = f };
 
 	memset(f, 0, sizeof(*f));
 	f->records = g_array_new(FALSE, TRUE, sizeof(struct flow_record));
+	f->forgotten = g_array_new(FALSE, TRUE, sizeof(struct flow_key));
 	return flowtable_new(&t, &ops);
+}
+
+static void teardown(struct fake *f, struct flowtable *ft)
+{
+	flowtable_free(ft);
+	g_array_free(f->records, TRUE);
+	g_array_free(f->forgotten, TRUE);
 }
 
 /* The kernel makes calls: its counters grow; the drain reads them. */
@@ -105,8 +120,7 @@ static void test_active_then_idle_adds_up(void)
 	g_assert_cmpuint(flowtable_size(ft), ==, 0);
 	g_assert_cmpuint(flowtable_stats(ft)->calls, ==, 11);
 	g_assert_cmpuint(flowtable_stats(ft)->records, ==, 2);
-	flowtable_free(ft);
-	g_array_free(f.records, TRUE);
+	teardown(&f, ft);
 }
 
 static void test_forced_reports_only_the_rest(void)
@@ -130,8 +144,7 @@ static void test_forced_reports_only_the_rest(void)
 	g_assert_cmpuint(rec(&f, 1)->count, ==, 3);
 	g_assert_cmpuint(rec(&f, 1)->first_ns, ==, 20 * S);
 	g_assert_cmpuint(flowtable_size(ft), ==, 0);
-	flowtable_free(ft);
-	g_array_free(f.records, TRUE);
+	teardown(&f, ft);
 }
 
 static void test_eviction_starts_a_new_generation(void)
@@ -150,8 +163,7 @@ static void test_eviction_starts_a_new_generation(void)
 	flowtable_flush(ft, FLOW_END_FORCED);
 	g_assert_cmpuint(rec(&f, 1)->count, ==, 2);
 	g_assert_cmpuint(rec(&f, 1)->first_ns, ==, 4 * S);
-	flowtable_free(ft);
-	g_array_free(f.records, TRUE);
+	teardown(&f, ft);
 }
 
 static void test_idle_flow_gone_from_kernel(void)
@@ -166,8 +178,7 @@ static void test_idle_flow_gone_from_kernel(void)
 	g_assert_cmpuint(f.records->len, ==, 1);
 	g_assert_cmpint(rec(&f, 0)->reason, ==, FLOW_END_IDLE);
 	g_assert_cmpuint(rec(&f, 0)->count, ==, 2);
-	flowtable_free(ft);
-	g_array_free(f.records, TRUE);
+	teardown(&f, ft);
 }
 
 static void count_visit(const struct flow_key *k, const struct flow_totals *t, void *ctx)
@@ -193,8 +204,111 @@ static void test_many_flows_and_foreach(void)
 	flowtable_expire(ft, 10 * S);
 	g_assert_cmpuint(f.records->len, ==, 50);
 	g_assert_cmpuint(flowtable_size(ft), ==, 50);
-	flowtable_free(ft);
-	g_array_free(f.records, TRUE);
+	teardown(&f, ft);
+}
+
+/* A process exits: its flows are reported at once, removed a pass later. */
+static void test_process_end_reports_then_forgets(void)
+{
+	struct flow_key k = { .pid = 77, .start_ns = 5, .port = 80, .ip_version = 4, .proto = 6 };
+	struct flow_key other = k;
+	GHashTable *exited = g_hash_table_new_full(proc_key_hash, proc_key_equal, g_free, NULL);
+	struct proc_key p = { .start_ns = 5, .pid = 77 };
+	struct fake f;
+	struct flowtable *ft = setup(&f, 60, 600);
+
+	other.pid = 78;
+	flowtable_begin_pass(ft);
+	kernel_calls(&f, ft, &k, 4, 1 * S, 2 * S, 3 * S);
+	kernel_calls(&f, ft, &other, 2, 1 * S, 2 * S, 3 * S);
+	g_hash_table_add(exited, g_memdup2(&p, sizeof(p)));
+	flowtable_end_processes(ft, exited);
+	flowtable_expire(ft, 3 * S);
+	g_assert_cmpuint(f.records->len, ==, 1);
+	g_assert_cmpint(rec(&f, 0)->reason, ==, FLOW_END_END);
+	g_assert_cmpuint(rec(&f, 0)->key.pid, ==, 77);
+	g_assert_cmpuint(rec(&f, 0)->count, ==, 4);
+	g_assert_cmpuint(f.takes, ==, 0);        /* no read-and-delete per flow */
+	g_assert_cmpuint(f.forgotten->len, ==, 0); /* not yet: calls may be in flight */
+
+	/* next pass: one call landed after the exit notice (a socket closed late) */
+	flowtable_begin_pass(ft);
+	kernel_calls(&f, ft, &k, 5, 1 * S, 4 * S, 5 * S);
+	kernel_calls(&f, ft, &other, 2, 1 * S, 2 * S, 5 * S);
+	flowtable_expire(ft, 5 * S);
+	g_assert_cmpuint(f.records->len, ==, 2);
+	g_assert_cmpint(rec(&f, 1)->reason, ==, FLOW_END_END);
+	g_assert_cmpuint(rec(&f, 1)->count, ==, 1);
+	g_assert_cmpuint(f.forgotten->len, ==, 1);
+	g_assert_cmpuint(g_array_index(f.forgotten, struct flow_key, 0).pid, ==, 77);
+	g_assert_cmpuint(flowtable_size(ft), ==, 1);
+	g_assert_cmpuint(flowtable_stats(ft)->calls, ==, 5);
+	g_hash_table_destroy(exited);
+	teardown(&f, ft);
+}
+
+/* At most max_idle_per_pass idle flows go per pass; the rest the next. */
+static void test_idle_budget_per_pass(void)
+{
+	struct flowtable_timeouts t = { .idle_ns = 5 * S, .active_ns = 600 * S,
+					.max_idle_per_pass = 30 };
+	struct fake f;
+	struct flowtable *ft = setup(&f, 5, 600);
+
+	flowtable_set_timeouts(ft, &t);
+	for (uint32_t pid = 1; pid <= 100; pid++) {
+		struct flow_key k = { .pid = pid, .port = 80, .ip_version = 4, .proto = 6 };
+
+		kernel_calls(&f, ft, &k, 1, 1 * S, 1 * S, 1 * S);
+	}
+	f.kernel_has = false;
+	flowtable_expire(ft, 10 * S);
+	g_assert_cmpuint(f.records->len, ==, 30);
+	flowtable_expire(ft, 11 * S);
+	flowtable_expire(ft, 12 * S);
+	flowtable_expire(ft, 13 * S);
+	g_assert_cmpuint(f.records->len, ==, 100);
+	g_assert_cmpuint(flowtable_size(ft), ==, 0);
+	teardown(&f, ft);
+}
+
+/* Many ended flows leave the kernel at most max_forget_per_pass at a time. */
+static void test_forget_budget_per_pass(void)
+{
+	struct flowtable_timeouts t = { .idle_ns = 600 * S, .active_ns = 600 * S,
+					.max_forget_per_pass = 40 };
+	GHashTable *exited = g_hash_table_new_full(proc_key_hash, proc_key_equal, g_free, NULL);
+	struct fake f;
+	struct flowtable *ft = setup(&f, 600, 600);
+
+	flowtable_set_timeouts(ft, &t);
+	for (int pass = 0; pass < 4; pass++) {
+		flowtable_begin_pass(ft);
+		/* the kernel still holds what was not forgotten yet */
+		for (uint32_t port = 1; port <= 100; port++) {
+			struct flow_key k = { .pid = 9, .start_ns = 1, .port = port, .ip_version = 4 };
+			gboolean gone = FALSE;
+
+			for (guint i = 0; i < f.forgotten->len; i++)
+				gone |= g_array_index(f.forgotten, struct flow_key, i).port == port;
+			if (!gone)
+				kernel_calls(&f, ft, &k, 2, 1 * S, 2 * S, 3 * S);
+		}
+		if (pass == 0) {
+			struct proc_key p = { .start_ns = 1, .pid = 9 };
+
+			g_hash_table_add(exited, g_memdup2(&p, sizeof(p)));
+			flowtable_end_processes(ft, exited);
+		}
+		flowtable_expire(ft, 3 * S);
+	}
+	/* passes 1, 2, 3 forgot 40, 40, 20; every flow reported once, 2 calls each */
+	g_assert_cmpuint(f.forgotten->len, ==, 100);
+	g_assert_cmpuint(f.records->len, ==, 100);
+	g_assert_cmpuint(flowtable_stats(ft)->calls, ==, 200);
+	g_assert_cmpuint(flowtable_size(ft), ==, 0);
+	g_hash_table_destroy(exited);
+	teardown(&f, ft);
 }
 
 int main(int argc, char **argv)
@@ -205,5 +319,9 @@ int main(int argc, char **argv)
 	g_test_add_func("/flowtable/eviction_new_generation", test_eviction_starts_a_new_generation);
 	g_test_add_func("/flowtable/idle_flow_gone_from_kernel", test_idle_flow_gone_from_kernel);
 	g_test_add_func("/flowtable/many_flows_and_foreach", test_many_flows_and_foreach);
+	g_test_add_func("/flowtable/process_end_reports_then_forgets",
+			test_process_end_reports_then_forgets);
+	g_test_add_func("/flowtable/idle_budget_per_pass", test_idle_budget_per_pass);
+	g_test_add_func("/flowtable/forget_budget_per_pass", test_forget_budget_per_pass);
 	return g_test_run();
 }
