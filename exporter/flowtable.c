@@ -26,7 +26,8 @@ struct flow_entry {
 	uint64_t window_first_ns; /* first_ns of the next record */
 	uint64_t active_since_ns; /* start of the current active-timeout period */
 	uint32_t seen_pass;       /* the pass that last read it */
-	bool ended;               /* its process exited: reported */
+	bool exited;              /* its process exited */
+	bool ended;               /* ... and it was reported so */
 	bool doomed;              /* ... and read once more since: remove it */
 };
 
@@ -174,13 +175,21 @@ static void finish(struct flowtable *ft, struct flow_entry *e, enum flow_end_rea
 void flowtable_expire(struct flowtable *ft, uint64_t now_ns)
 {
 	unsigned int idle_left = ft->t.max_idle_per_pass ? ft->t.max_idle_per_pass : UINT_MAX;
-	unsigned int forget_left = ft->t.max_forget_per_pass ? ft->t.max_forget_per_pass : UINT_MAX;
+	unsigned int end_left = ft->t.max_end_per_pass ? ft->t.max_end_per_pass : UINT_MAX;
+	unsigned int forget_left = end_left;
 	GHashTableIter it;
 	struct flow_entry *e;
 
 	g_hash_table_iter_init(&it, ft->flows);
 	while (g_hash_table_iter_next(&it, NULL, (gpointer *)&e)) {
-		if (e->ended) {
+		if (e->exited && !e->ended) {
+			/* read after the exit notice: every call it made is in e->seen */
+			if (end_left) {
+				end_left--;
+				report(ft, e, FLOW_END_END);
+				e->ended = true;
+			}
+		} else if (e->ended) {
 			if (e->seen_pass != ft->pass) {
 				/* gone from the kernel already (evicted): nothing can follow */
 				g_hash_table_iter_remove(&it);
@@ -219,11 +228,8 @@ void flowtable_end_processes(struct flowtable *ft, GHashTable *procs)
 	while (g_hash_table_iter_next(&it, NULL, (gpointer *)&e)) {
 		struct proc_key p = { .start_ns = e->key.start_ns, .pid = e->key.pid };
 
-		if (e->ended || !g_hash_table_contains(procs, &p))
-			continue;
-		/* read after the exit notice: every call it made is in e->seen */
-		report(ft, e, FLOW_END_END);
-		e->ended = true;
+		if (!e->exited && g_hash_table_contains(procs, &p))
+			e->exited = true;
 	}
 }
 

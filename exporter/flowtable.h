@@ -23,8 +23,8 @@ struct flowtable_timeouts {
 	 * million flows go idle at once, and the rest wait for the next pass.
 	 */
 	unsigned int max_idle_per_pass;
-	/* ended flows removed from the kernel per pass at most (0: no limit) */
-	unsigned int max_forget_per_pass;
+	/* ended flows reported, and removed from the kernel, per pass at most (0: no limit) */
+	unsigned int max_end_per_pass;
 };
 
 /* An output's entry point: one record, borrowed for the call. */
@@ -72,10 +72,11 @@ void flowtable_update(struct flowtable *ft, const struct flow_key *key, const st
 /* Report what the timeouts say is due at time now; forget what is done. */
 void flowtable_expire(struct flowtable *ft, uint64_t now_ns);
 /*
- * Report as ended every flow of a process in `procs`, a set of struct
- * proc_key (see proc_key_hash): those processes have exited. Their kernel
- * entries go one pass later (flow_forget_fn), after any call still in
- * flight at the exit (sockets close after the exit notice) was read.
+ * Mark every flow of a process in `procs`, a set of struct proc_key (see
+ * proc_key_hash), as ended: those processes have exited. flowtable_expire
+ * reports them (end of flow), and removes their kernel entries one pass
+ * later (flow_forget_fn), after any call still in flight at the exit
+ * (sockets close after the exit notice) was read.
  */
 void flowtable_end_processes(struct flowtable *ft, GHashTable *procs);
 /* Report every flow's unreported calls with `reason` and forget them all. */

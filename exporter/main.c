@@ -244,7 +244,7 @@ static int run(struct app *a)
 		.idle_ns = (uint64_t)a->cfg.idle_timeout_s * 1000000000ull,
 		.active_ns = (uint64_t)a->cfg.active_timeout_s * 1000000000ull,
 		.max_idle_per_pass = 100000,
-		.max_forget_per_pass = 200000,
+		.max_end_per_pass = 200000,
 	};
 	struct flowtable_ops ops = {
 		.report = on_record, .take = on_take, .forget = on_forget, .enrich = on_enrich,
