@@ -62,6 +62,19 @@ struct flow_value {
 	char comm[EBPFLOW_COMM_LEN];
 };
 
+/*
+ * The names of a cgroup seen in a flow: its directory and its parent's
+ * (enough to tell docker/<id>, libpod-<id>.scope, kubepods...pod<uid>/<id>
+ * and system.slice/<unit>). Written by the kernel side when a flow is first
+ * made, so a container that is gone by the time the exporter looks is still
+ * known. NUL-terminated, cut at EBPFLOW_CGROUP_NAME_LEN - 1 bytes.
+ */
+#define EBPFLOW_CGROUP_NAME_LEN 128
+struct cgroup_names {
+	char leaf[EBPFLOW_CGROUP_NAME_LEN];
+	char parent[EBPFLOW_CGROUP_NAME_LEN];
+};
+
 /* Per-CPU counters of what the kernel side handled, indexed by this enum. */
 enum ebpflow_stat {
 	EBPFLOW_STAT_TCP_CONNECT = 0,

@@ -37,6 +37,19 @@ struct {
 	__type(value, __u64);
 } stats SEC(".maps") __weak;
 
+/* cgroup id -> names, for the exporter's container resolution */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 8192);
+	__type(key, __u64);
+	__type(value, struct cgroup_names);
+} cgroups SEC(".maps") __weak;
+
+/* Kernels before 6.15 call the parent pointer `parent`. */
+struct kernfs_node___old {
+	struct kernfs_node *parent;
+} __attribute__((preserve_access_index));
+
 static __always_inline void stat_inc(enum ebpflow_stat which)
 {
 	__u32 idx = which;
@@ -137,6 +150,35 @@ static __always_inline bool key_from_sock(struct flow_key *k, const struct sock 
 }
 
 /*
+ * Note the names of the current cgroup, once per cgroup (on the path that
+ * makes a new flow, never per event). Probe reads: this also runs in
+ * cgroup programs.
+ */
+static __always_inline void note_cgroup(__u64 cgid)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct kernfs_node *kn, *parent;
+	struct cgroup_names *n;
+	static const struct cgroup_names zero;
+
+	if (bpf_map_lookup_elem(&cgroups, &cgid))
+		return;
+	if (bpf_map_update_elem(&cgroups, &cgid, &zero, BPF_NOEXIST))
+		return;
+	n = bpf_map_lookup_elem(&cgroups, &cgid);
+	if (!n)
+		return;
+	kn = BPF_CORE_READ(task, cgroups, dfl_cgrp, kn);
+	if (bpf_core_field_exists(kn->__parent))
+		parent = BPF_CORE_READ(kn, __parent);
+	else
+		parent = BPF_CORE_READ((struct kernfs_node___old *)kn, parent);
+	bpf_probe_read_kernel_str(n->leaf, sizeof(n->leaf), BPF_CORE_READ(kn, name));
+	if (parent)
+		bpf_probe_read_kernel_str(n->parent, sizeof(n->parent), BPF_CORE_READ(parent, name));
+}
+
+/*
  * Count one call on its flow. Two CPUs may create the same key at once: the
  * loser of the BPF_NOEXIST insert looks the key up again and adds. Each CPU
  * owns its slot of the per-CPU value, and adds atomically because a tracing
@@ -162,6 +204,7 @@ static __always_inline void flow_account(struct flow_key *k, __u64 bytes)
 		err = bpf_map_update_elem(&flows, k, &init, BPF_NOEXIST);
 		if (!err) {
 			stat_inc(EBPFLOW_STAT_FLOW_CREATED);
+			note_cgroup(init.cgroup_id);
 			return;
 		}
 		v = err == -EEXIST ? bpf_map_lookup_elem(&flows, k) : NULL;

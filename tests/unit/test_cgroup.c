@@ -1,0 +1,108 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* Unit tests: the cgroup layouts of every runtime, v1 and v2, and non-matches. */
+#include <glib.h>
+#include <string.h>
+
+#include "cgroup.h"
+
+#define ID "dd068feb926d6e74e82bee58f85e16f00b0c915dc0e96eff44e86ed5653e9d6e"
+#define UID "0b8f0a9c-3c1d-4b0e-9a8e-1f2e3d4c5b6a"
+#define UID_ "0b8f0a9c_3c1d_4b0e_9a8e_1f2e3d4c5b6a"
+
+static void expect(const char *path, enum container_runtime rt, const char *id, const char *pod,
+		   const char *unit)
+{
+	struct cgroup_info ci;
+
+	if (!cgroup_parse_path(path, &ci))
+		g_error("%s: no layout found", path);
+	g_assert_cmpint(ci.runtime, ==, rt);
+	g_assert_cmpstr(ci.id, ==, id);
+	g_assert_cmpstr(ci.pod_uid, ==, pod);
+	g_assert_cmpstr(ci.unit, ==, unit);
+}
+
+static void test_docker(void)
+{
+	expect("/docker/" ID, RT_DOCKER, ID, "", "");
+	expect("/system.slice/docker-" ID ".scope", RT_DOCKER, ID, "", "");
+	expect("/docker/" ID "/", RT_DOCKER, ID, "", "");
+}
+
+static void test_podman(void)
+{
+	expect("/machine.slice/libpod-" ID ".scope", RT_PODMAN, ID, "", "");
+	expect("/libpod_parent/libpod-" ID, RT_PODMAN, ID, "", "");
+	expect("/machine.slice/libpod-" ID ".scope/container", RT_PODMAN, ID, "", "");
+	expect("/user.slice/user-1000.slice/user@1000.service/user.slice/libpod-" ID ".scope",
+	       RT_PODMAN, ID, "", "");
+}
+
+static void test_kubepods(void)
+{
+	/* cgroupfs driver: the runtime is not in the path */
+	expect("/kubepods/besteffort/pod" UID "/" ID, RT_KUBERNETES, ID, UID, "");
+	expect("/kubepods/pod" UID "/" ID, RT_KUBERNETES, ID, UID, "");
+	/* systemd driver */
+	expect("/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod" UID_
+	       ".slice/cri-containerd-" ID ".scope",
+	       RT_CONTAINERD, ID, UID, "");
+	expect("/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod" UID_
+	       ".slice/crio-" ID ".scope",
+	       RT_CRIO, ID, UID, "");
+	expect("/kubepods.slice/kubepods-pod" UID_ ".slice/docker-" ID ".scope", RT_DOCKER, ID,
+	       UID, "");
+}
+
+static void test_systemd_units(void)
+{
+	expect("/system.slice/nginx.service", RT_SYSTEMD, "", "", "nginx.service");
+	expect("/user.slice/user-1000.slice/session-3.scope", RT_SYSTEMD, "", "", "session-3.scope");
+	expect("/system.slice/containerd.service", RT_SYSTEMD, "", "", "containerd.service");
+}
+
+static void test_proc_lines(void)
+{
+	struct cgroup_info ci;
+
+	g_assert_true(cgroup_parse_proc_line("0::/docker/" ID "\n", &ci));
+	g_assert_cmpint(ci.runtime, ==, RT_DOCKER);
+	g_assert_cmpstr(ci.id, ==, ID);
+	/* cgroup v1 */
+	g_assert_true(cgroup_parse_proc_line("8:pids:/docker/" ID, &ci));
+	g_assert_cmpstr(ci.id, ==, ID);
+	g_assert_true(cgroup_parse_proc_line("9:name=systemd:/kubepods/besteffort/pod" UID "/" ID,
+					     &ci));
+	g_assert_cmpint(ci.runtime, ==, RT_KUBERNETES);
+	g_assert_false(cgroup_parse_proc_line("garbage", &ci));
+}
+
+static void test_no_match(void)
+{
+	struct cgroup_info ci;
+	const char *no[] = {
+		"/", "", "/user.slice", "/docker", "/docker/abc",
+		"/docker/" ID "x", "/machine.slice/libpod-conmon-" ID ".scope",
+		"/kubepods/besteffort/podnotauid/" ID, "/somewhere/" ID,
+	};
+
+	for (size_t i = 0; i < G_N_ELEMENTS(no); i++)
+		if (cgroup_parse_path(no[i], &ci))
+			g_error("%s: parsed as %s", no[i], container_runtime_name(ci.runtime));
+	g_assert_false(cgroup_parse_path(NULL, &ci));
+	g_assert_false(cgroup_parse_names(NULL, NULL, &ci));
+	g_assert_cmpint(ci.runtime, ==, RT_NONE);
+	g_assert_cmpstr(ci.id, ==, "");
+}
+
+int main(int argc, char **argv)
+{
+	g_test_init(&argc, &argv, NULL);
+	g_test_add_func("/cgroup/docker", test_docker);
+	g_test_add_func("/cgroup/podman", test_podman);
+	g_test_add_func("/cgroup/kubepods", test_kubepods);
+	g_test_add_func("/cgroup/systemd_units", test_systemd_units);
+	g_test_add_func("/cgroup/proc_lines", test_proc_lines);
+	g_test_add_func("/cgroup/no_match", test_no_match);
+	return g_test_run();
+}
