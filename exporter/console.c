@@ -16,6 +16,7 @@ struct row {
 	uint64_t count;
 	uint64_t first_ns;
 	uint64_t last_ns;
+	uint64_t cgroup_id;
 	uint32_t uid;
 	char comm[EBPFLOW_COMM_LEN];
 };
@@ -45,7 +46,7 @@ void console_free(struct console *c)
 }
 
 static void row_add(GHashTable *rows, const struct flow_key *k, uint64_t count, uint64_t first,
-		    uint64_t last, uint32_t uid, const char *comm)
+		    uint64_t last, uint32_t uid, const char *comm, uint64_t cgroup_id)
 {
 	struct row *r = g_hash_table_lookup(rows, k);
 
@@ -61,6 +62,7 @@ static void row_add(GHashTable *rows, const struct flow_key *k, uint64_t count, 
 	if (last >= r->last_ns) {
 		r->last_ns = last;
 		r->uid = uid;
+		r->cgroup_id = cgroup_id;
 		memcpy(r->comm, comm, sizeof(r->comm));
 	}
 }
@@ -71,12 +73,12 @@ void console_record(struct console *c, const struct flow_record *rec)
 		return; /* the flow is still live: the flow table has its totals */
 	/* a final record closes its flow: keep the whole flow's totals */
 	row_add(c->done, &rec->key, rec->flow_count, rec->flow_first_ns, rec->last_ns, rec->uid,
-		rec->comm);
+		rec->comm, rec->cgroup_id);
 }
 
 static void add_live(const struct flow_key *k, const struct flow_totals *t, void *ctx)
 {
-	row_add(ctx, k, t->count, t->first_ns, t->last_ns, t->uid, t->comm);
+	row_add(ctx, k, t->count, t->first_ns, t->last_ns, t->uid, t->comm, t->cgroup_id);
 }
 
 static gint row_cmp(gconstpointer a, gconstpointer b)
@@ -92,17 +94,32 @@ struct cols {
 	int comm, user, saddr, daddr;
 };
 
+/* The seed's COMM column: "process @ container" when it ran in one. */
+static const char *comm_cell(struct console *c, const struct row *r, char *buf, size_t len)
+{
+	const char *name, *id;
+
+	enrich_container(c->en, r->cgroup_id, &name, &id);
+	if (*name)
+		snprintf(buf, len, "%s @ %s", r->comm, name);
+	else if (*id)
+		snprintf(buf, len, "%s @ %.12s", r->comm, id);
+	else
+		snprintf(buf, len, "%s", r->comm);
+	return buf;
+}
+
 static void print_table(struct console *c, GPtrArray *rows, uint8_t dir)
 {
 	struct cols w = { 4, 4, 5, 5 };
-	char sa[INET6_ADDRSTRLEN], da[INET6_ADDRSTRLEN], mtbs[32];
+	char sa[INET6_ADDRSTRLEN], da[INET6_ADDRSTRLEN], mtbs[32], comm[300];
 
 	for (guint i = 0; i < rows->len; i++) {
 		const struct row *r = g_ptr_array_index(rows, i);
 
 		if (r->key.direction != dir)
 			continue;
-		w.comm = MAX(w.comm, (int)strlen(r->comm));
+		w.comm = MAX(w.comm, (int)strlen(comm_cell(c, r, comm, sizeof(comm))));
 		w.user = MAX(w.user, (int)strlen(enrich_user(c->en, r->uid)));
 		w.saddr = MAX(w.saddr, (int)strlen(flow_addr_str(&r->key, r->key.saddr, sa, sizeof(sa))));
 		w.daddr = MAX(w.daddr, (int)strlen(flow_addr_str(&r->key, r->key.daddr, da, sizeof(da))));
@@ -124,7 +141,8 @@ static void print_table(struct console *c, GPtrArray *rows, uint8_t dir)
 		else
 			snprintf(mtbs, sizeof(mtbs), "%.6f", m);
 		fprintf(c->out, "%-7u %-*s %-*s %-2u %-5s %-*s %-*s %-5u %-7" PRIu64 " %s\n",
-			r->key.pid, w.comm, r->comm, w.user, enrich_user(c->en, r->uid),
+			r->key.pid, w.comm, comm_cell(c, r, comm, sizeof(comm)), w.user,
+			enrich_user(c->en, r->uid),
 			r->key.ip_version, flow_proto_name(r->key.proto), w.saddr,
 			flow_addr_str(&r->key, r->key.saddr, sa, sizeof(sa)), w.daddr,
 			flow_addr_str(&r->key, r->key.daddr, da, sizeof(da)), r->key.port, r->count,
@@ -141,7 +159,8 @@ void console_print(struct console *c, struct flowtable *ft, bool clear_screen, c
 
 	g_hash_table_iter_init(&it, c->done);
 	while (g_hash_table_iter_next(&it, NULL, (gpointer *)&r))
-		row_add(rows, &r->key, r->count, r->first_ns, r->last_ns, r->uid, r->comm);
+		row_add(rows, &r->key, r->count, r->first_ns, r->last_ns, r->uid, r->comm,
+			r->cgroup_id);
 	flowtable_foreach(ft, add_live, rows);
 
 	sorted = g_ptr_array_sized_new(g_hash_table_size(rows));

@@ -11,12 +11,14 @@
 
 struct enrich {
 	GHashTable *users; /* GUINT_TO_POINTER(uid) -> char * */
+	struct containers *containers;
 };
 
-struct enrich *enrich_new(void)
+struct enrich *enrich_new(struct containers *containers)
 {
 	struct enrich *e = g_new0(struct enrich, 1);
 
+	e->containers = containers;
 	e->users = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
 	return e;
 }
@@ -45,8 +47,21 @@ const char *enrich_user(struct enrich *e, uint32_t uid)
 	return name;
 }
 
+void enrich_container(struct enrich *e, uint64_t cgroup_id, const char **name, const char **id)
+{
+	const struct container *k = e->containers ? containers_get(e->containers, cgroup_id) : NULL;
+
+	*name = k ? k->name : "";
+	*id = k ? k->info.id : "";
+}
+
+bool enrich_ready(struct enrich *e, uint64_t cgroup_id)
+{
+	return !e->containers || !containers_get(e->containers, cgroup_id)->pending;
+}
+
 void enrich_record(struct flow_record *rec, void *ctx)
 {
 	rec->user = enrich_user(ctx, rec->uid);
-	rec->container = "";
+	enrich_container(ctx, rec->cgroup_id, &rec->container, &rec->container_id);
 }

@@ -55,7 +55,8 @@ struct flow_record {
 	char comm[EBPFLOW_COMM_LEN];
 	enum flow_end_reason reason;
 	const char *user;      /* user name, or the uid in decimal */
-	const char *container; /* container name, "" when none is known */
+	const char *container;    /* container name (or systemd unit), "" when none is known */
+	const char *container_id; /* container id, "" when none */
 };
 
 /*

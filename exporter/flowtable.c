@@ -85,6 +85,7 @@ static void report(struct flowtable *ft, struct flow_entry *e, enum flow_end_rea
 	rec.reason = reason;
 	rec.user = "";
 	rec.container = "";
+	rec.container_id = "";
 	if (ft->ops.enrich)
 		ft->ops.enrich(&rec, ft->ops.ctx);
 	ft->ops.report(&rec, ft->ops.ctx);
@@ -172,6 +173,11 @@ static void finish(struct flowtable *ft, struct flow_entry *e, enum flow_end_rea
 	report(ft, e, reason);
 }
 
+static bool ready(struct flowtable *ft, const struct flow_entry *e)
+{
+	return !ft->ops.ready || ft->ops.ready(e->seen.cgroup_id, ft->ops.ctx);
+}
+
 void flowtable_expire(struct flowtable *ft, uint64_t now_ns)
 {
 	unsigned int idle_left = ft->t.max_idle_per_pass ? ft->t.max_idle_per_pass : UINT_MAX;
@@ -182,6 +188,8 @@ void flowtable_expire(struct flowtable *ft, uint64_t now_ns)
 
 	g_hash_table_iter_init(&it, ft->flows);
 	while (g_hash_table_iter_next(&it, NULL, (gpointer *)&e)) {
+		if (!ready(ft, e))
+			continue; /* its container's name is on its way: next pass */
 		if (e->exited && !e->ended) {
 			/* read after the exit notice: every call it made is in e->seen */
 			if (end_left) {

@@ -43,6 +43,13 @@ typedef bool (*flow_take_fn)(const struct flow_key *key, struct flow_totals *fin
  */
 typedef void (*flow_forget_fn)(const struct flow_key *keys, size_t n, void *ctx);
 
+/*
+ * False while what a record will carry about the flow's cgroup (its
+ * container's name) is still being looked up: the report waits a pass.
+ * Lookups time out, so it cannot wait for ever.
+ */
+typedef bool (*flow_ready_fn)(uint64_t cgroup_id, void *ctx);
+
 /* Fills what a record carries besides counts (user name, container). */
 typedef void (*flow_enrich_fn)(struct flow_record *rec, void *ctx);
 
@@ -50,6 +57,7 @@ struct flowtable_ops {
 	flow_report_fn report;
 	flow_take_fn take;
 	flow_forget_fn forget;
+	flow_ready_fn ready;
 	flow_enrich_fn enrich;
 	void *ctx;
 };

@@ -40,6 +40,8 @@ void json_format_record(GString *out, const struct flow_record *rec, int64_t off
 	json_append_string(out, rec->user);
 	g_string_append(out, ",\"container\":");
 	json_append_string(out, rec->container);
+	g_string_append(out, ",\"container_id\":");
+	json_append_string(out, rec->container_id ? rec->container_id : "");
 	g_string_append_printf(out,
 			       ",\"ip_version\":%u,\"proto\":\"%s\",\"saddr\":\"%s\",\"daddr\":\"%s\""
 			       ",\"dport\":%u,\"count\":%" PRIu64 ",\"bytes\":%" PRIu64,

@@ -13,6 +13,7 @@
 
 #include "clock.h"
 #include "console.h"
+#include "containers.h"
 #include "drain.h"
 #include "enrich.h"
 #include "flowtable.h"
@@ -29,6 +30,7 @@ struct app {
 	struct drain *drain;
 	struct flowtable *ft;
 	struct enrich *enrich;
+	struct containers *containers;
 	struct console *console;
 	struct transport *transport; /* NULL without IPFIX */
 	struct ipfix *ipfix;
@@ -132,6 +134,11 @@ static void on_forget(const struct flow_key *keys, size_t n, void *ctx)
 	drain_forget(keys, n, ((struct app *)ctx)->drain);
 }
 
+static bool on_ready(uint64_t cgroup_id, void *ctx)
+{
+	return enrich_ready(((struct app *)ctx)->enrich, cgroup_id);
+}
+
 static void on_enrich(struct flow_record *rec, void *ctx)
 {
 	enrich_record(rec, ((struct app *)ctx)->enrich);
@@ -172,6 +179,7 @@ static gboolean on_tick(gpointer data)
 	uint64_t records = flowtable_stats(a->ft)->records;
 	int n;
 
+	containers_collect(a->containers);
 	n = drain_once(a);
 	t1 = clock_mono_ns();
 	flowtable_expire(a->ft, t1);
@@ -225,6 +233,11 @@ static void log_accounting(struct app *a)
 			(unsigned long long)k[EBPFLOW_STAT_UDP_NO_PEER]);
 }
 
+static void ask_container(const struct flow_key *key, const struct flow_totals *t, void *ctx)
+{
+	enrich_ready(((struct app *)ctx)->enrich, t->cgroup_id);
+}
+
 /* What eBPFlow itself cost (the kernel side runs in the watched processes). */
 static void log_resources(void)
 {
@@ -247,8 +260,8 @@ static int run(struct app *a)
 		.max_end_per_pass = 200000,
 	};
 	struct flowtable_ops ops = {
-		.report = on_record, .take = on_take, .forget = on_forget, .enrich = on_enrich,
-		.ctx = a,
+		.report = on_record, .take = on_take, .forget = on_forget, .ready = on_ready,
+		.enrich = on_enrich, .ctx = a,
 	};
 	int err;
 
@@ -262,7 +275,13 @@ static int run(struct app *a)
 		pr_err("out of memory\n");
 		return -ENOMEM;
 	}
-	a->enrich = enrich_new();
+	a->containers = containers_new(&(struct containers_config){
+		.resolve_names = a->cfg.docker,
+		.docker_socket = a->cfg.docker_socket,
+		.podman_socket = a->cfg.podman_socket,
+	});
+	containers_set_names_fd(a->containers, probe_cgroups_fd(a->probe));
+	a->enrich = enrich_new(a->containers);
 	if (a->cfg.output == OUTPUT_CONSOLE) {
 		a->console = console_new(stdout, a->enrich);
 		a->clear_screen = isatty(STDOUT_FILENO);
@@ -285,6 +304,9 @@ static int run(struct app *a)
 	/* stop counting, read what is left, report every flow */
 	probe_detach(a->probe);
 	drain_once(a);
+	/* name the containers of what is left before the last records go */
+	flowtable_foreach(a->ft, ask_container, a);
+	containers_wait(a->containers, CONTAINERS_TIMEOUT_MS + 500);
 	flowtable_flush(a->ft, FLOW_END_FORCED);
 	ipfix_flush_all(a);
 	if (a->console)
@@ -325,6 +347,7 @@ out:
 	flowtable_free(a.ft);
 	console_free(a.console);
 	enrich_free(a.enrich);
+	containers_free(a.containers);
 	drain_free(a.drain);
 	probe_destroy(a.probe);
 	ipfix_free(a.ipfix);

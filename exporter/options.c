@@ -47,6 +47,12 @@ static const char usage[] =
 	"                             ntop: ntop's SRC_PROC_*/DST_PROC_* (PEN 35632) for\n"
 	"                             nProbe and ntopng\n"
 	"\n"
+	"Containers (the container id is always read from the cgroup):\n"
+	"  -d, --docker               name containers: ask Docker (and Podman) for the\n"
+	"                             names, and show \"process @ container\"\n"
+	"      --docker-socket PATH   Docker's API (default /var/run/docker.sock)\n"
+	"      --podman-socket PATH   Podman's API (default /run/podman/podman.sock)\n"
+	"\n"
 	"  -v, --verbose              debug log on stderr\n"
 	"  -q, --quiet                only warnings and errors on stderr\n"
 	"  -h, --help                 this help\n"
@@ -55,6 +61,7 @@ static const char usage[] =
 	"Examples:\n"
 	"  sudo ebpflow                                watch every process, console view\n"
 	"  sudo ebpflow -i 1                           refresh every second\n"
+	"  sudo ebpflow -d                             with container names\n"
 	"  sudo ebpflow -o json --duration 60 > f.json one minute of flow records\n"
 	"  sudo ebpflow -o json --idle-timeout 10 | jq 'select(.proto == \"UDP\")'\n"
 	"  sudo ebpflow -o none -c 127.0.0.1:9995      to nfcapd -b 127.0.0.1 -p 9995\n"
@@ -85,6 +92,8 @@ void config_clear(struct ebpflow_config *c)
 	if (c->collectors)
 		g_ptr_array_free(c->collectors, TRUE);
 	g_free(c->ipfix_file);
+	g_free(c->docker_socket);
+	g_free(c->podman_socket);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -122,6 +131,8 @@ enum {
 	OPT_DOMAIN,
 	OPT_PEN,
 	OPT_IE_PROFILE,
+	OPT_DOCKER_SOCKET,
+	OPT_PODMAN_SOCKET,
 };
 
 int config_parse_args(struct ebpflow_config *c, int argc, char **argv, GError **err)
@@ -139,6 +150,9 @@ int config_parse_args(struct ebpflow_config *c, int argc, char **argv, GError **
 		{ "observation-domain", required_argument, NULL, OPT_DOMAIN },
 		{ "pen", required_argument, NULL, OPT_PEN },
 		{ "ie-profile", required_argument, NULL, OPT_IE_PROFILE },
+		{ "docker", no_argument, NULL, 'd' },
+		{ "docker-socket", required_argument, NULL, OPT_DOCKER_SOCKET },
+		{ "podman-socket", required_argument, NULL, OPT_PODMAN_SOCKET },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
@@ -150,7 +164,7 @@ int config_parse_args(struct ebpflow_config *c, int argc, char **argv, GError **
 
 	opterr = 0; /* our messages, not getopt's */
 	optind = 0; /* glibc: start afresh (the tests parse many times) */
-	while (ok && (opt = getopt_long(argc, argv, ":o:i:c:vqhV", longopts, NULL)) != -1) {
+	while (ok && (opt = getopt_long(argc, argv, ":o:i:c:dvqhV", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 'o':
 			if (strcmp(optarg, "console") == 0) {
@@ -218,6 +232,17 @@ int config_parse_args(struct ebpflow_config *c, int argc, char **argv, GError **
 					    optarg);
 				ok = FALSE;
 			}
+			break;
+		case 'd':
+			c->docker = true;
+			break;
+		case OPT_DOCKER_SOCKET:
+			g_free(c->docker_socket);
+			c->docker_socket = g_strdup(optarg);
+			break;
+		case OPT_PODMAN_SOCKET:
+			g_free(c->podman_socket);
+			c->podman_socket = g_strdup(optarg);
 			break;
 		case 'v':
 			verbose++;

@@ -4,6 +4,7 @@
 #define EBPFLOW_OPTIONS_H
 
 #include <glib.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "log.h"
@@ -26,6 +27,10 @@ struct ebpflow_config {
 	uint32_t observation_domain;
 	uint32_t pen;
 	enum ie_profile ie_profile;
+	/* containers */
+	bool docker;          /* ask the runtimes for container names */
+	char *docker_socket;  /* NULL: the default */
+	char *podman_socket;
 };
 
 #define EBPFLOW_EXIT_USAGE 2

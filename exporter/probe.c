@@ -213,6 +213,11 @@ int probe_flows_fd(const struct probe *p)
 	return bpf_map__fd(p->skel->maps.flows);
 }
 
+int probe_cgroups_fd(const struct probe *p)
+{
+	return bpf_map__fd(p->skel->maps.cgroups);
+}
+
 int probe_exits_fd(const struct probe *p)
 {
 	return bpf_map__fd(p->skel->maps.exits);

@@ -26,6 +26,7 @@ void probe_destroy(struct probe *p);
 
 int probe_flows_fd(const struct probe *p);
 int probe_exits_fd(const struct probe *p);
+int probe_cgroups_fd(const struct probe *p);
 uint32_t probe_map_entries(const struct probe *p);
 /* Sum of the kernel's per-CPU counters, indexed by enum ebpflow_stat */
 int probe_read_stats(const struct probe *p, uint64_t out[EBPFLOW_STAT__MAX]);

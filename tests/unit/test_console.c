@@ -30,7 +30,7 @@ static void test_tables(void)
 	struct flowtable_timeouts t = { .idle_ns = 30 * S, .active_ns = 120 * S };
 	struct flowtable_ops ops = { .report = no_report };
 	struct flowtable *ft = flowtable_new(&t, &ops);
-	struct enrich *en = enrich_new();
+	struct enrich *en = enrich_new(NULL);
 	struct flow_key out = key(0, 23087, 4, 6, "172.17.0.4", "172.17.0.3", 5201);
 	struct flow_key in = key(1, 22975, 6, 17, "fd42::1", "fd42::2", 53);
 	struct flow_totals a = { .count = 2, .first_ns = 1 * S, .last_ns = 1 * S + 116000 };

@@ -59,6 +59,7 @@ static struct flow_record make(int v, int inbound, uint32_t pid, uint64_t count)
 	r.reason = FLOW_END_IDLE;
 	r.user = "nobody";
 	r.container = "test-client";
+	r.container_id = "dd068feb926d6e74e82bee58f85e16f00b0c915dc0e96eff44e86ed5653e9d6e";
 	return r;
 }
 
@@ -108,6 +109,7 @@ static GArray *read_back(const char *path, enum ie_profile p, uint32_t pen, GPtr
 			(uint8_t *)g_strndup((char *)r.processUserName.buf, r.processUserName.len);
 		r.containerName.buf =
 			(uint8_t *)g_strndup((char *)r.containerName.buf, r.containerName.len);
+		r.containerId.buf = (uint8_t *)g_strndup((char *)r.containerId.buf, r.containerId.len);
 		g_array_append_val(out, r);
 	}
 	g_assert_true(g_error_matches(err, FB_ERROR_DOMAIN, FB_ERROR_EOF));
@@ -115,6 +117,19 @@ static GArray *read_back(const char *path, enum ie_profile p, uint32_t pen, GPtr
 	fBufFree(fbuf);
 	fbInfoModelFree(m);
 	return out;
+}
+
+static void free_recs(GArray *got)
+{
+	for (guint i = 0; i < got->len; i++) {
+		struct ipfix_flow_rec *r = &g_array_index(got, struct ipfix_flow_rec, i);
+
+		g_free(r->processName.buf);
+		g_free(r->processUserName.buf);
+		g_free(r->containerName.buf);
+		g_free(r->containerId.buf);
+	}
+	g_array_free(got, TRUE);
 }
 
 static char *write_temp(const GByteArray *bytes)
@@ -147,6 +162,7 @@ static void check_same(const struct ipfix_flow_rec *got, const struct flow_recor
 	g_assert_cmpstr((char *)got->processName.buf, ==, "iperf3");
 	g_assert_cmpstr((char *)got->processUserName.buf, ==, "nobody");
 	g_assert_cmpstr((char *)got->containerName.buf, ==, "test-client");
+	g_assert_cmpstr((char *)got->containerId.buf, ==, in->container_id);
 	g_assert_cmpuint(got->destinationTransportPort, ==, 5201);
 	g_assert_cmpuint(got->protocolIdentifier, ==, in->key.proto);
 	g_assert_cmpuint(got->flowDirection, ==, in->key.direction == EBPFLOW_DIR_INBOUND ? 0 : 1);
@@ -197,7 +213,7 @@ static void round_trip(enum ie_profile p)
 	g_unlink(path);
 	g_free(path);
 	g_ptr_array_free(names, TRUE);
-	g_array_free(got, TRUE);
+	free_recs(got);
 	g_byte_array_free(sink.bytes, TRUE);
 	ipfix_free(x);
 }
@@ -245,7 +261,7 @@ static void test_many_records_split_into_messages(void)
 	g_unlink(path);
 	g_free(path);
 	g_ptr_array_free(names, TRUE);
-	g_array_free(got, TRUE);
+	free_recs(got);
 	g_byte_array_free(sink.bytes, TRUE);
 	ipfix_free(x);
 }

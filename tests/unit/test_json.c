@@ -29,7 +29,8 @@ static struct flow_record sample(void)
 	strcpy(r.comm, "iperf3");
 	r.reason = FLOW_END_FORCED;
 	r.user = "root";
-	r.container = "";
+	r.container = "test-client";
+	r.container_id = "dd068feb926d";
 	return r;
 }
 
@@ -42,7 +43,8 @@ static void test_record(void)
 	json_format_record(s, &r, (int64_t)1700000000 * (int64_t)S - (int64_t)(10 * S));
 	g_assert_cmpstr(s->str, ==,
 			"{\"direction\":\"outbound\",\"pid\":23087,\"comm\":\"iperf3\",\"uid\":0,"
-			"\"user\":\"root\",\"container\":\"\",\"ip_version\":4,\"proto\":\"TCP\","
+			"\"user\":\"root\",\"container\":\"test-client\",\"container_id\":"
+			"\"dd068feb926d\",\"ip_version\":4,\"proto\":\"TCP\","
 			"\"saddr\":\"172.17.0.4\",\"daddr\":\"172.17.0.3\",\"dport\":5201,"
 			"\"count\":2,\"bytes\":0,\"mtbs_s\":0.000116000,"
 			"\"first_ms\":1700000000000,\"last_ms\":1700000000000,"

@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Which container made a flow: cgroup id -> the cgroup's names (captured by
+ * the kernel side) -> runtime and container id (cgroup.c) -> container name,
+ * asked of the runtime's Engine API (Docker, or Podman's compatible one)
+ * from a worker thread, and cached. The drain loop never waits on a runtime.
+ */
+#ifndef EBPFLOW_CONTAINERS_H
+#define EBPFLOW_CONTAINERS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cgroup.h"
+
+struct containers_config {
+	bool resolve_names;        /* ask the runtimes for names (-d/--docker) */
+	const char *docker_socket; /* Engine API of Docker */
+	const char *podman_socket; /* Podman's Docker-compatible API */
+	unsigned int timeout_ms;   /* per request, connect included */
+};
+
+#define CONTAINERS_DOCKER_SOCKET "/var/run/docker.sock"
+#define CONTAINERS_PODMAN_SOCKET "/run/podman/podman.sock"
+#define CONTAINERS_TIMEOUT_MS 1000
+/* the largest reply read from a runtime; more is refused */
+#define CONTAINERS_MAX_REPLY (1u << 20)
+
+struct container {
+	struct cgroup_info info;
+	char name[256]; /* container name, or the systemd unit; "" if not known */
+	bool pending;   /* a runtime lookup is in flight */
+};
+
+struct containers_stats {
+	uint64_t cgroups;         /* cgroups seen */
+	uint64_t unknown_layouts; /* cgroups of no layout we know (host processes mostly) */
+	uint64_t names_missing;   /* cgroups the kernel no longer had names for */
+	uint64_t lookups;         /* runtime API requests */
+	uint64_t lookup_failures; /* ... that failed (timeout, refused, garbage, 404) */
+};
+
+struct containers;
+
+struct containers *containers_new(const struct containers_config *cfg);
+void containers_free(struct containers *c);
+/* The kernel side's map of cgroup names; resolution reads it on demand. */
+void containers_set_names_fd(struct containers *c, int fd);
+/*
+ * What a cgroup id is. The first call for an id reads its names and, with
+ * name resolution on, starts a runtime lookup: `pending` is set until a
+ * later containers_collect() sees it finish (or time out).
+ */
+const struct container *containers_get(struct containers *c, uint64_t cgroup_id);
+/* Take the results of finished lookups (main thread, each pass). */
+void containers_collect(struct containers *c);
+/* Wait up to ms for the lookups in flight (at shutdown), collecting them. */
+void containers_wait(struct containers *c, unsigned int ms);
+const struct containers_stats *containers_stats(const struct containers *c);
+
+/*
+ * The name in an Engine API /containers/<id>/json reply: Kubernetes'
+ * "<namespace>/<pod>/<container>" from the labels where they are, else the
+ * container's name without its leading '/'. False for anything else.
+ */
+bool containers_parse_inspect(const char *body, size_t len, char *name, size_t name_len);
+
+#endif
