@@ -9,5 +9,5 @@ apt-get install -y -q \
 	build-essential cmake pkg-config clang bpftool \
 	libbpf-dev libelf-dev zlib1g-dev libglib2.0-dev libfixbuf-dev \
 	libcurl4-openssl-dev libjson-glib-dev \
-	libfixbuf-tools nfdump \
+	libfixbuf-tools nfdump docker.io busybox-static \
 	python3 iproute2 util-linux

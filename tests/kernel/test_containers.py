@@ -1,0 +1,325 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-only
+"""Containers for real, as root: the seed's own test. A private dockerd (its
+own data root, socket and no bridge: the host's network is left alone), an
+image made here from Debian's busybox-static and the static workload, a
+server in container test-server and a client in container test-client that
+shares its network namespace, connects N times, sends N datagrams and exits.
+eBPFlow in docker mode must name both containers, with exact counts, on the
+console, in JSON and in IPFIX. Then the runtime API misbehaving: a fake
+socket that hangs, answers garbage or a huge body; flows keep flowing with
+their container ids."""
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import unittest
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
+import testlib  # noqa: E402
+from testlib import BUILD_DIR, Collector, Ebpflow, port_base  # noqa: E402
+
+N = 5
+PAYLOAD = 21
+P = port_base(8)
+ROOT = f"/tmp/ebpflow-dk-{os.getpid()}"
+SOCK = f"{ROOT}/docker.sock"
+IMAGE = f"ebpflow-test:{os.getpid()}"
+RUN = {}
+
+
+def docker(*args, check=True):
+    r = subprocess.run(["docker", "-H", f"unix://{SOCK}", *args], capture_output=True, text=True,
+                       timeout=60)
+    if check and r.returncode:
+        raise RuntimeError(f"docker {' '.join(args)}: {r.stderr}")
+    return r.stdout.strip()
+
+
+def need_docker():
+    missing = [t for t in ("dockerd", "docker") if shutil.which(t) is None]
+    if not os.path.exists("/usr/bin/busybox") and not shutil.which("busybox"):
+        missing.append("busybox-static")
+    if missing:
+        why = f"{', '.join(missing)} not installed"
+        if os.environ.get("CI") == "true":
+            print(f"FAIL: container tests must run in CI, but {why}", file=sys.stderr)
+            sys.exit(1)
+        print(f"SKIP: container tests need Docker: {why}", file=sys.stderr)
+        sys.exit(testlib.SKIP_CODE)
+
+
+class Dockerd:
+    """dockerd of our own: started and stopped by its pid."""
+
+    def start(self):
+        os.makedirs(ROOT, exist_ok=True)
+        self.log = open(f"{ROOT}/dockerd.log", "w")
+        self.proc = subprocess.Popen(
+            ["dockerd", "--iptables=false", "--ip6tables=false", "--ip-forward=false",
+             "--bridge=none", "--data-root", f"{ROOT}/data", "--exec-root", f"{ROOT}/exec",
+             "--pidfile", f"{ROOT}/dockerd.pid", "-H", f"unix://{SOCK}"],
+            stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 30
+        while subprocess.run(["docker", "-H", f"unix://{SOCK}", "version"],
+                             capture_output=True).returncode:
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("dockerd did not start: " + open(f"{ROOT}/dockerd.log").read()[-2000:])
+            time.sleep(0.2)
+
+    def build_image(self):
+        rootfs = f"{ROOT}/rootfs"
+        os.makedirs(f"{rootfs}/bin", exist_ok=True)
+        shutil.copy(shutil.which("busybox") or "/usr/bin/busybox", f"{rootfs}/bin/busybox")
+        for applet in ("sh", "sleep", "cat"):
+            os.symlink("busybox", f"{rootfs}/bin/{applet}")
+        shutil.copy(os.path.join(BUILD_DIR, "tests", "ebpflow-wl-static"), f"{rootfs}/ebpflow-wl")
+        with subprocess.Popen(["tar", "-C", rootfs, "-c", "."], stdout=subprocess.PIPE) as tar:
+            subprocess.run(["docker", "-H", f"unix://{SOCK}", "import", "-c", 'CMD ["/bin/sh"]',
+                            "-", IMAGE], stdin=tar.stdout, check=True, capture_output=True)
+
+    def stop(self):
+        for c in ("test-client", "test-server"):
+            docker("rm", "-f", c, check=False)
+        docker("rmi", "-f", IMAGE, check=False)
+        if getattr(self, "proc", None) and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        if getattr(self, "log", None):
+            self.log.close()
+        # what dockerd left mounted under our root, then the root itself
+        with open("/proc/mounts") as f:
+            mounts = [l.split()[1] for l in f if l.split()[1].startswith(ROOT)]
+        for m in sorted(mounts, key=len, reverse=True):
+            subprocess.run(["umount", "-l", m], capture_output=True)
+        shutil.rmtree(ROOT, ignore_errors=True)
+
+
+DOCKERD = Dockerd()
+
+
+def wait_ready(container, count):
+    deadline = time.monotonic() + 30
+    while docker("logs", container).count("ready") < count:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{container} not ready: {docker('logs', container)}")
+        time.sleep(0.1)
+
+
+def setUpModule():
+    testlib.require_kernel_privileges()
+    need_docker()
+    try:
+        DOCKERD.start()
+        DOCKERD.build_image()
+        collector = Collector(P)
+        js = Ebpflow("-d", "--docker-socket", SOCK, "-o", "json", "-i", "1", "-c",
+                     f"127.0.0.1:{P}")
+        console = Ebpflow("-d", "--docker-socket", SOCK, "-o", "console", "-i", "1")
+        try:
+            docker("run", "-d", "--name", "test-server", "--network", "none", IMAGE, "sh", "-c",
+                   f"/ebpflow-wl udp-server 127.0.0.1 {P + 2} {N} & "
+                   f"/ebpflow-wl tcp-server 127.0.0.1 {P + 1} {N}; wait")
+            wait_ready("test-server", 2)
+            docker("run", "-d", "--name", "test-client", "--network", "container:test-server",
+                   IMAGE, "sh", "-c",
+                   f"/ebpflow-wl tcp-client 127.0.0.1 {P + 1} {N} 20 && "
+                   f"/ebpflow-wl udp-client 127.0.0.1 {P + 2} {N} 20 sendto")
+            for c in ("test-client", "test-server"):
+                if docker("wait", c) != "0":
+                    raise RuntimeError(f"{c} failed: {docker('logs', c)}")
+            RUN["ids"] = {c: docker("inspect", "-f", "{{.Id}}", c)
+                          for c in ("test-client", "test-server")}
+            time.sleep(2.5)  # exits read; names asked; records out
+        finally:
+            js.stop()
+            console.stop()
+            time.sleep(0.3)
+            RUN["collector"] = collector.records()
+        RUN["json"] = js.records()
+        RUN["console"] = console.stdout
+        if os.environ.get("EBPFLOW_SHOW_CONSOLE"):
+            print(console.stdout.split("(at exit)")[-1], file=sys.stderr)
+        RUN["stderr"] = js.stderr + console.stderr
+    except BaseException:
+        DOCKERD.stop()
+        raise
+    DOCKERD.stop()
+
+
+class SeedScenario(unittest.TestCase):
+    def json_flow(self, direction, proto, container):
+        recs = [r for r in RUN["json"] if r["direction"] == direction and r["proto"] == proto
+                and r["dport"] == (P + 1 if proto == "TCP" else P + 2)
+                and r["comm"] == "ebpflow-wl"]
+        mine = [r for r in recs if r["container"] == container]
+        self.assertTrue(mine, f"no {direction} {proto} flow of {container}: {recs}")
+        return mine
+
+    def test_json_names_both_containers(self):
+        for proto in ("TCP", "UDP"):
+            out = self.json_flow("outbound", proto, "test-client")
+            inb = self.json_flow("inbound", proto, "test-server")
+            self.assertEqual(sum(r["count"] for r in out), N)
+            self.assertEqual(sum(r["count"] for r in inb), N)
+            for r in out:
+                self.assertEqual(r["container_id"], RUN["ids"]["test-client"])
+                # an unbound UDP sender has no address of its own (README)
+                self.assertEqual((r["saddr"], r["daddr"]),
+                                 ("127.0.0.1" if proto == "TCP" else "0.0.0.0", "127.0.0.1"))
+            for r in inb:
+                self.assertEqual(r["container_id"], RUN["ids"]["test-server"])
+            if proto == "UDP":
+                self.assertEqual(sum(r["bytes"] for r in out), N * PAYLOAD)
+
+    def test_client_that_exited_is_named(self):
+        # the client's processes and its container were gone before any record
+        out = self.json_flow("outbound", "TCP", "test-client")
+        self.assertEqual({r["end_reason"] for r in out}, {"end"})
+
+    def test_ipfix_carries_container(self):
+        for name, port in (("test-client", P + 1), ("test-server", P + 1)):
+            recs = [r for r in RUN["collector"] if r.get("containerName") == name
+                    and r.get("destinationTransportPort") == port]
+            self.assertEqual(sum(r["callDeltaCount"] for r in recs), N, RUN["collector"][-5:])
+            self.assertEqual({r["containerId"] for r in recs}, {RUN["ids"][name]})
+
+    def test_console_shows_process_at_container(self):
+        text = RUN["console"].split("(at exit)")[-1]
+        rows = [l.split() for l in text.splitlines()]
+        for name, port in (("test-client", P + 1), ("test-server", P + 1),
+                           ("test-client", P + 2), ("test-server", P + 2)):
+            mine = [r for r in rows if r[1:4] == ["ebpflow-wl", "@", name] and str(port) in r]
+            self.assertEqual(len(mine), 1, f"{name}:{port} in\n{text}")
+            self.assertEqual(mine[0][-2], str(N))
+
+
+class FakeRuntime(threading.Thread):
+    """A unix socket that answers like a broken container runtime."""
+
+    def __init__(self, path, mode):
+        super().__init__(daemon=True)
+        self.path, self.mode = path, mode
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.bind(path)
+        self.sock.listen(16)
+        self.conns = []
+        self.stopping = False
+
+    def run(self):
+        while not self.stopping:
+            try:
+                c, _ = self.sock.accept()
+            except OSError:
+                return
+            self.conns.append(c)
+            try:
+                c.recv(65536)
+                if self.mode == "garbage":
+                    c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 12\r\n\r\nnot json {{{")
+                    c.close()
+                elif self.mode == "huge":
+                    c.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\r\n{\"Name\":\"")
+                    for _ in range(64):  # 4 MiB, over the 1 MiB cap
+                        c.sendall(b"x" * 65536)
+                    c.close()
+                # "hang": keep the connection open and say nothing
+            except OSError:
+                pass
+
+    def stop(self):
+        self.stopping = True
+        self.sock.close()
+        for c in self.conns:
+            c.close()
+
+
+class MisbehavingRuntime(unittest.TestCase):
+    """Flows from a process in a docker-like cgroup of ours, the runtime's socket
+    broken three ways: bounded time, one warning, flows with their container id."""
+
+    FAKE_ID = "%064x" % (0xeb9f10 * (os.getpid() + 1))
+
+    def setUp(self):
+        self.cg_parent = f"/sys/fs/cgroup/unified/ebpflow{os.getpid()}.slice"
+        if not os.path.isdir("/sys/fs/cgroup/unified"):
+            self.cg_parent = f"/sys/fs/cgroup/ebpflow{os.getpid()}.slice"
+        self.cg = f"{self.cg_parent}/docker-{self.FAKE_ID}.scope"
+        os.makedirs(self.cg)
+        self.tmp = tempfile.mkdtemp(prefix=f"ebpflow-fake-{os.getpid()}-")
+
+    def tearDown(self):
+        for d in (self.cg, self.cg_parent):
+            try:
+                os.rmdir(d)
+            except OSError:
+                pass
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def run_mode(self, mode, port):
+        path = f"{self.tmp}/{mode}.sock"
+        fake = FakeRuntime(path, mode)
+        fake.start()
+        t0 = time.monotonic()
+        probe = Ebpflow("-d", "--docker-socket", path, "-o", "json", "-i", "1")
+        try:
+            srv = subprocess.Popen([os.path.join(BUILD_DIR, "tests", "ebpflow-wl"), "udp-server",
+                                    "127.0.0.1", str(port), str(N)], stdout=subprocess.PIPE, text=True)
+            srv.stdout.readline()
+            cli = subprocess.run(["sh", "-c", f"echo $$ > {self.cg}/cgroup.procs && exec "
+                                  f"{os.path.join(BUILD_DIR, 'tests', 'ebpflow-wl')} udp-client "
+                                  f"127.0.0.1 {port} {N} 10 sendto"], capture_output=True, text=True)
+            self.assertEqual(cli.returncode, 0, cli.stderr)
+            srv.communicate(timeout=10)
+            time.sleep(2.5)
+        finally:
+            probe.stop()
+            fake.stop()
+        elapsed = time.monotonic() - t0
+        recs = [r for r in probe.records() if r["dport"] == port and r["direction"] == "outbound"]
+        self.assertEqual(sum(r["count"] for r in recs), N, probe.stderr)
+        for r in recs:
+            self.assertEqual(r["container_id"], self.FAKE_ID)
+            self.assertEqual(r["container"], "")
+        self.assertEqual(probe.stderr.count(f"container runtime at {path}"), 1, probe.stderr)
+        self.assertLess(elapsed, 15, "a broken runtime held eBPFlow up")
+        return probe
+
+    def test_hanging_socket(self):
+        self.run_mode("hang", P + 3)
+
+    def test_garbage_reply(self):
+        self.run_mode("garbage", P + 4)
+
+    def test_huge_reply(self):
+        probe = self.run_mode("huge", P + 5)
+        self.assertIn("reply larger than", probe.stderr)
+
+    def test_no_socket(self):
+        path = f"{self.tmp}/absent.sock"
+        probe = Ebpflow("-d", "--docker-socket", path, "-o", "json", "-i", "1")
+        try:
+            subprocess.run(["sh", "-c", f"echo $$ > {self.cg}/cgroup.procs && exec "
+                            f"{os.path.join(BUILD_DIR, 'tests', 'ebpflow-wl')} udp-client "
+                            f"127.0.0.1 {P + 6} {N} 10 sendto"], check=True, capture_output=True)
+            time.sleep(2.5)
+        finally:
+            probe.stop()
+        recs = [r for r in probe.records() if r["dport"] == P + 6]
+        self.assertEqual(sum(r["count"] for r in recs), N)
+        self.assertEqual({r["container_id"] for r in recs}, {self.FAKE_ID})
+        self.assertEqual(probe.stderr.count(f"container runtime at {path}"), 1, probe.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
