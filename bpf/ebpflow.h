@@ -84,7 +84,27 @@ enum ebpflow_stat {
 	EBPFLOW_STAT_FLOW_CREATED,  /* new keys inserted in the flow map */
 	EBPFLOW_STAT_UPDATE_FAILED, /* events lost: the map refused the insert */
 	EBPFLOW_STAT_UDP_NO_PEER,   /* UDP events whose peer could not be known */
+	EBPFLOW_STAT_FILTERED,      /* events the configured filter left out */
 	EBPFLOW_STAT__MAX,
+};
+
+/*
+ * The filter of ebpflow.conf's [filter], applied in the kernel: an event is
+ * counted only if it matches every list that is on (flags). Changed at run
+ * time (SIGHUP), so it lives in maps, not in load-time knobs.
+ */
+#define EBPFLOW_FILTER_PIDS 1u
+#define EBPFLOW_FILTER_UIDS 2u
+#define EBPFLOW_FILTER_PORTS 4u
+#define EBPFLOW_FILTER_PROTOCOLS 8u
+#define EBPFLOW_FILTER_DIRECTIONS 16u
+#define EBPFLOW_FILTER_MAX_ITEMS 4096 /* per list */
+
+struct filter_cfg {
+	__u32 flags;      /* EBPFLOW_FILTER_* of the lists in force */
+	__u32 protocols;  /* bit 0 TCP, bit 1 UDP */
+	__u32 directions; /* bit 0 outbound, bit 1 inbound */
+	__u32 pad;
 };
 
 #endif /* EBPFLOW_H */

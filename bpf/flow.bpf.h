@@ -45,6 +45,22 @@ struct {
 	__type(value, struct cgroup_names);
 } cgroups SEC(".maps") __weak;
 
+/* The filter (ebpflow.h): one entry of settings, and the sets it names. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct filter_cfg);
+} filter_cfg SEC(".maps") __weak;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, EBPFLOW_FILTER_MAX_ITEMS);
+	__type(key, __u32);
+	__type(value, __u8);
+} filter_pids SEC(".maps") __weak, filter_uids SEC(".maps") __weak,
+	filter_ports SEC(".maps") __weak;
+
 /* Kernels before 6.15 call the parent pointer `parent`. */
 struct kernfs_node___old {
 	struct kernfs_node *parent;
@@ -178,6 +194,32 @@ static __always_inline void note_cgroup(__u64 cgid)
 		bpf_probe_read_kernel_str(n->parent, sizeof(n->parent), BPF_CORE_READ(parent, name));
 }
 
+/* true when the configured filter leaves this call out */
+static __always_inline bool filtered_out(const struct flow_key *k)
+{
+	__u32 zero = 0, v;
+	struct filter_cfg *f = bpf_map_lookup_elem(&filter_cfg, &zero);
+
+	if (!f || !f->flags)
+		return false;
+	if ((f->flags & EBPFLOW_FILTER_PROTOCOLS) &&
+	    !(f->protocols & (k->proto == 6 ? 1u : 2u)))
+		return true;
+	if ((f->flags & EBPFLOW_FILTER_DIRECTIONS) &&
+	    !(f->directions & (k->direction == EBPFLOW_DIR_OUTBOUND ? 1u : 2u)))
+		return true;
+	v = k->pid;
+	if ((f->flags & EBPFLOW_FILTER_PIDS) && !bpf_map_lookup_elem(&filter_pids, &v))
+		return true;
+	v = (__u32)bpf_get_current_uid_gid();
+	if ((f->flags & EBPFLOW_FILTER_UIDS) && !bpf_map_lookup_elem(&filter_uids, &v))
+		return true;
+	v = k->port;
+	if ((f->flags & EBPFLOW_FILTER_PORTS) && !bpf_map_lookup_elem(&filter_ports, &v))
+		return true;
+	return false;
+}
+
 /*
  * Count one call on its flow. Two CPUs may create the same key at once: the
  * loser of the BPF_NOEXIST insert looks the key up again and adds. Each CPU
@@ -186,10 +228,15 @@ static __always_inline void note_cgroup(__u64 cgid)
  */
 static __always_inline void flow_account(struct flow_key *k, __u64 bytes)
 {
-	__u64 now = bpf_ktime_get_ns();
+	__u64 now;
 	struct flow_value *v;
 	long err;
 
+	if (filtered_out(k)) {
+		stat_inc(EBPFLOW_STAT_FILTERED);
+		return;
+	}
+	now = bpf_ktime_get_ns();
 	v = bpf_map_lookup_elem(&flows, k);
 	if (!v) {
 		struct flow_value init = {};

@@ -204,7 +204,7 @@ static void usage(FILE *f)
 	      "  --file PATH      read an IPFIX file ('-' for standard input)\n"
 	      "  --pen N          PEN of eBPFlow's elements (default 32473, as the exporter)\n"
 	      "  --count N        exit after N flow records\n"
-	      "Example: ebpflow-collector --udp 127.0.0.1:4739 & sudo ebpflow -o none -c "
+	      "Example: ebpflow-collector --udp 127.0.0.1:4739 & sudo ebpflow -o none --collector "
 	      "127.0.0.1:4739\n",
 	      f);
 }

@@ -14,6 +14,10 @@
 
 struct flowtable;
 
+/* The bounds eBPFlow runs with (measured: docs/PERFORMANCE.md). */
+#define FLOWTABLE_MAX_IDLE_PER_PASS 100000
+#define FLOWTABLE_MAX_END_PER_PASS 200000
+
 struct flowtable_timeouts {
 	uint64_t idle_ns;   /* no call for this long: report (idle) and forget */
 	uint64_t active_ns; /* report a live flow's new calls this often (active) */

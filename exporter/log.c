@@ -4,13 +4,25 @@
 
 #include <bpf/libbpf.h>
 #include <stdio.h>
+#include <syslog.h>
 
 static enum log_level current = LOG_LVL_INFO;
+static bool to_syslog;
+static const int priorities[] = { LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG };
 static const char *const names[] = { "error", "warning", "info", "debug" };
 
 void log_set_level(enum log_level level)
 {
 	current = level;
+}
+
+void log_set_target(bool syslog)
+{
+	if (syslog && !to_syslog)
+		openlog("ebpflow", LOG_PID, LOG_DAEMON);
+	else if (!syslog && to_syslog)
+		closelog();
+	to_syslog = syslog;
 }
 
 enum log_level log_get_level(void)
@@ -22,6 +34,10 @@ static void vlog(enum log_level level, const char *fmt, va_list ap)
 {
 	if (level > current)
 		return;
+	if (to_syslog) {
+		vsyslog(priorities[level], fmt, ap);
+		return;
+	}
 	fprintf(stderr, "ebpflow: %s: ", names[level]);
 	vfprintf(stderr, fmt, ap);
 }
@@ -43,6 +59,10 @@ int log_libbpf(enum libbpf_print_level libbpf_level, const char *fmt, va_list ap
 		level = LOG_LVL_INFO;
 	if (level > current)
 		return 0;
+	if (to_syslog) {
+		vsyslog(priorities[level], fmt, ap);
+		return 0;
+	}
 	fputs("ebpflow: libbpf: ", stderr);
 	return vfprintf(stderr, fmt, ap);
 }

@@ -9,6 +9,7 @@
 #include <sys/resource.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "clock.h"
@@ -23,20 +24,8 @@
 #include "options.h"
 #include "probe.h"
 #include "transport.h"
+#include "app.h"
 
-struct app {
-	struct ebpflow_config cfg;
-	struct probe *probe;
-	struct drain *drain;
-	struct flowtable *ft;
-	struct enrich *enrich;
-	struct containers *containers;
-	struct console *console;
-	struct transport *transport; /* NULL without IPFIX */
-	struct ipfix *ipfix;
-	GMainLoop *loop;
-	bool clear_screen;
-};
 
 static void warn_error(const char *what, GError *err)
 {
@@ -44,10 +33,29 @@ static void warn_error(const char *what, GError *err)
 	g_clear_error(&err);
 }
 
+/* [filter] containers: the one list the kernel cannot apply (names live here). */
+static bool container_wanted(const struct app *a, const struct flow_record *rec)
+{
+	const GPtrArray *want = a->cfg.filter.containers;
+
+	if (!want->len)
+		return true;
+	for (guint i = 0; i < want->len; i++) {
+		const char *w = g_ptr_array_index(want, i);
+
+		if (!strcmp(w, rec->container) ||
+		    (*rec->container_id && !strncmp(w, rec->container_id, strlen(w))))
+			return true;
+	}
+	return false;
+}
+
 static void on_record(const struct flow_record *rec, void *ctx)
 {
 	struct app *a = ctx;
 
+	if (!container_wanted(a, rec))
+		return;
 	if (a->cfg.output == OUTPUT_JSON)
 		json_write_record(rec, stdout);
 	if (a->console)
@@ -71,7 +79,7 @@ static void ipfix_flush_all(struct app *a)
 	transport_flush(a->transport);
 }
 
-static gboolean on_template_refresh(gpointer data)
+gboolean app_send_templates(gpointer data)
 {
 	struct app *a = data;
 	GError *err = NULL;
@@ -82,26 +90,51 @@ static gboolean on_template_refresh(gpointer data)
 	return G_SOURCE_CONTINUE;
 }
 
+static gboolean on_tick(gpointer data);
+
+gboolean app_open_ipfix(const struct ebpflow_config *cfg, struct transport **t, struct ipfix **x,
+			GError **err)
+{
+	struct ipfix_config ic = {
+		.profile = cfg->ie_profile,
+		.pen = cfg->pen,
+		.domain = cfg->observation_domain,
+	};
+
+	*t = NULL;
+	*x = NULL;
+	if (!cfg->collectors->len && !cfg->ipfix_file)
+		return TRUE;
+	*t = transport_new();
+	for (guint i = 0; i < cfg->collectors->len; i++)
+		if (!transport_add_collector(*t, g_ptr_array_index(cfg->collectors, i), err))
+			goto fail;
+	if (cfg->ipfix_file && !transport_add_file(*t, cfg->ipfix_file, err))
+		goto fail;
+	*x = ipfix_new(&ic, transport_send, *t, err);
+	if (*x)
+		return TRUE;
+fail:
+	g_clear_pointer(t, transport_free);
+	return FALSE;
+}
+
 /* Collectors and files are checked before anything is loaded: a typo exits 2. */
 static gboolean setup_ipfix(struct app *a, GError **err)
 {
-	struct ipfix_config ic = {
-		.profile = a->cfg.ie_profile,
-		.pen = a->cfg.pen,
-		.domain = a->cfg.observation_domain,
-	};
+	return app_open_ipfix(&a->cfg, &a->transport, &a->ipfix, err);
+}
 
-	if (!a->cfg.collectors->len && !a->cfg.ipfix_file)
-		return TRUE;
-	a->transport = transport_new();
-	for (guint i = 0; i < a->cfg.collectors->len; i++)
-		if (!transport_add_collector(a->transport, g_ptr_array_index(a->cfg.collectors, i),
-					     err))
-			return FALSE;
-	if (a->cfg.ipfix_file && !transport_add_file(a->transport, a->cfg.ipfix_file, err))
-		return FALSE;
-	a->ipfix = ipfix_new(&ic, transport_send, a->transport, err);
-	return a->ipfix != NULL;
+void app_arm_timers(struct app *a)
+{
+	if (a->tick_source)
+		g_source_remove(a->tick_source);
+	if (a->refresh_source)
+		g_source_remove(a->refresh_source);
+	a->tick_source = g_timeout_add_seconds(a->cfg.interval_s, on_tick, a);
+	a->refresh_source = a->ipfix ? g_timeout_add_seconds(a->cfg.template_refresh_s,
+							     app_send_templates, a)
+				     : 0;
 }
 
 static void log_ipfix(struct app *a)
@@ -256,8 +289,8 @@ static int run(struct app *a)
 	struct flowtable_timeouts t = {
 		.idle_ns = (uint64_t)a->cfg.idle_timeout_s * 1000000000ull,
 		.active_ns = (uint64_t)a->cfg.active_timeout_s * 1000000000ull,
-		.max_idle_per_pass = 100000,
-		.max_end_per_pass = 200000,
+		.max_idle_per_pass = FLOWTABLE_MAX_IDLE_PER_PASS,
+		.max_end_per_pass = FLOWTABLE_MAX_END_PER_PASS,
 	};
 	struct flowtable_ops ops = {
 		.report = on_record, .take = on_take, .forget = on_forget, .ready = on_ready,
@@ -266,7 +299,7 @@ static int run(struct app *a)
 	int err;
 
 	if (a->ipfix)
-		on_template_refresh(a);
+		app_send_templates(a);
 	err = probe_start(&a->probe, &po);
 	if (err)
 		return err;
@@ -288,14 +321,20 @@ static int run(struct app *a)
 	}
 	a->ft = flowtable_new(&t, &ops);
 
+	err = probe_set_filter(a->probe, &a->cfg.filter);
+	if (err) {
+		pr_err("cannot put the filter in force: %s\n", g_strerror(-err));
+		return err;
+	}
+	service_drop_privileges();
+
 	a->loop = g_main_loop_new(NULL, FALSE);
-	g_timeout_add_seconds(a->cfg.interval_s, on_tick, a);
-	if (a->ipfix)
-		g_timeout_add_seconds(a->cfg.template_refresh_s, on_template_refresh, a);
+	app_arm_timers(a);
 	if (a->cfg.duration_s)
 		g_timeout_add_seconds(a->cfg.duration_s, on_quit, a);
 	g_unix_signal_add(SIGINT, on_quit, a);
 	g_unix_signal_add(SIGTERM, on_quit, a);
+	g_unix_signal_add(SIGHUP, service_reload, a);
 	pr_info("watching; %s every %us%s\n",
 		a->cfg.output == OUTPUT_CONSOLE ? "console refresh" : "JSON records",
 		a->cfg.interval_s, a->cfg.duration_s ? "" : "; Ctrl-C to stop");
@@ -325,16 +364,24 @@ int main(int argc, char **argv)
 	int rc;
 
 	signal(SIGPIPE, SIG_IGN);
-	config_defaults(&a.cfg);
-	rc = config_parse_args(&a.cfg, argc, argv, &err);
+	a.argc = argc;
+	a.argv = argv;
+	rc = config_load(&a.cfg, argc, argv, &err);
 	if (rc > 0)
 		return 0;
 	if (rc < 0) {
 		fprintf(stderr, "ebpflow: %s\nTry 'ebpflow --help'.\n", err->message);
 		g_error_free(err);
+		config_clear(&a.cfg);
 		return EBPFLOW_EXIT_USAGE;
 	}
+	if (a.cfg.check_config) {
+		rc = service_check_config(&a.cfg);
+		config_clear(&a.cfg);
+		return rc;
+	}
 	log_set_level(a.cfg.log_level);
+	log_set_target(a.cfg.log_target == LOG_TARGET_SYSLOG);
 	if (!setup_ipfix(&a, &err)) {
 		fprintf(stderr, "ebpflow: %s\n", err->message);
 		g_error_free(err);

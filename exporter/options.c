@@ -2,6 +2,8 @@
 /* Command-line options: range-checked, every error naming the option. */
 #include "options.h"
 
+#include "conffile.h"
+
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -17,6 +19,8 @@ static const char usage[] =
 	"addresses and the responder's port. Needs root (or CAP_BPF, CAP_PERFMON and\n"
 	"CAP_NET_ADMIN) and a kernel with BTF.\n"
 	"\n"
+	"  -c, --config FILE          read ebpflow.conf(5) FILE first; flags win over it\n"
+	"      --check-config         check the configuration (file and flags) and exit\n"
 	"  -o, --output MODE          console (default): the outbound and inbound tables,\n"
 	"                             refreshed every interval and printed at exit;\n"
 	"                             json: one JSON object per line per flow record;\n"
@@ -34,7 +38,7 @@ static const char usage[] =
 	"                             default 65536)\n"
 	"\n"
 	"IPFIX export (alongside the console or JSON output):\n"
-	"  -c, --collector HOST:PORT  send IPFIX over UDP to a collector (repeatable;\n"
+	"      --collector HOST:PORT  send IPFIX over UDP to a collector (repeatable;\n"
 	"                             IPv6 in brackets: [::1]:4739)\n"
 	"      --ipfix-file PATH      write the IPFIX stream to a file (ipfixDump reads it)\n"
 	"      --template-refresh SECONDS\n"
@@ -64,11 +68,17 @@ static const char usage[] =
 	"  sudo ebpflow -d                             with container names\n"
 	"  sudo ebpflow -o json --duration 60 > f.json one minute of flow records\n"
 	"  sudo ebpflow -o json --idle-timeout 10 | jq 'select(.proto == \"UDP\")'\n"
-	"  sudo ebpflow -o none -c 127.0.0.1:9995      to nfcapd -b 127.0.0.1 -p 9995\n"
-	"  sudo ebpflow -c collector.example:4739 -c [2001:db8::9]:4739 --ie-profile ntop\n"
+	"  sudo ebpflow -o none --collector 127.0.0.1:9995   to nfcapd -b 127.0.0.1 -p 9995\n"
+	"  sudo ebpflow --collector collector.example:4739 --collector [2001:db8::9]:4739\n"
+	"  sudo ebpflow -c /etc/ebpflow/ebpflow.conf   the settings of a file (flags win)\n"
 	"  sudo ebpflow --ipfix-file flows.ipfix --duration 60; ipfixDump --rfc5610 -i flows.ipfix\n"
 	"\n"
-	"Exit status: 0 when done, 1 when the probe cannot run, 2 on a usage error.\n";
+	"Signals: SIGHUP re-reads the file and applies collectors, timeouts, filters and\n"
+	"logging (a bad file is reported and the running configuration kept); SIGINT and\n"
+	"SIGTERM report every flow and exit.\n"
+	"\n"
+	"Exit status: 0 when done, 1 when the probe cannot run, 2 on a usage or\n"
+	"configuration error (nothing is attached then).\n";
 
 void config_defaults(struct ebpflow_config *c)
 {
@@ -85,6 +95,11 @@ void config_defaults(struct ebpflow_config *c)
 	c->observation_domain = 0;
 	c->pen = EBPFLOW_PEN_DEFAULT;
 	c->ie_profile = IE_PROFILE_EBPFLOW;
+	c->log_target = LOG_TARGET_STDERR;
+	c->filter.pids = g_array_new(FALSE, FALSE, sizeof(uint32_t));
+	c->filter.uids = g_array_new(FALSE, FALSE, sizeof(uint32_t));
+	c->filter.ports = g_array_new(FALSE, FALSE, sizeof(uint32_t));
+	c->filter.containers = g_ptr_array_new_with_free_func(g_free);
 }
 
 void config_clear(struct ebpflow_config *c)
@@ -94,7 +109,45 @@ void config_clear(struct ebpflow_config *c)
 	g_free(c->ipfix_file);
 	g_free(c->docker_socket);
 	g_free(c->podman_socket);
+	g_free(c->config_path);
+	if (c->filter.pids) {
+		g_array_free(c->filter.pids, TRUE);
+		g_array_free(c->filter.uids, TRUE);
+		g_array_free(c->filter.ports, TRUE);
+		g_ptr_array_free(c->filter.containers, TRUE);
+	}
 	memset(c, 0, sizeof(*c));
+}
+
+/* The file named by -c/--config, read before the other flags so that they win. */
+static const char *config_arg(int argc, char **argv)
+{
+	const char *path = NULL;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--"))
+			break;
+		if ((!strcmp(argv[i], "-c") || !strcmp(argv[i], "--config")) && i + 1 < argc)
+			path = argv[++i];
+		else if (!strncmp(argv[i], "--config=", 9))
+			path = argv[i] + 9;
+		else if (!strncmp(argv[i], "-c", 2) && argv[i][2])
+			path = argv[i] + 2;
+	}
+	return path;
+}
+
+int config_load(struct ebpflow_config *c, int argc, char **argv, GError **err)
+{
+	const char *path = config_arg(argc, argv);
+
+	config_defaults(c);
+	if (path) {
+		c->config_path = g_strdup(path);
+		if (!conffile_load(path, c, err))
+			return -1;
+	}
+	return config_parse_args(c, argc, argv, err);
 }
 
 gboolean config_parse_uint(const char *name, const char *text, uint32_t min, uint32_t max,
@@ -132,6 +185,8 @@ enum {
 	OPT_PEN,
 	OPT_IE_PROFILE,
 	OPT_DOCKER_SOCKET,
+	OPT_COLLECTOR,
+	OPT_CHECK_CONFIG,
 	OPT_PODMAN_SOCKET,
 };
 
@@ -144,7 +199,9 @@ int config_parse_args(struct ebpflow_config *c, int argc, char **argv, GError **
 		{ "idle-timeout", required_argument, NULL, OPT_IDLE },
 		{ "active-timeout", required_argument, NULL, OPT_ACTIVE },
 		{ "map-size", required_argument, NULL, OPT_MAP_SIZE },
-		{ "collector", required_argument, NULL, 'c' },
+		{ "collector", required_argument, NULL, OPT_COLLECTOR },
+		{ "config", required_argument, NULL, 'c' },
+		{ "check-config", no_argument, NULL, OPT_CHECK_CONFIG },
 		{ "ipfix-file", required_argument, NULL, OPT_IPFIX_FILE },
 		{ "template-refresh", required_argument, NULL, OPT_TEMPLATE_REFRESH },
 		{ "observation-domain", required_argument, NULL, OPT_DOMAIN },
@@ -160,6 +217,7 @@ int config_parse_args(struct ebpflow_config *c, int argc, char **argv, GError **
 		{ 0 },
 	};
 	int opt, verbose = 0;
+	bool collectors_from_cli = false;
 	gboolean ok = TRUE;
 
 	opterr = 0; /* our messages, not getopt's */
@@ -199,8 +257,18 @@ int config_parse_args(struct ebpflow_config *c, int argc, char **argv, GError **
 			ok = config_parse_uint("--map-size", optarg, 1024, 1u << 24, &c->map_entries,
 					       err);
 			break;
-		case 'c':
+		case OPT_COLLECTOR:
+			if (!collectors_from_cli) {
+				/* the command line's collectors replace the file's */
+				g_ptr_array_set_size(c->collectors, 0);
+				collectors_from_cli = true;
+			}
 			g_ptr_array_add(c->collectors, g_strdup(optarg));
+			break;
+		case 'c':
+			break; /* read before the other flags: see config_load */
+		case OPT_CHECK_CONFIG:
+			c->check_config = true;
 			break;
 		case OPT_IPFIX_FILE:
 			if (!*optarg) {
@@ -278,5 +346,6 @@ int config_parse_args(struct ebpflow_config *c, int argc, char **argv, GError **
 		return -1;
 	if (verbose)
 		c->log_level = verbose < 0 ? LOG_LVL_WARN : LOG_LVL_DEBUG;
+
 	return 0;
 }

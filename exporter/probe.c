@@ -8,6 +8,7 @@
 
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
+#include <glib.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -18,6 +19,7 @@
 
 #include "ebpflow.skel.h"
 #include "log.h"
+#include "options.h"
 
 struct probe {
 	struct ebpflow *skel;
@@ -226,6 +228,56 @@ int probe_exits_fd(const struct probe *p)
 uint32_t probe_map_entries(const struct probe *p)
 {
 	return p->map_entries;
+}
+
+/* Replace the contents of a set map with items. */
+static int fill_set(struct bpf_map *map, const GArray *items)
+{
+	int fd = bpf_map__fd(map);
+	__u32 next;
+	__u8 one = 1;
+
+	/* empty it, first key each time (a set holds at most a few thousand) */
+	while (bpf_map_get_next_key(fd, NULL, &next) == 0)
+		if (bpf_map_delete_elem(fd, &next))
+			return -errno;
+	for (guint i = 0; i < items->len; i++) {
+		__u32 v = g_array_index(items, uint32_t, i);
+
+		if (bpf_map_update_elem(fd, &v, &one, BPF_ANY))
+			return -errno;
+	}
+	return 0;
+}
+
+int probe_set_filter(struct probe *p, const struct ebpflow_filter *f)
+{
+	struct filter_cfg cfg = { 0 };
+	__u32 zero = 0;
+	int err;
+
+	if (f->pids->len > EBPFLOW_FILTER_MAX_ITEMS || f->uids->len > EBPFLOW_FILTER_MAX_ITEMS ||
+	    f->ports->len > EBPFLOW_FILTER_MAX_ITEMS) {
+		pr_err("a filter list holds more than %d items\n", EBPFLOW_FILTER_MAX_ITEMS);
+		return -E2BIG;
+	}
+	/* off while the sets change, so that no call meets a half-made filter */
+	if (bpf_map_update_elem(bpf_map__fd(p->skel->maps.filter_cfg), &zero, &cfg, BPF_ANY))
+		return -errno;
+	if ((err = fill_set(p->skel->maps.filter_pids, f->pids)) ||
+	    (err = fill_set(p->skel->maps.filter_uids, f->uids)) ||
+	    (err = fill_set(p->skel->maps.filter_ports, f->ports)))
+		return err;
+	cfg.flags = (f->pids->len ? EBPFLOW_FILTER_PIDS : 0) |
+		    (f->uids->len ? EBPFLOW_FILTER_UIDS : 0) |
+		    (f->ports->len ? EBPFLOW_FILTER_PORTS : 0) |
+		    (f->protocols ? EBPFLOW_FILTER_PROTOCOLS : 0) |
+		    (f->directions ? EBPFLOW_FILTER_DIRECTIONS : 0);
+	cfg.protocols = f->protocols;
+	cfg.directions = f->directions;
+	if (bpf_map_update_elem(bpf_map__fd(p->skel->maps.filter_cfg), &zero, &cfg, BPF_ANY))
+		return -errno;
+	return 0;
 }
 
 int probe_read_stats(const struct probe *p, uint64_t out[EBPFLOW_STAT__MAX])

@@ -28,6 +28,9 @@ int probe_flows_fd(const struct probe *p);
 int probe_exits_fd(const struct probe *p);
 int probe_cgroups_fd(const struct probe *p);
 uint32_t probe_map_entries(const struct probe *p);
+struct ebpflow_filter;
+/* Put a filter in force in the kernel (at start and on SIGHUP). */
+int probe_set_filter(struct probe *p, const struct ebpflow_filter *f);
 /* Sum of the kernel's per-CPU counters, indexed by enum ebpflow_stat */
 int probe_read_stats(const struct probe *p, uint64_t out[EBPFLOW_STAT__MAX]);
 

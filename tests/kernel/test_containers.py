@@ -123,7 +123,7 @@ def setUpModule():
         DOCKERD.start()
         DOCKERD.build_image()
         collector = Collector(P)
-        js = Ebpflow("-d", "--docker-socket", SOCK, "-o", "json", "-i", "1", "-c",
+        js = Ebpflow("-d", "--docker-socket", SOCK, "-o", "json", "-i", "1", "--collector",
                      f"127.0.0.1:{P}")
         console = Ebpflow("-d", "--docker-socket", SOCK, "-o", "console", "-i", "1")
         try:

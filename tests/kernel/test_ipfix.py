@@ -36,8 +36,8 @@ def setUpModule():
         nfcapd = Nfcapd(P)
         collector = Collector(P + 1)
         probe = Ebpflow("-o", "json", "-i", "1", "--active-timeout", "2",
-                        "--template-refresh", "2", "-c", f"127.0.0.1:{P}",
-                        "-c", f"127.0.0.1:{P + 1}")
+                        "--template-refresh", "2", "--collector", f"127.0.0.1:{P}",
+                        "--collector", f"127.0.0.1:{P + 1}")
         try:
             srv = Workload(NET.b, ["tcp-server", b4, P + 2, N_TCP])
             cli = Workload(NET.a, ["tcp-client", b4, P + 2, N_TCP, 20], as_nobody=True)
@@ -195,7 +195,7 @@ class LateCollectorTest(unittest.TestCase):
         b4 = TwoHosts.V4[1]
         port = P + 5
         probe = Ebpflow("-o", "none", "-i", "1", "--template-refresh", "2",
-                        "-c", f"127.0.0.1:{port}")
+                        "--collector", f"127.0.0.1:{port}")
         collector = None
         try:
             time.sleep(1.0)  # the first templates went out to nobody
@@ -222,7 +222,7 @@ class UnreachableCollectorTest(unittest.TestCase):
         b4 = TwoHosts.V4[1]
         port = P + 7  # nothing of ours listens here
         probe = Ebpflow("-o", "json", "-i", "1", "--template-refresh", "1",
-                        "-c", f"127.0.0.1:{port}")
+                        "--collector", f"127.0.0.1:{port}")
         try:
             srv = Workload(NET.b, ["tcp-server", b4, P + 8, 3])
             cli = Workload(NET.a, ["tcp-client", b4, P + 8, 3, 10], as_nobody=True)

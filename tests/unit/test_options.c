@@ -44,7 +44,7 @@ static void test_ipfix_options(void)
 {
 	struct ebpflow_config c;
 
-	g_assert_cmpint(parse(&c, NULL, "-c", "127.0.0.1:9995", "--collector", "[::1]:4739",
+	g_assert_cmpint(parse(&c, NULL, "--collector", "127.0.0.1:9995", "--collector", "[::1]:4739",
 			      "--ipfix-file", "/tmp/x.ipfix", "--template-refresh", "5",
 			      "--observation-domain", "4294967295", "--pen", "35632", "--ie-profile",
 			      "ntop", "-o", "none", NULL),

@@ -1,0 +1,197 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Unit tests of ebpflow.conf: every key read and applied; every class of
+ * mistake named with file, line, key and what is allowed; the shipped
+ * config/ebpflow.conf valid and equal to the defaults.
+ */
+#include <glib.h>
+#include <glib/gstdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "conffile.h"
+
+static char *write_conf(const char *text, mode_t mode)
+{
+	char *path = NULL;
+	int fd = g_file_open_tmp("ebpflow-conf-XXXXXX", &path, NULL);
+
+	g_assert_cmpint(fd, >=, 0);
+	close(fd);
+	g_assert_true(g_file_set_contents(path, text, -1, NULL));
+	g_chmod(path, mode);
+	return path;
+}
+
+static void test_every_key(void)
+{
+	char *path = write_conf("# a comment\n"
+				"[output]\nmode = json\ninterval = 2\n"
+				"[flows]\nidle_timeout = 10\nactive_timeout = 300\nmap_size = 131072\n"
+				"[ipfix]\ncollectors = 127.0.0.1:9995, [::1]:4739\n"
+				"file = /tmp/x.ipfix\ntemplate_refresh = 5\nobservation_domain = 7\n"
+				"enterprise_number = 35632\nprofile = ntop\n"
+				"[containers]\nresolve_names = true\ndocker_socket = /run/d.sock\n"
+				"podman_socket = /run/p.sock\n"
+				"[filter]\npids = 1, 42\nusers = root, 65534\nports = 53,443\n"
+				"protocols = udp\ndirections = inbound, outbound\n"
+				"containers = web, db\n"
+				"[log]\nlevel = debug\ntarget = syslog\n",
+				0600);
+	struct ebpflow_config c;
+	GError *err = NULL;
+
+	config_defaults(&c);
+	g_assert_true(conffile_load(path, &c, &err));
+	g_assert_no_error(err);
+	g_assert_cmpint(c.output, ==, OUTPUT_JSON);
+	g_assert_cmpuint(c.interval_s, ==, 2);
+	g_assert_cmpuint(c.idle_timeout_s, ==, 10);
+	g_assert_cmpuint(c.active_timeout_s, ==, 300);
+	g_assert_cmpuint(c.map_entries, ==, 131072);
+	g_assert_cmpuint(c.collectors->len, ==, 2);
+	g_assert_cmpstr(g_ptr_array_index(c.collectors, 1), ==, "[::1]:4739");
+	g_assert_cmpstr(c.ipfix_file, ==, "/tmp/x.ipfix");
+	g_assert_cmpuint(c.template_refresh_s, ==, 5);
+	g_assert_cmpuint(c.observation_domain, ==, 7);
+	g_assert_cmpuint(c.pen, ==, 35632);
+	g_assert_cmpint(c.ie_profile, ==, IE_PROFILE_NTOP);
+	g_assert_true(c.docker);
+	g_assert_cmpstr(c.docker_socket, ==, "/run/d.sock");
+	g_assert_cmpstr(c.podman_socket, ==, "/run/p.sock");
+	g_assert_cmpuint(c.filter.pids->len, ==, 2);
+	g_assert_cmpuint(g_array_index(c.filter.pids, uint32_t, 1), ==, 42);
+	g_assert_cmpuint(c.filter.uids->len, ==, 2);
+	g_assert_cmpuint(g_array_index(c.filter.uids, uint32_t, 0), ==, 0);
+	g_assert_cmpuint(g_array_index(c.filter.uids, uint32_t, 1), ==, 65534);
+	g_assert_cmpuint(g_array_index(c.filter.ports, uint32_t, 1), ==, 443);
+	g_assert_cmpuint(c.filter.protocols, ==, FILTER_PROTO_UDP);
+	g_assert_cmpuint(c.filter.directions, ==, FILTER_DIR_INBOUND | FILTER_DIR_OUTBOUND);
+	g_assert_cmpstr(g_ptr_array_index(c.filter.containers, 1), ==, "db");
+	g_assert_cmpint(c.log_level, ==, LOG_LVL_DEBUG);
+	g_assert_cmpint(c.log_target, ==, LOG_TARGET_SYSLOG);
+	config_clear(&c);
+	g_unlink(path);
+	g_free(path);
+}
+
+struct bad {
+	const char *text;
+	const char *message; /* after "FILE:" */
+};
+
+static void test_mistakes(void)
+{
+	const struct bad bad[] = {
+		{ "[output]\nmode = json\n[nonsense]\nx = 1\n",
+		  ":3: [nonsense]: unknown section (sections: output, flows, ipfix, containers, filter, log)" },
+		{ "[output]\nmode = json\nintervall = 5\n",
+		  ":3: [output] intervall: unknown key (in [output]: mode, interval)" },
+		{ "[output]\ninterval = soon\n", ":2: [output] interval: 'soon' is not a whole number (1-3600)" },
+		{ "[output]\ninterval = 0\n", ":2: [output] interval: 0 is out of range (1-3600)" },
+		{ "[flows]\nmap_size = 99999999999\n", ":2: [flows] map_size: 99999999999 is out of range (1024-16777216)" },
+		{ "[output]\nmode = xml\n", ":2: [output] mode: 'xml' is not one of: console, json, none" },
+		{ "[containers]\n\nresolve_names = maybe\n", ":3: [containers] resolve_names: 'maybe' is not true or false" },
+		{ "[ipfix]\ncollectors = 127.0.0.1:9995, nocolon\n",
+		  ":2: [ipfix] collectors: collector 'nocolon' is not HOST:PORT (an IPv6 address goes in brackets: [::1]:4739)" },
+		{ "[ipfix]\nprofile = nprobe\n", ":2: [ipfix] profile: 'nprobe' is not one of: ebpflow, ntop" },
+		{ "[filter]\nports = 53, 0\n", ":2: [filter] ports: '0' is not a number (1-65535)" },
+		{ "[filter]\nusers = root, no-such-user-here\n",
+		  ":2: [filter] users: 'no-such-user-here' is no user of this host (a name or a uid)" },
+		{ "[filter]\nprotocols = tcp, icmp\n", ":2: [filter] protocols: 'icmp' is not one of: tcp, udp" },
+		{ "[log]\nlevel = loud\n", ":2: [log] level: 'loud' is not one of: error, warning, info, debug" },
+		{ "mode = json\n", ":1: 'mode = json' is outside any [section]" },
+		{ "[output]\njust words\n", ":2: 'just words' is not a key = value, a [section] or a # comment" },
+		{ "[output\n", ":1: '[output' is not a [section]" },
+	};
+
+	for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
+		char *path = write_conf(bad[i].text, 0600);
+		char *want = g_strconcat(path, bad[i].message, NULL);
+		struct ebpflow_config c;
+		GError *err = NULL;
+
+		config_defaults(&c);
+		g_assert_false(conffile_load(path, &c, &err));
+		g_assert_nonnull(err);
+		if (strcmp(err->message, want))
+			g_error("case %zu:\n got  %s\n want %s", i, err->message, want);
+		g_error_free(err);
+		config_clear(&c);
+		g_unlink(path);
+		g_free(path);
+		g_free(want);
+	}
+}
+
+static void test_writable_file_refused(void)
+{
+	char *path = write_conf("[output]\nmode = json\n", 0666);
+	struct ebpflow_config c;
+	GError *err = NULL;
+
+	config_defaults(&c);
+	g_assert_false(conffile_load(path, &c, &err));
+	g_assert_nonnull(strstr(err->message, "is writable by everyone: refusing it"));
+	g_clear_error(&err);
+	g_chmod(path, 0620);
+	g_assert_false(conffile_load(path, &c, &err));
+	g_assert_nonnull(strstr(err->message, "is writable by its group"));
+	g_clear_error(&err);
+	g_assert_false(conffile_load("/nonexistent/ebpflow.conf", &c, &err));
+	g_assert_nonnull(strstr(err->message, "No such file or directory"));
+	g_clear_error(&err);
+	config_clear(&c);
+	g_unlink(path);
+	g_free(path);
+}
+
+static void test_shipped_file_is_the_defaults(void)
+{
+	struct ebpflow_config d, c;
+	GError *err = NULL;
+
+	config_defaults(&d);
+	config_defaults(&c);
+	g_chmod(EBPFLOW_SOURCE_DIR "/config/ebpflow.conf", 0644);
+	g_assert_true(conffile_load(EBPFLOW_SOURCE_DIR "/config/ebpflow.conf", &c, &err));
+	g_assert_no_error(err);
+	g_assert_cmpint(c.output, ==, d.output);
+	g_assert_cmpuint(c.interval_s, ==, d.interval_s);
+	g_assert_cmpuint(c.map_entries, ==, d.map_entries);
+	g_assert_cmpuint(c.collectors->len, ==, 0);
+	config_clear(&c);
+	config_clear(&d);
+}
+
+/* The command line wins over the file; its collectors replace the file's. */
+static void test_flags_win(void)
+{
+	char *path = write_conf("[output]\ninterval = 9\n[ipfix]\ncollectors = 127.0.0.1:1, "
+				"127.0.0.1:2\n",
+				0600);
+	char *argv[] = { "ebpflow", "-c", path, "-i", "3", "--collector", "127.0.0.1:3", NULL };
+	struct ebpflow_config c;
+	GError *err = NULL;
+
+	g_assert_cmpint(config_load(&c, 7, argv, &err), ==, 0);
+	g_assert_no_error(err);
+	g_assert_cmpuint(c.interval_s, ==, 3);
+	g_assert_cmpuint(c.collectors->len, ==, 1);
+	g_assert_cmpstr(g_ptr_array_index(c.collectors, 0), ==, "127.0.0.1:3");
+	g_assert_cmpstr(c.config_path, ==, path);
+	config_clear(&c);
+	g_unlink(path);
+	g_free(path);
+}
+
+int main(int argc, char **argv)
+{
+	g_test_init(&argc, &argv, NULL);
+	g_test_add_func("/conffile/every_key", test_every_key);
+	g_test_add_func("/conffile/mistakes", test_mistakes);
+	g_test_add_func("/conffile/writable_file_refused", test_writable_file_refused);
+	g_test_add_func("/conffile/shipped_file_is_the_defaults", test_shipped_file_is_the_defaults);
+	g_test_add_func("/conffile/flags_win", test_flags_win);
+	return g_test_run();
+}
