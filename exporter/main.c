@@ -255,6 +255,11 @@ static void log_accounting(struct app *a)
 		(unsigned long long)k[EBPFLOW_STAT_UDP_RECV],
 		(unsigned long long)k[EBPFLOW_STAT_FLOW_CREATED], (unsigned long long)fs->calls,
 		(unsigned long long)fs->records);
+	if (k[EBPFLOW_STAT_FILTERED]) {
+		pr_info("%llu calls left out by the filter\n",
+			(unsigned long long)k[EBPFLOW_STAT_FILTERED]);
+		seen -= k[EBPFLOW_STAT_FILTERED];
+	}
 	if (seen > fs->calls)
 		pr_warn("%llu calls were lost (%llu refused by a full flow map, the rest in flows "
 			"evicted before they were read: raise --map-size or lower --interval)\n",
