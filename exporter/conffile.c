@@ -201,6 +201,16 @@ static char **split_list(const char *v)
 	return items;
 }
 
+/* The one transport this build has: Debian's libfixbuf has neither TLS nor SCTP. */
+static gboolean set_transport(struct conf *f, const char *sec, const char *key, const char *v,
+			      GError **err)
+{
+	static const char *const names[] = { "udp", NULL };
+	int i;
+
+	return choose(f, sec, key, v, names, &i, err);
+}
+
 static gboolean set_collectors(struct conf *f, const char *sec, const char *key, const char *v,
 			       GError **err)
 {
@@ -345,6 +355,7 @@ static const struct key_spec keys[] = {
 	{ "flows", "active_timeout", set_uint, 1, 86400, AT(active_timeout_s) },
 	{ "flows", "map_size", set_uint, 1024, 1u << 24, AT(map_entries) },
 	{ "ipfix", "collectors", set_collectors, 0, 0, 0 },
+	{ "ipfix", "transport", set_transport, 0, 0, 0 },
 	{ "ipfix", "file", set_path, 0, 0, AT(ipfix_file) },
 	{ "ipfix", "template_refresh", set_uint, 1, 86400, AT(template_refresh_s) },
 	{ "ipfix", "observation_domain", set_uint, 0, UINT32_MAX, AT(observation_domain) },

@@ -28,7 +28,7 @@ static void test_every_key(void)
 	char *path = write_conf("# a comment\n"
 				"[output]\nmode = json\ninterval = 2\n"
 				"[flows]\nidle_timeout = 10\nactive_timeout = 300\nmap_size = 131072\n"
-				"[ipfix]\ncollectors = 127.0.0.1:9995, [::1]:4739\n"
+				"[ipfix]\ncollectors = 127.0.0.1:9995, [::1]:4739\ntransport = udp\n"
 				"file = /tmp/x.ipfix\ntemplate_refresh = 5\nobservation_domain = 7\n"
 				"enterprise_number = 35632\nprofile = ntop\n"
 				"[containers]\nresolve_names = true\ndocker_socket = /run/d.sock\n"
@@ -94,6 +94,7 @@ static void test_mistakes(void)
 		{ "[containers]\n\nresolve_names = maybe\n", ":3: [containers] resolve_names: 'maybe' is not true or false" },
 		{ "[ipfix]\ncollectors = 127.0.0.1:9995, nocolon\n",
 		  ":2: [ipfix] collectors: collector 'nocolon' is not HOST:PORT (an IPv6 address goes in brackets: [::1]:4739)" },
+		{ "[ipfix]\ntransport = sctp\n", ":2: [ipfix] transport: 'sctp' is not one of: udp" },
 		{ "[ipfix]\nprofile = nprobe\n", ":2: [ipfix] profile: 'nprobe' is not one of: ebpflow, ntop" },
 		{ "[filter]\nports = 53, 0\n", ":2: [filter] ports: '0' is not a number (1-65535)" },
 		{ "[filter]\nusers = root, no-such-user-here\n",
