@@ -129,6 +129,23 @@ static void print_flow(struct collector *c, fbTemplate_t *ext, uint16_t etid, ui
 	g_string_free(out, TRUE);
 }
 
+static void print_exporter_stats(const struct ipfix_stats_rec *r)
+{
+	printf("{\"_record\":\"exporter_stats\",\"exportingProcessId\":%u,"
+	       "\"observationTimeMilliseconds\":%llu,\"exportedMessageTotalCount\":%llu,"
+	       "\"exportedFlowRecordTotalCount\":%llu,\"exportedOctetTotalCount\":%llu,"
+	       "\"packetTotalCount\":%llu,\"ignoredPacketTotalCount\":%llu,"
+	       "\"notSentPacketTotalCount\":%llu,\"notSentFlowTotalCount\":%llu}\n",
+	       r->exportingProcessId, (unsigned long long)r->observationTimeMilliseconds,
+	       (unsigned long long)r->exportedMessageTotalCount,
+	       (unsigned long long)r->exportedFlowRecordTotalCount,
+	       (unsigned long long)r->exportedOctetTotalCount, (unsigned long long)r->packetTotalCount,
+	       (unsigned long long)r->ignoredPacketTotalCount,
+	       (unsigned long long)r->notSentPacketTotalCount,
+	       (unsigned long long)r->notSentFlowTotalCount);
+	fflush(stdout);
+}
+
 static void print_type_info(const fbInfoElementOptRec_t *r)
 {
 	GString *out = g_string_new("{\"_record\":\"element_type\"");
@@ -153,20 +170,26 @@ static gboolean collect(struct collector *c, fBuf_t *fbuf, GError **err)
 	union {
 		struct ipfix_flow_rec flow;
 		fbInfoElementOptRec_t type;
+		struct ipfix_stats_rec stats;
 	} rec;
+	fbInfoElementSpec_t scope = { "exportingProcessId", 0, 0 };
 
 	for (;;) {
 		uint16_t etid = 0, itid;
 		size_t len = sizeof(rec);
 		uint32_t flags = 0;
 		fbTemplate_t *ext = fBufNextCollectionTemplate(fbuf, &etid, err);
-		gboolean type_info;
+		gboolean type_info, stats;
 
 		if (!ext)
 			return FALSE;
 		type_info = fbInfoModelTypeInfoRecord(ext);
+		stats = !type_info && fbTemplateGetOptionsScope(ext) &&
+			fbTemplateContainsElementByName(ext, &scope);
 		if (type_info)
 			itid = TID_COLLECT_TYPE_INFO;
+		else if (stats)
+			itid = TID_INTERNAL_STATS;
 		else
 			flags = choose_internal(ext, &itid);
 		if (!fBufSetInternalTemplate(fbuf, itid, err))
@@ -176,6 +199,10 @@ static gboolean collect(struct collector *c, fBuf_t *fbuf, GError **err)
 			return FALSE;
 		if (type_info) {
 			print_type_info(&rec.type);
+			continue;
+		}
+		if (stats) {
+			print_exporter_stats(&rec.stats);
 			continue;
 		}
 		print_flow(c, ext, etid, flags, (const uint8_t *)&rec.flow);
@@ -190,6 +217,8 @@ static gboolean add_internal_templates(struct collector *c, GError **err)
 
 	if (!templates_add_to_session(c->session, IE_PROFILE_EBPFLOW, err) ||
 	    !templates_add_to_session(c->session, IE_PROFILE_NTOP, err))
+		return FALSE;
+	if (!templates_add_stats(c->session, err))
 		return FALSE;
 	t = fbInfoElementAllocTypeTemplate(c->model, err);
 	return t && fbSessionAddTemplate(c->session, TRUE, TID_COLLECT_TYPE_INFO, t, err);

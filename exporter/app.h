@@ -29,7 +29,8 @@ struct app {
 	struct transport *transport; /* NULL without IPFIX */
 	struct ipfix *ipfix;
 	GMainLoop *loop;
-	guint tick_source, refresh_source;
+	guint tick_source, refresh_source, stats_source;
+	uint64_t kernel_stats[EBPFLOW_STAT__MAX]; /* as read before the last drain pass */
 	bool clear_screen;
 };
 

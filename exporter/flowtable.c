@@ -258,6 +258,18 @@ unsigned int flowtable_size(const struct flowtable *ft)
 	return g_hash_table_size(ft->flows);
 }
 
+uint64_t flowtable_unreported_calls(const struct flowtable *ft)
+{
+	GHashTableIter it;
+	struct flow_entry *e;
+	uint64_t n = 0;
+
+	g_hash_table_iter_init(&it, ft->flows);
+	while (g_hash_table_iter_next(&it, NULL, (gpointer *)&e))
+		n += e->seen.count - e->reported_count;
+	return n;
+}
+
 const struct flowtable_stats *flowtable_stats(const struct flowtable *ft)
 {
 	return &ft->stats;

@@ -95,6 +95,8 @@ void flowtable_end_processes(struct flowtable *ft, GHashTable *procs);
 void flowtable_flush(struct flowtable *ft, enum flow_end_reason reason);
 
 unsigned int flowtable_size(const struct flowtable *ft);
+/* Calls read from the kernel and not reported yet (live flows). */
+uint64_t flowtable_unreported_calls(const struct flowtable *ft);
 const struct flowtable_stats *flowtable_stats(const struct flowtable *ft);
 
 /* Visit every live flow with its cumulative totals (for the console view). */

@@ -101,6 +101,8 @@ struct ipfix *ipfix_new(const struct ipfix_config *c, ipfix_emit_fn emit_fn, voi
 	fbSessionSetDomain(x->session, c->domain);
 	if (!templates_add_to_session(x->session, c->profile, err))
 		goto fail;
+	if (!templates_add_stats(x->session, err))
+		goto fail;
 	type_tmpl = fbInfoElementAllocTypeTemplate(x->model, err);
 	if (!type_tmpl)
 		goto fail;
@@ -203,6 +205,16 @@ gboolean ipfix_send_templates(struct ipfix *x, GError **err)
 	x->cur_int = x->cur_ext = TID_TYPE_INFO;
 	x->stats.template_sends++;
 	return emit(x, err);
+}
+
+gboolean ipfix_add_exporter_stats(struct ipfix *x, const struct ipfix_stats_rec *r, GError **err)
+{
+	if (!set_templates(x, TID_INTERNAL_STATS, TID_EXPORTER_STATS, err))
+		return FALSE;
+	if (!APPEND_RETRYING(x, err, fBufAppend(x->fbuf, (uint8_t *)r, sizeof(*r), err)))
+		return FALSE;
+	x->pending = true;
+	return TRUE;
 }
 
 const struct ipfix_stats *ipfix_stats(const struct ipfix *x)

@@ -44,6 +44,8 @@ gboolean ipfix_flush(struct ipfix *x, GError **err);
 /* (Re)send the templates and the RFC 5610 type information (RFC 7011 8.4). */
 gboolean ipfix_send_templates(struct ipfix *x, GError **err);
 const struct ipfix_stats *ipfix_stats(const struct ipfix *x);
+/* Append the exporter's statistics (an options record, RFC 7011 4.3). */
+gboolean ipfix_add_exporter_stats(struct ipfix *x, const struct ipfix_stats_rec *r, GError **err);
 
 /* The internal record of a flow record; strings point into rec. */
 void ipfix_fill(struct ipfix_flow_rec *out, const struct flow_record *rec, int64_t epoch_offset_ns);

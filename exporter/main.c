@@ -23,6 +23,7 @@
 #include "log.h"
 #include "options.h"
 #include "probe.h"
+#include "stats.h"
 #include "transport.h"
 #include "app.h"
 
@@ -90,6 +91,20 @@ gboolean app_send_templates(gpointer data)
 	return G_SOURCE_CONTINUE;
 }
 
+static void report_stats(struct app *a, bool at_exit);
+
+/* Every template refresh: the statistics, as of the last drain pass. */
+static gboolean on_stats(gpointer data)
+{
+	struct app *a = data;
+
+	if (a->ft && a->probe) {
+		report_stats(a, false);
+		ipfix_flush_all(a);
+	}
+	return G_SOURCE_CONTINUE;
+}
+
 static gboolean on_tick(gpointer data);
 
 gboolean app_open_ipfix(const struct ebpflow_config *cfg, struct transport **t, struct ipfix **x,
@@ -135,6 +150,9 @@ void app_arm_timers(struct app *a)
 	a->refresh_source = a->ipfix ? g_timeout_add_seconds(a->cfg.template_refresh_s,
 							     app_send_templates, a)
 				     : 0;
+	if (a->stats_source)
+		g_source_remove(a->stats_source);
+	a->stats_source = g_timeout_add_seconds(a->cfg.template_refresh_s, on_stats, a);
 }
 
 static void log_ipfix(struct app *a)
@@ -213,6 +231,7 @@ static gboolean on_tick(gpointer data)
 	int n;
 
 	containers_collect(a->containers);
+	probe_read_stats(a->probe, a->kernel_stats);
 	n = drain_once(a);
 	t1 = clock_mono_ns();
 	flowtable_expire(a->ft, t1);
@@ -236,39 +255,62 @@ static gboolean on_quit(gpointer data)
 	return G_SOURCE_REMOVE;
 }
 
-/* Every call the kernel counted is in a record, or counted as lost here. */
-static void log_accounting(struct app *a)
+static void gather_stats(struct app *a, struct ebpflow_stats *s)
 {
 	const struct flowtable_stats *fs = flowtable_stats(a->ft);
-	uint64_t k[EBPFLOW_STAT__MAX];
-	uint64_t seen;
 
-	if (probe_read_stats(a->probe, k) != 0)
-		return;
-	seen = k[EBPFLOW_STAT_TCP_CONNECT] + k[EBPFLOW_STAT_TCP_ACCEPT] + k[EBPFLOW_STAT_UDP_SEND] +
-	       k[EBPFLOW_STAT_UDP_RECV];
-	pr_info("kernel counted %llu calls (%llu connect, %llu accept, %llu UDP send, %llu UDP "
-		"receive) in %llu flows; reported %llu calls in %llu records\n",
-		(unsigned long long)seen, (unsigned long long)k[EBPFLOW_STAT_TCP_CONNECT],
-		(unsigned long long)k[EBPFLOW_STAT_TCP_ACCEPT],
-		(unsigned long long)k[EBPFLOW_STAT_UDP_SEND],
-		(unsigned long long)k[EBPFLOW_STAT_UDP_RECV],
-		(unsigned long long)k[EBPFLOW_STAT_FLOW_CREATED], (unsigned long long)fs->calls,
-		(unsigned long long)fs->records);
-	if (k[EBPFLOW_STAT_FILTERED]) {
-		pr_info("%llu calls left out by the filter\n",
-			(unsigned long long)k[EBPFLOW_STAT_FILTERED]);
-		seen -= k[EBPFLOW_STAT_FILTERED];
+	memset(s, 0, sizeof(*s));
+	s->time_ms = clock_ns(CLOCK_REALTIME) / 1000000;
+	stats_account(s, a->kernel_stats, fs->calls, flowtable_unreported_calls(a->ft),
+		      fs->records, fs->generations);
+	if (a->ipfix) {
+		const struct ipfix_stats *is = ipfix_stats(a->ipfix);
+
+		s->ipfix_messages = is->messages;
+		s->ipfix_records = is->records;
+		s->ipfix_octets = is->octets;
+		for (unsigned int i = 0; i < transport_count(a->transport); i++)
+			s->ipfix_messages_lost += transport_stats(a->transport, i).failed;
 	}
-	if (seen > fs->calls)
-		pr_warn("%llu calls were lost (%llu refused by a full flow map, the rest in flows "
-			"evicted before they were read: raise --map-size or lower --interval)\n",
-			(unsigned long long)(seen - fs->calls),
-			(unsigned long long)k[EBPFLOW_STAT_UPDATE_FAILED]);
-	if (k[EBPFLOW_STAT_UDP_NO_PEER])
+}
+
+/* Every call the kernel counted is in a record, live, filtered, or counted as lost. */
+static void report_stats(struct app *a, bool at_exit)
+{
+	struct ebpflow_stats s;
+
+	gather_stats(a, &s);
+	if (a->cfg.output == OUTPUT_JSON) {
+		GString *j = g_string_new(NULL);
+
+		stats_json(j, &s);
+		puts(j->str);
+		fflush(stdout);
+		g_string_free(j, TRUE);
+	}
+	if (a->ipfix) {
+		struct ipfix_stats_rec r;
+		GError *err = NULL;
+
+		stats_ipfix(&r, &s, (uint32_t)getpid());
+		if (!ipfix_add_exporter_stats(a->ipfix, &r, &err))
+			warn_error("cannot encode the IPFIX statistics", err);
+	}
+	pr_info("%scalls: %llu counted by the kernel, %llu reported in %llu records, %llu live, "
+		"%llu filtered out, %llu lost\n",
+		at_exit ? "at exit: " : "", (unsigned long long)s.kernel_calls,
+		(unsigned long long)s.calls_reported, (unsigned long long)s.records,
+		(unsigned long long)s.calls_live, (unsigned long long)s.calls_filtered,
+		(unsigned long long)s.calls_lost);
+	if (at_exit && s.calls_lost)
+		pr_warn("%llu calls were lost (%llu refused by a full flow map, the rest in %llu "
+			"flows evicted before they were read: raise --map-size or lower --interval)\n",
+			(unsigned long long)s.calls_lost, (unsigned long long)s.calls_refused,
+			(unsigned long long)s.flows_evicted);
+	if (at_exit && s.udp_no_peer)
 		pr_info("%llu UDP calls on unconnected sockets named no peer (recv() without an "
 			"address): their peer address is unspecified\n",
-			(unsigned long long)k[EBPFLOW_STAT_UDP_NO_PEER]);
+			(unsigned long long)s.udp_no_peer);
 }
 
 static void ask_container(const struct flow_key *key, const struct flow_totals *t, void *ctx)
@@ -347,16 +389,17 @@ static int run(struct app *a)
 
 	/* stop counting, read what is left, report every flow */
 	probe_detach(a->probe);
+	probe_read_stats(a->probe, a->kernel_stats);
 	drain_once(a);
 	/* name the containers of what is left before the last records go */
 	flowtable_foreach(a->ft, ask_container, a);
 	containers_wait(a->containers, CONTAINERS_TIMEOUT_MS + 500);
 	flowtable_flush(a->ft, FLOW_END_FORCED);
+	report_stats(a, true);
 	ipfix_flush_all(a);
 	if (a->console)
 		print_console(a, true);
 	fflush(stdout);
-	log_accounting(a);
 	log_ipfix(a);
 	log_resources();
 	return 0;

@@ -107,6 +107,21 @@ const fbInfoElementSpec_t flow_spec[] = {
 	FB_IESPEC_NULL
 };
 
+/* The scope first: RFC 7011 4.3. */
+const fbInfoElementSpec_t stats_spec[] = {
+	{ "exportingProcessId", 4, 0 },
+	{ "paddingOctets", 4, TF_INTERNAL },
+	{ "observationTimeMilliseconds", 8, 0 },
+	{ "exportedMessageTotalCount", 8, 0 },
+	{ "exportedFlowRecordTotalCount", 8, 0 },
+	{ "exportedOctetTotalCount", 8, 0 },
+	{ "packetTotalCount", 8, 0 },
+	{ "ignoredPacketTotalCount", 8, 0 },
+	{ "notSentPacketTotalCount", 8, 0 },
+	{ "notSentFlowTotalCount", 8, 0 },
+	FB_IESPEC_NULL
+};
+
 static const char *const ebpflow_enterprise[] = {
 	"processId", "processName", "processUserId", "processUserName", "containerId",
 	"containerName", "cgroupId", "processStartMilliseconds", "callDeltaCount",
@@ -190,6 +205,26 @@ gboolean templates_add_to_session(fbSession_t *s, enum ie_profile p, GError **er
 			fbTemplateFreeUnused(t);
 			return FALSE;
 		}
+	}
+	return TRUE;
+}
+
+gboolean templates_add_stats(fbSession_t *s, GError **err)
+{
+	fbInfoModel_t *model = fbSessionGetInfoModel(s);
+
+	for (int internal = 0; internal <= 1; internal++) {
+		fbTemplate_t *t = fbTemplateAlloc(model);
+
+		if (!fbTemplateAppendSpecArray(t, (fbInfoElementSpec_t *)stats_spec,
+					       internal ? TF_INTERNAL : 0, err)) {
+			fbTemplateFreeUnused(t);
+			return FALSE;
+		}
+		fbTemplateSetOptionsScope(t, 1); /* exportingProcessId, first */
+		if (!fbSessionAddTemplate(s, internal, internal ? TID_INTERNAL_STATS : TID_EXPORTER_STATS,
+					  t, err))
+			return FALSE;
 	}
 	return TRUE;
 }

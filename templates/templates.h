@@ -78,11 +78,36 @@ enum ebpflow_tid {
 	TID_NTOP_V6_OUT = 260,
 	TID_NTOP_V6_IN = 261,
 	TID_TYPE_INFO = 262, /* RFC 5610 information element type options */
+	TID_EXPORTER_STATS = 263, /* RFC 7011 4.3 exporting process reliability statistics */
 	/* internal templates (never on the wire) */
 	TID_INTERNAL_EBPFLOW = 0xff01,
 	TID_INTERNAL_NTOP_OUT = 0xff02,
 	TID_INTERNAL_NTOP_IN = 0xff03,
+	TID_INTERNAL_STATS = 0xff04,
 };
+
+/*
+ * The exporter's own statistics (options record, scope: exportingProcessId),
+ * sent with every template refresh and at exit. Calls are "packets" here as
+ * in flow records: packetTotalCount is every call the kernel counted,
+ * ignoredPacketTotalCount the calls a full flow map refused,
+ * notSentPacketTotalCount the calls lost in flows evicted before they were
+ * read, notSentFlowTotalCount those flows. In stats_spec order.
+ */
+struct ipfix_stats_rec {
+	uint32_t exportingProcessId; /* the scope */
+	uint8_t padding[4];
+	uint64_t observationTimeMilliseconds;
+	uint64_t exportedMessageTotalCount;
+	uint64_t exportedFlowRecordTotalCount;
+	uint64_t exportedOctetTotalCount;
+	uint64_t packetTotalCount;
+	uint64_t ignoredPacketTotalCount;
+	uint64_t notSentPacketTotalCount;
+	uint64_t notSentFlowTotalCount;
+};
+
+extern const fbInfoElementSpec_t stats_spec[];
 
 /*
  * One flow record as libfixbuf transcodes it (the internal template): the
@@ -141,6 +166,9 @@ void templates_add_elements(fbInfoModel_t *model, uint32_t pen);
  * The elements must be in the session's model.
  */
 gboolean templates_add_to_session(fbSession_t *s, enum ie_profile p, GError **err);
+
+/* Add the statistics options template (internal and export) to the session. */
+gboolean templates_add_stats(fbSession_t *s, GError **err);
 
 /* The enterprise elements a profile's export templates use (for RFC 5610). */
 const char *const *templates_enterprise_names(enum ie_profile p);

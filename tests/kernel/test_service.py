@@ -70,8 +70,12 @@ class FilterTest(unittest.TestCase):
         self.assertEqual([r for r in recs if r["dport"] == P + 1], [])
         # inbound of the matching port is left out too (directions = outbound)
         self.assertEqual([r for r in recs if r["direction"] == "inbound"], [])
-        self.assertIn("calls left out by the filter", probe.stderr)
-        self.assertNotIn("were lost", probe.stderr)
+        # 4 + 6 sends and as many receives counted; all but the 4 matching sends filtered
+        self.assertIn("at exit: calls: 20 counted by the kernel, 4 reported in 1 records, 0 live, "
+                      "16 filtered out, 0 lost", probe.stderr)
+        last = probe.stats()[-1]
+        self.assertEqual((last["kernel_calls"], last["calls_filtered"], last["calls_reported"],
+                          last["calls_lost"]), (20, 16, 4, 0))
 
 
 class ReloadTest(unittest.TestCase):

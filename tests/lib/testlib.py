@@ -160,6 +160,13 @@ class Ebpflow:
         return self
 
     def records(self):
+        """The flow records (stats records have a "type")."""
+        return [r for r in self.all_records() if "type" not in r]
+
+    def stats(self):
+        return [r for r in self.all_records() if r.get("type") == "stats"]
+
+    def all_records(self):
         return [json.loads(line) for line in self.stdout.splitlines() if line.strip()]
 
 

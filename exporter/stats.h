@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The exporter's accounting of every call: what the kernel counted, what the
+ * filter left out, what was reported, what is still live, and what was lost
+ * (a full map refused it, or its flow was evicted before it was read).
+ * Shown in the log, as a JSON stats record and as an IPFIX options record.
+ */
+#ifndef EBPFLOW_STATS_H
+#define EBPFLOW_STATS_H
+
+#include <glib.h>
+#include <linux/types.h>
+#include <stdint.h>
+
+#include "ebpflow.h"
+#include "templates.h"
+
+struct ebpflow_stats {
+	uint64_t time_ms;        /* Unix time of the accounting */
+	uint64_t kernel_calls;   /* every call the kernel side counted */
+	uint64_t calls_filtered; /* left out by [filter] */
+	uint64_t calls_reported; /* in records */
+	uint64_t calls_live;     /* read, in flows not reported yet */
+	uint64_t calls_refused;  /* a full flow map refused them */
+	uint64_t calls_lost;     /* all calls missing: refused + in evicted flows */
+	uint64_t flows_evicted;  /* flows the kernel map evicted before they were read */
+	uint64_t records;
+	uint64_t udp_no_peer;
+	uint64_t ipfix_messages, ipfix_records, ipfix_octets, ipfix_messages_lost;
+};
+
+/*
+ * Fill the kernel and flow-table part: k[] are the kernel's counters read
+ * *before* the drain pass whose results the table now holds, so that no call
+ * counted is on its way between the two.
+ */
+void stats_account(struct ebpflow_stats *s, const uint64_t k[EBPFLOW_STAT__MAX],
+		   uint64_t reported, uint64_t live, uint64_t records, uint64_t evicted);
+void stats_json(GString *out, const struct ebpflow_stats *s);
+void stats_ipfix(struct ipfix_stats_rec *r, const struct ebpflow_stats *s, uint32_t pid);
+
+#endif
