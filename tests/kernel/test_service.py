@@ -70,12 +70,13 @@ class FilterTest(unittest.TestCase):
         self.assertEqual([r for r in recs if r["dport"] == P + 1], [])
         # inbound of the matching port is left out too (directions = outbound)
         self.assertEqual([r for r in recs if r["direction"] == "inbound"], [])
-        # 4 + 6 sends and as many receives counted; all but the 4 matching sends filtered
-        self.assertIn("at exit: calls: 20 counted by the kernel, 4 reported in 1 records, 0 live, "
-                      "16 filtered out, 0 lost", probe.stderr)
+        # 4 + 6 sends and as many receives; all but the 4 matching sends filtered
+        # (other processes of the host may add calls: they are filtered out too)
         last = probe.stats()[-1]
-        self.assertEqual((last["kernel_calls"], last["calls_filtered"], last["calls_reported"],
-                          last["calls_lost"]), (20, 16, 4, 0))
+        self.assertEqual((last["calls_reported"], last["calls_live"], last["calls_lost"]), (4, 0, 0))
+        self.assertGreaterEqual(last["calls_filtered"], 16)
+        self.assertEqual(last["kernel_calls"], last["calls_filtered"] + 4)
+        self.assertIn(f"filtered out, 0 lost", probe.stderr)
 
 
 class ReloadTest(unittest.TestCase):
