@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "templates.h"
 
@@ -224,6 +225,25 @@ static gboolean add_internal_templates(struct collector *c, GError **err)
 	return t && fbSessionAddTemplate(c->session, TRUE, TID_COLLECT_TYPE_INFO, t, err);
 }
 
+/*
+ * libfixbuf hides its UDP socket; a burst of messages (a thousand flows
+ * reported at once) overflows the kernel's default receive buffer, as with
+ * any UDP collector (nfcapd has -B for it). Enlarge every datagram socket of
+ * ours: only the listener's exists at this point.
+ */
+static void enlarge_receive_buffers(int bytes)
+{
+	for (int fd = 3; fd < 1024; fd++) {
+		int type = 0;
+		socklen_t len = sizeof(type);
+
+		if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) || type != SOCK_DGRAM)
+			continue;
+		if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &bytes, sizeof(bytes)))
+			setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof(bytes));
+	}
+}
+
 static void usage(FILE *f)
 {
 	fputs("Usage: ebpflow-collector --udp HOST:PORT [--pen N] [--count N]\n"
@@ -309,6 +329,7 @@ int main(int argc, char **argv)
 		listener = fbListenerAlloc(&spec, c.session, NULL, NULL, &err);
 		if (!listener)
 			goto fail;
+		enlarge_receive_buffers(32 << 20);
 		fprintf(stderr, "ebpflow-collector: listening on UDP %s port %s\n", spec.host,
 			spec.svc);
 		fbuf = fbListenerWait(listener, &err);

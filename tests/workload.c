@@ -8,6 +8,8 @@
  *   ebpflow-wl tcp-client ADDR PORT N SPACING_MS [send]  (send: one byte after connecting)
  *   ebpflow-wl udp-server ADDR PORT N [PEER_ADDR PEER_PORT]  (peer: connect, then recv)
  *   ebpflow-wl udp-client ADDR PORT N SPACING_MS sendto|connected|thread [BIND_PORT]
+ *   ebpflow-wl udp-spray ADDR PORT NPORTS N   (N sendto over PORT..PORT+NPORTS-1 in turn, as fast as it can)
+ *   ebpflow-wl tcp-loop ADDR PORT N           (N connect + accept + close, both ends in this process)
  *
  * ADDR is IPv4 or IPv6; an IPv6 socket is used for IPv6 addresses.
  */
@@ -222,6 +224,50 @@ static int udp_client(const char *addr, int port, int n, int spacing, const char
 	return 0;
 }
 
+static int udp_spray(const char *addr, int port, int nports, long n)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = make_addr(addr, port, &ss);
+	int fd = make_socket(&ss, SOCK_DGRAM);
+
+	say("ready");
+	for (long i = 0; i < n; i++) {
+		((struct sockaddr_in *)&ss)->sin_port = htons(port + i % nports); /* same offset in v6 */
+		/* nobody listens: a refused earlier datagram does not fail an unconnected send */
+		if (sendto(fd, payload, sizeof(payload) - 1, 0, (void *)&ss, len) < 0 &&
+		    errno != ECONNREFUSED)
+			die("sendto");
+	}
+	say("done");
+	return 0;
+}
+
+static int tcp_loop(const char *addr, int port, long n)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = make_addr(addr, port, &ss);
+	int l = make_socket(&ss, SOCK_STREAM);
+
+	if (bind(l, (void *)&ss, len) || listen(l, 128))
+		die("bind/listen");
+	say("ready");
+	for (long i = 0; i < n; i++) {
+		int c = make_socket(&ss, SOCK_STREAM), a;
+		struct linger lg = { 1, 0 }; /* RST on close: no TIME_WAIT pile-up */
+
+		if (connect(c, (void *)&ss, len))
+			die("connect");
+		a = accept(l, NULL, NULL);
+		if (a < 0)
+			die("accept");
+		setsockopt(c, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+		close(a);
+		close(c);
+	}
+	say("done");
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc >= 5 && strcmp(argv[1], "tcp-server") == 0)
@@ -236,6 +282,10 @@ int main(int argc, char **argv)
 	if (argc >= 7 && strcmp(argv[1], "udp-client") == 0)
 		return udp_client(argv[2], atoi(argv[3]), atoi(argv[4]), atoi(argv[5]), argv[6],
 				  argc >= 8 ? atoi(argv[7]) : 0);
+	if (argc >= 6 && strcmp(argv[1], "udp-spray") == 0)
+		return udp_spray(argv[2], atoi(argv[3]), atoi(argv[4]), atol(argv[5]));
+	if (argc >= 5 && strcmp(argv[1], "tcp-loop") == 0)
+		return tcp_loop(argv[2], atoi(argv[3]), atol(argv[4]));
 	fprintf(stderr, "usage: see the comment at the top of tests/workload.c\n");
 	return 2;
 }

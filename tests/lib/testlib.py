@@ -196,20 +196,25 @@ class Process:
 
 
 class Collector(Process):
-    """ebpflow-collector listening on a loopback UDP port."""
+    """ebpflow-collector listening on a loopback UDP port. Its output goes to a
+    file of ours: a pipe nobody reads would stop it after 64 KiB."""
 
     def __init__(self, port, *args):
+        self.out = tempfile.TemporaryFile(mode="w+", prefix=f"ebpflow-collector-{os.getpid()}-")
         super().__init__([COLLECTOR, "--udp", f"127.0.0.1:{port}", *args],
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                         stdout=self.out, stderr=subprocess.PIPE, text=True)
         line = self.proc.stderr.readline()
         if "listening" not in line:
             self.stop()
             raise RuntimeError(f"ebpflow-collector did not start: {line}")
 
     def records(self):
-        out, err = self.stop()
+        _, err = self.stop()
         self.stderr = err
-        return [json.loads(line) for line in out.splitlines() if line.strip()]
+        self.out.seek(0)
+        recs = [json.loads(line) for line in self.out if line.strip()]
+        self.out.close()
+        return recs
 
 
 class Nfcapd(Process):
