@@ -220,6 +220,15 @@ void transport_send(const uint8_t *msg, size_t len, void *ctx)
 		} else {
 			ssize_t n = send(d->fd, msg, len, MSG_DONTWAIT | MSG_NOSIGNAL);
 
+			if (n < 0 && errno == ECONNREFUSED) {
+				/*
+				 * The refusal is an earlier message's (the ICMP error of a send
+				 * surfaces on the next one): that one was lost, this one was
+				 * not sent. Send it again.
+				 */
+				account(d, false, ECONNREFUSED);
+				n = send(d->fd, msg, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+			}
 			account(d, n == (ssize_t)len, n < 0 ? errno : EMSGSIZE);
 		}
 	}

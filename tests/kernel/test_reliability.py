@@ -26,6 +26,15 @@ def setUpModule():
     testlib.require_kernel_privileges()
 
 
+def udp_pair(port, n):
+    """n datagrams from a client to a server on loopback; their pids."""
+    srv = start("udp-server", "127.0.0.1", port, n)
+    cli = subprocess.run([WL, "udp-client", "127.0.0.1", str(port), str(n), "5", "sendto"],
+                         capture_output=True, text=True, check=True)
+    srv.communicate(timeout=20)
+    return srv.pid_reported, int(cli.stdout.split("pid=")[1].split()[0])
+
+
 def start(*args):
     p = subprocess.Popen([WL, *map(str, args)], stdout=subprocess.PIPE, text=True)
     line = p.stdout.readline()
@@ -106,6 +115,67 @@ class LoadTest(unittest.TestCase):
             self.assertEqual(int(status[cap].strip(), 16), 0, f"{cap} = {status[cap]}")
         self.assertEqual(status["NoNewPrivs"].strip(), "1")
         self.assertIn("dropped every capability", probe.stderr)
+
+
+class CollectorFaultTest(unittest.TestCase):
+    def test_collector_killed_and_restarted(self):
+        """Killed, eBPFlow goes on (losses counted); restarted, it gets current
+        flows after one template refresh."""
+        port = P + 6
+        first = Collector(port)
+        probe = Ebpflow("-o", "json", "-i", "1", "--template-refresh", "2",
+                        "--collector", f"127.0.0.1:{port}")
+        try:
+            _, a = udp_pair(P + 7, 3)
+            time.sleep(1.5)
+            before = first.records()  # killed here
+            _, b = udp_pair(P + 8, 4)  # while no collector listens
+            time.sleep(2.5)
+            second = Collector(port)
+            time.sleep(2.5)            # a template refresh reaches it
+            _, c = udp_pair(P + 9, 5)
+            time.sleep(1.5)
+        finally:
+            probe.stop()
+            time.sleep(0.5)
+            after = second.records()
+        calls = lambda recs, pid: sum(r.get("callDeltaCount", 0) for r in recs if r.get("processId") == pid)
+        self.assertEqual(calls(before, a), 3)
+        if os.environ.get("EBPFLOW_DEBUG"):
+            print(probe.stderr, after[:3], second.stderr, file=sys.stderr)
+        self.assertEqual(calls(after, c), 5)
+        self.assertEqual(probe.returncode, 0)
+        self.assertIn("counted as lost until it recovers", probe.stderr)
+        # JSON has every flow, the ones the collectors missed too
+        self.assertEqual(sum(r["count"] for r in probe.records() if r["pid"] in (a, b, c)), 12)
+        self.assertGreater(probe.stats()[-1]["ipfix_messages_lost"], 0)
+
+    def test_ipfix_file_on_a_full_disk(self):
+        """A full disk: a clear error, counted; the flows still go elsewhere."""
+        import shutil
+        import tempfile
+        mnt = tempfile.mkdtemp(prefix=f"ebpflow-full-{os.getpid()}-")
+        subprocess.run(["mount", "-t", "tmpfs", "-o", "size=12k", "tmpfs", mnt], check=True)
+        try:
+            probe = Ebpflow("-o", "json", "-i", "1", "--template-refresh", "1",
+                            "--ipfix-file", f"{mnt}/flows.ipfix")
+            try:
+                srv = start("udp-server", "127.0.0.1", P + 3, 200 * 3)
+                for i in range(200):  # 200 flows: more records than 12 KiB hold
+                    subprocess.run([WL, "udp-client", "127.0.0.1", str(P + 3), "3", "0", "sendto"],
+                                   check=True, capture_output=True)
+                srv.communicate(timeout=30)
+                time.sleep(2.5)
+            finally:
+                probe.stop()
+        finally:
+            subprocess.run(["umount", mnt])
+            shutil.rmtree(mnt, ignore_errors=True)
+        self.assertEqual(probe.returncode, 0)
+        self.assertEqual(probe.stderr.count(f"IPFIX file {mnt}/flows.ipfix: No space left on device"),
+                         1, probe.stderr)
+        self.assertEqual(sum(r["count"] for r in probe.records() if r["dport"] == P + 3
+                             and r["direction"] == "outbound"), 600)
 
 
 if __name__ == "__main__":
