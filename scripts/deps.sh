@@ -10,4 +10,4 @@ apt-get install -y -q \
 	libbpf-dev libelf-dev zlib1g-dev libglib2.0-dev libfixbuf-dev \
 	libcurl4-openssl-dev libjson-glib-dev \
 	libfixbuf-tools nfdump docker.io busybox-static \
-	python3 iproute2 util-linux man-db groff-base
+	python3 iproute2 util-linux man-db groff-base valgrind
