@@ -76,9 +76,11 @@ static void test_every_option(void)
 	g_assert_cmpuint(c.active_timeout_s, ==, 300);
 	g_assert_cmpuint(c.map_entries, ==, 1048576);
 	g_assert_cmpint(c.log_level, ==, LOG_LVL_DEBUG);
+	config_clear(&c);
 	g_assert_cmpint(parse(&c, NULL, "--output=console", "-q", NULL), ==, 0);
 	g_assert_cmpint(c.output, ==, OUTPUT_CONSOLE);
 	g_assert_cmpint(c.log_level, ==, LOG_LVL_WARN);
+	config_clear(&c);
 }
 
 static void expect_error(const char *needle, ...)
@@ -100,6 +102,7 @@ static void expect_error(const char *needle, ...)
 	if (!strstr(err->message, needle))
 		g_error("'%s' does not say '%s'", err->message, needle);
 	g_error_free(err);
+	config_clear(&c);
 }
 
 static void test_errors(void)
