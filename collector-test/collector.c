@@ -12,7 +12,6 @@
  * records print as {"_record":"element_type", ...}. Elements eBPFlow does
  * not send are not decoded.
  */
-#include <arpa/inet.h>
 #include <getopt.h>
 #include <glib.h>
 #include <stdio.h>
@@ -20,210 +19,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "templates.h"
-
-#define TID_COLLECT_TYPE_INFO 0xff10
-
-struct collector {
-	fbInfoModel_t *model;
-	fbSession_t *session;
-	uint64_t records;
-	uint64_t limit; /* stop after this many flow records; 0: never */
-};
-
-static void print_string(GString *out, const uint8_t *s, size_t len)
-{
-	g_string_append_c(out, '"');
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = s[i];
-
-		if (c == '"' || c == '\\')
-			g_string_append_printf(out, "\\%c", c);
-		else if (c < 0x20 || c >= 0x7f)
-			g_string_append_printf(out, "\\u%04x", c);
-		else
-			g_string_append_c(out, (char)c);
-	}
-	g_string_append_c(out, '"');
-}
-
-static void print_value(GString *out, const fbInfoElement_t *ie, const uint8_t *p, uint16_t len)
-{
-	char addr[INET6_ADDRSTRLEN];
-	uint64_t v = 0;
-
-	switch (ie->type) {
-	case FB_IP4_ADDR: {
-		uint32_t a;
-
-		memcpy(&a, p, 4);
-		a = htonl(a); /* internal records hold IPv4 in host order */
-		g_string_append_printf(out, "\"%s\"", inet_ntop(AF_INET, &a, addr, sizeof(addr)));
-		return;
-	}
-	case FB_IP6_ADDR:
-		g_string_append_printf(out, "\"%s\"", inet_ntop(AF_INET6, p, addr, sizeof(addr)));
-		return;
-	case FB_STRING:
-	case FB_OCTET_ARRAY: {
-		const fbVarfield_t *vf = (const void *)p;
-
-		if (len == FB_IE_VARLEN)
-			print_string(out, vf->buf, vf->len);
-		else
-			print_string(out, p, strnlen((const char *)p, len));
-		return;
-	}
-	default:
-		switch (len) {
-		case 1: v = *p; break;
-		case 2: v = *(const uint16_t *)p; break;
-		case 4: v = *(const uint32_t *)p; break;
-		case 8: v = *(const uint64_t *)p; break;
-		}
-		g_string_append_printf(out, "%llu", (unsigned long long)v);
-	}
-}
-
-/* Which of eBPFlow's internal templates fits an external one. */
-static uint32_t choose_internal(fbTemplate_t *ext, uint16_t *itid)
-{
-	fbInfoElementSpec_t src = { "SRC_PROC_PID", 0, 0 }, dst = { "DST_PROC_PID", 0, 0 };
-
-	if (fbTemplateContainsElementByName(ext, &src)) {
-		*itid = TID_INTERNAL_NTOP_OUT;
-		return templates_flags(IE_PROFILE_NTOP, *itid);
-	}
-	if (fbTemplateContainsElementByName(ext, &dst)) {
-		*itid = TID_INTERNAL_NTOP_IN;
-		return templates_flags(IE_PROFILE_NTOP, *itid);
-	}
-	*itid = TID_INTERNAL_EBPFLOW;
-	return templates_flags(IE_PROFILE_EBPFLOW, *itid);
-}
-
-static void print_flow(struct collector *c, fbTemplate_t *ext, uint16_t etid, uint32_t flags,
-		       const uint8_t *rec)
-{
-	GString *out = g_string_new(NULL);
-	size_t off = 0;
-
-	g_string_append_printf(out, "{\"_template\":%u", etid);
-	for (const fbInfoElementSpec_t *s = flow_spec; s->name; s++) {
-		const fbInfoElement_t *ie;
-		size_t size;
-
-		if ((s->flags & flags) != s->flags)
-			continue; /* not in this internal template */
-		size = s->len_override == FB_IE_VARLEN ? sizeof(fbVarfield_t) : s->len_override;
-		ie = fbInfoModelGetElementByName(c->model, s->name);
-		if (!(s->flags & TF_INTERNAL) &&
-		    fbTemplateContainsElementByName(ext, (fbInfoElementSpec_t *)s)) {
-			g_string_append_printf(out, ",\"%s\":", s->name);
-			print_value(out, ie, rec + off, s->len_override);
-		}
-		off += size;
-	}
-	g_string_append(out, "}\n");
-	fputs(out->str, stdout);
-	fflush(stdout);
-	g_string_free(out, TRUE);
-}
-
-static void print_exporter_stats(const struct ipfix_stats_rec *r)
-{
-	printf("{\"_record\":\"exporter_stats\",\"exportingProcessId\":%u,"
-	       "\"observationTimeMilliseconds\":%llu,\"exportedMessageTotalCount\":%llu,"
-	       "\"exportedFlowRecordTotalCount\":%llu,\"exportedOctetTotalCount\":%llu,"
-	       "\"packetTotalCount\":%llu,\"ignoredPacketTotalCount\":%llu,"
-	       "\"notSentPacketTotalCount\":%llu,\"notSentFlowTotalCount\":%llu}\n",
-	       r->exportingProcessId, (unsigned long long)r->observationTimeMilliseconds,
-	       (unsigned long long)r->exportedMessageTotalCount,
-	       (unsigned long long)r->exportedFlowRecordTotalCount,
-	       (unsigned long long)r->exportedOctetTotalCount, (unsigned long long)r->packetTotalCount,
-	       (unsigned long long)r->ignoredPacketTotalCount,
-	       (unsigned long long)r->notSentPacketTotalCount,
-	       (unsigned long long)r->notSentFlowTotalCount);
-	fflush(stdout);
-}
-
-static void print_type_info(const fbInfoElementOptRec_t *r)
-{
-	GString *out = g_string_new("{\"_record\":\"element_type\"");
-
-	g_string_append_printf(out,
-			       ",\"privateEnterpriseNumber\":%u,\"informationElementId\":%u,"
-			       "\"informationElementDataType\":%u,\"informationElementSemantics\":%u,"
-			       "\"informationElementUnits\":%u,\"informationElementName\":",
-			       r->ie_pen, r->ie_id, r->ie_type, r->ie_semantic, r->ie_units);
-	print_string(out, r->ie_name.buf, r->ie_name.len);
-	g_string_append(out, ",\"informationElementDescription\":");
-	print_string(out, r->ie_desc.buf, r->ie_desc.len);
-	g_string_append(out, "}\n");
-	fputs(out->str, stdout);
-	fflush(stdout);
-	g_string_free(out, TRUE);
-}
-
-/* Read records until the end of the input (a file) or the limit. */
-static gboolean collect(struct collector *c, fBuf_t *fbuf, GError **err)
-{
-	union {
-		struct ipfix_flow_rec flow;
-		fbInfoElementOptRec_t type;
-		struct ipfix_stats_rec stats;
-	} rec;
-	fbInfoElementSpec_t scope = { "exportingProcessId", 0, 0 };
-
-	for (;;) {
-		uint16_t etid = 0, itid;
-		size_t len = sizeof(rec);
-		uint32_t flags = 0;
-		fbTemplate_t *ext = fBufNextCollectionTemplate(fbuf, &etid, err);
-		gboolean type_info, stats;
-
-		if (!ext)
-			return FALSE;
-		type_info = fbInfoModelTypeInfoRecord(ext);
-		stats = !type_info && fbTemplateGetOptionsScope(ext) &&
-			fbTemplateContainsElementByName(ext, &scope);
-		if (type_info)
-			itid = TID_COLLECT_TYPE_INFO;
-		else if (stats)
-			itid = TID_INTERNAL_STATS;
-		else
-			flags = choose_internal(ext, &itid);
-		if (!fBufSetInternalTemplate(fbuf, itid, err))
-			return FALSE;
-		memset(&rec, 0, sizeof(rec));
-		if (!fBufNext(fbuf, (uint8_t *)&rec, &len, err))
-			return FALSE;
-		if (type_info) {
-			print_type_info(&rec.type);
-			continue;
-		}
-		if (stats) {
-			print_exporter_stats(&rec.stats);
-			continue;
-		}
-		print_flow(c, ext, etid, flags, (const uint8_t *)&rec.flow);
-		if (c->limit && ++c->records >= c->limit)
-			return TRUE;
-	}
-}
-
-static gboolean add_internal_templates(struct collector *c, GError **err)
-{
-	fbTemplate_t *t;
-
-	if (!templates_add_to_session(c->session, IE_PROFILE_EBPFLOW, err) ||
-	    !templates_add_to_session(c->session, IE_PROFILE_NTOP, err))
-		return FALSE;
-	if (!templates_add_stats(c->session, err))
-		return FALSE;
-	t = fbInfoElementAllocTypeTemplate(c->model, err);
-	return t && fbSessionAddTemplate(c->session, TRUE, TID_COLLECT_TYPE_INFO, t, err);
-}
+#include "decode.h"
 
 /*
  * libfixbuf hides its UDP socket; a burst of messages (a thousand flows
@@ -265,9 +61,10 @@ int main(int argc, char **argv)
 		{ "pen", required_argument, NULL, 'p' }, { "count", required_argument, NULL, 'n' },
 		{ "help", no_argument, NULL, 'h' },      { 0 },
 	};
-	struct collector c = { 0 };
 	char *udp = NULL, *file = NULL, *end;
 	unsigned long pen = EBPFLOW_PEN_DEFAULT;
+	unsigned long long limit = 0;
+	struct collector *c = NULL;
 	fbConnSpec_t spec = { 0 };
 	GError *err = NULL;
 	fBuf_t *fbuf = NULL;
@@ -286,7 +83,7 @@ int main(int argc, char **argv)
 			}
 			break;
 		case 'n':
-			c.limit = strtoull(optarg, &end, 10);
+			limit = strtoull(optarg, &end, 10);
 			if (*end) {
 				fprintf(stderr, "ebpflow-collector: --count: '%s' is not a number\n", optarg);
 				return 2;
@@ -301,19 +98,17 @@ int main(int argc, char **argv)
 		return 2;
 	}
 
-	c.model = fbInfoModelAlloc();
-	templates_add_elements(c.model, (uint32_t)pen);
-	c.session = fbSessionAlloc(c.model);
-	if (!add_internal_templates(&c, &err))
-		goto fail;
-
 	if (file) {
-		fbCollector_t *coll = fbCollectorAllocFile(NULL, file, &err);
-
-		if (!coll)
-			goto fail;
-		fbuf = fBufAllocForCollection(c.session, coll);
-	} else {
+		if (collector_read_file(file, (uint32_t)pen, &err))
+			return 0;
+		fprintf(stderr, "ebpflow-collector: %s\n", err ? err->message : "failed");
+		g_clear_error(&err);
+		return 1;
+	}
+	c = collector_new((uint32_t)pen, limit, &err);
+	if (!c)
+		goto fail;
+	{
 		char *colon = strrchr(udp, ':');
 
 		if (!colon || colon == udp) {
@@ -326,7 +121,7 @@ int main(int argc, char **argv)
 		if (udp[0] == '[' && colon[-1] == ']')
 			colon[-1] = '\0';
 		spec.svc = colon + 1;
-		listener = fbListenerAlloc(&spec, c.session, NULL, NULL, &err);
+		listener = fbListenerAlloc(&spec, c->session, NULL, NULL, &err);
 		if (!listener)
 			goto fail;
 		enlarge_receive_buffers(32 << 20);
@@ -338,7 +133,7 @@ int main(int argc, char **argv)
 	}
 	/* every record of a message in turn, messages read as needed */
 	fBufSetAutomaticMode(fbuf, TRUE);
-	if (collect(&c, fbuf, &err))
+	if (collector_run(c, fbuf, &err))
 		goto out;
 	if (g_error_matches(err, FB_ERROR_DOMAIN, FB_ERROR_EOF))
 		goto out;
@@ -349,7 +144,5 @@ out:
 	g_clear_error(&err);
 	if (listener)
 		fbListenerFree(listener);
-	else if (fbuf)
-		fBufFree(fbuf);
 	return rc;
 }

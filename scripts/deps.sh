@@ -6,7 +6,7 @@ set -eu
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -q
 apt-get install -y -q \
-	build-essential cmake pkg-config clang bpftool \
+	build-essential cmake pkg-config clang libclang-rt-14-dev bpftool \
 	libbpf-dev libelf-dev zlib1g-dev libglib2.0-dev libfixbuf-dev \
 	libcurl4-openssl-dev libjson-glib-dev \
 	libfixbuf-tools nfdump docker.io busybox-static \

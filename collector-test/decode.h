@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* Decoding IPFIX into JSON lines (decode.c). */
+#ifndef EBPFLOW_COLLECTOR_DECODE_H
+#define EBPFLOW_COLLECTOR_DECODE_H
+
+#include <fixbuf/public.h>
+#include <stdint.h>
+
+#include "templates.h"
+
+#define TID_COLLECT_TYPE_INFO 0xff10
+
+struct collector {
+	fbInfoModel_t *model;
+	fbSession_t *session;
+	uint64_t records;
+	uint64_t limit; /* stop after this many flow records; 0: never */
+};
+
+/* A collector knowing eBPFlow's elements (eBPFlow's under pen) and templates. */
+struct collector *collector_new(uint32_t pen, uint64_t limit, GError **err);
+void collector_free(struct collector *c);
+/* Print every record read from fbuf until its end, an error or the limit. */
+gboolean collector_run(struct collector *c, fBuf_t *fbuf, GError **err);
+/* Print every record of an IPFIX file; TRUE at its end. */
+gboolean collector_read_file(const char *path, uint32_t pen, GError **err);
+
+#endif
