@@ -40,6 +40,11 @@ static void enlarge_receive_buffers(int bytes)
 	}
 }
 
+static fBuf_t *next_datagram(fBuf_t *fbuf, void *listener, GError **err)
+{
+	return fbListenerWait(listener, err);
+}
+
 static void usage(FILE *f)
 {
 	fputs("Usage: ebpflow-collector --udp HOST:PORT [--pen N] [--count N]\n"
@@ -131,9 +136,7 @@ int main(int argc, char **argv)
 		if (!fbuf)
 			goto fail;
 	}
-	/* every record of a message in turn, messages read as needed */
-	fBufSetAutomaticMode(fbuf, TRUE);
-	if (collector_run(c, fbuf, &err))
+	if (collector_run(c, fbuf, next_datagram, listener, &err))
 		goto out;
 	if (g_error_matches(err, FB_ERROR_DOMAIN, FB_ERROR_EOF))
 		goto out;

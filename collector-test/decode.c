@@ -149,17 +149,20 @@ static void print_type_info(const fbInfoElementOptRec_t *r)
 }
 
 /* Read records until the end of the input (a file) or the limit. */
-gboolean collector_run(struct collector *c, fBuf_t *fbuf, GError **err)
+gboolean collector_run(struct collector *c, fBuf_t *fbuf, collector_next_fn next, void *ctx,
+		       GError **err)
 {
+	unsigned long in_message = 0;
+
 	union {
 		struct ipfix_flow_rec flow;
 		fbInfoElementOptRec_t type;
 		struct ipfix_stats_rec stats;
 	} rec;
 	fbInfoElementSpec_t scope = { "exportingProcessId", 0, 0 };
-	size_t last_left = (size_t)-1;
-	unsigned int stalled = 0;
 
+	/* message by message, so that a message that never ends can be left */
+	fBufSetAutomaticMode(fbuf, FALSE);
 	for (;;) {
 		uint16_t etid = 0, itid;
 		size_t len = sizeof(rec);
@@ -167,8 +170,32 @@ gboolean collector_run(struct collector *c, fBuf_t *fbuf, GError **err)
 		fbTemplate_t *ext = fBufNextCollectionTemplate(fbuf, &etid, err);
 		gboolean type_info, stats;
 
-		if (!ext)
-			return FALSE;
+		if (!ext) {
+			if (!g_error_matches(*err, FB_ERROR_DOMAIN, FB_ERROR_EOM))
+				return FALSE;
+			g_clear_error(err);
+			in_message = 0;
+			fbuf = next(fbuf, ctx, err);
+			if (!fbuf)
+				return FALSE;
+			fBufSetAutomaticMode(fbuf, FALSE);
+			continue;
+		}
+		/*
+		 * Every real record takes at least a byte of its message (65535 at
+		 * most). A template whose records take none would have us read the
+		 * same place for ever: leave such a message.
+		 */
+		if (++in_message > 65535) {
+			fprintf(stderr, "ebpflow-collector: records of template %u take no room: "
+					"leaving the message\n", etid);
+			in_message = 0;
+			fbuf = next(fbuf, ctx, err);
+			if (!fbuf)
+				return FALSE;
+			fBufSetAutomaticMode(fbuf, FALSE);
+			continue;
+		}
 		type_info = fbInfoModelTypeInfoRecord(ext);
 		stats = !type_info && fbTemplateGetOptionsScope(ext) &&
 			fbTemplateContainsElementByName(ext, &scope);
@@ -183,19 +210,6 @@ gboolean collector_run(struct collector *c, fBuf_t *fbuf, GError **err)
 		memset(&rec, 0, sizeof(rec));
 		if (!fBufNext(fbuf, (uint8_t *)&rec, &len, err))
 			return FALSE;
-		/*
-		 * Every real record takes bytes of its message. A template whose
-		 * records take none would have us read the same place for ever.
-		 */
-		if (fBufRemaining(fbuf) == last_left && ++stalled > 64) {
-			g_set_error(err, FB_ERROR_DOMAIN, FB_ERROR_IPFIX,
-				    "records of template %u take no room: the stream makes no "
-				    "progress", etid);
-			return FALSE;
-		}
-		if (fBufRemaining(fbuf) != last_left)
-			stalled = 0;
-		last_left = fBufRemaining(fbuf);
 		if (type_info) {
 			print_type_info(&rec.type);
 			continue;
@@ -249,6 +263,11 @@ void collector_free(struct collector *c)
 	g_free(c);
 }
 
+static fBuf_t *next_in_file(fBuf_t *fbuf, void *ctx, GError **err)
+{
+	return fBufNextMessage(fbuf, err) ? fbuf : NULL;
+}
+
 gboolean collector_read_file(const char *path, uint32_t pen, GError **err)
 {
 	struct collector *c = collector_new(pen, 0, err);
@@ -264,8 +283,8 @@ gboolean collector_read_file(const char *path, uint32_t pen, GError **err)
 		return FALSE;
 	}
 	fbuf = fBufAllocForCollection(c->session, coll);
-	fBufSetAutomaticMode(fbuf, TRUE);
-	ok = collector_run(c, fbuf, err) || g_error_matches(*err, FB_ERROR_DOMAIN, FB_ERROR_EOF);
+	ok = collector_run(c, fbuf, next_in_file, NULL, err) ||
+	     g_error_matches(*err, FB_ERROR_DOMAIN, FB_ERROR_EOF);
 	fBufFree(fbuf); /* and with it the collecting endpoint and the session */
 	c->session = NULL;
 	collector_free(c);

@@ -20,8 +20,11 @@ struct collector {
 /* A collector knowing eBPFlow's elements (eBPFlow's under pen) and templates. */
 struct collector *collector_new(uint32_t pen, uint64_t limit, GError **err);
 void collector_free(struct collector *c);
+/* The buffer holding the next message (file: fBufNextMessage; UDP: fbListenerWait). */
+typedef fBuf_t *(*collector_next_fn)(fBuf_t *fbuf, void *ctx, GError **err);
 /* Print every record read from fbuf until its end, an error or the limit. */
-gboolean collector_run(struct collector *c, fBuf_t *fbuf, GError **err);
+gboolean collector_run(struct collector *c, fBuf_t *fbuf, collector_next_fn next, void *ctx,
+		       GError **err);
 /* Print every record of an IPFIX file; TRUE at its end. */
 gboolean collector_read_file(const char *path, uint32_t pen, GError **err);
 

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
@@ -20,6 +21,9 @@
 #include "log.h"
 
 #define TRANSPORT_ERROR g_quark_from_static_string("ebpflow-transport")
+#define TRANSPORT_SNDBUF (8 << 20)
+/* how long a full send buffer may hold the loop up before a message is lost */
+#define TRANSPORT_WAIT_MS 20
 
 struct dest {
 	char *name;
@@ -126,8 +130,18 @@ gboolean transport_add_collector(struct transport *t, const char *spec, GError *
 	}
 	for (ai = res; ai; ai = ai->ai_next) {
 		fd = socket(ai->ai_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-		if (fd >= 0 && connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
+		if (fd >= 0 && connect(fd, ai->ai_addr, ai->ai_addrlen) == 0) {
+			/*
+			 * A pass can end thousands of flows at once: room for the burst
+			 * of messages while the network drains them (FORCE: above
+			 * wmem_max, with CAP_NET_ADMIN, held at start).
+			 */
+			int bytes = TRANSPORT_SNDBUF;
+
+			if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &bytes, sizeof(bytes)))
+				setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &bytes, sizeof(bytes));
 			break;
+		}
 		saved = errno;
 		if (fd >= 0)
 			close(fd);
@@ -220,6 +234,13 @@ void transport_send(const uint8_t *msg, size_t len, void *ctx)
 		} else {
 			ssize_t n = send(d->fd, msg, len, MSG_DONTWAIT | MSG_NOSIGNAL);
 
+			if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+				/* the send buffer is full: wait a moment for room, once */
+				struct pollfd p = { .fd = d->fd, .events = POLLOUT };
+
+				if (poll(&p, 1, TRANSPORT_WAIT_MS) == 1)
+					n = send(d->fd, msg, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+			}
 			if (n < 0 && errno == ECONNREFUSED) {
 				/*
 				 * The refusal is an earlier message's (the ICMP error of a send
