@@ -40,9 +40,12 @@ static void enlarge_receive_buffers(int bytes)
 	}
 }
 
+/* Wait for a datagram, then read it: in manual mode nothing reads it for us. */
 static fBuf_t *next_datagram(fBuf_t *fbuf, void *listener, GError **err)
 {
-	return fbListenerWait(listener, err);
+	fBuf_t *b = fbListenerWait(listener, err);
+
+	return b && fBufNextMessage(b, err) ? b : NULL;
 }
 
 static void usage(FILE *f)

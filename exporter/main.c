@@ -140,19 +140,24 @@ static gboolean setup_ipfix(struct app *a, GError **err)
 	return app_open_ipfix(&a->cfg, &a->transport, &a->ipfix, err);
 }
 
+/*
+ * Millisecond timers, not g_timeout_add_seconds: that one batches wake-ups
+ * and can fire up to a second late, and a pass every interval should come
+ * every interval.
+ */
 void app_arm_timers(struct app *a)
 {
 	if (a->tick_source)
 		g_source_remove(a->tick_source);
 	if (a->refresh_source)
 		g_source_remove(a->refresh_source);
-	a->tick_source = g_timeout_add_seconds(a->cfg.interval_s, on_tick, a);
-	a->refresh_source = a->ipfix ? g_timeout_add_seconds(a->cfg.template_refresh_s,
+	a->tick_source = g_timeout_add(a->cfg.interval_s * 1000u, on_tick, a);
+	a->refresh_source = a->ipfix ? g_timeout_add(a->cfg.template_refresh_s * 1000u,
 							     app_send_templates, a)
 				     : 0;
 	if (a->stats_source)
 		g_source_remove(a->stats_source);
-	a->stats_source = g_timeout_add_seconds(a->cfg.template_refresh_s, on_stats, a);
+	a->stats_source = g_timeout_add(a->cfg.template_refresh_s * 1000u, on_stats, a);
 }
 
 static void log_ipfix(struct app *a)
