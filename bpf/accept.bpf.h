@@ -62,23 +62,8 @@ static __always_inline bool take_accept(struct accept_state *a)
 /* Count an accept of the current process on a socket from a tracepoint. */
 static __always_inline void claim_accept(struct sock *sk)
 {
-	struct flow_key k = {};
-	__u32 tgid;
-
-	if (!take_accept(bpf_sk_storage_get(&pending_accepts, sk, 0, 0)))
-		return;
-	tgid = bpf_get_current_pid_tgid() >> 32;
-	if (ignore_current(tgid))
-		return;
-	k.direction = EBPFLOW_DIR_INBOUND;
-	k.proto = IPPROTO_TCP;
-	if (!key_from_sock(&k, sk))
-		return;
-	key_normalize_v6(&k);
-	k.pid = tgid;
-	k.start_ns = current_start_ns();
-	stat_inc(EBPFLOW_STAT_TCP_ACCEPT);
-	flow_account(&k, 0);
+	if (take_accept(bpf_sk_storage_get(&pending_accepts, sk, 0, 0)))
+		account_tcp_call(sk, EBPFLOW_DIR_INBOUND, EBPFLOW_STAT_TCP_ACCEPT);
 }
 
 #endif

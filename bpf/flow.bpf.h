@@ -274,4 +274,28 @@ static __always_inline void flow_account(struct flow_key *k, __u64 bytes)
 		v->last_ns = now;
 }
 
+/*
+ * Count one call of the current process on a TCP socket whose own fields
+ * (addresses, ports) make the key: a connect (outbound) or an accept
+ * (inbound). sk is a BTF pointer (tracing programs).
+ */
+static __always_inline void account_tcp_call(const struct sock *sk, __u8 direction,
+					     enum ebpflow_stat stat)
+{
+	struct flow_key k = {};
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+
+	if (ignore_current(tgid))
+		return;
+	k.direction = direction;
+	k.proto = 6; /* IPPROTO_TCP */
+	if (!key_from_sock(&k, sk))
+		return;
+	key_normalize_v6(&k);
+	k.pid = tgid;
+	k.start_ns = current_start_ns();
+	stat_inc(stat);
+	flow_account(&k, 0);
+}
+
 #endif /* EBPFLOW_FLOW_BPF_H */

@@ -14,24 +14,6 @@
 #define TCP_CLOSE_STATE 7
 #define TCP_LISTEN_STATE 10
 
-static __always_inline void count_connect(const struct sock *sk)
-{
-	struct flow_key k = {};
-	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
-
-	if (ignore_current(tgid))
-		return;
-	k.direction = EBPFLOW_DIR_OUTBOUND;
-	k.proto = IPPROTO_TCP;
-	if (!key_from_sock(&k, sk))
-		return;
-	key_normalize_v6(&k);
-	k.pid = tgid;
-	k.start_ns = current_start_ns();
-	stat_inc(EBPFLOW_STAT_TCP_CONNECT);
-	flow_account(&k, 0);
-}
-
 static __always_inline void mark_accept(struct sock *sk)
 {
 	struct accept_state *a =
@@ -61,7 +43,7 @@ int BPF_PROG(tcp_state, struct sock *sk, const int oldstate, const int newstate)
 	if (sk->sk_protocol != IPPROTO_TCP)
 		return 0;
 	if (oldstate == TCP_CLOSE_STATE && newstate == TCP_SYN_SENT_STATE)
-		count_connect(sk);
+		account_tcp_call(sk, EBPFLOW_DIR_OUTBOUND, EBPFLOW_STAT_TCP_CONNECT);
 	else if (oldstate == TCP_LISTEN_STATE && newstate == TCP_SYN_RECV_STATE)
 		/* a listener's child, created when the handshake completes */
 		mark_accept(sk);

@@ -170,25 +170,18 @@ gboolean collector_run(struct collector *c, fBuf_t *fbuf, collector_next_fn next
 		fbTemplate_t *ext = fBufNextCollectionTemplate(fbuf, &etid, err);
 		gboolean type_info, stats;
 
-		if (!ext) {
-			if (!g_error_matches(*err, FB_ERROR_DOMAIN, FB_ERROR_EOM))
-				return FALSE;
-			g_clear_error(err);
-			in_message = 0;
-			fbuf = next(fbuf, ctx, err);
-			if (!fbuf)
-				return FALSE;
-			fBufSetAutomaticMode(fbuf, FALSE);
-			continue;
-		}
+		if (!ext && !g_error_matches(*err, FB_ERROR_DOMAIN, FB_ERROR_EOM))
+			return FALSE;
 		/*
 		 * Every real record takes at least a byte of its message (65535 at
 		 * most). A template whose records take none would have us read the
 		 * same place for ever: leave such a message.
 		 */
-		if (++in_message > 65535) {
+		if (ext && ++in_message > 65535)
 			fprintf(stderr, "ebpflow-collector: records of template %u take no room: "
 					"leaving the message\n", etid);
+		if (!ext || in_message > 65535) {
+			g_clear_error(err);
 			in_message = 0;
 			fbuf = next(fbuf, ctx, err);
 			if (!fbuf)
