@@ -187,12 +187,11 @@ void flowtable_expire(struct flowtable *ft, uint64_t now_ns)
 	struct flow_entry *e;
 
 	g_hash_table_iter_init(&it, ft->flows);
+	/* ready() is asked only of a flow about to be reported: it is not free */
 	while (g_hash_table_iter_next(&it, NULL, (gpointer *)&e)) {
-		if (!ready(ft, e))
-			continue; /* its container's name is on its way: next pass */
 		if (e->exited && !e->ended) {
 			/* read after the exit notice: every call it made is in e->seen */
-			if (end_left) {
+			if (end_left && ready(ft, e)) {
 				end_left--;
 				report(ft, e, FLOW_END_END);
 				e->ended = true;
@@ -208,13 +207,13 @@ void flowtable_expire(struct flowtable *ft, uint64_t now_ns)
 				g_hash_table_iter_remove(&it);
 			}
 		} else if (now_ns >= e->seen.last_ns && now_ns - e->seen.last_ns >= ft->t.idle_ns) {
-			if (!idle_left)
+			if (!idle_left || !ready(ft, e))
 				continue;
 			idle_left--;
 			finish(ft, e, FLOW_END_IDLE);
 			g_hash_table_iter_remove(&it);
 		} else if (now_ns >= e->active_since_ns &&
-			   now_ns - e->active_since_ns >= ft->t.active_ns) {
+			   now_ns - e->active_since_ns >= ft->t.active_ns && ready(ft, e)) {
 			report(ft, e, FLOW_END_ACTIVE);
 			e->active_since_ns = now_ns;
 		}
