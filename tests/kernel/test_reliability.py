@@ -26,20 +26,8 @@ def setUpModule():
     testlib.require_kernel_privileges()
 
 
-def udp_pair(port, n):
-    """n datagrams from a client to a server on loopback; their pids."""
-    srv = start("udp-server", "127.0.0.1", port, n)
-    cli = subprocess.run([WL, "udp-client", "127.0.0.1", str(port), str(n), "5", "sendto"],
-                         capture_output=True, text=True, check=True)
-    srv.communicate(timeout=20)
-    return srv.pid_reported, int(cli.stdout.split("pid=")[1].split()[0])
-
-
-def start(*args):
-    p = subprocess.Popen([WL, *map(str, args)], stdout=subprocess.PIPE, text=True)
-    line = p.stdout.readline()
-    p.pid_reported = int(line.split("pid=")[1].split()[0])
-    return p
+start = testlib.start_workload
+udp_pair = testlib.udp_pair
 
 
 class LoadTest(unittest.TestCase):

@@ -13,10 +13,9 @@ import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 import testlib  # noqa: E402
-from testlib import BUILD_DIR, Collector, Ebpflow, Workload, port_base  # noqa: E402
+from testlib import Collector, Ebpflow, port_base  # noqa: E402
 
 P = port_base(11)
-WL = os.path.join(BUILD_DIR, "tests", "ebpflow-wl")
 TMP = None
 
 
@@ -40,16 +39,7 @@ def conf(name, text):
     return path
 
 
-def udp(port, n, host="127.0.0.1"):
-    """n datagrams from a client to a server on loopback; returns their pids."""
-    import subprocess
-    srv = subprocess.Popen([WL, "udp-server", host, str(port), str(n)], stdout=subprocess.PIPE,
-                           text=True)
-    ready = srv.stdout.readline()
-    cli = subprocess.run([WL, "udp-client", host, str(port), str(n), "5", "sendto"],
-                         capture_output=True, text=True, check=True)
-    srv.communicate(timeout=20)
-    return int(ready.split("pid=")[1].split()[0]), int(cli.stdout.split("pid=")[1].split()[0])
+udp = testlib.udp_pair
 
 
 class FilterTest(unittest.TestCase):

@@ -244,6 +244,22 @@ class Nfcapd(Process):
         return [dict(zip(header, r)) for r in rows if len(r) == len(header)]
 
 
+def start_workload(*args):
+    """ebpflow-wl on this host (loopback), once it said ready; .pid_reported is its pid."""
+    p = subprocess.Popen([WORKLOAD, *map(str, args)], stdout=subprocess.PIPE, text=True)
+    p.pid_reported = int(p.stdout.readline().split("pid=")[1].split()[0])
+    return p
+
+
+def udp_pair(port, n, spacing_ms=5):
+    """n datagrams from a client to a server on loopback; (server pid, client pid)."""
+    srv = start_workload("udp-server", "127.0.0.1", port, n)
+    cli = subprocess.run([WORKLOAD, "udp-client", "127.0.0.1", str(port), str(n), str(spacing_ms),
+                          "sendto"], capture_output=True, text=True, check=True)
+    srv.communicate(timeout=20)
+    return srv.pid_reported, int(cli.stdout.split("pid=")[1].split()[0])
+
+
 FLOW_ID = ("direction", "pid", "ip_version", "proto", "saddr", "daddr", "dport")
 
 
