@@ -169,7 +169,7 @@ class CollectorTest(unittest.TestCase):
     def test_same_counts_as_json(self):
         for name in ("tcp", "udp6", "long"):
             for proc in RUN[name]:
-                ipfix = sum(r["callDeltaCount"] for r in flows_of(RUN["collector"], proc.pid))
+                ipfix = testlib.ipfix_calls(RUN["collector"], proc.pid)
                 js = sum(r["count"] for r in RUN["json"] if r["pid"] == proc.pid)
                 self.assertEqual(ipfix, js, f"{name} pid {proc.pid}")
 
@@ -210,8 +210,8 @@ class LateCollectorTest(unittest.TestCase):
             time.sleep(0.5)
             recs = collector.records() if collector else []
         self.assertEqual(probe.returncode, 0, probe.stderr)
-        self.assertEqual(sum(r["callDeltaCount"] for r in flows_of(recs, cli.pid)), 3)
-        self.assertEqual(sum(r["callDeltaCount"] for r in flows_of(recs, srv.pid)), 3)
+        self.assertEqual(testlib.ipfix_calls(recs, cli.pid), 3)
+        self.assertEqual(testlib.ipfix_calls(recs, srv.pid), 3)
 
 
 class UnreachableCollectorTest(unittest.TestCase):

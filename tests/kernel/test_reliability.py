@@ -127,7 +127,7 @@ class CollectorFaultTest(unittest.TestCase):
             probe.stop()
             time.sleep(0.5)
             after = second.records()
-        calls = lambda recs, pid: sum(r.get("callDeltaCount", 0) for r in recs if r.get("processId") == pid)
+        calls = testlib.ipfix_calls
         if os.environ.get("EBPFLOW_DEBUG"):
             print(probe.stderr, [r for r in probe.records() if r["pid"] in (a, b, c)],
                   [(r.get("processId"), r.get("flowEndMilliseconds")) for r in before], file=sys.stderr)

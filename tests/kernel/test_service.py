@@ -89,7 +89,7 @@ class ReloadTest(unittest.TestCase):
             probe.stop()
             time.sleep(0.3)
             a, b = first.records(), second.records()
-        calls = lambda recs, pid: sum(r["callDeltaCount"] for r in recs if r.get("processId") == pid)
+        calls = testlib.ipfix_calls
         self.assertEqual(calls(a, before), 3)
         self.assertEqual(calls(b, after), 5, probe.stderr)
         self.assertEqual(calls(a, after), 0)
@@ -116,7 +116,7 @@ class ReloadTest(unittest.TestCase):
             recs = collector.records()
         self.assertIn(f"reload failed, the running configuration stays: {path}:3: [output] "
                       "interval: 'never' is not a whole number (1-3600)", probe.stderr)
-        self.assertEqual(sum(r["callDeltaCount"] for r in recs if r.get("processId") == pid), 4)
+        self.assertEqual(testlib.ipfix_calls(recs, pid), 4)
         self.assertEqual(probe.returncode, 0)
 
 

@@ -260,6 +260,11 @@ def udp_pair(port, n, spacing_ms=5):
     return srv.pid_reported, int(cli.stdout.split("pid=")[1].split()[0])
 
 
+def ipfix_calls(records, pid):
+    """Calls that ebpflow-collector's records carry for one process (records are deltas)."""
+    return sum(r.get("callDeltaCount", 0) for r in records if r.get("processId") == pid)
+
+
 FLOW_ID = ("direction", "pid", "ip_version", "proto", "saddr", "daddr", "dport")
 
 
