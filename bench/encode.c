@@ -60,7 +60,7 @@ int main(int argc, char **argv)
 		r->count = r->flow_count = 1 + i;
 		r->bytes = 40 * i;
 		r->first_ns = r->flow_first_ns = 1000000000ull;
-		r->last_ns = 2000000000ull;
+		r->last_ns = r->end_ns = 2000000000ull;
 		strcpy(r->comm, "postgres");
 		r->user = "postgres";
 		r->container = "";

@@ -47,16 +47,25 @@ struct proc_key {
 };
 
 /*
- * One CPU's share of a flow (the map is per-CPU): user space adds counts and
- * bytes, takes the earliest first_ns and the latest last_ns. A zero first_ns
- * marks a CPU slot that never saw the flow.
+ * One CPU's share of a flow (the map is per-CPU): user space adds the
+ * counters, takes the earliest first_ns and the latest last_ns. A slot whose
+ * counters are all zero never saw the flow.
+ *
+ * Calls (count, first_ns, last_ns) are the seed's: connects, accepts, sends,
+ * receives. A TCP connection's payload bytes and its failure are known only
+ * when it closes, in whatever context the kernel closes it: they are added
+ * to the flow of the process that connected or accepted (close_ns says when)
+ * without touching the calls' times.
  */
 struct flow_value {
-	__u64 count;    /* calls aggregated */
-	__u64 bytes;    /* payload bytes where the hook gives them (UDP) */
-	__u64 first_ns; /* bpf_ktime_get_ns() of the first call (CLOCK_MONOTONIC) */
-	__u64 last_ns;  /* ... and of the latest one */
-	__u64 cgroup_id; /* cgroup v2 id of the caller at its first call here */
+	__u64 count;         /* calls aggregated */
+	__u64 bytes;         /* payload bytes from the initiator to the responder */
+	__u64 reverse_bytes; /* payload bytes back (TCP; 0 for UDP) */
+	__u64 failed;        /* connects that never became established */
+	__u64 first_ns;      /* bpf_ktime_get_ns() of this CPU's first call, 0 if none */
+	__u64 last_ns;       /* ... and of its latest call (CLOCK_MONOTONIC) */
+	__u64 close_ns;      /* ... of the latest bytes/failure added at a close, 0 if none */
+	__u64 cgroup_id;     /* cgroup v2 id of the caller at its first event here */
 	__u32 uid;
 	__u32 pad;
 	char comm[EBPFLOW_COMM_LEN];
@@ -85,7 +94,21 @@ enum ebpflow_stat {
 	EBPFLOW_STAT_UPDATE_FAILED, /* events lost: the map refused the insert */
 	EBPFLOW_STAT_UDP_NO_PEER,   /* UDP events whose peer could not be known */
 	EBPFLOW_STAT_FILTERED,      /* events the configured filter left out */
+	EBPFLOW_STAT_TCP_FAILED,    /* connects that never became established */
+	EBPFLOW_STAT_CONN_FULL,     /* TCP connections whose bytes are lost: no room to follow them */
+	EBPFLOW_STAT_CLOSE_LOST,    /* closes whose bytes the flow map refused */
 	EBPFLOW_STAT__MAX,
+};
+
+/*
+ * Where the kernel side runs (docs/ARCHITECTURE.md): chosen by the exporter
+ * after probing the running kernel, passed to the programs as a load-time
+ * knob. The order is the order of preference.
+ */
+enum ebpflow_tier {
+	EBPFLOW_TIER_FENTRY = 1,     /* fentry/fexit trampolines */
+	EBPFLOW_TIER_KPROBE = 2,     /* kprobes and kretprobes */
+	EBPFLOW_TIER_TRACEPOINT = 3, /* tracepoints and cgroup socket hooks only */
 };
 
 /*

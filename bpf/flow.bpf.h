@@ -4,6 +4,17 @@
  * the load-time knobs, and the code that turns one socket call into a count on
  * its flow. The maps and knobs are weak so that each attach domain's object can
  * declare them and `bpftool gen object` links them into one.
+ *
+ * Kernel differences go through CO-RE, never through the vmlinux.h this is
+ * built against: flavoured types (`x___old`) for renamed fields, and
+ * bpf_core_*_exists() tests that the loader resolves against the running
+ * kernel, so that a branch a kernel cannot take is removed before the
+ * verifier sees it.
+ *
+ * Objects whose programs get raw pointers (kprobes, cgroup hooks) define
+ * EBPFLOW_PROBE_READ before including this file: their socket reads go
+ * through bpf_probe_read_kernel. Tracing programs (fentry, tp_btf) get BTF
+ * pointers and load fields directly, which costs a fraction of a helper call.
  */
 #ifndef EBPFLOW_FLOW_BPF_H
 #define EBPFLOW_FLOW_BPF_H
@@ -18,9 +29,13 @@
 #define AF_INET 2
 #define AF_INET6 10
 #define EEXIST 17
+#define IPPROTO_TCP 6
+#define IPPROTO_UDP 17
+#define SOCK_DGRAM 2
 
 /* Load-time knobs, set through skel->rodata before load. */
 const volatile __u32 ebpflow_self_tgid __weak = 0; /* never count ourselves */
+const volatile __u32 ebpflow_tier __weak = 0;      /* enum ebpflow_tier */
 
 /* max_entries is set by the exporter before load (--map-size). */
 struct {
@@ -61,10 +76,19 @@ struct {
 } filter_pids SEC(".maps") __weak, filter_uids SEC(".maps") __weak,
 	filter_ports SEC(".maps") __weak;
 
-/* Kernels before 6.15 call the parent pointer `parent`. */
+/* Linux 6.15 renamed kernfs_node's parent pointer. */
 struct kernfs_node___old {
 	struct kernfs_node *parent;
 } __attribute__((preserve_access_index));
+
+struct kernfs_node___new {
+	struct kernfs_node *__parent;
+} __attribute__((preserve_access_index));
+
+/* A helper that older kernels lack, named so that any vmlinux.h compiles. */
+enum bpf_func_id___ebpflow {
+	BPF_FUNC_get_current_task_btf___ebpflow = 158,
+};
 
 static __always_inline void stat_inc(enum ebpflow_stat which)
 {
@@ -83,22 +107,28 @@ static __always_inline bool ignore_current(__u32 tgid)
 }
 
 /*
- * Start of the current thread group. Tracing programs get the task as a
- * trusted BTF pointer and read it directly (a load, not a helper call: this
- * runs on every event); other program types go through probe reads.
+ * Start of the current thread group. Where the kernel has
+ * bpf_get_current_task_btf (5.11), tracing programs read the task directly
+ * (a load, not a helper call: this runs on every event).
  */
-static __always_inline __u64 current_start_ns(void)
-{
-	struct task_struct *task = bpf_get_current_task_btf();
-
-	return task->group_leader->start_time;
-}
-
 static __always_inline __u64 current_start_ns_probe(void)
 {
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
 
 	return BPF_CORE_READ(task, group_leader, start_time);
+}
+
+static __always_inline __u64 current_start_ns(void)
+{
+#ifndef EBPFLOW_PROBE_READ
+	if (bpf_core_enum_value_exists(enum bpf_func_id___ebpflow,
+				       BPF_FUNC_get_current_task_btf___ebpflow)) {
+		struct task_struct *task = bpf_get_current_task_btf();
+
+		return task->group_leader->start_time;
+	}
+#endif
+	return current_start_ns_probe();
 }
 
 static __always_inline bool v4_mapped(const __u8 *a)
@@ -115,14 +145,24 @@ static __always_inline bool v6_unspecified(const __u8 *a)
 	return (w[0] | w[1] | w[2] | w[3]) == 0;
 }
 
+static __always_inline __u8 *key_remote(struct flow_key *k)
+{
+	return k->direction == EBPFLOW_DIR_OUTBOUND ? k->daddr : k->saddr;
+}
+
+static __always_inline __u8 *key_local(struct flow_key *k)
+{
+	return k->direction == EBPFLOW_DIR_OUTBOUND ? k->saddr : k->daddr;
+}
+
 /*
  * Dual-stack sockets talk IPv4 through IPv4-mapped IPv6 addresses: report
  * those as IPv4, as the user would (a wildcard local side maps to 0.0.0.0).
  */
 static __always_inline void key_normalize_v6(struct flow_key *k)
 {
-	__u8 *remote = k->direction == EBPFLOW_DIR_OUTBOUND ? k->daddr : k->saddr;
-	__u8 *local = k->direction == EBPFLOW_DIR_OUTBOUND ? k->saddr : k->daddr;
+	__u8 *remote = key_remote(k);
+	__u8 *local = key_local(k);
 
 	if (k->ip_version != 6 || !v4_mapped(remote))
 		return;
@@ -138,37 +178,70 @@ static __always_inline void key_normalize_v6(struct flow_key *k)
 /*
  * Fill the address part of a key from a socket's own fields (local and peer
  * address, local and peer port) and the direction already set in k.
- * Returns false for families other than IPv4/IPv6. sk is a BTF pointer
- * (tracing programs): its fields are read directly.
+ * Returns false for families other than IPv4/IPv6.
  */
 static __always_inline bool key_from_sock(struct flow_key *k, const struct sock *sk)
 {
-	__u16 family = sk->__sk_common.skc_family;
-	__u8 *remote = k->direction == EBPFLOW_DIR_OUTBOUND ? k->daddr : k->saddr;
-	__u8 *local = k->direction == EBPFLOW_DIR_OUTBOUND ? k->saddr : k->daddr;
+	__u8 *remote = key_remote(k);
+	__u8 *local = key_local(k);
+	__u16 family, dport, num;
 
+#ifdef EBPFLOW_PROBE_READ
+	family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	dport = BPF_CORE_READ(sk, __sk_common.skc_dport);
+	num = BPF_CORE_READ(sk, __sk_common.skc_num);
 	if (family == AF_INET) {
-		k->ip_version = 4;
+		BPF_CORE_READ_INTO((__u32 *)local, sk, __sk_common.skc_rcv_saddr);
+		BPF_CORE_READ_INTO((__u32 *)remote, sk, __sk_common.skc_daddr);
+	} else if (family == AF_INET6) {
+		BPF_CORE_READ_INTO((struct in6_addr *)local, sk, __sk_common.skc_v6_rcv_saddr);
+		BPF_CORE_READ_INTO((struct in6_addr *)remote, sk, __sk_common.skc_v6_daddr);
+	}
+#else
+	family = sk->__sk_common.skc_family;
+	dport = sk->__sk_common.skc_dport;
+	num = sk->__sk_common.skc_num;
+	if (family == AF_INET) {
 		*(__u32 *)local = sk->__sk_common.skc_rcv_saddr;
 		*(__u32 *)remote = sk->__sk_common.skc_daddr;
 	} else if (family == AF_INET6) {
-		k->ip_version = 6;
 		__builtin_memcpy(local, &sk->__sk_common.skc_v6_rcv_saddr, EBPFLOW_ADDR_LEN);
 		__builtin_memcpy(remote, &sk->__sk_common.skc_v6_daddr, EBPFLOW_ADDR_LEN);
-	} else {
-		return false;
 	}
-	if (k->direction == EBPFLOW_DIR_OUTBOUND)
-		k->port = bpf_ntohs(sk->__sk_common.skc_dport);
+#endif
+	if (family == AF_INET)
+		k->ip_version = 4;
+	else if (family == AF_INET6)
+		k->ip_version = 6;
 	else
-		k->port = sk->__sk_common.skc_num;
+		return false;
+	k->port = k->direction == EBPFLOW_DIR_OUTBOUND ? bpf_ntohs(dport) : num;
 	return true;
+}
+
+/* The socket's protocol and type, read the way this object reads sockets. */
+static __always_inline __u16 sock_protocol(const struct sock *sk)
+{
+#ifdef EBPFLOW_PROBE_READ
+	return BPF_CORE_READ(sk, sk_protocol);
+#else
+	return sk->sk_protocol;
+#endif
+}
+
+static __always_inline __u16 sock_family(const struct sock *sk)
+{
+#ifdef EBPFLOW_PROBE_READ
+	return BPF_CORE_READ(sk, __sk_common.skc_family);
+#else
+	return sk->__sk_common.skc_family;
+#endif
 }
 
 /*
  * Note the names of the current cgroup, once per cgroup (on the path that
  * makes a new flow, never per event). Probe reads: this also runs in
- * cgroup programs.
+ * kprobes.
  */
 static __always_inline void note_cgroup(__u64 cgid)
 {
@@ -185,8 +258,8 @@ static __always_inline void note_cgroup(__u64 cgid)
 	if (!n)
 		return;
 	kn = BPF_CORE_READ(task, cgroups, dfl_cgrp, kn);
-	if (bpf_core_field_exists(kn->__parent))
-		parent = BPF_CORE_READ(kn, __parent);
+	if (bpf_core_field_exists(struct kernfs_node___new, __parent))
+		parent = BPF_CORE_READ((struct kernfs_node___new *)kn, __parent);
 	else
 		parent = BPF_CORE_READ((struct kernfs_node___old *)kn, parent);
 	bpf_probe_read_kernel_str(n->leaf, sizeof(n->leaf), BPF_CORE_READ(kn, name));
@@ -194,8 +267,8 @@ static __always_inline void note_cgroup(__u64 cgid)
 		bpf_probe_read_kernel_str(n->parent, sizeof(n->parent), BPF_CORE_READ(parent, name));
 }
 
-/* true when the configured filter leaves this call out */
-static __always_inline bool filtered_out(const struct flow_key *k)
+/* true when the configured filter leaves a flow of this uid out */
+static __always_inline bool filtered_out(const struct flow_key *k, __u32 uid)
 {
 	__u32 zero = 0, v;
 	struct filter_cfg *f = bpf_map_lookup_elem(&filter_cfg, &zero);
@@ -203,7 +276,7 @@ static __always_inline bool filtered_out(const struct flow_key *k)
 	if (!f || !f->flags)
 		return false;
 	if ((f->flags & EBPFLOW_FILTER_PROTOCOLS) &&
-	    !(f->protocols & (k->proto == 6 ? 1u : 2u)))
+	    !(f->protocols & (k->proto == IPPROTO_TCP ? 1u : 2u)))
 		return true;
 	if ((f->flags & EBPFLOW_FILTER_DIRECTIONS) &&
 	    !(f->directions & (k->direction == EBPFLOW_DIR_OUTBOUND ? 1u : 2u)))
@@ -211,7 +284,7 @@ static __always_inline bool filtered_out(const struct flow_key *k)
 	v = k->pid;
 	if ((f->flags & EBPFLOW_FILTER_PIDS) && !bpf_map_lookup_elem(&filter_pids, &v))
 		return true;
-	v = (__u32)bpf_get_current_uid_gid();
+	v = uid;
 	if ((f->flags & EBPFLOW_FILTER_UIDS) && !bpf_map_lookup_elem(&filter_uids, &v))
 		return true;
 	v = k->port;
@@ -221,81 +294,102 @@ static __always_inline bool filtered_out(const struct flow_key *k)
 }
 
 /*
- * Count one call on its flow. Two CPUs may create the same key at once: the
- * loser of the BPF_NOEXIST insert looks the key up again and adds. Each CPU
- * owns its slot of the per-CPU value, and adds atomically because a tracing
- * program can be preempted on preemptible kernels.
+ * Who made a flow: what a flow entry records at its first event on a CPU.
+ * For calls it is the current task; for what a TCP close adds it was noted
+ * when the connection was made (a close may run in softirq).
  */
-static __always_inline void flow_account(struct flow_key *k, __u64 bytes)
+struct flow_ident {
+	__u64 cgroup_id;
+	__u32 uid;
+	__u32 pad;
+	char comm[EBPFLOW_COMM_LEN];
+};
+
+static __always_inline void ident_current(struct flow_ident *id)
 {
-	__u64 now;
-	struct flow_value *v;
+	id->cgroup_id = bpf_get_current_cgroup_id();
+	id->uid = (__u32)bpf_get_current_uid_gid();
+	bpf_get_current_comm(id->comm, sizeof(id->comm));
+}
+
+static __always_inline void ident_set(struct flow_value *v, const struct flow_ident *id)
+{
+	v->cgroup_id = id->cgroup_id;
+	v->uid = id->uid;
+	__builtin_memcpy(v->comm, id->comm, sizeof(v->comm));
+}
+
+/*
+ * This CPU's slot of k's flow, made with the identity id when the flow is
+ * new. Two CPUs may create the same key at once: the loser of the
+ * BPF_NOEXIST insert looks the key up again. A slot that was never used on
+ * this CPU is all zeros and gets the identity here. NULL when the map
+ * refused the flow (counted).
+ */
+static __always_inline struct flow_value *flow_slot(const struct flow_key *k,
+						    const struct flow_ident *id)
+{
+	struct flow_value *v = bpf_map_lookup_elem(&flows, k);
 	long err;
 
-	if (filtered_out(k)) {
-		stat_inc(EBPFLOW_STAT_FILTERED);
-		return;
-	}
-	now = bpf_ktime_get_ns();
-	v = bpf_map_lookup_elem(&flows, k);
 	if (!v) {
 		struct flow_value init = {};
 
-		init.count = 1;
-		init.bytes = bytes;
-		init.first_ns = now;
-		init.last_ns = now;
-		init.cgroup_id = bpf_get_current_cgroup_id();
-		init.uid = (__u32)bpf_get_current_uid_gid();
-		bpf_get_current_comm(init.comm, sizeof(init.comm));
+		ident_set(&init, id);
 		err = bpf_map_update_elem(&flows, k, &init, BPF_NOEXIST);
 		if (!err) {
 			stat_inc(EBPFLOW_STAT_FLOW_CREATED);
-			note_cgroup(init.cgroup_id);
-			return;
+			note_cgroup(id->cgroup_id);
+		} else if (err != -EEXIST) {
+			return NULL;
 		}
-		v = err == -EEXIST ? bpf_map_lookup_elem(&flows, k) : NULL;
-		if (!v) {
-			stat_inc(EBPFLOW_STAT_UPDATE_FAILED);
-			return;
-		}
+		v = bpf_map_lookup_elem(&flows, k);
+		if (!v)
+			return NULL;
 	}
-	if (!v->first_ns) {
-		/* first call of this flow on this CPU: its slot is still zero */
+	if (!v->uid && !v->cgroup_id && !v->comm[0])
+		ident_set(v, id); /* first event of this flow on this CPU */
+	return v;
+}
+
+/*
+ * Count one call of the current task on its flow. Each CPU owns its slot of
+ * the per-CPU value, and adds atomically because a tracing program can be
+ * preempted on preemptible kernels (and a close can add from softirq).
+ * Returns whether the call was counted (not filtered out, not refused).
+ */
+static __always_inline bool flow_account(struct flow_key *k, __u64 bytes)
+{
+	struct flow_ident id;
+	struct flow_value *v;
+	__u64 now;
+
+	ident_current(&id);
+	if (filtered_out(k, id.uid)) {
+		stat_inc(EBPFLOW_STAT_FILTERED);
+		return false;
+	}
+	v = flow_slot(k, &id);
+	if (!v) {
+		stat_inc(EBPFLOW_STAT_UPDATE_FAILED);
+		return false;
+	}
+	now = bpf_ktime_get_ns();
+	if (!v->first_ns)
 		v->first_ns = now;
-		v->cgroup_id = bpf_get_current_cgroup_id();
-		v->uid = (__u32)bpf_get_current_uid_gid();
-		bpf_get_current_comm(v->comm, sizeof(v->comm));
-	}
 	__sync_fetch_and_add(&v->count, 1);
 	if (bytes)
 		__sync_fetch_and_add(&v->bytes, bytes);
 	if (now > v->last_ns)
 		v->last_ns = now;
+	return true;
 }
 
-/*
- * Count one call of the current process on a TCP socket whose own fields
- * (addresses, ports) make the key: a connect (outbound) or an accept
- * (inbound). sk is a BTF pointer (tracing programs).
- */
-static __always_inline void account_tcp_call(const struct sock *sk, __u8 direction,
-					     enum ebpflow_stat stat)
+/* The current task's key part: its pid and start time. */
+static __always_inline void key_set_current(struct flow_key *k, __u32 tgid)
 {
-	struct flow_key k = {};
-	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
-
-	if (ignore_current(tgid))
-		return;
-	k.direction = direction;
-	k.proto = 6; /* IPPROTO_TCP */
-	if (!key_from_sock(&k, sk))
-		return;
-	key_normalize_v6(&k);
-	k.pid = tgid;
-	k.start_ns = current_start_ns();
-	stat_inc(stat);
-	flow_account(&k, 0);
+	k->pid = tgid;
+	k->start_ns = current_start_ns();
 }
 
 #endif /* EBPFLOW_FLOW_BPF_H */

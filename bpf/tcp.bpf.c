@@ -1,83 +1,209 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * TCP connect and TCP accept (see accept.bpf.h for how accepts are found).
+ * TCP on every tier: connects, each connection's end (its payload bytes, or
+ * its failure), and on the tracepoint tier the marks that let accepts be
+ * counted at first use (accept.bpf.h).
  *
- * connect: the CLOSE -> SYN_SENT transition of inet_sock_set_state runs in the
- * connecting task, after the kernel chose the source address. A BTF
- * tracepoint: no tracefs needed, and it fires only on TCP state changes.
+ * inet_sock_set_state fires at every state change of every TCP socket. The
+ * CLOSE -> SYN_SENT change runs in the connecting task, after the kernel chose
+ * the source address: that is the connect. Every connection ends with a change
+ * to CLOSE, in whatever context (a timer, softirq for a reset): the flow it
+ * counts for was noted when it was made (conn.bpf.h). A BTF tracepoint: no
+ * tracefs needed.
  */
 #include "accept.bpf.h"
 
 #define TCP_ESTABLISHED_STATE 1
 #define TCP_SYN_SENT_STATE 2
 #define TCP_SYN_RECV_STATE 3
+#define TCP_FIN_WAIT1_STATE 4
+#define TCP_FIN_WAIT2_STATE 5
 #define TCP_CLOSE_STATE 7
+#define TCP_LAST_ACK_STATE 9
 #define TCP_LISTEN_STATE 10
+#define TCP_CLOSING_STATE 11
 
-static __always_inline void mark_accept(struct sock *sk)
+/* Linux 6.13 moved the socket's flags into sock_common. */
+struct sock_common___ebpflow {
+	unsigned long skc_flags;
+} __attribute__((preserve_access_index));
+
+struct sock___flags_new {
+	struct sock_common___ebpflow __sk_common;
+} __attribute__((preserve_access_index));
+
+struct sock___flags_old {
+	unsigned long sk_flags;
+} __attribute__((preserve_access_index));
+
+static __always_inline unsigned long sock_flags_of(struct sock *sk)
 {
-	struct accept_state *a =
-		bpf_sk_storage_get(&pending_accepts, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
-
-	if (a)
-		a->state = ACCEPT_PENDING;
+	if (bpf_core_field_exists(struct sock___flags_old, sk_flags))
+		return BPF_CORE_READ((struct sock___flags_old *)sk, sk_flags);
+	return BPF_CORE_READ((struct sock___flags_new *)sk, __sk_common.skc_flags);
 }
 
-static __always_inline void note_accept_addresses(struct sock *sk)
-{
-	struct accept_state *a = bpf_sk_storage_get(&pending_accepts, sk, 0, 0);
-	struct flow_key k = { .direction = EBPFLOW_DIR_INBOUND };
+/* Tracepoint tier: accepts are counted at first use (accept.bpf.h). */
+const volatile bool accept_at_first_use __weak = false;
 
-	if (!a || !key_from_sock(&k, sk))
+/* Where a connection's byte counters stand once it is established. */
+static __always_inline void conn_established(struct sock *sk, struct conn *c)
+{
+	struct tcp_sock *tp = (struct tcp_sock *)sk;
+
+	c->acked0 = BPF_CORE_READ(tp, bytes_acked);
+	c->received0 = BPF_CORE_READ(tp, bytes_received);
+	c->flags |= CONN_ESTABLISHED;
+}
+
+/*
+ * Payload bytes each way at the close. The counters count sequence space, so
+ * the FIN is in them when it was sent and acknowledged, or received; the SYN
+ * is left out by the readings taken at ESTABLISHED. Our FIN went out only
+ * from the states after a close or shutdown, and it was acknowledged when
+ * nothing is left unacknowledged; the peer's FIN is the one thing that sets
+ * SOCK_DONE on a TCP socket.
+ */
+static __always_inline void conn_bytes(struct sock *sk, struct conn *c, int oldstate,
+				       __u64 *sent, __u64 *received)
+{
+	struct tcp_sock *tp = (struct tcp_sock *)sk;
+	bool fin_out = oldstate == TCP_FIN_WAIT1_STATE || oldstate == TCP_FIN_WAIT2_STATE ||
+		       oldstate == TCP_CLOSING_STATE || oldstate == TCP_LAST_ACK_STATE;
+	unsigned long sk_flags = sock_flags_of(sk);
+	__u64 acked = BPF_CORE_READ(tp, bytes_acked) - c->acked0;
+	__u64 rcvd = BPF_CORE_READ(tp, bytes_received) - c->received0;
+
+	if (fin_out && acked && BPF_CORE_READ(tp, snd_una) == BPF_CORE_READ(tp, write_seq))
+		acked--;
+	if (rcvd && (sk_flags & (1ul << bpf_core_enum_value(enum sock_flags, SOCK_DONE))))
+		rcvd--;
+	*sent = acked;
+	*received = rcvd;
+}
+
+/* The end of a followed connection: its bytes, or its failure, go to its flow. */
+static __always_inline void conn_close(struct sock *sk, int oldstate)
+{
+	struct conn *c = conn_get(sk, false);
+	struct flow_value *v;
+	__u64 sent = 0, received = 0, fwd, rev;
+
+	if (!c)
 		return;
-	key_normalize_v6(&k);
-	__builtin_memcpy(a->saddr, k.saddr, EBPFLOW_ADDR_LEN);
-	__builtin_memcpy(a->daddr, k.daddr, EBPFLOW_ADDR_LEN);
-	a->port = k.port;
-	a->ip_version = k.ip_version;
+	if (!(c->flags & CONN_KEYED))
+		goto out;
+	if (c->flags & CONN_ESTABLISHED) {
+		conn_bytes(sk, c, oldstate, &sent, &received);
+		if (!sent && !received)
+			goto out;
+	} else if (c->key.direction != EBPFLOW_DIR_OUTBOUND) {
+		goto out;
+	}
+	v = flow_slot(&c->key, &c->ident);
+	if (!v) {
+		stat_inc(EBPFLOW_STAT_CLOSE_LOST);
+		goto out;
+	}
+	if (c->flags & CONN_ESTABLISHED) {
+		/* the initiator is the source: an inbound flow's bytes are the peer's */
+		fwd = c->key.direction == EBPFLOW_DIR_OUTBOUND ? sent : received;
+		rev = c->key.direction == EBPFLOW_DIR_OUTBOUND ? received : sent;
+		if (fwd)
+			__sync_fetch_and_add(&v->bytes, fwd);
+		if (rev)
+			__sync_fetch_and_add(&v->reverse_bytes, rev);
+	} else {
+		/* refused, timed out or reset before the handshake completed */
+		__sync_fetch_and_add(&v->failed, 1);
+		stat_inc(EBPFLOW_STAT_TCP_FAILED);
+	}
+	v->close_ns = bpf_ktime_get_ns();
+out:
+	conn_forget(sk);
+}
+
+/* Tracepoint tier: the kernel completed a connection for a listener. */
+static __always_inline void mark_accept(struct sock *sk)
+{
+	struct conn *c = conn_get(sk, true);
+
+	if (!c)
+		return;
+	__builtin_memset(c, 0, sizeof(*c));
+	c->accept = ACCEPT_PENDING;
+}
+
+/*
+ * A passive connection is established (in softirq, before anyone accepts
+ * it): its byte counters' starting point, and on the tracepoint tier the
+ * inbound key's address part, which the close hook cannot read.
+ */
+static __always_inline void passive_established(struct sock *sk)
+{
+	struct conn *c = conn_get(sk, true);
+	struct flow_key k = { .direction = EBPFLOW_DIR_INBOUND, .proto = IPPROTO_TCP };
+
+	if (!c)
+		return;
+	conn_established(sk, c);
+	if (accept_at_first_use && !(c->flags & CONN_KEYED) && key_from_sock(&k, sk)) {
+		key_normalize_v6(&k);
+		c->key = k;
+	}
 }
 
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(tcp_state, struct sock *sk, const int oldstate, const int newstate)
 {
+	struct conn *c;
+
 	if (sk->sk_protocol != IPPROTO_TCP)
 		return 0;
-	if (oldstate == TCP_CLOSE_STATE && newstate == TCP_SYN_SENT_STATE)
+	if (newstate == TCP_CLOSE_STATE) {
+		conn_close(sk, oldstate);
+	} else if (oldstate == TCP_CLOSE_STATE && newstate == TCP_SYN_SENT_STATE) {
 		account_tcp_call(sk, EBPFLOW_DIR_OUTBOUND, EBPFLOW_STAT_TCP_CONNECT);
-	else if (oldstate == TCP_LISTEN_STATE && newstate == TCP_SYN_RECV_STATE)
+	} else if (oldstate == TCP_SYN_SENT_STATE && newstate == TCP_ESTABLISHED_STATE) {
+		c = conn_get(sk, false);
+		if (c)
+			conn_established(sk, c);
+	} else if (oldstate == TCP_LISTEN_STATE && newstate == TCP_SYN_RECV_STATE) {
 		/* a listener's child, created when the handshake completes */
-		mark_accept(sk);
-	else if (oldstate == TCP_SYN_RECV_STATE && newstate == TCP_ESTABLISHED_STATE)
-		note_accept_addresses(sk);
+		if (accept_at_first_use)
+			mark_accept(sk);
+	} else if (oldstate == TCP_SYN_RECV_STATE && newstate == TCP_ESTABLISHED_STATE) {
+		passive_established(sk);
+	}
 	return 0;
 }
 
-/* The last close of a socket, in the closing process. */
+/*
+ * Tracepoint tier: the last close of a socket, in the closing process, before
+ * the socket leaves ESTABLISHED: an accepted socket closed without a read or
+ * a write is claimed here. The key was noted when it was established.
+ */
 SEC("cgroup/sock_release")
 int tcp_release(struct bpf_sock *ctx)
 {
-	struct accept_state *a;
-	struct flow_key k = {};
+	struct conn *c;
 	__u32 tgid;
 
 	if (ctx->protocol != IPPROTO_TCP)
 		return 1;
-	a = bpf_sk_storage_get(&pending_accepts, ctx, 0, 0);
-	if (!a || !a->ip_version || !take_accept(a))
+	c = conn_get((struct sock *)ctx, false);
+	if (!c || !c->key.ip_version || !take_accept(c))
 		return 1;
 	tgid = bpf_get_current_pid_tgid() >> 32;
 	if (ignore_current(tgid))
 		return 1;
-	k.direction = EBPFLOW_DIR_INBOUND;
-	k.proto = IPPROTO_TCP;
-	k.ip_version = a->ip_version;
-	k.port = a->port;
-	__builtin_memcpy(k.saddr, a->saddr, EBPFLOW_ADDR_LEN);
-	__builtin_memcpy(k.daddr, a->daddr, EBPFLOW_ADDR_LEN);
-	k.pid = tgid;
-	k.start_ns = current_start_ns_probe();
+	c->key.pid = tgid;
+	c->key.start_ns = current_start_ns_probe(); /* not a tracing program */
 	stat_inc(EBPFLOW_STAT_TCP_ACCEPT);
-	flow_account(&k, 0);
+	if (flow_account(&c->key, 0)) {
+		ident_current(&c->ident);
+		c->flags |= CONN_KEYED;
+	}
 	return 1;
 }
 

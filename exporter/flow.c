@@ -9,24 +9,28 @@
 
 bool flow_merge_percpu(const void *values, size_t stride, int ncpu, struct flow_totals *out)
 {
-	uint64_t newest = 0;
 	bool any = false;
 
 	memset(out, 0, sizeof(*out));
 	for (int cpu = 0; cpu < ncpu; cpu++) {
 		const struct flow_value *v = (const void *)((const char *)values + (size_t)cpu * stride);
+		bool earliest;
 
-		if (!v->first_ns)
+		if (!v->count && !v->bytes && !v->reverse_bytes && !v->failed)
 			continue; /* this CPU never saw the flow */
+		/* who: the maker of the flow's first call (a CPU's slot keeps its first) */
+		earliest = !any || (v->count && (!out->first_ns || v->first_ns < out->first_ns));
 		out->count += v->count;
 		out->bytes += v->bytes;
-		if (!any || v->first_ns < out->first_ns)
+		out->reverse_bytes += v->reverse_bytes;
+		out->failed += v->failed;
+		if (v->count && (!out->first_ns || v->first_ns < out->first_ns))
 			out->first_ns = v->first_ns;
 		if (v->last_ns > out->last_ns)
 			out->last_ns = v->last_ns;
-		/* who: as of the most recent call (comm changes at exec) */
-		if (!any || v->last_ns >= newest) {
-			newest = v->last_ns;
+		if (v->close_ns > out->close_ns)
+			out->close_ns = v->close_ns;
+		if (earliest) {
 			out->uid = v->uid;
 			out->cgroup_id = v->cgroup_id;
 			memcpy(out->comm, v->comm, sizeof(out->comm));

@@ -18,7 +18,7 @@ _Static_assert(sizeof(struct flow_key) == 56, "flow_key layout changed: update b
 _Static_assert(sizeof(struct flow_key) % 8 == 0 && sizeof(struct proc_key) % 8 == 0,
 	       "keys are hashed a word at a time");
 _Static_assert(sizeof(struct proc_key) == 16, "proc_key layout changed: update both sides");
-_Static_assert(sizeof(struct flow_value) == 64, "flow_value layout changed: update both sides");
+_Static_assert(sizeof(struct flow_value) == 88, "flow_value layout changed: update both sides");
 
 /* Why a record was reported; the values are IPFIX flowEndReason (RFC 5102). */
 enum flow_end_reason {
@@ -32,9 +32,12 @@ enum flow_end_reason {
 /* One flow's per-CPU values added up. */
 struct flow_totals {
 	uint64_t count;
-	uint64_t bytes;
-	uint64_t first_ns; /* earliest first call on any CPU (monotonic ns) */
+	uint64_t bytes;         /* initiator -> responder */
+	uint64_t reverse_bytes; /* responder -> initiator (TCP) */
+	uint64_t failed;        /* connects never established */
+	uint64_t first_ns; /* earliest first call on any CPU (monotonic ns), 0 without calls */
 	uint64_t last_ns;  /* latest call on any CPU */
+	uint64_t close_ns; /* latest close that added bytes or a failure, 0 if none */
 	uint64_t cgroup_id;
 	uint32_t uid;
 	char comm[EBPFLOW_COMM_LEN]; /* NUL-terminated */
@@ -44,9 +47,12 @@ struct flow_totals {
 struct flow_record {
 	struct flow_key key;
 	uint64_t count; /* calls in this record (a delta after an active report) */
-	uint64_t bytes;
-	uint64_t first_ns; /* first call of this record (monotonic ns) */
-	uint64_t last_ns;  /* last call of this record */
+	uint64_t bytes; /* payload bytes, initiator -> responder */
+	uint64_t reverse_bytes; /* payload bytes back (TCP) */
+	uint64_t failed;   /* connects that never became established */
+	uint64_t first_ns; /* first call of this record (monotonic ns), or its close */
+	uint64_t last_ns;  /* last call of the flow so far (for MTBS) */
+	uint64_t end_ns;   /* the record's last call or close */
 	/* the whole flow so far, for MTBS: (last - first) / (count - 1) */
 	uint64_t flow_count;
 	uint64_t flow_first_ns;
@@ -62,7 +68,9 @@ struct flow_record {
 /*
  * Add up n per-CPU slots of one flow. The value array is as the kernel hands
  * it: one slot per possible CPU, each `stride` bytes apart. Returns false when
- * no CPU has seen the flow.
+ * no CPU has seen the flow. Who made the flow (uid, cgroup, comm) is the
+ * maker of its first call (the kernel notes it at each CPU's first event of
+ * the flow), or of a close when the reading holds no call.
  */
 bool flow_merge_percpu(const void *values, size_t stride, int ncpu, struct flow_totals *out);
 

@@ -23,6 +23,8 @@ struct flow_entry {
 	struct flow_totals seen; /* latest reading of this kernel entry */
 	uint64_t reported_count; /* what earlier records of it carried */
 	uint64_t reported_bytes;
+	uint64_t reported_reverse;
+	uint64_t reported_failed;
 	uint64_t window_first_ns; /* first_ns of the next record */
 	uint64_t active_since_ns; /* start of the current active-timeout period */
 	uint32_t seen_pass;       /* the pass that last read it */
@@ -65,18 +67,35 @@ void flowtable_set_timeouts(struct flowtable *ft, const struct flowtable_timeout
 	ft->t = *t;
 }
 
-/* Report the calls of e not reported yet; nothing when there are none. */
+/* The latest thing that happened to a flow: a call, or a close that added to it. */
+static uint64_t last_activity(const struct flow_totals *t)
+{
+	return t->last_ns > t->close_ns ? t->last_ns : t->close_ns;
+}
+
+/* Something of e is not reported yet: calls, or bytes and failures from closes. */
+static bool unreported(const struct flow_entry *e)
+{
+	return e->seen.count > e->reported_count || e->seen.bytes > e->reported_bytes ||
+	       e->seen.reverse_bytes > e->reported_reverse || e->seen.failed > e->reported_failed;
+}
+
+/* Report what e has not reported yet; nothing when there is nothing. */
 static void report(struct flowtable *ft, struct flow_entry *e, enum flow_end_reason reason)
 {
 	struct flow_record rec = { 0 };
 
-	if (e->seen.count <= e->reported_count)
+	if (!unreported(e))
 		return;
 	rec.key = e->key;
 	rec.count = e->seen.count - e->reported_count;
 	rec.bytes = e->seen.bytes - e->reported_bytes;
-	rec.first_ns = e->window_first_ns;
+	rec.reverse_bytes = e->seen.reverse_bytes - e->reported_reverse;
+	rec.failed = e->seen.failed - e->reported_failed;
+	/* a record of closes only begins at the close */
+	rec.first_ns = rec.count ? e->window_first_ns : e->seen.close_ns;
 	rec.last_ns = e->seen.last_ns;
+	rec.end_ns = last_activity(&e->seen);
 	rec.flow_count = e->seen.count;
 	rec.flow_first_ns = e->seen.first_ns;
 	rec.cgroup_id = e->seen.cgroup_id;
@@ -94,6 +113,8 @@ static void report(struct flowtable *ft, struct flow_entry *e, enum flow_end_rea
 	ft->stats.calls += rec.count;
 	e->reported_count = e->seen.count;
 	e->reported_bytes = e->seen.bytes;
+	e->reported_reverse = e->seen.reverse_bytes;
+	e->reported_failed = e->seen.failed;
 	/*
 	 * The next record starts after this one's last call; its own first call
 	 * is not known (only totals are kept in the kernel), so the time of the
@@ -102,19 +123,29 @@ static void report(struct flowtable *ft, struct flow_entry *e, enum flow_end_rea
 	e->window_first_ns = e->seen.last_ns;
 }
 
-/* A kernel entry whose first call is not ours is a new one (ours was evicted). */
+/*
+ * A kernel entry whose first call is not ours, or whose counters went back,
+ * is a new one (ours was evicted). An entry made by a close has no call yet:
+ * its first call may come later.
+ */
 static bool same_generation(const struct flow_entry *e, const struct flow_totals *t)
 {
-	return t->first_ns == e->seen.first_ns && t->count >= e->seen.count;
+	return (t->first_ns == e->seen.first_ns || !e->seen.first_ns) &&
+	       t->count >= e->seen.count && t->bytes >= e->seen.bytes &&
+	       t->reverse_bytes >= e->seen.reverse_bytes && t->failed >= e->seen.failed;
 }
 
 static void start_generation(struct flow_entry *e, const struct flow_totals *t)
 {
+	uint64_t first = t->first_ns ? t->first_ns : t->close_ns;
+
 	e->seen = *t;
 	e->reported_count = 0;
 	e->reported_bytes = 0;
-	e->window_first_ns = t->first_ns;
-	e->active_since_ns = t->first_ns;
+	e->reported_reverse = 0;
+	e->reported_failed = 0;
+	e->window_first_ns = first;
+	e->active_since_ns = first;
 }
 
 void flowtable_begin_pass(struct flowtable *ft)
@@ -139,7 +170,7 @@ void flowtable_update(struct flowtable *ft, const struct flow_key *key, const st
 	e->seen_pass = ft->pass;
 	if (e->ended) {
 		/* a pass after the exit: what came in flight is in, and nothing more */
-		if (t->count > e->seen.count)
+		if (same_generation(e, t))
 			e->seen = *t;
 		report(ft, e, FLOW_END_END);
 		e->doomed = true;
@@ -206,7 +237,8 @@ void flowtable_expire(struct flowtable *ft, uint64_t now_ns)
 				g_array_append_val(ft->doomed, e->key);
 				g_hash_table_iter_remove(&it);
 			}
-		} else if (now_ns >= e->seen.last_ns && now_ns - e->seen.last_ns >= ft->t.idle_ns) {
+		} else if (now_ns >= last_activity(&e->seen) &&
+			   now_ns - last_activity(&e->seen) >= ft->t.idle_ns) {
 			if (!idle_left || !ready(ft, e))
 				continue;
 			idle_left--;

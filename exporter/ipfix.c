@@ -31,7 +31,7 @@ void ipfix_fill(struct ipfix_flow_rec *r, const struct flow_record *rec, int64_t
 
 	memset(r, 0, sizeof(*r));
 	r->flowStartMilliseconds = clock_mono_to_epoch_ms(rec->first_ns, off);
-	r->flowEndMilliseconds = clock_mono_to_epoch_ms(rec->last_ns, off);
+	r->flowEndMilliseconds = clock_mono_to_epoch_ms(rec->end_ns, off);
 	r->packetDeltaCount = rec->count;
 	r->callDeltaCount = rec->count;
 	r->octetDeltaCount = rec->bytes;

@@ -44,11 +44,12 @@ void json_format_record(GString *out, const struct flow_record *rec, int64_t off
 	json_append_string(out, rec->container_id ? rec->container_id : "");
 	g_string_append_printf(out,
 			       ",\"ip_version\":%u,\"proto\":\"%s\",\"saddr\":\"%s\",\"daddr\":\"%s\""
-			       ",\"dport\":%u,\"count\":%" PRIu64 ",\"bytes\":%" PRIu64,
+			       ",\"dport\":%u,\"count\":%" PRIu64 ",\"bytes\":%" PRIu64
+			       ",\"reverse_bytes\":%" PRIu64 ",\"failed\":%" PRIu64,
 			       k->ip_version, flow_proto_name(k->proto),
 			       flow_addr_str(k, k->saddr, sa, sizeof(sa)),
 			       flow_addr_str(k, k->daddr, da, sizeof(da)), k->port, rec->count,
-			       rec->bytes);
+			       rec->bytes, rec->reverse_bytes, rec->failed);
 	if (mtbs < 0)
 		g_string_append(out, ",\"mtbs_s\":null");
 	else
@@ -56,7 +57,7 @@ void json_format_record(GString *out, const struct flow_record *rec, int64_t off
 	g_string_append_printf(out, ",\"first_ms\":%" PRIu64 ",\"last_ms\":%" PRIu64
 				    ",\"end_reason\":\"%s\"}",
 			       clock_mono_to_epoch_ms(rec->first_ns, off),
-			       clock_mono_to_epoch_ms(rec->last_ns, off),
+			       clock_mono_to_epoch_ms(rec->end_ns, off),
 			       flow_end_reason_name(rec->reason));
 }
 

@@ -337,7 +337,7 @@ static void log_resources(void)
 
 static int run(struct app *a)
 {
-	struct probe_options po = { .map_entries = a->cfg.map_entries };
+	struct probe_options po = { .map_entries = a->cfg.map_entries, .hooks = a->cfg.hooks };
 	struct flowtable_timeouts t = {
 		.idle_ns = (uint64_t)a->cfg.idle_timeout_s * 1000000000ull,
 		.active_ns = (uint64_t)a->cfg.active_timeout_s * 1000000000ull,
@@ -354,11 +354,11 @@ static int run(struct app *a)
 		app_send_templates(a);
 	err = probe_start(&a->probe, &po);
 	if (err)
-		return err;
+		return err == -EOPNOTSUPP ? EBPFLOW_EXIT_USAGE : 1;
 	a->drain = drain_new(probe_flows_fd(a->probe));
 	if (!a->drain) {
 		pr_err("out of memory\n");
-		return -ENOMEM;
+		return 1;
 	}
 	a->containers = containers_new(&(struct containers_config){
 		.resolve_names = a->cfg.docker,
@@ -376,7 +376,7 @@ static int run(struct app *a)
 	err = probe_set_filter(a->probe, &a->cfg.filter);
 	if (err) {
 		pr_err("cannot put the filter in force: %s\n", g_strerror(-err));
-		return err;
+		return 1;
 	}
 	service_drop_privileges();
 
@@ -442,7 +442,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 
-	rc = run(&a) ? 1 : 0;
+	rc = run(&a);
 out:
 	flowtable_free(a.ft);
 	console_free(a.console);

@@ -36,6 +36,8 @@ static const char usage[] =
 	"                             (1-86400, default 120)\n"
 	"      --map-size FLOWS       capacity of the kernel flow map (1024-16777216,\n"
 	"                             default 65536)\n"
+	"      --hooks TIER           auto (default): the best hooks this kernel offers;\n"
+	"                             fentry, kprobe or tracepoint: that tier or exit 2\n"
 	"\n"
 	"IPFIX export (alongside the console or JSON output):\n"
 	"      --collector HOST:PORT  send IPFIX over UDP to a collector (repeatable;\n"
@@ -188,6 +190,7 @@ enum {
 	OPT_COLLECTOR,
 	OPT_CHECK_CONFIG,
 	OPT_PODMAN_SOCKET,
+	OPT_HOOKS,
 };
 
 int config_parse_args(struct ebpflow_config *c, int argc, char **argv, GError **err)
@@ -210,6 +213,7 @@ int config_parse_args(struct ebpflow_config *c, int argc, char **argv, GError **
 		{ "docker", no_argument, NULL, 'd' },
 		{ "docker-socket", required_argument, NULL, OPT_DOCKER_SOCKET },
 		{ "podman-socket", required_argument, NULL, OPT_PODMAN_SOCKET },
+		{ "hooks", required_argument, NULL, OPT_HOOKS },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
@@ -301,6 +305,21 @@ int config_parse_args(struct ebpflow_config *c, int argc, char **argv, GError **
 				ok = FALSE;
 			}
 			break;
+		case OPT_HOOKS: {
+			static const char *const names[] = { "auto", "fentry", "kprobe", "tracepoint" };
+			unsigned int i;
+
+			for (i = 0; i < G_N_ELEMENTS(names) && strcmp(optarg, names[i]); i++)
+				;
+			if (i == G_N_ELEMENTS(names)) {
+				g_set_error(err, OPT_ERROR, 1,
+					    "--hooks: unknown tier '%s' (auto, fentry, kprobe or "
+					    "tracepoint)", optarg);
+				ok = FALSE;
+			}
+			c->hooks = (enum hook_tier)i;
+			break;
+		}
 		case 'd':
 			c->docker = true;
 			break;

@@ -12,6 +12,8 @@
 
 enum output_mode { OUTPUT_CONSOLE, OUTPUT_JSON, OUTPUT_NONE };
 enum log_target { LOG_TARGET_STDERR, LOG_TARGET_SYSLOG };
+/* --hooks: the values match enum ebpflow_tier (bpf/ebpflow.h), 0 is auto */
+enum hook_tier { HOOKS_AUTO, HOOKS_FENTRY, HOOKS_KPROBE, HOOKS_TRACEPOINT };
 
 /* Filter bits, as the kernel side reads them (bpf/ebpflow.h FILTER_*). */
 #define FILTER_PROTO_TCP 1u
@@ -36,6 +38,7 @@ struct ebpflow_config {
 	uint32_t idle_timeout_s;
 	uint32_t active_timeout_s;
 	uint32_t map_entries;
+	enum hook_tier hooks; /* which kernel hooks (auto: the best this kernel has) */
 	enum log_level log_level;
 	enum log_target log_target;
 	char *config_path; /* NULL: no file */

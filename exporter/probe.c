@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Loading and attaching the kernel side, chosen by probing, never by kernel
- * version: each event source is used where this kernel has it, and a missing
- * one is named with what it costs the user (which events go uncounted).
+ * Loading and attaching the kernel side: the tier of hooks chosen from what
+ * this kernel offers (features.c), its load-time knobs, the programs of that
+ * tier, and the maps the exporter reads and writes.
  */
 #include "probe.h"
 
@@ -18,105 +18,66 @@
 #include <unistd.h>
 
 #include "ebpflow.skel.h"
+#include "tiers.h"
 #include "log.h"
 #include "options.h"
 
 struct probe {
 	struct ebpflow *skel;
 	int cgroup_fd;
-	uint32_t map_entries;
+	struct tier_plan plan;
 };
 
-static bool btf_has_tracepoint(const struct btf *vmlinux, const char *name)
+/* The programs of each tier (the others are not loaded). */
+static void choose_programs(struct ebpflow *s, const struct tier_plan *p)
 {
-	char type[128];
+	bool fentry = p->tier == EBPFLOW_TIER_FENTRY, kprobe = p->tier == EBPFLOW_TIER_KPROBE;
+	bool tp = p->tier == EBPFLOW_TIER_TRACEPOINT;
+	struct {
+		struct bpf_program *prog;
+		bool load;
+	} progs[] = {
+		/* every tier */
+		{ s->progs.tcp_state, true },
+		{ s->progs.proc_exit, p->exits },
+		/* fentry */
+		{ s->progs.accept_exit4, fentry && p->accept_args == 4 },
+		{ s->progs.accept_exit2, fentry && p->accept_args == 2 },
+		{ s->progs.udp_out4, fentry },
+		{ s->progs.udp_out6, fentry },
+		{ s->progs.udp_send4, fentry },
+		{ s->progs.udp_send6, fentry },
+		{ s->progs.udp_recv, fentry },
+		/* kprobe */
+		{ s->progs.accept_ret, kprobe },
+		{ s->progs.kp_udp_out4, kprobe },
+		{ s->progs.kp_udp_out6, kprobe },
+		{ s->progs.kp_udp_send4, kprobe },
+		{ s->progs.kp_udp_send6, kprobe },
+		{ s->progs.kp_udp_sent4, kprobe },
+		{ s->progs.kp_udp_sent6, kprobe },
+		{ s->progs.kp_udp_recv, kprobe },
+		/* tracepoint (without sock_send_length: accepts at close only) */
+		{ s->progs.sock_send, tp && p->udp },
+		{ s->progs.sock_recv, tp && p->udp },
+		{ s->progs.udp_recvmsg4, tp && p->udp },
+		{ s->progs.udp_recvmsg6, tp && p->udp },
+		{ s->progs.udp_egress, tp && p->udp },
+		{ s->progs.tcp_release, tp },
+	};
 
-	/* every raw tracepoint has a btf_trace_<name> typedef in the kernel BTF */
-	snprintf(type, sizeof(type), "btf_trace_%s", name);
-	return btf__find_by_name_kind(vmlinux, type, BTF_KIND_TYPEDEF) >= 0;
+	for (size_t i = 0; i < G_N_ELEMENTS(progs); i++)
+		bpf_program__set_autoload(progs[i].prog, progs[i].load);
+	/* a program of the object that is not listed above would be a bug: leave it out */
+	if (G_N_ELEMENTS(progs) != s->skeleton->prog_cnt)
+		pr_warn("%zu programs listed, %d in the object\n", G_N_ELEMENTS(progs),
+			s->skeleton->prog_cnt);
 }
 
-/* The cgroup v2 root, where the socket-address hooks see every process. */
-static int open_cgroup2_root(void)
+static bool is_cgroup_hook(enum bpf_attach_type type)
 {
-	FILE *f = fopen("/proc/self/mountinfo", "r");
-	char line[4096], mnt[4096];
-	int fd = -1;
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f)) {
-		const char *sep = strstr(line, " - cgroup2 ");
-		unsigned int dummy;
-
-		if (!sep || sscanf(line, "%u %u %*s %*s %4095s", &dummy, &dummy, mnt) != 3)
-			continue;
-		fd = open(mnt, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (fd >= 0) {
-			pr_debug("cgroup v2 root: %s\n", mnt);
-			break;
-		}
-	}
-	fclose(f);
-	return fd;
-}
-
-static void disable(struct bpf_program *prog)
-{
-	bpf_program__set_autoload(prog, false);
-}
-
-/* Choose the programs this kernel can run; an error if nothing useful is left. */
-static int choose_programs(struct probe *p)
-{
-	struct ebpflow *s = p->skel;
-	struct btf *vmlinux = btf__load_vmlinux_btf();
-	bool state, io, exits, cgroup;
-
-	if (!vmlinux) {
-		pr_err("this kernel exposes no BTF (/sys/kernel/btf/vmlinux): eBPFlow needs a kernel "
-		       "built with CONFIG_DEBUG_INFO_BTF=y\n");
-		return -ENOTSUP;
-	}
-	state = btf_has_tracepoint(vmlinux, "inet_sock_set_state");
-	io = btf_has_tracepoint(vmlinux, "sock_send_length") &&
-	     btf_has_tracepoint(vmlinux, "sock_recv_length");
-	exits = btf_has_tracepoint(vmlinux, "sched_process_exit");
-	btf__free(vmlinux);
-	p->cgroup_fd = open_cgroup2_root();
-	cgroup = p->cgroup_fd >= 0;
-
-	if (!state) {
-		pr_warn("no inet_sock_set_state tracepoint: TCP connects and accepts will not be "
-			"counted\n");
-		disable(s->progs.tcp_state);
-	}
-	if (!io) {
-		pr_warn("no sock:sock_send_length/sock_recv_length tracepoints (Linux >= 6.3): "
-			"UDP sends and receives will not be counted, accepts only at close\n");
-		disable(s->progs.sock_send);
-		disable(s->progs.sock_recv);
-	}
-	if (!cgroup)
-		pr_warn("no cgroup v2 hierarchy: the peers of unconnected UDP sockets will be "
-			"unknown, and accepts count only at the first send or receive\n");
-	if (!cgroup || !io) {
-		disable(s->progs.udp_sendmsg4);
-		disable(s->progs.udp_sendmsg6);
-		disable(s->progs.udp_recvmsg4);
-		disable(s->progs.udp_recvmsg6);
-	}
-	if (!cgroup || !state)
-		disable(s->progs.tcp_release);
-	if (!exits) {
-		pr_warn("no sched_process_exit tracepoint: flows end by idle timeout only\n");
-		disable(s->progs.proc_exit);
-	}
-	if (!state && !io) {
-		pr_err("this kernel offers none of the hooks eBPFlow uses\n");
-		return -ENOTSUP;
-	}
-	return 0;
+	return type == BPF_CGROUP_UDP4_RECVMSG || type == BPF_CGROUP_UDP6_RECVMSG ||
+	       type == BPF_CGROUP_INET_SOCK_RELEASE || type == BPF_CGROUP_INET_EGRESS;
 }
 
 static int attach_all(struct probe *p)
@@ -131,12 +92,13 @@ static int attach_all(struct probe *p)
 
 		if (!bpf_program__autoload(prog))
 			continue;
-		if (type == BPF_CGROUP_UDP4_SENDMSG || type == BPF_CGROUP_UDP6_SENDMSG ||
-		    type == BPF_CGROUP_UDP4_RECVMSG || type == BPF_CGROUP_UDP6_RECVMSG ||
-		    type == BPF_CGROUP_INET_SOCK_RELEASE)
+		if (is_cgroup_hook(type)) {
+			if (p->cgroup_fd < 0)
+				continue; /* said at start: what goes uncounted */
 			link = bpf_program__attach_cgroup(prog, p->cgroup_fd);
-		else
+		} else {
 			link = bpf_program__attach(prog);
+		}
 		if (!link) {
 			int err = -errno;
 
@@ -147,7 +109,8 @@ static int attach_all(struct probe *p)
 		/* the skeleton owns its links and destroys them with itself */
 		*sk->progs[i].link = link;
 		n++;
-		pr_debug("attached %s\n", bpf_program__section_name(prog));
+		pr_debug("attached %s (%s)\n", bpf_program__name(prog),
+			 bpf_program__section_name(prog));
 	}
 	return n;
 }
@@ -155,13 +118,24 @@ static int attach_all(struct probe *p)
 int probe_start(struct probe **out, const struct probe_options *o)
 {
 	struct probe *p = calloc(1, sizeof(*p));
+	struct kernel_features f;
+	GError *gerr = NULL;
 	int err;
 
 	if (!p)
 		return -ENOMEM;
 	p->cgroup_fd = -1;
-	p->map_entries = o->map_entries;
 	libbpf_set_print(log_libbpf);
+
+	features_probe(&f);
+	if (!tier_choose(&f, o->hooks, &p->plan, &gerr)) {
+		pr_err("%s\n", gerr->message);
+		err = gerr->code == EOPNOTSUPP ? -EOPNOTSUPP : -ENOTSUP;
+		g_error_free(gerr);
+		goto fail;
+	}
+	tier_log(&f, &p->plan);
+	p->cgroup_fd = cgroup2_root_open();
 
 	p->skel = ebpflow__open();
 	if (!p->skel) {
@@ -170,12 +144,13 @@ int probe_start(struct probe **out, const struct probe_options *o)
 		goto fail;
 	}
 	p->skel->rodata->ebpflow_self_tgid = getpid();
+	p->skel->rodata->ebpflow_tier = p->plan.tier;
+	p->skel->rodata->accept_at_first_use = p->plan.accept_first_use;
+	p->skel->rodata->conn_in_sk_storage = p->plan.conn_sk_storage;
 	err = bpf_map__set_max_entries(p->skel->maps.flows, o->map_entries);
 	if (err)
 		goto fail;
-	err = choose_programs(p);
-	if (err)
-		goto fail;
+	choose_programs(p->skel, &p->plan);
 	err = ebpflow__load(p->skel);
 	if (err) {
 		pr_err("cannot load the BPF programs: %s%s\n", strerror(-err),
@@ -223,11 +198,6 @@ int probe_cgroups_fd(const struct probe *p)
 int probe_exits_fd(const struct probe *p)
 {
 	return bpf_map__fd(p->skel->maps.exits);
-}
-
-uint32_t probe_map_entries(const struct probe *p)
-{
-	return p->map_entries;
 }
 
 /* Replace the contents of a set map with items. */

@@ -16,9 +16,13 @@ struct probe;
 
 struct probe_options {
 	uint32_t map_entries; /* capacity of the flow map */
+	int hooks;            /* enum hook_tier: the tier asked for, or auto */
 };
 
-/* Load and attach; on failure returns a negative errno after saying why. */
+/*
+ * Load and attach; on failure returns a negative errno after saying why:
+ * -EOPNOTSUPP when the tier asked for is not on this kernel.
+ */
 int probe_start(struct probe **out, const struct probe_options *o);
 /* Detach every program (the maps stay readable) */
 void probe_detach(struct probe *p);
@@ -27,7 +31,6 @@ void probe_destroy(struct probe *p);
 int probe_flows_fd(const struct probe *p);
 int probe_exits_fd(const struct probe *p);
 int probe_cgroups_fd(const struct probe *p);
-uint32_t probe_map_entries(const struct probe *p);
 struct ebpflow_filter;
 /* Put a filter in force in the kernel (at start and on SIGHUP). */
 int probe_set_filter(struct probe *p, const struct ebpflow_filter *f);

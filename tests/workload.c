@@ -4,18 +4,30 @@
  * calls it is told to, prints its pid (and the thread that made the calls),
  * and says "ready" once a server can take calls.
  *
- *   ebpflow-wl tcp-server ADDR PORT N [read]    (read: take one byte before closing)
- *   ebpflow-wl tcp-client ADDR PORT N SPACING_MS [send]  (send: one byte after connecting)
- *   ebpflow-wl udp-server ADDR PORT N [PEER_ADDR PEER_PORT]  (peer: connect, then recv)
- *   ebpflow-wl udp-client ADDR PORT N SPACING_MS sendto|connected|thread [BIND_PORT]
+ *   ebpflow-wl tcp-server ADDR PORT N [read | xfer IN OUT | fork]
+ *       read: take one byte before closing; xfer: read IN bytes, write OUT bytes,
+ *       then wait for the client's close before closing; fork: a child process
+ *       reads one byte and closes the accepted socket
+ *   ebpflow-wl tcp-client ADDR PORT N SPACING_MS [send | xfer OUT IN | refused]
+ *       send: one byte after connecting; xfer: write OUT bytes, read IN bytes,
+ *       close; refused: nobody listens, each connect must fail
+ *   ebpflow-wl udp-server ADDR PORT N [PEER_ADDR PEER_PORT | nonblock | peek | recv]
+ *       peer: connect, then recv; nonblock: poll, then recvfrom until EAGAIN;
+ *       peek: recvfrom with MSG_PEEK before each recvfrom; recv: recv() without
+ *       an address on the unconnected socket
+ *   ebpflow-wl udp-client ADDR PORT N SPACING_MS sendto|connected|thread|refused [BIND_PORT]
+ *       refused: connected to a port where nobody listens: sends fail with
+ *       ECONNREFUSED after the peer's ICMP, and that is counted, not fatal
  *   ebpflow-wl udp-spray ADDR PORT NPORTS N   (N sendto over PORT..PORT+NPORTS-1 in turn, as fast as it can)
  *   ebpflow-wl tcp-loop ADDR PORT N           (N connect + accept + close, both ends in this process)
  *
- * ADDR is IPv4 or IPv6; an IPv6 socket is used for IPv6 addresses.
+ * ADDR is IPv4 or IPv6; an IPv6 socket is used for IPv6 addresses. The
+ * "done" line says how many calls succeeded (ok=) and failed (failed=).
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +35,7 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -77,6 +90,8 @@ static void sleep_ms(int ms)
 
 /* CLOCK_MONOTONIC (the kernel's bpf_ktime_get_ns) just before the first and last call */
 static unsigned long long first_call_ns, last_call_ns;
+/* calls that succeeded and failed (sends, receives, connects: whichever the mode makes) */
+static long ok_calls, failed_calls;
 
 static void stamp(void)
 {
@@ -90,12 +105,42 @@ static void stamp(void)
 
 static void say(const char *what)
 {
-	printf("%s pid=%d tid=%ld first_ns=%llu last_ns=%llu\n", what, getpid(),
-	       (long)syscall(SYS_gettid), first_call_ns, last_call_ns);
+	printf("%s pid=%d tid=%ld first_ns=%llu last_ns=%llu ok=%ld failed=%ld\n", what, getpid(),
+	       (long)syscall(SYS_gettid), first_call_ns, last_call_ns, ok_calls, failed_calls);
 	fflush(stdout);
 }
 
-static int tcp_server(const char *addr, int port, int n, int read_first)
+/* Read exactly n bytes (or fail). */
+static void read_n(int fd, long n)
+{
+	char buf[4096];
+
+	while (n > 0) {
+		ssize_t r = recv(fd, buf, n < (long)sizeof(buf) ? (size_t)n : sizeof(buf), 0);
+
+		if (r <= 0)
+			die("recv");
+		n -= r;
+	}
+}
+
+static void write_n(int fd, long n)
+{
+	char buf[4096];
+
+	memset(buf, 'x', sizeof(buf));
+	while (n > 0) {
+		ssize_t w = send(fd, buf, n < (long)sizeof(buf) ? (size_t)n : sizeof(buf), 0);
+
+		if (w <= 0)
+			die("send");
+		n -= w;
+	}
+}
+
+enum tcp_mode { TCP_PLAIN, TCP_READ, TCP_XFER, TCP_FORK, TCP_SEND, TCP_REFUSED };
+
+static int tcp_server(const char *addr, int port, int n, enum tcp_mode mode, long in, long out)
 {
 	struct sockaddr_storage ss;
 	socklen_t len = make_addr(addr, port, &ss);
@@ -109,15 +154,38 @@ static int tcp_server(const char *addr, int port, int n, int read_first)
 
 		if (c < 0)
 			die("accept");
-		if (read_first && recv(c, &(char){ 0 }, 1, 0) != 1)
+		ok_calls++;
+		if (mode == TCP_READ && recv(c, &(char){ 0 }, 1, 0) != 1)
 			die("recv");
+		if (mode == TCP_XFER) {
+			read_n(c, in);
+			write_n(c, out);
+			/* the client closes first: its FIN, then ours */
+			if (recv(c, &(char){ 0 }, 1, 0) != 0)
+				die("recv (the client's close)");
+		}
+		if (mode == TCP_FORK) {
+			pid_t child = fork();
+
+			if (child < 0)
+				die("fork");
+			if (child == 0) {
+				if (recv(c, &(char){ 0 }, 1, 0) != 1)
+					die("recv");
+				printf("worker pid=%d\n", getpid());
+				fflush(stdout);
+				_exit(0);
+			}
+			waitpid(child, NULL, 0);
+		}
 		close(c);
 	}
 	say("done");
 	return 0;
 }
 
-static int tcp_client(const char *addr, int port, int n, int spacing, int send_byte)
+static int tcp_client(const char *addr, int port, int n, int spacing, enum tcp_mode mode,
+		      long out, long in)
 {
 	struct sockaddr_storage ss;
 	socklen_t len = make_addr(addr, port, &ss);
@@ -129,26 +197,43 @@ static int tcp_client(const char *addr, int port, int n, int spacing, int send_b
 		if (i)
 			sleep_ms(spacing);
 		stamp();
-		if (connect(fd, (void *)&ss, len))
-			die("connect");
-		if (send_byte && send(fd, "x", 1, 0) != 1)
+		if (connect(fd, (void *)&ss, len)) {
+			if (mode != TCP_REFUSED || errno != ECONNREFUSED)
+				die("connect");
+			failed_calls++;
+			close(fd);
+			continue;
+		}
+		if (mode == TCP_REFUSED) {
+			fprintf(stderr, "ebpflow-wl: connect to a closed port succeeded\n");
+			exit(1);
+		}
+		ok_calls++;
+		if ((mode == TCP_SEND || mode == TCP_FORK) && send(fd, "x", 1, 0) != 1)
 			die("send");
+		if (mode == TCP_XFER) {
+			write_n(fd, out);
+			read_n(fd, in);
+		}
 		close(fd);
 	}
 	say("done");
 	return 0;
 }
 
-static int udp_server(const char *addr, int port, int n, const char *peer, int peer_port)
+enum udp_rmode { UDP_RECVFROM, UDP_CONNECTED, UDP_NONBLOCK, UDP_PEEK, UDP_RECV };
+
+static int udp_server(const char *addr, int port, int n, enum udp_rmode mode, const char *peer,
+		      int peer_port)
 {
 	struct sockaddr_storage ss, from;
 	socklen_t len = make_addr(addr, port, &ss);
-	int fd = make_socket(&ss, SOCK_DGRAM);
+	int fd = make_socket(&ss, SOCK_DGRAM | (mode == UDP_NONBLOCK ? SOCK_NONBLOCK : 0));
 	char buf[256];
 
 	if (bind(fd, (void *)&ss, len))
 		die("bind");
-	if (peer) {
+	if (mode == UDP_CONNECTED) {
 		struct sockaddr_storage ps;
 		socklen_t plen = make_addr(peer, peer_port, &ps);
 
@@ -156,13 +241,36 @@ static int udp_server(const char *addr, int port, int n, const char *peer, int p
 			die("connect");
 	}
 	say("ready");
-	for (int i = 0; i < n; i++) {
+	while (ok_calls < n) {
 		socklen_t flen = sizeof(from);
-		ssize_t r = peer ? recv(fd, buf, sizeof(buf), 0)
-				 : recvfrom(fd, buf, sizeof(buf), 0, (void *)&from, &flen);
+		ssize_t r;
 
+		if (mode == UDP_NONBLOCK) {
+			struct pollfd p = { .fd = fd, .events = POLLIN };
+
+			/* an event loop: wait, then drain until the socket says EAGAIN */
+			if (poll(&p, 1, 10000) != 1)
+				die("poll");
+			while ((r = recvfrom(fd, buf, sizeof(buf), 0, (void *)&from, &flen)) >= 0) {
+				ok_calls++;
+				flen = sizeof(from);
+			}
+			if (errno != EAGAIN)
+				die("recvfrom");
+			failed_calls++; /* the EAGAIN that ends each drain */
+			continue;
+		}
+		if (mode == UDP_PEEK &&
+		    recvfrom(fd, buf, sizeof(buf), MSG_PEEK, (void *)&from, &flen) < 0)
+			die("recvfrom (peek)");
+		flen = sizeof(from);
+		if (mode == UDP_CONNECTED || mode == UDP_RECV)
+			r = recv(fd, buf, sizeof(buf), 0);
+		else
+			r = recvfrom(fd, buf, sizeof(buf), 0, (void *)&from, &flen);
 		if (r < 0)
 			die("recv");
+		ok_calls++;
 	}
 	say("done");
 	return 0;
@@ -171,7 +279,7 @@ static int udp_server(const char *addr, int port, int n, const char *peer, int p
 struct udp_job {
 	struct sockaddr_storage ss;
 	socklen_t len;
-	int n, spacing, connected, bind_port;
+	int n, spacing, connected, refused, bind_port;
 };
 
 static void *udp_send_all(void *arg)
@@ -197,8 +305,12 @@ static void *udp_send_all(void *arg)
 		stamp();
 		r = j->connected ? send(fd, payload, sizeof(payload) - 1, 0)
 				 : sendto(fd, payload, sizeof(payload) - 1, 0, (void *)&j->ss, j->len);
-		if (r < 0)
+		if (r < 0 && !(j->refused && errno == ECONNREFUSED))
 			die("send");
+		if (r < 0)
+			failed_calls++;
+		else
+			ok_calls++;
 	}
 	close(fd);
 	return NULL;
@@ -210,7 +322,8 @@ static int udp_client(const char *addr, int port, int n, int spacing, const char
 	struct udp_job j = { .n = n, .spacing = spacing, .bind_port = bind_port };
 
 	j.len = make_addr(addr, port, &j.ss);
-	j.connected = strcmp(mode, "connected") == 0;
+	j.refused = strcmp(mode, "refused") == 0;
+	j.connected = strcmp(mode, "connected") == 0 || j.refused;
 	say("ready");
 	if (strcmp(mode, "thread") == 0) {
 		pthread_t t;
@@ -268,17 +381,55 @@ static int tcp_loop(const char *addr, int port, long n)
 	return 0;
 }
 
+static enum tcp_mode tcp_mode_of(int argc, char **argv, int at, long *a, long *b)
+{
+	const char *m = argc > at ? argv[at] : "";
+
+	*a = argc > at + 1 ? atol(argv[at + 1]) : 0;
+	*b = argc > at + 2 ? atol(argv[at + 2]) : 0;
+	if (!strcmp(m, "read"))
+		return TCP_READ;
+	if (!strcmp(m, "send"))
+		return TCP_SEND;
+	if (!strcmp(m, "xfer"))
+		return TCP_XFER;
+	if (!strcmp(m, "fork"))
+		return TCP_FORK;
+	if (!strcmp(m, "refused"))
+		return TCP_REFUSED;
+	return TCP_PLAIN;
+}
+
+static enum udp_rmode udp_rmode_of(int argc, char **argv)
+{
+	if (argc < 6)
+		return UDP_RECVFROM;
+	if (!strcmp(argv[5], "nonblock"))
+		return UDP_NONBLOCK;
+	if (!strcmp(argv[5], "peek"))
+		return UDP_PEEK;
+	if (!strcmp(argv[5], "recv"))
+		return UDP_RECV;
+	return argc >= 7 ? UDP_CONNECTED : UDP_RECVFROM;
+}
+
 int main(int argc, char **argv)
 {
-	if (argc >= 5 && strcmp(argv[1], "tcp-server") == 0)
-		return tcp_server(argv[2], atoi(argv[3]), atoi(argv[4]),
-				  argc >= 6 && strcmp(argv[5], "read") == 0);
-	if (argc >= 6 && strcmp(argv[1], "tcp-client") == 0)
-		return tcp_client(argv[2], atoi(argv[3]), atoi(argv[4]), atoi(argv[5]),
-				  argc >= 7 && strcmp(argv[6], "send") == 0);
+	long a, b;
+
+	if (argc >= 5 && strcmp(argv[1], "tcp-server") == 0) {
+		enum tcp_mode m = tcp_mode_of(argc, argv, 5, &a, &b);
+
+		return tcp_server(argv[2], atoi(argv[3]), atoi(argv[4]), m, a, b);
+	}
+	if (argc >= 6 && strcmp(argv[1], "tcp-client") == 0) {
+		enum tcp_mode m = tcp_mode_of(argc, argv, 6, &a, &b);
+
+		return tcp_client(argv[2], atoi(argv[3]), atoi(argv[4]), atoi(argv[5]), m, a, b);
+	}
 	if (argc >= 5 && strcmp(argv[1], "udp-server") == 0)
-		return udp_server(argv[2], atoi(argv[3]), atoi(argv[4]), argc >= 7 ? argv[5] : NULL,
-				  argc >= 7 ? atoi(argv[6]) : 0);
+		return udp_server(argv[2], atoi(argv[3]), atoi(argv[4]), udp_rmode_of(argc, argv),
+				  argc >= 7 ? argv[5] : NULL, argc >= 7 ? atoi(argv[6]) : 0);
 	if (argc >= 7 && strcmp(argv[1], "udp-client") == 0)
 		return udp_client(argv[2], atoi(argv[3]), atoi(argv[4]), atoi(argv[5]), argv[6],
 				  argc >= 8 ? atoi(argv[7]) : 0);

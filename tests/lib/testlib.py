@@ -8,6 +8,7 @@ why; under CI=true that is a failure instead, because CI must run them.
 """
 import json
 import os
+import re
 import select
 import shutil
 import signal
@@ -123,21 +124,30 @@ class Workload:
         lines = {}
         for line in self.proc.stdout:
             word = line.split()[0]
-            lines[word] = {k: int(v) for k, v in (f.split("=") for f in line.split()[1:])}
+            lines.setdefault(word, []).append(
+                {k: int(v) for k, v in (f.split("=") for f in line.split()[1:])})
         self.proc.stdout.close()
         if self.proc.wait(timeout) != 0:
             raise RuntimeError(f"workload exited with {self.proc.returncode}")
-        self.done = lines["done"]
-        self.sender = lines.get("sender")
+        self.done = lines["done"][-1]
+        self.sender = lines.get("sender", [None])[-1]
+        self.workers = [w["pid"] for w in lines.get("worker", [])]
         return self
+
+
+def hooks_args():
+    """--hooks TIER when the environment asks for one (the kernel matrix does)."""
+    tier = os.environ.get("EBPFLOW_HOOKS", "")
+    return ["--hooks", tier] if tier else []
 
 
 class Ebpflow:
     """eBPFlow as a child: started, waited for until its probes are attached,
-    stopped with SIGTERM (by its pid), its JSON records parsed."""
+    stopped with SIGTERM (by its pid), its JSON records parsed. It runs the
+    tier of hooks EBPFLOW_HOOKS names (auto when unset): .tier says which."""
 
     def __init__(self, *args):
-        self.proc = subprocess.Popen([EBPFLOW, *args], stdout=subprocess.PIPE,
+        self.proc = subprocess.Popen([EBPFLOW, *hooks_args(), *args], stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, text=True)
         self.stderr = ""
         deadline = time.monotonic() + 30
@@ -150,6 +160,8 @@ class Ebpflow:
             r, _, _ = select.select([self.proc.stderr], [], [], left)
             if r:
                 self.stderr += os.read(self.proc.stderr.fileno(), 65536).decode()
+        m = re.search(r"kernel \S+: (\w+) tier", self.stderr)
+        self.tier = m.group(1) if m else None
 
     def stop(self, timeout=30):
         self.proc.send_signal(signal.SIGTERM)
@@ -275,8 +287,8 @@ def flows_by_key(records):
         k = tuple(r[f] for f in FLOW_ID)
         if k in flows:
             f = flows[k]
-            f["count"] += r["count"]
-            f["bytes"] += r["bytes"]
+            for n in ("count", "bytes", "reverse_bytes", "failed"):
+                f[n] += r[n]
             f["first_ms"] = min(f["first_ms"], r["first_ms"])
             f["last_ms"] = max(f["last_ms"], r["last_ms"])
             f["records"] += 1

@@ -31,7 +31,7 @@ static void test_merge_percpu(void)
 	g_assert_cmpuint(t.bytes, ==, 50);
 	g_assert_cmpuint(t.first_ns, ==, 100);
 	g_assert_cmpuint(t.last_ns, ==, 1500);
-	/* who: as of the latest call */
+	/* who: the maker of the flow's first call */
 	g_assert_cmpstr(t.comm, ==, "new");
 	g_assert_cmpuint(t.uid, ==, 2);
 	g_assert_cmpuint(t.cgroup_id, ==, 1002);
@@ -40,7 +40,7 @@ static void test_merge_percpu(void)
 static void test_merge_stride_and_empty(void)
 {
 	/* the kernel rounds each CPU's value up to 8 bytes: honour the stride */
-	char buf[3][80] = { { 0 } };
+	char buf[3][(sizeof(struct flow_value) + 7) & ~7ul] = { { 0 } };
 	struct flow_value v = slot(7, 1, 5, 6, 0, "x");
 	struct flow_totals t;
 

@@ -51,6 +51,7 @@ static struct flow_record make(int v, int inbound, uint32_t pid, uint64_t count)
 	r.bytes = count * 21;
 	r.first_ns = 10 * S;
 	r.last_ns = 12 * S;
+	r.end_ns = r.last_ns;
 	r.flow_count = count;
 	r.flow_first_ns = 10 * S;
 	r.cgroup_id = 4026531835ull;

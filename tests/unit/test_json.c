@@ -23,6 +23,7 @@ static struct flow_record sample(void)
 	r.bytes = 0;
 	r.first_ns = 10 * S;
 	r.last_ns = 10 * S + 116000;
+	r.end_ns = r.last_ns;
 	r.flow_count = 2;
 	r.flow_first_ns = 10 * S;
 	r.uid = 0;
@@ -46,7 +47,7 @@ static void test_record(void)
 			"\"user\":\"root\",\"container\":\"test-client\",\"container_id\":"
 			"\"dd068feb926d\",\"ip_version\":4,\"proto\":\"TCP\","
 			"\"saddr\":\"172.17.0.4\",\"daddr\":\"172.17.0.3\",\"dport\":5201,"
-			"\"count\":2,\"bytes\":0,\"mtbs_s\":0.000116000,"
+			"\"count\":2,\"bytes\":0,\"reverse_bytes\":0,\"failed\":0,\"mtbs_s\":0.000116000,"
 			"\"first_ms\":1700000000000,\"last_ms\":1700000000000,"
 			"\"end_reason\":\"forced\"}");
 	g_string_free(s, TRUE);
@@ -71,7 +72,7 @@ static void test_single_call_and_ipv6_inbound(void)
 	g_assert_nonnull(strstr(s->str, "\"direction\":\"inbound\""));
 	g_assert_nonnull(strstr(s->str, "\"ip_version\":6,\"proto\":\"UDP\",\"saddr\":\"fd42::1\","
 					"\"daddr\":\"fd42::2\""));
-	g_assert_nonnull(strstr(s->str, "\"count\":1,\"bytes\":21,\"mtbs_s\":null,"));
+	g_assert_nonnull(strstr(s->str, "\"count\":1,\"bytes\":21,\"reverse_bytes\":0,\"failed\":0,\"mtbs_s\":null,"));
 	g_assert_nonnull(strstr(s->str, "\"end_reason\":\"idle\"}"));
 	g_string_free(s, TRUE);
 }

@@ -1,0 +1,139 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * What eBPFlow follows of one TCP connection between the call that made it
+ * (a connect, an accept) and its close: the flow it counts for, who made it,
+ * whether it was ever established, and where its byte counters stood then.
+ * At the close (tcp.bpf.c) the connection's payload bytes, or its failure,
+ * are added to that flow, in whatever context the kernel closes it.
+ *
+ * Two places to keep it, one meaning: socket storage where tracing programs
+ * may use it (Linux 5.11; a pointer away from the socket, freed with it), and
+ * otherwise a hash keyed by the socket's address, whose entry is removed at
+ * the close. The exporter sets conn_in_sk_storage after probing; the branch
+ * not taken is removed at load, so an older kernel never sees the helper it
+ * lacks.
+ */
+#ifndef EBPFLOW_CONN_BPF_H
+#define EBPFLOW_CONN_BPF_H
+
+#include "flow.bpf.h"
+
+const volatile bool conn_in_sk_storage __weak = false;
+
+/* conn.flags */
+#define CONN_KEYED 1u       /* key and ident are set: the connection counts */
+#define CONN_ESTABLISHED 2u /* it reached ESTABLISHED: acked0/received0 are set */
+
+/* conn.accept, tracepoint tier only (accept.bpf.h) */
+#define ACCEPT_PENDING 1u /* completed for a listener, not claimed yet */
+#define ACCEPT_CLAIMED 2u /* claimed by the first process that used it */
+
+struct conn {
+	struct flow_key key;
+	struct flow_ident ident;
+	__u64 acked0;    /* tcp_sock.bytes_acked when established (the SYN, on the active side) */
+	__u64 received0; /* tcp_sock.bytes_received then */
+	__u32 flags;     /* CONN_* */
+	__u32 accept;    /* ACCEPT_*, swapped atomically */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct conn);
+} conn_store SEC(".maps") __weak;
+
+/*
+ * The fallback: memory only for the connections alive (no preallocation);
+ * a connection that finds it full is counted and its bytes are lost.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 262144);
+	__type(key, __u64); /* the struct sock's address */
+	__type(value, struct conn);
+} conn_hash SEC(".maps") __weak;
+
+/* The state of sk, made (zeroed) when create is set and there is none. */
+static __always_inline struct conn *conn_get(struct sock *sk, bool create)
+{
+	__u64 addr = (__u64)sk;
+	struct conn *c;
+
+	if (conn_in_sk_storage)
+		return bpf_sk_storage_get(&conn_store, sk, 0,
+					  create ? BPF_SK_STORAGE_GET_F_CREATE : 0);
+	c = bpf_map_lookup_elem(&conn_hash, &addr);
+	if (!c && create) {
+		static const struct conn zero;
+
+		if (bpf_map_update_elem(&conn_hash, &addr, &zero, BPF_NOEXIST) &&
+		    !bpf_map_lookup_elem(&conn_hash, &addr)) {
+			stat_inc(EBPFLOW_STAT_CONN_FULL);
+			return NULL;
+		}
+		c = bpf_map_lookup_elem(&conn_hash, &addr);
+	}
+	return c;
+}
+
+static __always_inline void conn_forget(struct sock *sk)
+{
+	__u64 addr = (__u64)sk;
+
+	if (conn_in_sk_storage)
+		bpf_sk_storage_delete(&conn_store, sk);
+	else
+		bpf_map_delete_elem(&conn_hash, &addr);
+}
+
+/*
+ * A connection of the current task, counted on the flow k, is followed to its
+ * close. A connect starts afresh; an accept keeps what the kernel noted when
+ * the connection was established (before anyone accepted it).
+ */
+static __always_inline void conn_begin(struct sock *sk, const struct flow_key *k, bool fresh)
+{
+	struct conn *c = conn_get(sk, true);
+
+	if (!c)
+		return;
+	c->key = *k;
+	ident_current(&c->ident);
+	if (fresh) {
+		c->acked0 = 0;
+		c->received0 = 0;
+		c->flags = CONN_KEYED;
+		c->accept = 0;
+	} else {
+		c->flags |= CONN_KEYED;
+	}
+}
+
+/*
+ * Count a TCP connect or accept of the current task on sk, whose own fields
+ * make the key, and follow the connection to its close. sk is read the way
+ * the including object reads sockets.
+ */
+static __always_inline void account_tcp_call(struct sock *sk, __u8 direction,
+					     enum ebpflow_stat stat)
+{
+	struct flow_key k = {};
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+
+	if (ignore_current(tgid))
+		return;
+	k.direction = direction;
+	k.proto = IPPROTO_TCP;
+	if (!key_from_sock(&k, sk))
+		return;
+	key_normalize_v6(&k);
+	key_set_current(&k, tgid);
+	stat_inc(stat);
+	if (flow_account(&k, 0))
+		conn_begin(sk, &k, direction == EBPFLOW_DIR_OUTBOUND);
+}
+
+#endif

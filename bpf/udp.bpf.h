@@ -1,0 +1,257 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * UDP sends and receives, counted at the end of the call (its result says
+ * whether it happened) with the addresses the datagram itself carried.
+ *
+ * A send: the hook that sees the datagram leave (ip_send_skb/ip6_send_skb on
+ * the fentry and kprobe tiers, the cgroup egress hook on the tracepoint tier)
+ * notes its source, destination and port; the end of the same call takes the
+ * note. That gives the source the kernel chose for an unbound socket, and the
+ * destination of sendto on any socket. A call that made no datagram (it
+ * failed, or MSG_MORE corks it) has no note: its socket's own addresses are
+ * used.
+ *
+ * A receive: where the datagram is at hand (skb_consume_udp, fentry and
+ * kprobe tiers), its source names the peer even for recv() without an
+ * address; on the tracepoint tier the peer is the address handed back to the
+ * caller (cgroup/recvmsg4|6), so recv() on an unconnected socket has none.
+ *
+ * Notes live in a per-CPU slot, not per thread: the hook and the end of the
+ * call run in one task with nothing that sleeps in between, and every slot
+ * says which socket (and thread) it belongs to, so a note is never applied to
+ * another socket or call: a mismatch leaves the peer to the socket (counted as
+ * unknown when it has none).
+ */
+#ifndef EBPFLOW_UDP_BPF_H
+#define EBPFLOW_UDP_BPF_H
+
+#include "flow.bpf.h"
+
+#define ETH_P_IP 0x0800
+#define ETH_P_IPV6 0x86DD
+#define MSG_PEEK 2
+#define MSG_ERRQUEUE 0x2000
+#define NEXTHDR_UDP 17
+
+struct udp_note {
+	__u64 sk;        /* the socket it belongs to (its address) */
+	__u64 tid;       /* bpf_get_current_pid_tgid() of the thread, 0 if unknown */
+	__u8 ip_version; /* 0: empty */
+	__u8 pad;
+	__u16 port;      /* remote port, host order */
+	__u32 pad2;
+	__u8 local[EBPFLOW_ADDR_LEN];  /* network order, IPv4 in the first 4 */
+	__u8 remote[EBPFLOW_ADDR_LEN];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 2);
+	__type(key, __u32);
+	__type(value, struct udp_note);
+} udp_notes SEC(".maps") __weak;
+
+#define NOTE_OUT 0 /* the datagram a send made */
+#define NOTE_IN 1  /* the peer a receive handed back */
+
+static __always_inline struct udp_note *udp_note(__u32 which)
+{
+	return bpf_map_lookup_elem(&udp_notes, &which);
+}
+
+/*
+ * Take this call's note: the slot is emptied when it is this thread's or this
+ * socket's, and returned when it is both.
+ */
+static __always_inline struct udp_note *note_take(__u32 which, const void *sk, __u64 tid,
+						  struct udp_note *out)
+{
+	struct udp_note *n = udp_note(which);
+	bool mine;
+
+	if (!n || !n->ip_version)
+		return NULL;
+	mine = n->sk == (__u64)sk && (!n->tid || n->tid == tid);
+	if (!mine && n->sk != (__u64)sk && n->tid != tid)
+		return NULL; /* someone else's, not ours to empty */
+	if (mine)
+		__builtin_memcpy(out, n, sizeof(*out));
+	n->ip_version = 0;
+	return mine ? out : NULL;
+}
+
+/* IPv4 in the IPv6-sized fields of a key: mapped when the key is IPv6. */
+static __always_inline void put_v4(__u8 *dst, __u32 addr, bool mapped)
+{
+	__builtin_memset(dst, 0, EBPFLOW_ADDR_LEN);
+	if (mapped) {
+		dst[10] = 0xff;
+		dst[11] = 0xff;
+		__builtin_memcpy(dst + 12, &addr, 4);
+	} else {
+		__builtin_memcpy(dst, &addr, 4);
+	}
+}
+
+/* What the IPv4/IPv6 and UDP headers of an outgoing datagram say, into the out note. */
+static __always_inline void note_datagram4(const void *sk, __u64 tid, __u32 saddr, __u32 daddr,
+					   __u16 dport)
+{
+	struct udp_note *n = udp_note(NOTE_OUT);
+
+	if (!n)
+		return;
+	n->sk = (__u64)sk;
+	n->tid = tid;
+	put_v4(n->local, saddr, false);
+	put_v4(n->remote, daddr, false);
+	n->port = bpf_ntohs(dport);
+	n->ip_version = 4;
+}
+
+static __always_inline void note_datagram6(const void *sk, __u64 tid, const void *saddr,
+					   const void *daddr, __u16 dport)
+{
+	struct udp_note *n = udp_note(NOTE_OUT);
+
+	if (!n)
+		return;
+	n->sk = (__u64)sk;
+	n->tid = tid;
+	__builtin_memcpy(n->local, saddr, EBPFLOW_ADDR_LEN);
+	__builtin_memcpy(n->remote, daddr, EBPFLOW_ADDR_LEN);
+	n->port = bpf_ntohs(dport);
+	n->ip_version = 6;
+}
+
+/*
+ * The headers of an skb the kernel built (network and transport header
+ * offsets set), read with probe reads: the same on every tier.
+ */
+struct dgram_hdr {
+	__u8 ip_version;
+	__u16 sport, dport; /* network order */
+	__u8 saddr[EBPFLOW_ADDR_LEN], daddr[EBPFLOW_ADDR_LEN];
+};
+
+static __always_inline bool read_dgram(struct sk_buff *skb, struct dgram_hdr *h)
+{
+	unsigned char *head = BPF_CORE_READ(skb, head);
+	__u16 nh = BPF_CORE_READ(skb, network_header);
+	__u16 th = BPF_CORE_READ(skb, transport_header);
+	__u16 proto = bpf_ntohs(BPF_CORE_READ(skb, protocol));
+	__u16 ports[2];
+
+	__builtin_memset(h, 0, sizeof(*h));
+	if (proto == ETH_P_IP) {
+		struct iphdr ip;
+
+		if (bpf_probe_read_kernel(&ip, sizeof(ip), head + nh))
+			return false;
+		__builtin_memcpy(h->saddr, &ip.saddr, 4);
+		__builtin_memcpy(h->daddr, &ip.daddr, 4);
+		h->ip_version = 4;
+	} else if (proto == ETH_P_IPV6) {
+		struct ipv6hdr ip6;
+
+		if (bpf_probe_read_kernel(&ip6, sizeof(ip6), head + nh))
+			return false;
+		__builtin_memcpy(h->saddr, &ip6.saddr, EBPFLOW_ADDR_LEN);
+		__builtin_memcpy(h->daddr, &ip6.daddr, EBPFLOW_ADDR_LEN);
+		h->ip_version = 6;
+	} else {
+		return false;
+	}
+	if (bpf_probe_read_kernel(ports, sizeof(ports), head + th))
+		return false;
+	h->sport = ports[0];
+	h->dport = ports[1];
+	return true;
+}
+
+/* An outgoing datagram of the current thread on a UDP socket: note it. */
+static __always_inline void note_sent_skb(struct sk_buff *skb)
+{
+	struct sock *sk = BPF_CORE_READ(skb, sk);
+	struct dgram_hdr h;
+
+	if (!sk || BPF_CORE_READ(sk, sk_protocol) != IPPROTO_UDP || !read_dgram(skb, &h))
+		return;
+	if (h.ip_version == 4)
+		note_datagram4(sk, bpf_get_current_pid_tgid(), *(__u32 *)h.saddr,
+			       *(__u32 *)h.daddr, h.dport);
+	else
+		note_datagram6(sk, bpf_get_current_pid_tgid(), h.saddr, h.daddr, h.dport);
+}
+
+/*
+ * The end of a UDP send of the current task on sk that returned ret: counted
+ * when it succeeded, with the datagram's addresses where it made one.
+ */
+static __always_inline void count_udp_send(struct sock *sk, long ret)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct udp_note buf, *n = note_take(NOTE_OUT, sk, id, &buf);
+	struct flow_key k = { .direction = EBPFLOW_DIR_OUTBOUND, .proto = IPPROTO_UDP };
+
+	if (ret < 0 || ignore_current(id >> 32))
+		return;
+	if (n) {
+		k.ip_version = n->ip_version;
+		__builtin_memcpy(k.saddr, n->local, EBPFLOW_ADDR_LEN);
+		__builtin_memcpy(k.daddr, n->remote, EBPFLOW_ADDR_LEN);
+		k.port = n->port;
+	} else {
+		if (!key_from_sock(&k, sk))
+			return;
+		if (!k.port)
+			stat_inc(EBPFLOW_STAT_UDP_NO_PEER);
+		key_normalize_v6(&k);
+	}
+	key_set_current(&k, id >> 32);
+	stat_inc(EBPFLOW_STAT_UDP_SEND);
+	flow_account(&k, ret);
+}
+
+/*
+ * A receive of len bytes on sk by the current task, the sender known (peer,
+ * sport; ip_version 0 when it is not): counted on the socket's inbound flow,
+ * whose local side is the socket's own address.
+ */
+static __always_inline void count_udp_recv(struct sock *sk, long len, __u8 peer_version,
+					   const __u8 *peer, __u16 sport)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct flow_key k = { .direction = EBPFLOW_DIR_INBOUND, .proto = IPPROTO_UDP };
+	__u32 v4;
+
+	if (ignore_current(id >> 32) || !key_from_sock(&k, sk))
+		return;
+	if (peer_version == 4) {
+		__builtin_memcpy(&v4, peer, 4);
+		put_v4(k.saddr, v4, k.ip_version == 6);
+	} else if (peer_version == 6 && k.ip_version == 6) {
+		__builtin_memcpy(k.saddr, peer, EBPFLOW_ADDR_LEN);
+	} else if (peer_version || v6_unspecified(k.saddr)) {
+		/* no peer, or an IPv6 one on an IPv4 socket (cannot be) */
+		stat_inc(EBPFLOW_STAT_UDP_NO_PEER);
+	}
+	key_normalize_v6(&k);
+	key_set_current(&k, id >> 32);
+	stat_inc(EBPFLOW_STAT_UDP_RECV);
+	flow_account(&k, len);
+}
+
+/* A received datagram, still at hand: its headers name the sender. */
+static __always_inline void count_udp_recv_skb(struct sock *sk, struct sk_buff *skb, long len)
+{
+	struct dgram_hdr h;
+
+	if (len < 0 || sock_protocol(sk) != IPPROTO_UDP)
+		return; /* a peek (the real receive comes later), or UDP-Lite */
+	if (!read_dgram(skb, &h))
+		h.ip_version = 0;
+	count_udp_recv(sk, len, h.ip_version, h.saddr, h.sport);
+}
+
+#endif
