@@ -79,14 +79,21 @@ static __always_inline struct conn *conn_get(struct sock *sk, bool create)
 	return c;
 }
 
-static __always_inline void conn_forget(struct sock *sk)
+/*
+ * The connection is over. Socket storage goes with its socket: emptying it
+ * is cheaper than deleting it, and a socket that connects again starts
+ * afresh anyway. A hash entry must go.
+ */
+static __always_inline void conn_forget(struct sock *sk, struct conn *c)
 {
 	__u64 addr = (__u64)sk;
 
-	if (conn_in_sk_storage)
-		bpf_sk_storage_delete(&conn_store, sk);
-	else
+	if (conn_in_sk_storage) {
+		c->flags = 0;
+		c->accept = 0;
+	} else {
 		bpf_map_delete_elem(&conn_hash, &addr);
+	}
 }
 
 /*

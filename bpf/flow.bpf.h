@@ -267,8 +267,8 @@ static __always_inline void note_cgroup(__u64 cgid)
 		bpf_probe_read_kernel_str(n->parent, sizeof(n->parent), BPF_CORE_READ(parent, name));
 }
 
-/* true when the configured filter leaves a flow of this uid out */
-static __always_inline bool filtered_out(const struct flow_key *k, __u32 uid)
+/* true when the configured filter leaves the current task's call on k out */
+static __always_inline bool filtered_out(const struct flow_key *k)
 {
 	__u32 zero = 0, v;
 	struct filter_cfg *f = bpf_map_lookup_elem(&filter_cfg, &zero);
@@ -284,7 +284,7 @@ static __always_inline bool filtered_out(const struct flow_key *k, __u32 uid)
 	v = k->pid;
 	if ((f->flags & EBPFLOW_FILTER_PIDS) && !bpf_map_lookup_elem(&filter_pids, &v))
 		return true;
-	v = uid;
+	v = (__u32)bpf_get_current_uid_gid();
 	if ((f->flags & EBPFLOW_FILTER_UIDS) && !bpf_map_lookup_elem(&filter_uids, &v))
 		return true;
 	v = k->port;
@@ -320,18 +320,25 @@ static __always_inline void ident_set(struct flow_value *v, const struct flow_id
 }
 
 /*
- * This CPU's slot of k's flow, made with the identity id when the flow is
- * new. Two CPUs may create the same key at once: the loser of the
- * BPF_NOEXIST insert looks the key up again. A slot that was never used on
- * this CPU is all zeros and gets the identity here. NULL when the map
- * refused the flow (counted).
+ * This CPU's slot of k's flow, made with the identity id (NULL: the current
+ * task's, read only then: it costs three helper calls) when the flow is new.
+ * Two CPUs may create the same key at once: the loser of the BPF_NOEXIST
+ * insert looks the key up again. A slot never used on this CPU is all zeros
+ * and gets the identity here. NULL when the map refused the flow.
  */
 static __always_inline struct flow_value *flow_slot(const struct flow_key *k,
 						    const struct flow_ident *id)
 {
 	struct flow_value *v = bpf_map_lookup_elem(&flows, k);
+	struct flow_ident cur;
 	long err;
 
+	if (v && (v->uid || v->cgroup_id || v->comm[0]))
+		return v;
+	if (!id) {
+		ident_current(&cur);
+		id = &cur;
+	}
 	if (!v) {
 		struct flow_value init = {};
 
@@ -360,16 +367,14 @@ static __always_inline struct flow_value *flow_slot(const struct flow_key *k,
  */
 static __always_inline bool flow_account(struct flow_key *k, __u64 bytes)
 {
-	struct flow_ident id;
 	struct flow_value *v;
 	__u64 now;
 
-	ident_current(&id);
-	if (filtered_out(k, id.uid)) {
+	if (filtered_out(k)) {
 		stat_inc(EBPFLOW_STAT_FILTERED);
 		return false;
 	}
-	v = flow_slot(k, &id);
+	v = flow_slot(k, NULL);
 	if (!v) {
 		stat_inc(EBPFLOW_STAT_UPDATE_FAILED);
 		return false;

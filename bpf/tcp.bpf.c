@@ -120,7 +120,7 @@ static __always_inline void conn_close(struct sock *sk, int oldstate)
 	}
 	v->close_ns = bpf_ktime_get_ns();
 out:
-	conn_forget(sk);
+	conn_forget(sk, c);
 }
 
 /* Tracepoint tier: the kernel completed a connection for a listener. */
