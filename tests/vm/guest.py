@@ -6,8 +6,9 @@ root is the host's, read-only over 9p. Python's standard library only.
     rc, out, err = Guest("6.1").run(["uname", "-r"])
     results = Guest("5.10").run_many([Command(["true"]), Command(["false"])])  # one boot
 
-Environment: EBPFLOW_VM_ACCEL=tcg|kvm|auto (default tcg: KVM guests hang on
-machines that are themselves virtual; auto takes kvm where /dev/kvm opens),
+Environment: EBPFLOW_VM_ACCEL=auto|kvm|tcg (default auto: KVM where a KVM
+guest starts, else TCG; KVM guests can hang on machines that are themselves
+virtual, so auto tries once per host boot and remembers),
 EBPFLOW_VM_MEMORY (default 2G), EBPFLOW_VM_CACHE (kernels, initramfs, logs;
 default BUILD/vm).
 
@@ -56,20 +57,36 @@ class GuestError(Exception):
     pass
 
 
-def accel():
-    """qemu's -accel and -cpu for EBPFLOW_VM_ACCEL."""
-    want = os.environ.get("EBPFLOW_VM_ACCEL", "tcg")
-    if want == "auto":
-        try:
-            os.close(os.open("/dev/kvm", os.O_RDWR))
-            want = "kvm"
-        except OSError:
-            want = "tcg"
-    if want == "kvm":
-        return ["-accel", "kvm", "-cpu", "host"]
-    if want == "tcg":
-        return ["-accel", "tcg", "-cpu", "max"]
-    raise GuestError(f"EBPFLOW_VM_ACCEL={want}: use tcg, kvm or auto")
+ACCEL = {"kvm": ["-accel", "kvm", "-cpu", "host"], "tcg": ["-accel", "tcg", "-cpu", "max"]}
+KVM_PROBE_SECONDS = 15   # a KVM guest prints on its console within a second
+
+
+def choose_accel(cache):
+    """"kvm", "tcg", or "probe" (try KVM, fall back to TCG) for EBPFLOW_VM_ACCEL.
+    /dev/kvm can open and yet guests hang (nested virtualisation): auto tries
+    once per host boot and remembers the verdict in the cache."""
+    want = os.environ.get("EBPFLOW_VM_ACCEL", "auto")
+    if want in ACCEL:
+        return want
+    if want != "auto":
+        raise GuestError(f"EBPFLOW_VM_ACCEL={want}: use auto, kvm or tcg")
+    try:
+        os.close(os.open("/dev/kvm", os.O_RDWR))
+    except OSError:
+        return "tcg"
+    try:
+        with open(os.path.join(cache, "kvm-verdict")) as f:
+            boot_id, verdict = f.read().split()
+        if boot_id == _boot_id():
+            return verdict
+    except (OSError, ValueError):
+        pass
+    return "probe"
+
+
+def _boot_id():
+    with open("/proc/sys/kernel/random/boot_id") as f:
+        return f.read().strip()
 
 
 def qemu_binary():
@@ -81,7 +98,7 @@ def qemu_binary():
 
 class Guest:
     def __init__(self, series, cache=None, memory=None, smp=2, cmdline="", setup="",
-                 boot_script=None, modules=(), root_opts="msize=262144"):
+                 boot_script=None, modules=(), root_opts="msize=262144,cache=loose"):
         self.kernel = Kernel(series, cache)   # fetched on first use
         self.series = series
         self.memory = memory or os.environ.get("EBPFLOW_VM_MEMORY", "2G")
@@ -93,6 +110,7 @@ class Guest:
         self.root_opts = root_opts
         self.boot_seconds = None   # qemu start to the first command, last boot
         self.console_log = None
+        self.accel = None          # "kvm" or "tcg", last boot
 
     def run(self, argv, env=None, cwd=None, timeout=600):
         """One command in a fresh guest: (exit code, stdout, stderr)."""
@@ -134,8 +152,24 @@ class Guest:
     def _boot(self, xchg, limit):
         with open(os.path.join(HERE, "init.sh")) as f:
             initrd = self.kernel.initramfs(f.read(), self.modules)
+        mode = choose_accel(self.kernel.cache)
+        if mode == "probe":
+            works = self._qemu(xchg, limit, initrd, "kvm", probe=True)
+            with open(os.path.join(self.kernel.cache, "kvm-verdict"), "w") as f:
+                f.write(f"{_boot_id()} {'kvm' if works else 'tcg'}\n")
+            if works:
+                return
+            print(f"vm: a KVM guest printed nothing in {KVM_PROBE_SECONDS}s (nested "
+                  "virtualisation?): TCG from now on, until the host reboots", flush=True)
+            mode = "tcg"
+        self._qemu(xchg, limit, initrd, mode)
+
+    def _qemu(self, xchg, limit, initrd, mode, probe=False):
+        """Run the guest to its end. With probe, give up (False) if its
+        console stays empty for KVM_PROBE_SECONDS."""
+        self.accel = mode
         cmd = [qemu_binary(), "-nodefaults", "-no-user-config", "-display", "none",
-               "-no-reboot", *accel(), "-smp", str(self.smp), "-m", self.memory,
+               "-no-reboot", *ACCEL[mode], "-smp", str(self.smp), "-m", self.memory,
                "-kernel", self.kernel.vmlinuz, "-initrd", initrd,
                "-append", f"console=ttyS0 panic=-1 random.trust_cpu=on {self.cmdline}".strip(),
                "-serial", f"file:{self.console_log}",
@@ -143,24 +177,37 @@ class Guest:
                "-virtfs", "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,"
                           "multidevs=remap",
                "-virtfs", f"local,path={xchg},mount_tag=xchg,security_model=none"]
-        started = os.path.join(xchg, "started")
         t0 = time.monotonic()
         self.boot_seconds = None
         with open(self.console_log + ".qemu", "w") as qlog:
             proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=qlog, stderr=qlog)
-            while proc.poll() is None:
-                now = time.monotonic()
-                if self.boot_seconds is None and os.path.exists(started):
-                    self.boot_seconds = now - t0
-                if now - t0 > limit:
-                    proc.kill()   # our qemu, by its pid
+            try:
+                if not self._wait(proc, xchg, limit, probe, t0):
+                    return False
+            finally:
+                if proc.poll() is None:   # interrupted: leave no guest behind
+                    proc.kill()           # our qemu, by its pid
                     proc.wait()
-                    raise GuestError(f"{self.series}: qemu killed after {limit:.0f}s "
-                                     f"(hard timeout); console log: {self.console_log}")
-                time.sleep(0.2)
         if self.boot_seconds is None:
             raise GuestError(f"{self.series}: the guest never reached its commands "
                              f"(qemu exited {proc.returncode}); console log: {self.console_log}")
+        return True
+
+    def _wait(self, proc, xchg, limit, probe, t0):
+        started = os.path.join(xchg, "started")
+        while proc.poll() is None:
+            now = time.monotonic()
+            if self.boot_seconds is None and os.path.exists(started):
+                self.boot_seconds = now - t0
+            if probe and now - t0 > KVM_PROBE_SECONDS:
+                probe = False
+                if os.path.getsize(self.console_log) == 0:
+                    return False
+            if now - t0 > limit:   # the caller's finally kills it
+                raise GuestError(f"{self.series}: qemu killed after {limit:.0f}s "
+                                 f"(hard timeout); console log: {self.console_log}")
+            time.sleep(0.2)
+        return True
 
     @staticmethod
     def _result(xchg, i, c):
