@@ -128,6 +128,7 @@ class Kernel:
         root = os.path.join(self.dir, "root")
         (self.release,) = os.listdir(os.path.join(root, "lib", "modules"))
         self.vmlinuz = os.path.join(root, "boot", f"vmlinuz-{self.release}")
+        self.config = os.path.join(root, "boot", f"config-{self.release}")
         self.modules = os.path.join(root, "lib", "modules", self.release)
 
     def _fetch(self):
