@@ -10,7 +10,8 @@ Environment: EBPFLOW_VM_ACCEL=auto|kvm|tcg (default auto: KVM where a KVM
 guest starts, else TCG; KVM guests can hang on machines that are themselves
 virtual, so auto tries once per host boot and remembers),
 EBPFLOW_VM_MEMORY (default 2G), EBPFLOW_VM_CACHE (kernels, initramfs, logs;
-default BUILD/vm).
+default BUILD/vm), EBPFLOW_VM_KEEP=1 keeps the exchange folder (boot script,
+each command's script, output and exit code) for debugging.
 
 The boot is parameterised for other uses: `boot_script` replaces boot.sh (for
 instance to switch_root into systemd), `setup` is shell run after the standard
@@ -129,7 +130,10 @@ class Guest:
             self._boot(xchg, limit)
             return [self._result(xchg, i, c) for i, c in enumerate(commands)]
         finally:
-            shutil.rmtree(xchg, ignore_errors=True)
+            if os.environ.get("EBPFLOW_VM_KEEP"):
+                print(f"vm: {self.series}: exchange folder kept: {xchg}", flush=True)
+            else:
+                shutil.rmtree(xchg, ignore_errors=True)
 
     def _prepare(self, xchg, commands):
         shutil.copy(self.boot_script, os.path.join(xchg, "boot.sh"))
