@@ -147,7 +147,12 @@ class Kernel:
             os.unlink(os.path.join(tmp, deb))
             with open(os.path.join(tmp, "package"), "w") as f:
                 f.write(f"{package} {version}\n")
-            os.rename(tmp, self.dir)  # whole or not at all
+            try:
+                os.rename(tmp, self.dir)  # whole or not at all
+            except OSError:
+                if not os.path.exists(os.path.join(self.dir, "package")):
+                    raise
+                shutil.rmtree(tmp)  # another run unpacked it meanwhile: take theirs
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
