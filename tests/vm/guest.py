@@ -1,0 +1,232 @@
+# SPDX-License-Identifier: GPL-2.0-only
+"""Run commands on another kernel: Debian's own, booted in a qemu guest whose
+root is the host's, read-only over 9p. Python's standard library only.
+
+    from guest import Guest
+    rc, out, err = Guest("6.1").run(["uname", "-r"])
+    results = Guest("5.10").run_many([Command(["true"]), Command(["false"])])  # one boot
+
+Environment: EBPFLOW_VM_ACCEL=auto|kvm|tcg (default auto: KVM where a KVM
+guest starts, else TCG; KVM guests can hang on machines that are themselves
+virtual, so auto tries once per host boot and remembers),
+EBPFLOW_VM_MEMORY (default 2G), EBPFLOW_VM_CACHE (kernels, initramfs, logs;
+default BUILD/vm), EBPFLOW_VM_KEEP=1 keeps the exchange folder (boot script,
+each command's script, output and exit code) for debugging.
+
+The boot is parameterised for other uses: `boot_script` replaces boot.sh (for
+instance to switch_root into systemd), `setup` is shell run after the standard
+mounts (extra mounts; $R is the new root), `cmdline` is appended to the
+kernel's command line, `modules` adds kernel modules.
+"""
+import os
+import shlex
+import shutil
+import subprocess
+import tempfile
+import time
+from typing import NamedTuple, Optional
+
+import kernels
+from kernels import Kernel, KernelUnavailable  # noqa: F401 (callers catch it)
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+BOOT_ALLOWANCE = 180   # seconds for qemu to start and the guest to boot, on TCG
+BASE_ENV = {
+    "PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+    "HOME": "/root", "LANG": "C.UTF-8", "TERM": "dumb",
+    # the root is read-only: nowhere to write bytecode
+    "PYTHONDONTWRITEBYTECODE": "1",
+}
+
+
+class Command(NamedTuple):
+    argv: list
+    env: Optional[dict] = None   # added to BASE_ENV; the host's is not passed on
+    cwd: Optional[str] = None    # default: the caller's working directory
+    timeout: float = 600
+
+
+class Result(NamedTuple):
+    rc: Optional[int]    # None: the command never finished (guest killed or died)
+    stdout: str
+    stderr: str
+    seconds: Optional[float]   # wall time in the guest
+    timed_out: bool
+
+
+class GuestError(Exception):
+    pass
+
+
+ACCEL = {"kvm": ["-accel", "kvm", "-cpu", "host"], "tcg": ["-accel", "tcg", "-cpu", "max"]}
+KVM_PROBE_SECONDS = 15   # a KVM guest prints on its console within a second
+
+
+def choose_accel(cache):
+    """"kvm", "tcg", or "probe" (try KVM, fall back to TCG) for EBPFLOW_VM_ACCEL.
+    /dev/kvm can open and yet guests hang (nested virtualisation): auto tries
+    once per host boot and remembers the verdict in the cache."""
+    want = os.environ.get("EBPFLOW_VM_ACCEL", "auto")
+    if want in ACCEL:
+        return want
+    if want != "auto":
+        raise GuestError(f"EBPFLOW_VM_ACCEL={want}: use auto, kvm or tcg")
+    try:
+        os.close(os.open("/dev/kvm", os.O_RDWR))
+    except OSError:
+        return "tcg"
+    try:
+        with open(os.path.join(cache, "kvm-verdict")) as f:
+            boot_id, verdict = f.read().split()
+        if boot_id == _boot_id():
+            return verdict
+    except (OSError, ValueError):
+        pass
+    return "probe"
+
+
+def _boot_id():
+    with open("/proc/sys/kernel/random/boot_id") as f:
+        return f.read().strip()
+
+
+def qemu_binary():
+    path = shutil.which("qemu-system-x86_64")
+    if path is None:
+        raise GuestError("qemu-system-x86_64 is not installed (Debian: qemu-system-x86)")
+    return path
+
+
+class Guest:
+    def __init__(self, series, cache=None, memory=None, smp=2, cmdline="", setup="",
+                 boot_script=None, modules=(), root_opts="msize=262144,cache=loose"):
+        self.kernel = Kernel(series, cache)   # fetched on first use
+        self.series = series
+        self.memory = memory or os.environ.get("EBPFLOW_VM_MEMORY", "2G")
+        self.smp = smp
+        self.cmdline = cmdline
+        self.setup = setup
+        self.boot_script = boot_script or os.path.join(HERE, "boot.sh")
+        self.modules = kernels.MODULES + list(modules)
+        self.root_opts = root_opts
+        self.boot_seconds = None   # qemu start to the first command, last boot
+        self.console_log = None
+        self.accel = None          # "kvm" or "tcg", last boot
+
+    def run(self, argv, env=None, cwd=None, timeout=600):
+        """One command in a fresh guest: (exit code, stdout, stderr)."""
+        r = self.run_many([Command(argv, env, cwd, timeout)])[0]
+        return r.rc, r.stdout, r.stderr
+
+    def run_many(self, commands):
+        """Commands one after another in one boot: a Result for each."""
+        logs = os.path.join(self.kernel.cache, "logs")
+        os.makedirs(logs, exist_ok=True)
+        self.console_log = os.path.join(logs, f"{self.series}-{os.getpid()}.console.log")
+        xchg = tempfile.mkdtemp(prefix=f"ebpflow-vm-{os.getpid()}-")
+        try:
+            self._prepare(xchg, commands)
+            limit = BOOT_ALLOWANCE + sum(c.timeout for c in commands) + 30
+            self._boot(xchg, limit)
+            return [self._result(xchg, i, c) for i, c in enumerate(commands)]
+        finally:
+            if os.environ.get("EBPFLOW_VM_KEEP"):
+                print(f"vm: {self.series}: exchange folder kept: {xchg}", flush=True)
+            else:
+                shutil.rmtree(xchg, ignore_errors=True)
+
+    def _prepare(self, xchg, commands):
+        shutil.copy(self.boot_script, os.path.join(xchg, "boot.sh"))
+        with open(os.path.join(xchg, "config.sh"), "w") as f:
+            f.write(f"ROOT_OPTS={shlex.quote(self.root_opts)}\n")
+            f.write(f"setup() {{\n:\n{self.setup}\n}}\n")
+        os.mkdir(os.path.join(xchg, "cmd"))
+        for i, c in enumerate(commands):
+            env = dict(BASE_ENV, **(c.env or {}))
+            cwd = c.cwd or os.getcwd()
+            script = (f"cd {shlex.quote(cwd)} || exit 125\n"
+                      f"exec env -i {' '.join(shlex.quote(f'{k}={v}') for k, v in env.items())} "
+                      f"{shlex.join(str(a) for a in c.argv)}\n")
+            base = os.path.join(xchg, "cmd", f"{i:03d}")
+            with open(base + ".sh", "w") as f:
+                f.write(script)
+            with open(base + ".timeout", "w") as f:
+                f.write(f"{int(c.timeout)}\n")
+
+    def _boot(self, xchg, limit):
+        with open(os.path.join(HERE, "init.sh")) as f:
+            initrd = self.kernel.initramfs(f.read(), self.modules)
+        mode = choose_accel(self.kernel.cache)
+        if mode == "probe":
+            works = self._qemu(xchg, limit, initrd, "kvm", probe=True)
+            with open(os.path.join(self.kernel.cache, "kvm-verdict"), "w") as f:
+                f.write(f"{_boot_id()} {'kvm' if works else 'tcg'}\n")
+            if works:
+                return
+            print(f"vm: a KVM guest printed nothing in {KVM_PROBE_SECONDS}s (nested "
+                  "virtualisation?): TCG from now on, until the host reboots", flush=True)
+            mode = "tcg"
+        self._qemu(xchg, limit, initrd, mode)
+
+    def _qemu(self, xchg, limit, initrd, mode, probe=False):
+        """Run the guest to its end. With probe, give up (False) if its
+        console stays empty for KVM_PROBE_SECONDS."""
+        self.accel = mode
+        cmd = [qemu_binary(), "-nodefaults", "-no-user-config", "-display", "none",
+               "-no-reboot", *ACCEL[mode], "-smp", str(self.smp), "-m", self.memory,
+               "-kernel", self.kernel.vmlinuz, "-initrd", initrd,
+               "-append", f"console=ttyS0 panic=-1 random.trust_cpu=on {self.cmdline}".strip(),
+               "-serial", f"file:{self.console_log}",
+               "-device", "virtio-rng-pci",
+               "-virtfs", "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,"
+                          "multidevs=remap",
+               "-virtfs", f"local,path={xchg},mount_tag=xchg,security_model=none"]
+        t0 = time.monotonic()
+        self.boot_seconds = None
+        with open(self.console_log + ".qemu", "w") as qlog:
+            proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=qlog, stderr=qlog)
+            try:
+                if not self._wait(proc, xchg, limit, probe, t0):
+                    return False
+            finally:
+                if proc.poll() is None:   # interrupted: leave no guest behind
+                    proc.kill()           # our qemu, by its pid
+                    proc.wait()
+        if self.boot_seconds is None:
+            raise GuestError(f"{self.series}: the guest never reached its commands "
+                             f"(qemu exited {proc.returncode}); console log: {self.console_log}")
+        return True
+
+    def _wait(self, proc, xchg, limit, probe, t0):
+        started = os.path.join(xchg, "started")
+        while proc.poll() is None:
+            now = time.monotonic()
+            if self.boot_seconds is None and os.path.exists(started):
+                self.boot_seconds = now - t0
+            if probe and now - t0 > KVM_PROBE_SECONDS:
+                probe = False
+                if os.path.getsize(self.console_log) == 0:
+                    return False
+            if now - t0 > limit:   # the caller's finally kills it
+                raise GuestError(f"{self.series}: qemu killed after {limit:.0f}s "
+                                 f"(hard timeout); console log: {self.console_log}")
+            time.sleep(0.2)
+        return True
+
+    @staticmethod
+    def _result(xchg, i, c):
+        base = os.path.join(xchg, "cmd", f"{i:03d}")
+
+        def read(ext):
+            try:
+                with open(base + ext, errors="replace") as f:
+                    return f.read()
+            except FileNotFoundError:
+                return ""
+        status = read(".rc").split()
+        if len(status) != 3:
+            return Result(None, read(".out"), read(".err"), None, False)
+        rc, t0, t1 = int(status[0]), float(status[1]), float(status[2])
+        seconds = t1 - t0
+        # busybox's timeout sends SIGKILL: 128 + 9
+        return Result(rc, read(".out"), read(".err"), seconds, rc == 137 and seconds >= c.timeout)
