@@ -45,8 +45,8 @@ gboolean app_send_templates(gpointer data);
 /* service.c */
 /* SIGHUP: re-read the configuration and apply it; a bad one leaves all as it was. */
 gboolean service_reload(gpointer data);
-/* After attaching: give up every capability; says what is kept. */
-void service_drop_privileges(void);
+/* After attaching: give up every capability (CAP_BPF where map_fd needs it); says what is kept. */
+void service_drop_privileges(int map_fd);
 /* --check-config: 0 when the configuration would run, else 2 (after saying why). */
 int service_check_config(const struct ebpflow_config *cfg);
 

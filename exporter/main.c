@@ -378,7 +378,7 @@ static int run(struct app *a)
 		pr_err("cannot put the filter in force: %s\n", g_strerror(-err));
 		return 1;
 	}
-	service_drop_privileges();
+	service_drop_privileges(probe_flows_fd(a->probe));
 
 	a->loop = g_main_loop_new(NULL, FALSE);
 	app_arm_timers(a);
