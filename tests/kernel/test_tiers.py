@@ -1,0 +1,62 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-only
+"""--hooks on the running kernel: each tier either runs and says so in its
+first log lines, or is refused before anything is attached, with exit 2 and
+the reason; auto runs the best tier this kernel offers (fentry, then kprobe,
+then tracepoint). Where the kernel is known (the kernel matrix sets
+EBPFLOW_EXPECT_TIERS, e.g. "fentry,kprobe" for Debian 12's 6.1), the tiers
+offered must be exactly those.
+"""
+import os
+import re
+import subprocess
+import sys
+import unittest
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
+import testlib  # noqa: E402
+
+TIERS = ["fentry", "kprobe", "tracepoint"]
+RELEASE = os.uname().release
+
+
+def run(*args):
+    return subprocess.run([testlib.EBPFLOW, *args, "-o", "none", "--duration", "1"],
+                          capture_output=True, text=True, timeout=120)
+
+
+class Tiers(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        testlib.require_kernel_privileges()
+        cls.runs = {t: run("--hooks", t) for t in TIERS}
+        cls.offered = [t for t in TIERS if cls.runs[t].returncode == 0]
+
+    def test_each_tier_runs_or_is_refused_with_the_reason(self):
+        for t, r in self.runs.items():
+            with self.subTest(tier=t):
+                if r.returncode == 0:
+                    self.assertIn(f"kernel {RELEASE}: {t} tier", r.stderr)
+                    self.assertRegex(r.stderr, r"counting TCP connects")
+                    self.assertIn("attached", r.stderr)
+                else:
+                    self.assertEqual(r.returncode, 2, r.stderr)
+                    m = re.search(rf"--hooks {t}: this kernel \({re.escape(RELEASE)}\) cannot run "
+                                  r"that tier: (.+)", r.stderr)
+                    self.assertIsNotNone(m, r.stderr)
+                    self.assertGreater(len(m.group(1)), 10, "the reason is missing")
+                    self.assertNotIn("attached", r.stderr)
+
+    def test_auto_runs_the_best_tier_offered(self):
+        self.assertTrue(self.offered, "no tier runs on this kernel")
+        # a kernel the matrix knows must offer exactly what it was seen to offer
+        expect = os.environ.get("EBPFLOW_EXPECT_TIERS")
+        if expect:
+            self.assertEqual(self.offered, expect.split(","))
+        r = run()
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn(f"kernel {RELEASE}: {self.offered[0]} tier", r.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
