@@ -24,7 +24,12 @@ bool flow_merge_percpu(const void *values, size_t stride, int ncpu, struct flow_
 			out->first_ns = v->first_ns;
 		if (v->last_ns > out->last_ns)
 			out->last_ns = v->last_ns;
-		/* who: as of the most recent call (comm changes at exec) */
+		/*
+		 * who: from the CPU that made the latest call. Each CPU's slot keeps
+		 * what its own first call of the flow saw (the kernel writes comm,
+		 * uid and cgroup once per slot), so after an exec this is the name
+		 * on that CPU's first call, not necessarily on the latest one.
+		 */
 		if (!any || v->last_ns >= newest) {
 			newest = v->last_ns;
 			out->uid = v->uid;

@@ -122,12 +122,10 @@ void flowtable_begin_pass(struct flowtable *ft)
 	ft->pass++;
 }
 
-void flowtable_update(struct flowtable *ft, const struct flow_key *key, const struct flow_totals *t,
-		      uint64_t now_ns)
+void flowtable_update(struct flowtable *ft, const struct flow_key *key, const struct flow_totals *t)
 {
 	struct flow_entry *e = g_hash_table_lookup(ft->flows, key);
 
-	(void)now_ns;
 	if (!e) {
 		e = g_new0(struct flow_entry, 1);
 		e->key = *key;

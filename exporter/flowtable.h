@@ -78,9 +78,8 @@ void flowtable_set_timeouts(struct flowtable *ft, const struct flowtable_timeout
 
 /* A new reading of the kernel begins (before its flowtable_update calls). */
 void flowtable_begin_pass(struct flowtable *ft);
-/* One reading of a flow from the kernel (cumulative totals) at time now. */
-void flowtable_update(struct flowtable *ft, const struct flow_key *key, const struct flow_totals *t,
-		      uint64_t now_ns);
+/* One reading of a flow from the kernel (cumulative totals). */
+void flowtable_update(struct flowtable *ft, const struct flow_key *key, const struct flow_totals *t);
 /* Report what the timeouts say is due at time now; forget what is done. */
 void flowtable_expire(struct flowtable *ft, uint64_t now_ns);
 /*

@@ -208,7 +208,7 @@ static int drain_once(struct app *a)
 
 	/* exits first: an exited process's calls are all in the map by then */
 	drain_exits(probe_exits_fd(a->probe), exited);
-	n = drain_pass(a->drain, a->ft, clock_mono_ns());
+	n = drain_pass(a->drain, a->ft);
 	if (n < 0)
 		pr_warn("cannot read the flow map: %s\n", g_strerror(-n));
 	flowtable_end_processes(a->ft, exited);

@@ -61,7 +61,7 @@ static void teardown(struct fake *f, struct flowtable *ft)
 
 /* The kernel makes calls: its counters grow; the drain reads them. */
 static void kernel_calls(struct fake *f, struct flowtable *ft, const struct flow_key *k,
-			 uint64_t count, uint64_t first, uint64_t last, uint64_t now)
+			 uint64_t count, uint64_t first, uint64_t last)
 {
 	f->kernel.count = count;
 	f->kernel.bytes = count * 10;
@@ -70,7 +70,7 @@ static void kernel_calls(struct fake *f, struct flowtable *ft, const struct flow
 	f->kernel.uid = 1000;
 	strcpy(f->kernel.comm, "curl");
 	f->kernel_has = true;
-	flowtable_update(ft, k, &f->kernel, now);
+	flowtable_update(ft, k, &f->kernel);
 }
 
 static struct flow_record *rec(struct fake *f, guint i)
@@ -85,12 +85,12 @@ static void test_active_then_idle_adds_up(void)
 	struct fake f;
 	struct flowtable *ft = setup(&f, 5, 10);
 
-	kernel_calls(&f, ft, &k, 3, 1 * S, 2 * S, 2 * S);
+	kernel_calls(&f, ft, &k, 3, 1 * S, 2 * S);
 	flowtable_expire(ft, 2 * S);
 	g_assert_cmpuint(f.records->len, ==, 0);
 
 	/* 10 s after the first call: active timeout, report what is there */
-	kernel_calls(&f, ft, &k, 7, 1 * S, 9 * S, 11 * S);
+	kernel_calls(&f, ft, &k, 7, 1 * S, 9 * S);
 	flowtable_expire(ft, 11 * S);
 	g_assert_cmpuint(f.records->len, ==, 1);
 	g_assert_cmpint(rec(&f, 0)->reason, ==, FLOW_END_ACTIVE);
@@ -100,7 +100,7 @@ static void test_active_then_idle_adds_up(void)
 	g_assert_cmpuint(rec(&f, 0)->last_ns, ==, 9 * S);
 	g_assert_cmpuint(f.takes, ==, 0); /* a live flow stays in the kernel */
 
-	kernel_calls(&f, ft, &k, 10, 1 * S, 12 * S, 14 * S);
+	kernel_calls(&f, ft, &k, 10, 1 * S, 12 * S);
 	flowtable_expire(ft, 14 * S);
 	g_assert_cmpuint(f.records->len, ==, 1);
 
@@ -129,15 +129,15 @@ static void test_forced_reports_only_the_rest(void)
 	struct fake f;
 	struct flowtable *ft = setup(&f, 60, 10);
 
-	kernel_calls(&f, ft, &k, 4, 0, 1 * S, 10 * S);
+	kernel_calls(&f, ft, &k, 4, 0, 1 * S);
 	flowtable_expire(ft, 10 * S);
 	g_assert_cmpuint(f.records->len, ==, 1);
 	/* nothing new: a forced end has nothing to add */
 	flowtable_flush(ft, FLOW_END_FORCED);
 	g_assert_cmpuint(f.records->len, ==, 1);
 
-	kernel_calls(&f, ft, &k, 1, 20 * S, 20 * S, 21 * S);
-	kernel_calls(&f, ft, &k, 3, 20 * S, 22 * S, 22 * S);
+	kernel_calls(&f, ft, &k, 1, 20 * S, 20 * S);
+	kernel_calls(&f, ft, &k, 3, 20 * S, 22 * S);
 	flowtable_flush(ft, FLOW_END_FORCED);
 	g_assert_cmpuint(f.records->len, ==, 2);
 	g_assert_cmpint(rec(&f, 1)->reason, ==, FLOW_END_FORCED);
@@ -153,9 +153,9 @@ static void test_eviction_starts_a_new_generation(void)
 	struct fake f;
 	struct flowtable *ft = setup(&f, 60, 600);
 
-	kernel_calls(&f, ft, &k, 5, 1 * S, 2 * S, 3 * S);
+	kernel_calls(&f, ft, &k, 5, 1 * S, 2 * S);
 	/* the LRU map dropped the entry; a later call made a new one */
-	kernel_calls(&f, ft, &k, 2, 4 * S, 5 * S, 6 * S);
+	kernel_calls(&f, ft, &k, 2, 4 * S, 5 * S);
 	g_assert_cmpuint(f.records->len, ==, 1);
 	g_assert_cmpint(rec(&f, 0)->reason, ==, FLOW_END_LACK);
 	g_assert_cmpuint(rec(&f, 0)->count, ==, 5);
@@ -172,7 +172,7 @@ static void test_idle_flow_gone_from_kernel(void)
 	struct fake f;
 	struct flowtable *ft = setup(&f, 5, 600);
 
-	kernel_calls(&f, ft, &k, 2, 1 * S, 2 * S, 2 * S);
+	kernel_calls(&f, ft, &k, 2, 1 * S, 2 * S);
 	f.kernel_has = false; /* evicted: the last reading is all there is */
 	flowtable_expire(ft, 8 * S);
 	g_assert_cmpuint(f.records->len, ==, 1);
@@ -195,7 +195,7 @@ static void test_many_flows_and_foreach(void)
 	for (uint32_t pid = 1; pid <= 100; pid++) {
 		struct flow_key k = { .pid = pid, .port = 80, .ip_version = 4, .proto = 6 };
 
-		kernel_calls(&f, ft, &k, pid, 1 * S, (pid % 2 ? 1 : 9) * S, 9 * S);
+		kernel_calls(&f, ft, &k, pid, 1 * S, (pid % 2 ? 1 : 9) * S);
 	}
 	flowtable_foreach(ft, count_visit, &live);
 	g_assert_cmpuint(live, ==, 5050);
@@ -219,8 +219,8 @@ static void test_process_end_reports_then_forgets(void)
 
 	other.pid = 78;
 	flowtable_begin_pass(ft);
-	kernel_calls(&f, ft, &k, 4, 1 * S, 2 * S, 3 * S);
-	kernel_calls(&f, ft, &other, 2, 1 * S, 2 * S, 3 * S);
+	kernel_calls(&f, ft, &k, 4, 1 * S, 2 * S);
+	kernel_calls(&f, ft, &other, 2, 1 * S, 2 * S);
 	g_hash_table_add(exited, g_memdup2(&p, sizeof(p)));
 	flowtable_end_processes(ft, exited);
 	flowtable_expire(ft, 3 * S);
@@ -233,8 +233,8 @@ static void test_process_end_reports_then_forgets(void)
 
 	/* next pass: one call landed after the exit notice (a socket closed late) */
 	flowtable_begin_pass(ft);
-	kernel_calls(&f, ft, &k, 5, 1 * S, 4 * S, 5 * S);
-	kernel_calls(&f, ft, &other, 2, 1 * S, 2 * S, 5 * S);
+	kernel_calls(&f, ft, &k, 5, 1 * S, 4 * S);
+	kernel_calls(&f, ft, &other, 2, 1 * S, 2 * S);
 	flowtable_expire(ft, 5 * S);
 	g_assert_cmpuint(f.records->len, ==, 2);
 	g_assert_cmpint(rec(&f, 1)->reason, ==, FLOW_END_END);
@@ -259,7 +259,7 @@ static void test_idle_budget_per_pass(void)
 	for (uint32_t pid = 1; pid <= 100; pid++) {
 		struct flow_key k = { .pid = pid, .port = 80, .ip_version = 4, .proto = 6 };
 
-		kernel_calls(&f, ft, &k, 1, 1 * S, 1 * S, 1 * S);
+		kernel_calls(&f, ft, &k, 1, 1 * S, 1 * S);
 	}
 	f.kernel_has = false;
 	flowtable_expire(ft, 10 * S);
@@ -292,7 +292,7 @@ static void test_forget_budget_per_pass(void)
 			for (guint i = 0; i < f.forgotten->len; i++)
 				gone |= g_array_index(f.forgotten, struct flow_key, i).port == port;
 			if (!gone)
-				kernel_calls(&f, ft, &k, 2, 1 * S, 2 * S, 3 * S);
+				kernel_calls(&f, ft, &k, 2, 1 * S, 2 * S);
 		}
 		if (pass == 0) {
 			struct proc_key p = { .start_ns = 1, .pid = 9 };
