@@ -76,7 +76,8 @@ void console_record(struct console *c, const struct flow_record *rec)
 		rec->comm, rec->cgroup_id);
 }
 
-static void add_live(const struct flow_key *k, const struct flow_totals *t, void *ctx)
+static void add_live(const struct flow_key *k, const struct flow_totals *t, uint64_t unreported,
+		     void *ctx)
 {
 	row_add(ctx, k, t->count, t->first_ns, t->last_ns, t->uid, t->comm, t->cgroup_id);
 }

@@ -34,29 +34,17 @@ static void warn_error(const char *what, GError *err)
 	g_clear_error(&err);
 }
 
-/* [filter] containers: the one list the kernel cannot apply (names live here). */
-static bool container_wanted(const struct app *a, const struct flow_record *rec)
+static bool on_wanted(uint64_t cgroup_id, void *ctx)
 {
-	const GPtrArray *want = a->cfg.filter.containers;
+	struct app *a = ctx;
 
-	if (!want->len)
-		return true;
-	for (guint i = 0; i < want->len; i++) {
-		const char *w = g_ptr_array_index(want, i);
-
-		if (!strcmp(w, rec->container) ||
-		    (*rec->container_id && !strncmp(w, rec->container_id, strlen(w))))
-			return true;
-	}
-	return false;
+	return enrich_container_wanted(a->enrich, a->cfg.filter.containers, cgroup_id);
 }
 
 static void on_record(const struct flow_record *rec, void *ctx)
 {
 	struct app *a = ctx;
 
-	if (!container_wanted(a, rec))
-		return;
 	if (a->cfg.output == OUTPUT_JSON)
 		json_write_record(rec, stdout);
 	if (a->console)
@@ -266,7 +254,7 @@ static void gather_stats(struct app *a, struct ebpflow_stats *s)
 
 	memset(s, 0, sizeof(*s));
 	s->time_ms = clock_ns(CLOCK_REALTIME) / 1000000;
-	stats_account(s, a->kernel_stats, fs->calls, flowtable_unreported_calls(a->ft),
+	stats_account(s, a->kernel_stats, fs->calls, fs->filtered, flowtable_unreported_calls(a->ft),
 		      fs->records, fs->generations);
 	if (a->ipfix) {
 		const struct ipfix_stats *is = ipfix_stats(a->ipfix);
@@ -318,7 +306,8 @@ static void report_stats(struct app *a, bool at_exit)
 			(unsigned long long)s.udp_no_peer);
 }
 
-static void ask_container(const struct flow_key *key, const struct flow_totals *t, void *ctx)
+static void ask_container(const struct flow_key *key, const struct flow_totals *t,
+			  uint64_t unreported, void *ctx)
 {
 	enrich_ready(((struct app *)ctx)->enrich, t->cgroup_id);
 }
@@ -346,7 +335,7 @@ static int run(struct app *a)
 	};
 	struct flowtable_ops ops = {
 		.report = on_record, .take = on_take, .forget = on_forget, .ready = on_ready,
-		.enrich = on_enrich, .ctx = a,
+		.wanted = on_wanted, .enrich = on_enrich, .ctx = a,
 	};
 	int err;
 
@@ -399,7 +388,7 @@ static int run(struct app *a)
 	/* name the containers of what is left before the last records go */
 	flowtable_foreach(a->ft, ask_container, a);
 	containers_wait(a->containers, CONTAINERS_TIMEOUT_MS + 500);
-	flowtable_flush(a->ft, FLOW_END_FORCED);
+	flowtable_flush(a->ft);
 	report_stats(a, true);
 	ipfix_flush_all(a);
 	if (a->console)

@@ -40,16 +40,22 @@ static bool on_take(const struct flow_key *key, struct flow_totals *final, void 
 	return true;
 }
 
-static struct flowtable *setup(struct fake *f, uint64_t idle_s, uint64_t active_s)
+static struct flowtable *setup_wanted(struct fake *f, uint64_t idle_s, uint64_t active_s,
+				      flow_wanted_fn wanted)
 {
 	struct flowtable_timeouts t = { .idle_ns = idle_s * S, .active_ns = active_s * S };
 	struct flowtable_ops ops = { .report = on_report, .take = on_take, .forget = on_forget,
-				     .ctx = f };
+				     .wanted = wanted, .ctx = f };
 
 	memset(f, 0, sizeof(*f));
 	f->records = g_array_new(FALSE, TRUE, sizeof(struct flow_record));
 	f->forgotten = g_array_new(FALSE, TRUE, sizeof(struct flow_key));
 	return flowtable_new(&t, &ops);
+}
+
+static struct flowtable *setup(struct fake *f, uint64_t idle_s, uint64_t active_s)
+{
+	return setup_wanted(f, idle_s, active_s, NULL);
 }
 
 static void teardown(struct fake *f, struct flowtable *ft)
@@ -133,12 +139,12 @@ static void test_forced_reports_only_the_rest(void)
 	flowtable_expire(ft, 10 * S);
 	g_assert_cmpuint(f.records->len, ==, 1);
 	/* nothing new: a forced end has nothing to add */
-	flowtable_flush(ft, FLOW_END_FORCED);
+	flowtable_flush(ft);
 	g_assert_cmpuint(f.records->len, ==, 1);
 
 	kernel_calls(&f, ft, &k, 1, 20 * S, 20 * S);
 	kernel_calls(&f, ft, &k, 3, 20 * S, 22 * S);
-	flowtable_flush(ft, FLOW_END_FORCED);
+	flowtable_flush(ft);
 	g_assert_cmpuint(f.records->len, ==, 2);
 	g_assert_cmpint(rec(&f, 1)->reason, ==, FLOW_END_FORCED);
 	g_assert_cmpuint(rec(&f, 1)->count, ==, 3);
@@ -160,7 +166,7 @@ static void test_eviction_starts_a_new_generation(void)
 	g_assert_cmpint(rec(&f, 0)->reason, ==, FLOW_END_LACK);
 	g_assert_cmpuint(rec(&f, 0)->count, ==, 5);
 	g_assert_cmpuint(flowtable_stats(ft)->generations, ==, 1);
-	flowtable_flush(ft, FLOW_END_FORCED);
+	flowtable_flush(ft);
 	g_assert_cmpuint(rec(&f, 1)->count, ==, 2);
 	g_assert_cmpuint(rec(&f, 1)->first_ns, ==, 4 * S);
 	teardown(&f, ft);
@@ -181,8 +187,10 @@ static void test_idle_flow_gone_from_kernel(void)
 	teardown(&f, ft);
 }
 
-static void count_visit(const struct flow_key *k, const struct flow_totals *t, void *ctx)
+static void count_visit(const struct flow_key *k, const struct flow_totals *t, uint64_t unreported,
+			void *ctx)
 {
+	g_assert_cmpuint(unreported, ==, t->count); /* nothing reported yet */
 	*(uint64_t *)ctx += t->count;
 }
 
@@ -311,6 +319,62 @@ static void test_forget_budget_per_pass(void)
 	teardown(&f, ft);
 }
 
+/* At shutdown a flow whose process exited is still an end, the others forced. */
+static void test_shutdown_reasons(void)
+{
+	struct flow_key k = { .pid = 5, .start_ns = 2, .port = 80, .ip_version = 4, .proto = 6 };
+	struct flow_key other = k;
+	GHashTable *exited = g_hash_table_new_full(proc_key_hash, proc_key_equal, g_free, NULL);
+	struct proc_key p = { .start_ns = 2, .pid = 5 };
+	struct fake f;
+	struct flowtable *ft = setup(&f, 60, 600);
+
+	other.pid = 6;
+	flowtable_begin_pass(ft);
+	kernel_calls(&f, ft, &k, 3, 1 * S, 2 * S);
+	kernel_calls(&f, ft, &other, 4, 1 * S, 2 * S);
+	g_hash_table_add(exited, g_memdup2(&p, sizeof(p)));
+	flowtable_end_processes(ft, exited);
+	flowtable_flush(ft);
+	g_assert_cmpuint(f.records->len, ==, 2);
+	for (guint i = 0; i < 2; i++)
+		g_assert_cmpint(rec(&f, i)->reason, ==,
+				rec(&f, i)->key.pid == 5 ? FLOW_END_END : FLOW_END_FORCED);
+	g_assert_cmpuint(flowtable_size(ft), ==, 0);
+	g_hash_table_destroy(exited);
+	teardown(&f, ft);
+}
+
+/* [filter] containers: a flow left out is never reported, and its calls are counted as filtered. */
+static bool only_cgroup_7(uint64_t cgroup_id, void *ctx)
+{
+	return cgroup_id == 7;
+}
+
+static void test_wanted_filter_counts_as_filtered(void)
+{
+	struct flow_key k = { .pid = 5, .port = 80, .ip_version = 4, .proto = 6 };
+	struct flow_key other = k;
+	struct fake f;
+	struct flowtable *ft = setup_wanted(&f, 5, 600, only_cgroup_7);
+
+	other.pid = 6;
+	f.kernel.cgroup_id = 7;
+	kernel_calls(&f, ft, &k, 3, 1 * S, 2 * S);
+	f.kernel.cgroup_id = 8;
+	kernel_calls(&f, ft, &other, 4, 1 * S, 2 * S);
+	f.kernel_has = false;
+	g_assert_cmpuint(flowtable_unreported_calls(ft), ==, 7); /* live until reported */
+	flowtable_expire(ft, 10 * S);
+	g_assert_cmpuint(f.records->len, ==, 1);
+	g_assert_cmpuint(rec(&f, 0)->key.pid, ==, 5);
+	g_assert_cmpuint(flowtable_stats(ft)->calls, ==, 3);
+	g_assert_cmpuint(flowtable_stats(ft)->records, ==, 1);
+	g_assert_cmpuint(flowtable_stats(ft)->filtered, ==, 4);
+	g_assert_cmpuint(flowtable_unreported_calls(ft), ==, 0);
+	teardown(&f, ft);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -323,5 +387,8 @@ int main(int argc, char **argv)
 			test_process_end_reports_then_forgets);
 	g_test_add_func("/flowtable/idle_budget_per_pass", test_idle_budget_per_pass);
 	g_test_add_func("/flowtable/forget_budget_per_pass", test_forget_budget_per_pass);
+	g_test_add_func("/flowtable/shutdown_reasons", test_shutdown_reasons);
+	g_test_add_func("/flowtable/wanted_filter_counts_as_filtered",
+			test_wanted_filter_counts_as_filtered);
 	return g_test_run();
 }
