@@ -31,7 +31,7 @@ struct app {
 	GMainLoop *loop;
 	guint tick_source, refresh_source, stats_source;
 	uint64_t kernel_stats[EBPFLOW_STAT__MAX]; /* as read before the last drain pass */
-	bool clear_screen;
+	struct tty *tty; /* the console's terminal, NULL when stdout is none */
 };
 
 /* IPFIX outputs of cfg (collectors resolved, file created), or none. */

@@ -25,6 +25,7 @@
 #include "probe.h"
 #include "stats.h"
 #include "transport.h"
+#include "tty.h"
 #include "app.h"
 
 
@@ -91,6 +92,22 @@ static gboolean on_stats(gpointer data)
 		ipfix_flush_all(a);
 	}
 	return G_SOURCE_CONTINUE;
+}
+
+static void on_tty(int key, void *ctx)
+{
+	struct app *a = ctx;
+	unsigned int rows, cols;
+
+	if (key == 'q' || key == 'Q') {
+		raise(SIGINT); /* as Ctrl-C */
+	} else if (key == TTY_RESIZED) {
+		tty_size(a->tty, &rows, &cols);
+		console_set_terminal(a->console, true, rows, cols);
+		console_redraw(a->console);
+	} else if (console_key(a->console, key)) {
+		console_redraw(a->console);
+	}
 }
 
 static gboolean on_tick(gpointer data);
@@ -210,7 +227,12 @@ static void print_console(struct app *a, bool at_exit)
 	char *when = g_date_time_format(now, "%Y-%m-%d %H:%M:%S");
 	char *title = g_strdup_printf("eBPFlow %s%s", when, at_exit ? " (at exit)" : "");
 
-	console_print(a->console, a->ft, a->clear_screen && !at_exit, title);
+	if (at_exit) {
+		/* the whole tables, left on the terminal after the in-place view */
+		g_clear_pointer(&a->tty, tty_close);
+		console_set_terminal(a->console, false, 0, 0);
+	}
+	console_print(a->console, a->ft, title);
 	g_free(title);
 	g_free(when);
 	g_date_time_unref(now);
@@ -357,8 +379,14 @@ static int run(struct app *a)
 	containers_set_names_fd(a->containers, probe_cgroups_fd(a->probe));
 	a->enrich = enrich_new(a->containers);
 	if (a->cfg.output == OUTPUT_CONSOLE) {
-		a->console = console_new(stdout, a->enrich);
-		a->clear_screen = isatty(STDOUT_FILENO);
+		a->console = console_new(stdout, a->enrich, on_wanted, a);
+		a->tty = tty_open(STDOUT_FILENO, STDIN_FILENO, on_tty, a);
+		if (a->tty) {
+			unsigned int rows, cols;
+
+			tty_size(a->tty, &rows, &cols);
+			console_set_terminal(a->console, true, rows, cols);
+		}
 	}
 	a->ft = flowtable_new(&t, &ops);
 
@@ -434,6 +462,7 @@ int main(int argc, char **argv)
 	rc = run(&a) ? 1 : 0;
 out:
 	flowtable_free(a.ft);
+	tty_close(a.tty);
 	console_free(a.console);
 	enrich_free(a.enrich);
 	containers_free(a.containers);
