@@ -51,6 +51,12 @@ void console_free(struct console *c)
 
 void console_set_terminal(struct console *c, bool terminal, unsigned int rows, unsigned int cols)
 {
+	if (c->mid_line && !terminal) {
+		/* what follows goes below the terminal view */
+		fputc('\n', c->out);
+		fflush(c->out);
+		c->mid_line = false;
+	}
 	c->terminal = terminal;
 	c->rows = rows;
 	c->cols = cols;
@@ -331,8 +337,6 @@ void console_redraw(struct console *c)
 		    &show_in);
 	if (c->terminal)
 		fputs("\033[H", c->out); /* in place: overwrite, no blank screen between */
-	else if (c->mid_line)
-		fputc('\n', c->out); /* plain tables after the terminal view (at exit) */
 	c->mid_line = c->terminal;
 	if (c->title) {
 		line(c, "%s", c->title);

@@ -42,7 +42,8 @@ struct console *console_new(FILE *out, struct enrich *en, flow_wanted_fn wanted,
 void console_free(struct console *c);
 /*
  * On a terminal of rows x cols (0 x 0: size unknown, no limit): drawn in
- * place with escape sequences. Off (the default): plain tables.
+ * place with escape sequences. Off (the default): plain tables; turned off
+ * after a terminal view, the cursor goes to a new line below it.
  */
 void console_set_terminal(struct console *c, bool terminal, unsigned int rows, unsigned int cols);
 void console_set_sort(struct console *c, enum console_sort sort);

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ebpflow.h"
 #include "transport.h"
 
 #define OPT_ERROR g_quark_from_static_string("ebpflow-options")
@@ -67,16 +68,16 @@ static const struct option_def options[] = {
 			      "exit status 2"),
 
 	DEFINE_OPTION("collector", OPT_HOSTPORTS, collectors, .section = "ipfix",
-		      .key = "collectors", .metavar = "HOST:PORT",
+		      .key = "collectors", .flags = OPT_IPFIX, .metavar = "HOST:PORT",
 		      .group = "IPFIX export (alongside the console or JSON output):",
 		      .help = "send IPFIX over UDP to a collector; repeatable, or a "
 			      "comma-separated list; IPv6 in brackets: [::1]:4739. Those of the "
 			      "command line replace the file's"),
-	DEFINE_OPTION(NULL, OPT_ENUM, ipfix_transport, .section = "ipfix", .key = "transport",
+	DEFINE_OPTION(NULL, OPT_ENUM, ipfix_transport, .section = "ipfix", .key = "transport", .flags = OPT_IPFIX,
 		      .names = transport_names, .def = "udp",
 		      .help = "how collectors are reached: udp, the one transport of this build "
 			      "(messages are flushed at every interval and when full)"),
-	DEFINE_OPTION("ipfix-file", OPT_PATH, ipfix_file, .section = "ipfix", .key = "file",
+	DEFINE_OPTION("ipfix-file", OPT_PATH, ipfix_file, .section = "ipfix", .key = "file", .flags = OPT_IPFIX,
 		      .metavar = "PATH",
 		      .help = "write the IPFIX stream to a file, which ipfixDump reads"),
 	DEFINE_OPTION("template-refresh", OPT_UINT, template_refresh_s, .section = "ipfix",
@@ -85,14 +86,14 @@ static const struct option_def options[] = {
 		      .help = "resend templates this often: a collector started later decodes "
 			      "flows after this"),
 	DEFINE_OPTION("observation-domain", OPT_UINT, observation_domain, .section = "ipfix",
-		      .key = "observation_domain", .min = 0, .max = UINT32_MAX, .def = "0",
+		      .key = "observation_domain", .flags = OPT_IPFIX, .min = 0, .max = UINT32_MAX, .def = "0",
 		      .metavar = "ID", .help = "observation domain id"),
-	DEFINE_OPTION("pen", OPT_UINT, pen, .section = "ipfix", .key = "enterprise_number",
+	DEFINE_OPTION("pen", OPT_UINT, pen, .section = "ipfix", .key = "enterprise_number", .flags = OPT_IPFIX,
 		      .min = 1, .max = UINT32_MAX, .def = G_STRINGIFY(EBPFLOW_PEN_DEFAULT),
 		      .metavar = "NUMBER",
 		      .help = "Private Enterprise Number of eBPFlow's elements; 32473 is RFC "
 			      "5612's, for documentation: use yours"),
-	DEFINE_OPTION("ie-profile", OPT_ENUM, ie_profile, .section = "ipfix", .key = "profile",
+	DEFINE_OPTION("ie-profile", OPT_ENUM, ie_profile, .section = "ipfix", .key = "profile", .flags = OPT_IPFIX,
 		      .names = profile_names, .def = "ebpflow", .metavar = "NAME",
 		      .help = "ebpflow: process elements under --pen; ntop: ntop's "
 			      "SRC_PROC_*/DST_PROC_* elements, PEN 35632, for nProbe and ntopng"),
@@ -109,12 +110,12 @@ static const struct option_def options[] = {
 		      .key = "podman_socket", .def = "/run/podman/podman.sock", .metavar = "PATH",
 		      .flags = OPT_RESTART, .help = "Podman's API"),
 
-	DEFINE_OPTION(NULL, OPT_UINT_LIST, filter.pids, .section = "filter", .key = "pids",
+	DEFINE_OPTION(NULL, OPT_UINT_LIST, filter.pids, .section = "filter", .key = "pids", .max_items = EBPFLOW_FILTER_MAX_ITEMS,
 		      .min = 0, .max = 4194304, .help = "process ids"),
-	DEFINE_OPTION(NULL, OPT_UINT_LIST, filter.uids, .section = "filter", .key = "users",
+	DEFINE_OPTION(NULL, OPT_UINT_LIST, filter.uids, .section = "filter", .key = "users", .max_items = EBPFLOW_FILTER_MAX_ITEMS,
 		      .min = 0, .max = UINT32_MAX, .parse = parse_users, .example = "root",
 		      .help = "user names or uids"),
-	DEFINE_OPTION(NULL, OPT_UINT_LIST, filter.ports, .section = "filter", .key = "ports",
+	DEFINE_OPTION(NULL, OPT_UINT_LIST, filter.ports, .section = "filter", .key = "ports", .max_items = EBPFLOW_FILTER_MAX_ITEMS,
 		      .min = 1, .max = 65535,
 		      .help = "the responder's port (remote port outbound, local port inbound)"),
 	DEFINE_OPTION(NULL, OPT_BITS, filter.protocols, .section = "filter", .key = "protocols",
@@ -281,6 +282,15 @@ static gboolean set_item(const struct option_def *o, void *field, const char *it
 	}
 }
 
+static unsigned int list_len(const struct option_def *o, const void *field)
+{
+	if (o->type == OPT_UINT_LIST)
+		return (*(GArray *const *)field)->len;
+	if (o->type == OPT_BITS)
+		return 0;
+	return (*(GPtrArray *const *)field)->len;
+}
+
 static void clear_list(const struct option_def *o, void *field)
 {
 	if (o->type == OPT_UINT_LIST)
@@ -342,12 +352,16 @@ gboolean option_set(const struct option_def *o, struct ebpflow_config *c, const 
 	case OPT_BITS:
 		if (!append)
 			clear_list(o, field);
-		if (o->parse)
-			return o->parse(o, text, field, err);
-		items = split_list(text);
-		for (int k = 0; ok && items[k]; k++)
-			ok = set_item(o, field, items[k], err);
-		g_strfreev(items);
+		if (o->parse) {
+			ok = o->parse(o, text, field, err);
+		} else {
+			items = split_list(text);
+			for (int k = 0; ok && items[k]; k++)
+				ok = set_item(o, field, items[k], err);
+			g_strfreev(items);
+		}
+		if (ok && o->max_items && list_len(o, field) > o->max_items)
+			return bad(err, "more than %u items", o->max_items);
 		return ok;
 	case OPT_HELP:
 	case OPT_VERSION:

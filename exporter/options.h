@@ -90,6 +90,7 @@ enum opt_type {
 
 /* flags */
 #define OPT_RESTART 1u /* a reload (SIGHUP) keeps the running value; it takes effect at restart */
+#define OPT_IPFIX 2u   /* a new value replaces the IPFIX outputs (on SIGHUP) */
 
 struct option_def;
 /*
@@ -116,6 +117,7 @@ struct option_def {
 	const char *help;             /* range and default are added to it */
 	const char *group;            /* a heading in --help, before this option */
 	const char *example;          /* a valid value, where the type says none (parse) */
+	unsigned int max_items;       /* lists: at most this many (0: no limit) */
 	unsigned int flags;
 };
 

@@ -75,7 +75,7 @@ static char *rig_take(struct rig *r)
 	char *s;
 
 	fflush(r->mem);
-	s = g_strdup(r->text);
+	s = g_strndup(r->text, r->len);
 	fseek(r->mem, 0, SEEK_SET);
 	r->text[0] = '\0';
 	return s;
@@ -373,9 +373,12 @@ static void test_terminal_view(void)
 
 	/* at exit, plain tables after it, on a line of their own, with every row */
 	console_set_terminal(r.c, false, 0, 0);
+	text = rig_take(&r);
+	g_assert_cmpstr(text, ==, "\n"); /* below the view, which ends without one */
+	g_free(text);
 	console_print(r.c, r.ft, "at exit");
 	text = rig_take(&r);
-	g_assert_true(g_str_has_prefix(text, "\nat exit\n"));
+	g_assert_true(g_str_has_prefix(text, "at exit\n"));
 	g_assert_null(strchr(text, '\033'));
 	g_assert_cmpint(count_of(text, 1), ==, 1);
 	g_assert_cmpint(count_of(text, 30), ==, 30);
