@@ -143,7 +143,8 @@ static int read_args(struct ebpflow_config *c, int argc, char **argv, enum pass 
 			} else if (o->type == OPT_VERSION) {
 				printf("ebpflow %s\n", EBPFLOW_VERSION);
 				rc = 1;
-			} else if (o->type == OPT_CONFIG && !option_set(o, c, optarg, false, false, &e)) {
+			} else if (o->type == OPT_CONFIG &&
+				   !option_set(o, c, optarg, false, false, &e)) {
 				rc = -1;
 			}
 		} else if (o->type != OPT_CONFIG && o->type != OPT_HELP && o->type != OPT_VERSION &&
@@ -254,10 +255,11 @@ void config_usage(FILE *out)
 
 		if (!t[i].name) {
 			/* "[filter] pids, users, ..." */
-			bool same = section && !strcmp(section, t[i].section);
-
-			g_string_append_printf(file_only, "%s%s%s%s", !file_only->len ? "" : same ? ", " : "; ",
-					       same ? "" : "[", same ? "" : t[i].section, same ? "" : "] ");
+			if (section && !strcmp(section, t[i].section))
+				g_string_append(file_only, ", ");
+			else
+				g_string_append_printf(file_only, "%s[%s] ", section ? "; " : "",
+						       t[i].section);
 			g_string_append(file_only, t[i].key);
 			section = t[i].section;
 			continue;
@@ -296,7 +298,8 @@ void config_usage(FILE *out)
 	      "  sudo ebpflow --collector collector.example:4739 --collector [2001:db8::9]:4739\n"
 	      "  sudo ebpflow -c /etc/ebpflow/ebpflow.conf   the settings of a file (options win)\n"
 	      "  sudo ebpflow -c my.conf --check-config      check it: exit 0, or 2 saying why\n"
-	      "  sudo ebpflow --ipfix-file flows.ipfix --duration 60; ipfixDump --rfc5610 -i flows.ipfix\n"
+	      "  sudo ebpflow --ipfix-file flows.ipfix --duration 60\n"
+	      "  ipfixDump --rfc5610 -i flows.ipfix             read that file\n"
 	      "\n"
 	      "On a terminal, the console view fits the screen; keys c, p, n and m sort it by\n"
 	      "count, pid, process name or MTBS, and q quits.\n"

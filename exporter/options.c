@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "containers.h"
 #include "ebpflow.h"
 #include "transport.h"
 
@@ -73,12 +74,12 @@ static const struct option_def options[] = {
 		      .help = "send IPFIX over UDP to a collector; repeatable, or a "
 			      "comma-separated list; IPv6 in brackets: [::1]:4739. Those of the "
 			      "command line replace the file's"),
-	DEFINE_OPTION(NULL, OPT_ENUM, ipfix_transport, .section = "ipfix", .key = "transport", .flags = OPT_IPFIX,
-		      .names = transport_names, .def = "udp",
+	DEFINE_OPTION(NULL, OPT_ENUM, ipfix_transport, .section = "ipfix", .key = "transport",
+		      .flags = OPT_IPFIX, .names = transport_names, .def = "udp",
 		      .help = "how collectors are reached: udp, the one transport of this build "
 			      "(messages are flushed at every interval and when full)"),
-	DEFINE_OPTION("ipfix-file", OPT_PATH, ipfix_file, .section = "ipfix", .key = "file", .flags = OPT_IPFIX,
-		      .metavar = "PATH",
+	DEFINE_OPTION("ipfix-file", OPT_PATH, ipfix_file, .section = "ipfix", .key = "file",
+		      .flags = OPT_IPFIX, .metavar = "PATH",
 		      .help = "write the IPFIX stream to a file, which ipfixDump reads"),
 	DEFINE_OPTION("template-refresh", OPT_UINT, template_refresh_s, .section = "ipfix",
 		      .key = "template_refresh", .min = 1, .max = 86400, .def = "60",
@@ -86,15 +87,16 @@ static const struct option_def options[] = {
 		      .help = "resend templates this often: a collector started later decodes "
 			      "flows after this"),
 	DEFINE_OPTION("observation-domain", OPT_UINT, observation_domain, .section = "ipfix",
-		      .key = "observation_domain", .flags = OPT_IPFIX, .min = 0, .max = UINT32_MAX, .def = "0",
-		      .metavar = "ID", .help = "observation domain id"),
-	DEFINE_OPTION("pen", OPT_UINT, pen, .section = "ipfix", .key = "enterprise_number", .flags = OPT_IPFIX,
-		      .min = 1, .max = UINT32_MAX, .def = G_STRINGIFY(EBPFLOW_PEN_DEFAULT),
-		      .metavar = "NUMBER",
+		      .key = "observation_domain", .flags = OPT_IPFIX, .min = 0, .max = UINT32_MAX,
+		      .def = "0", .metavar = "ID", .help = "observation domain id"),
+	DEFINE_OPTION("pen", OPT_UINT, pen, .section = "ipfix", .key = "enterprise_number",
+		      .flags = OPT_IPFIX, .min = 1, .max = UINT32_MAX,
+		      .def = G_STRINGIFY(EBPFLOW_PEN_DEFAULT), .metavar = "NUMBER",
 		      .help = "Private Enterprise Number of eBPFlow's elements; 32473 is RFC "
 			      "5612's, for documentation: use yours"),
-	DEFINE_OPTION("ie-profile", OPT_ENUM, ie_profile, .section = "ipfix", .key = "profile", .flags = OPT_IPFIX,
-		      .names = profile_names, .def = "ebpflow", .metavar = "NAME",
+	DEFINE_OPTION("ie-profile", OPT_ENUM, ie_profile, .section = "ipfix", .key = "profile",
+		      .flags = OPT_IPFIX, .names = profile_names, .def = "ebpflow",
+		      .metavar = "NAME",
 		      .help = "ebpflow: process elements under --pen; ntop: ntop's "
 			      "SRC_PROC_*/DST_PROC_* elements, PEN 35632, for nProbe and ntopng"),
 
@@ -104,19 +106,20 @@ static const struct option_def options[] = {
 		      .help = "name containers: ask Docker (and Podman) for the names, and show "
 			      "\"process @ container\""),
 	DEFINE_OPTION("docker-socket", OPT_PATH, docker_socket, .section = "containers",
-		      .key = "docker_socket", .def = "/var/run/docker.sock", .metavar = "PATH",
+		      .key = "docker_socket", .def = CONTAINERS_DOCKER_SOCKET, .metavar = "PATH",
 		      .flags = OPT_RESTART, .help = "Docker's API"),
 	DEFINE_OPTION("podman-socket", OPT_PATH, podman_socket, .section = "containers",
-		      .key = "podman_socket", .def = "/run/podman/podman.sock", .metavar = "PATH",
+		      .key = "podman_socket", .def = CONTAINERS_PODMAN_SOCKET, .metavar = "PATH",
 		      .flags = OPT_RESTART, .help = "Podman's API"),
 
-	DEFINE_OPTION(NULL, OPT_UINT_LIST, filter.pids, .section = "filter", .key = "pids", .max_items = EBPFLOW_FILTER_MAX_ITEMS,
-		      .min = 0, .max = 4194304, .help = "process ids"),
-	DEFINE_OPTION(NULL, OPT_UINT_LIST, filter.uids, .section = "filter", .key = "users", .max_items = EBPFLOW_FILTER_MAX_ITEMS,
-		      .min = 0, .max = UINT32_MAX, .parse = parse_users, .example = "root",
-		      .help = "user names or uids"),
-	DEFINE_OPTION(NULL, OPT_UINT_LIST, filter.ports, .section = "filter", .key = "ports", .max_items = EBPFLOW_FILTER_MAX_ITEMS,
-		      .min = 1, .max = 65535,
+	DEFINE_OPTION(NULL, OPT_UINT_LIST, filter.pids, .section = "filter", .key = "pids",
+		      .max_items = EBPFLOW_FILTER_MAX_ITEMS, .min = 0, .max = 4194304,
+		      .help = "process ids"),
+	DEFINE_OPTION(NULL, OPT_UINT_LIST, filter.uids, .section = "filter", .key = "users",
+		      .max_items = EBPFLOW_FILTER_MAX_ITEMS, .min = 0, .max = UINT32_MAX,
+		      .parse = parse_users, .example = "root", .help = "user names or uids"),
+	DEFINE_OPTION(NULL, OPT_UINT_LIST, filter.ports, .section = "filter", .key = "ports",
+		      .max_items = EBPFLOW_FILTER_MAX_ITEMS, .min = 1, .max = 65535,
 		      .help = "the responder's port (remote port outbound, local port inbound)"),
 	DEFINE_OPTION(NULL, OPT_BITS, filter.protocols, .section = "filter", .key = "protocols",
 		      .names = protocol_names, .help = "protocols"),

@@ -253,7 +253,8 @@ static void keep_restart_values(struct ebpflow_config *o, struct ebpflow_config 
 		if (!(t[i].flags & OPT_RESTART) || !changed(&t[i], o, n))
 			continue;
 		if (t[i].section)
-			pr_warn("reload: [%s] %s takes effect at restart\n", t[i].section, t[i].key);
+			pr_warn("reload: [%s] %s takes effect at restart\n", t[i].section,
+				t[i].key);
 		else
 			pr_warn("reload: --%s takes effect at restart\n", t[i].name);
 		/* swapped, not copied: each config still owns what it frees */
@@ -362,6 +363,13 @@ int runtime_start(struct runtime **out, struct ebpflow_config *cfg, GError **err
 	if (!apply(rt, cfg, err)) {
 		config_clear(cfg);
 		return EBPFLOW_EXIT_USAGE;
+	}
+	/* --hooks is parsed and documented; the probe takes it on the kernel-tier branch */
+	if (rt->cfg.hooks != HOOKS_AUTO) {
+		char *tier = option_format(option_by_name("hooks"), &rt->cfg);
+
+		pr_warn("--hooks %s: this build chooses its hooks itself\n", tier);
+		g_free(tier);
 	}
 	e = probe_start(&rt->probe, &(struct probe_options){ .map_entries = rt->cfg.map_entries });
 	if (e) {
