@@ -110,11 +110,10 @@ static int read_args(struct ebpflow_config *c, int argc, char **argv, enum pass 
 {
 	struct getopt_table g;
 	size_t n;
-	bool *given;
+	const struct option_def *t = options_table(&n);
+	bool *given = g_new0(bool, n); /* a list given again on the command line adds to it */
 	int opt, rc = 0;
 
-	options_table(&n);
-	given = g_new0(bool, n); /* a list given again on the command line adds to it */
 	table_build(&g);
 	opterr = 0; /* our messages, not getopt's */
 	optind = 0; /* glibc: start afresh (argv is read twice, and the tests parse many) */
@@ -129,9 +128,8 @@ static int read_args(struct ebpflow_config *c, int argc, char **argv, enum pass 
 			g_free(name);
 			rc = -1;
 		} else if (opt == '?' || opt == ':') {
-			if (!optopt)
-				long_error(argv[optind - 1], err);
-			else if (o) /* the long form of a flag, given a value */
+			/* optopt 0: a long name unknown or ambiguous; o: a flag given a value */
+			if (!optopt || o)
 				long_error(argv[optind - 1], err);
 			else
 				g_set_error(err, OPT_ERROR, 1, "unknown option '-%c'", optopt);
@@ -148,10 +146,10 @@ static int read_args(struct ebpflow_config *c, int argc, char **argv, enum pass 
 				rc = -1;
 			}
 		} else if (o->type != OPT_CONFIG && o->type != OPT_HELP && o->type != OPT_VERSION &&
-			   !option_set(o, c, optarg, given[o - options_table(&n)], false, &e)) {
+			   !option_set(o, c, optarg, given[o - t], false, &e)) {
 			rc = -1;
 		} else {
-			given[o - options_table(&n)] = true;
+			given[o - t] = true;
 		}
 		if (e) {
 			name = display(o);
