@@ -69,6 +69,25 @@ class FilterTest(unittest.TestCase):
         self.assertIn(f"filtered out, 0 lost", probe.stderr)
 
 
+    def test_container_filter_counts_as_filtered(self):
+        # [filter] containers is applied in user space, before a record is counted:
+        # what it leaves out is filtered, never reported
+        path = conf("containers.conf", "[output]\nmode = json\ninterval = 1\n"
+                                       "[filter]\ncontainers = no-such-container\n")
+        probe = Ebpflow("-c", path)
+        try:
+            _, pid = udp(P + 10, 4)
+            time.sleep(1.5)
+        finally:
+            probe.stop()
+        self.assertEqual(probe.records(), [])
+        last = probe.stats()[-1]
+        self.assertEqual((last["calls_reported"], last["records"], last["calls_live"],
+                          last["calls_lost"]), (0, 0, 0, 0))
+        self.assertGreaterEqual(last["calls_filtered"], 8)  # 4 sends, 4 receives, and others'
+        self.assertEqual(last["kernel_calls"], last["calls_filtered"])
+
+
 class ReloadTest(unittest.TestCase):
     def test_sighup_new_collector(self):
         first, second = Collector(P + 2), Collector(P + 3)
