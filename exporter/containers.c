@@ -38,7 +38,6 @@ struct containers {
 	GAsyncQueue *done;
 	unsigned int in_flight;
 	GHashTable *socket_down; /* socket path -> TRUE while failing (warned once) */
-	struct containers_stats stats;
 };
 
 static void lookup(gpointer data, gpointer user);
@@ -83,11 +82,6 @@ void containers_free(struct containers *c)
 void containers_set_names_fd(struct containers *c, int fd)
 {
 	c->names_fd = fd;
-}
-
-const struct containers_stats *containers_stats(const struct containers *c)
-{
-	return &c->stats;
 }
 
 static const char *label(JsonObject *labels, const char *key)
@@ -231,13 +225,10 @@ const struct container *containers_get(struct containers *c, uint64_t cgroup_id)
 	k = g_new0(struct container, 1);
 	key = g_new(uint64_t, 1);
 	*key = cgroup_id;
-	c->stats.cgroups++;
-	if (c->names_fd < 0 || bpf_map_lookup_elem(c->names_fd, &cgroup_id, &names) != 0) {
-		c->stats.names_missing++;
-	} else {
+	/* no names (the kernel's LRU map dropped them) or no known layout: no container */
+	if (c->names_fd >= 0 && bpf_map_lookup_elem(c->names_fd, &cgroup_id, &names) == 0) {
 		names.leaf[sizeof(names.leaf) - 1] = names.parent[sizeof(names.parent) - 1] = '\0';
-		if (!cgroup_parse_names(names.parent, names.leaf, &k->info))
-			c->stats.unknown_layouts++;
+		cgroup_parse_names(names.parent, names.leaf, &k->info);
 	}
 	if (k->info.runtime == RT_SYSTEMD)
 		snprintf(k->name, sizeof(k->name), "%s", k->info.unit);
@@ -250,7 +241,6 @@ const struct container *containers_get(struct containers *c, uint64_t cgroup_id)
 		j->socket = sock;
 		k->pending = true;
 		c->in_flight++;
-		c->stats.lookups++;
 		g_thread_pool_push(c->pool, j, NULL);
 	}
 	g_hash_table_insert(c->cache, key, k);
@@ -269,7 +259,6 @@ static void take(struct containers *c, struct result *r)
 			snprintf(k->name, sizeof(k->name), "%s", r->name);
 	}
 	if (r->error[0]) {
-		c->stats.lookup_failures++;
 		if (r->socket_fault && !down) {
 			pr_warn("container runtime at %s: %s; flows keep their container ids, without "
 				"names, until it answers\n", r->socket, r->error);

@@ -33,14 +33,6 @@ struct container {
 	bool pending;   /* a runtime lookup is in flight */
 };
 
-struct containers_stats {
-	uint64_t cgroups;         /* cgroups seen */
-	uint64_t unknown_layouts; /* cgroups of no layout we know (host processes mostly) */
-	uint64_t names_missing;   /* cgroups the kernel no longer had names for */
-	uint64_t lookups;         /* runtime API requests */
-	uint64_t lookup_failures; /* ... that failed (timeout, refused, garbage, 404) */
-};
-
 struct containers;
 
 struct containers *containers_new(const struct containers_config *cfg);
@@ -57,7 +49,6 @@ const struct container *containers_get(struct containers *c, uint64_t cgroup_id)
 void containers_collect(struct containers *c);
 /* Wait up to ms for the lookups in flight (at shutdown), collecting them. */
 void containers_wait(struct containers *c, unsigned int ms);
-const struct containers_stats *containers_stats(const struct containers *c);
 
 /*
  * The name in an Engine API /containers/<id>/json reply: Kubernetes'

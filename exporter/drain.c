@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * The map is read with BPF_MAP_LOOKUP_BATCH where the kernel has it (one
- * system call per few thousand flows), else key by key. Nothing is deleted
- * here: see flowtable.c for why live flows stay in the kernel.
+ * system call per few thousand flows), else key by key. A pass only reads:
+ * live flows stay in the kernel (flowtable.c says why). Entries are deleted
+ * here only when the flow table asks: an idle flow by an atomic
+ * read-and-delete (drain_take), the flows of exited processes in batches once
+ * nothing more can come (drain_forget), and the exit notices once read.
  */
 #include "drain.h"
 
@@ -55,16 +58,15 @@ void drain_free(struct drain *d)
 	free(d);
 }
 
-static void feed(struct drain *d, struct flowtable *ft, const struct flow_key *k, const void *vals,
-		 uint64_t now)
+static void feed(struct drain *d, struct flowtable *ft, const struct flow_key *k, const void *vals)
 {
 	struct flow_totals t;
 
 	if (flow_merge_percpu(vals, d->stride, d->ncpu, &t))
-		flowtable_update(ft, k, &t, now);
+		flowtable_update(ft, k, &t);
 }
 
-static int pass_batch(struct drain *d, struct flowtable *ft, uint64_t now)
+static int pass_batch(struct drain *d, struct flowtable *ft)
 {
 	DECLARE_LIBBPF_OPTS(bpf_map_batch_opts, opts);
 	struct flow_key in_batch, out_batch;
@@ -79,8 +81,7 @@ static int pass_batch(struct drain *d, struct flowtable *ft, uint64_t now)
 		if (err)
 			err = -errno;
 		for (__u32 i = 0; i < count; i++)
-			feed(d, ft, &d->keys[i], (char *)d->values + (size_t)i * d->ncpu * d->stride,
-			     now);
+			feed(d, ft, &d->keys[i], (char *)d->values + (size_t)i * d->ncpu * d->stride);
 		total += count;
 		if (err == -ENOENT)
 			return total; /* the whole map was read */
@@ -91,7 +92,7 @@ static int pass_batch(struct drain *d, struct flowtable *ft, uint64_t now)
 	}
 }
 
-static int pass_keys(struct drain *d, struct flowtable *ft, uint64_t now)
+static int pass_keys(struct drain *d, struct flowtable *ft)
 {
 	struct flow_key key, next;
 	const struct flow_key *prev = NULL;
@@ -99,7 +100,7 @@ static int pass_keys(struct drain *d, struct flowtable *ft, uint64_t now)
 
 	while (bpf_map_get_next_key(d->fd, prev, &next) == 0) {
 		if (bpf_map_lookup_elem(d->fd, &next, d->values) == 0) {
-			feed(d, ft, &next, d->values, now);
+			feed(d, ft, &next, d->values);
 			total++;
 		}
 		key = next;
@@ -108,18 +109,18 @@ static int pass_keys(struct drain *d, struct flowtable *ft, uint64_t now)
 	return total;
 }
 
-int drain_pass(struct drain *d, struct flowtable *ft, uint64_t now_ns)
+int drain_pass(struct drain *d, struct flowtable *ft)
 {
 	flowtable_begin_pass(ft);
 	if (d->use_batch) {
-		int n = pass_batch(d, ft, now_ns);
+		int n = pass_batch(d, ft);
 
 		if (n != -EINVAL && n != -ENOTSUP && n != -EOPNOTSUPP)
 			return n;
 		pr_info("this kernel cannot read the flow map in batches; reading it key by key\n");
 		d->use_batch = false;
 	}
-	return pass_keys(d, ft, now_ns);
+	return pass_keys(d, ft);
 }
 
 void drain_forget(const struct flow_key *keys, size_t n, void *ctx)

@@ -13,8 +13,8 @@ struct drain;
 
 struct drain *drain_new(int map_fd);
 void drain_free(struct drain *d);
-/* Read the whole map into ft at time now; returns flows read or -errno. */
-int drain_pass(struct drain *d, struct flowtable *ft, uint64_t now_ns);
+/* Read the whole map into ft; returns flows read or -errno. */
+int drain_pass(struct drain *d, struct flowtable *ft);
 /*
  * Move the kernel's process-exit notices into procs (a set of struct
  * proc_key, owned by the set), removing them from the map. Read them before

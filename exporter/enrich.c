@@ -7,6 +7,7 @@
 
 #include <glib.h>
 #include <pwd.h>
+#include <string.h>
 #include <unistd.h>
 
 struct enrich {
@@ -58,6 +59,22 @@ void enrich_container(struct enrich *e, uint64_t cgroup_id, const char **name, c
 bool enrich_ready(struct enrich *e, uint64_t cgroup_id)
 {
 	return !e->containers || !containers_get(e->containers, cgroup_id)->pending;
+}
+
+bool enrich_container_wanted(struct enrich *e, const GPtrArray *want, uint64_t cgroup_id)
+{
+	const char *name, *id;
+
+	if (!want->len)
+		return true;
+	enrich_container(e, cgroup_id, &name, &id);
+	for (guint i = 0; i < want->len; i++) {
+		const char *w = g_ptr_array_index(want, i);
+
+		if (!strcmp(w, name) || (*id && !strncmp(w, id, strlen(w))))
+			return true;
+	}
+	return false;
 }
 
 void enrich_record(struct flow_record *rec, void *ctx)

@@ -94,6 +94,8 @@ const char *flow_end_reason_name(enum flow_end_reason r)
 		return "forced";
 	case FLOW_END_LACK:
 		return "evicted";
+	case FLOW_END_NONE:
+		break;
 	}
 	return "unknown";
 }

@@ -22,6 +22,7 @@ _Static_assert(sizeof(struct flow_value) == 88, "flow_value layout changed: upda
 
 /* Why a record was reported; the values are IPFIX flowEndReason (RFC 5102). */
 enum flow_end_reason {
+	FLOW_END_NONE = 0,   /* nothing is due (never in a record) */
 	FLOW_END_IDLE = 1,   /* no call for the idle timeout */
 	FLOW_END_ACTIVE = 2, /* still going: the calls since the last report */
 	FLOW_END_END = 3,    /* the kernel says it ended */

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Ageing of flows (idle and active timeouts, forced end) and the bookkeeping
- * that keeps counts exact across reports.
+ * Ageing of flows (idle and active timeouts, process exit, forced end) and
+ * the bookkeeping that keeps counts exact across reports.
  *
  * The kernel's counters only grow while its entry lives, so a live flow is
  * never removed from the kernel to be reported: each report carries the
@@ -18,6 +18,14 @@
 #include <limits.h>
 #include <string.h>
 
+/* Where a flow is in its life; each pass moves it at most one step. */
+enum flow_state {
+	FLOW_LIVE,   /* counting */
+	FLOW_EXITED, /* its process exited: every call it made is in `seen` */
+	FLOW_ENDED,  /* reported as ended; waits one reading for calls in flight */
+	FLOW_DOOMED, /* read after its end: report the rest, remove it from the kernel */
+};
+
 struct flow_entry {
 	struct flow_key key;
 	struct flow_totals seen; /* latest reading of this kernel entry */
@@ -28,9 +36,7 @@ struct flow_entry {
 	uint64_t window_first_ns; /* first_ns of the next record */
 	uint64_t active_since_ns; /* start of the current active-timeout period */
 	uint32_t seen_pass;       /* the pass that last read it */
-	bool exited;              /* its process exited */
-	bool ended;               /* ... and it was reported so */
-	bool doomed;              /* ... and read once more since: remove it */
+	enum flow_state state;
 };
 
 struct flowtable {
@@ -39,6 +45,7 @@ struct flowtable {
 	struct flowtable_ops ops;
 	struct flowtable_stats stats;
 	uint32_t pass;
+	bool stopping;  /* flowtable_flush: everything goes now */
 	GArray *doomed; /* struct flow_key: being removed from the kernel */
 };
 
@@ -73,6 +80,33 @@ static uint64_t last_activity(const struct flow_totals *t)
 	return t->last_ns > t->close_ns ? t->last_ns : t->close_ns;
 }
 
+/*
+ * What is due for flow e at time now, and why: the one place that maps a
+ * cause of expiry to its end reason, as softflowd's flow_update_expiry does.
+ * (An eviction is noticed when a reading arrives instead: see renew.)
+ */
+static enum flow_end_reason flow_expiry(const struct flowtable *ft, const struct flow_entry *e,
+					uint64_t now)
+{
+	switch (e->state) {
+	case FLOW_EXITED:
+	case FLOW_DOOMED:
+		return FLOW_END_END;
+	case FLOW_ENDED:
+		/* at shutdown the calls in flight at the exit are all in */
+		return ft->stopping ? FLOW_END_END : FLOW_END_NONE;
+	case FLOW_LIVE:
+		break;
+	}
+	if (ft->stopping)
+		return FLOW_END_FORCED;
+	if (now >= last_activity(&e->seen) && now - last_activity(&e->seen) >= ft->t.idle_ns)
+		return FLOW_END_IDLE;
+	if (now >= e->active_since_ns && now - e->active_since_ns >= ft->t.active_ns)
+		return FLOW_END_ACTIVE;
+	return FLOW_END_NONE;
+}
+
 /* Something of e is not reported yet: calls, or bytes and failures from closes. */
 static bool unreported(const struct flow_entry *e)
 {
@@ -105,12 +139,16 @@ static void report(struct flowtable *ft, struct flow_entry *e, enum flow_end_rea
 	rec.user = "";
 	rec.container = "";
 	rec.container_id = "";
-	if (ft->ops.enrich)
-		ft->ops.enrich(&rec, ft->ops.ctx);
-	ft->ops.report(&rec, ft->ops.ctx);
-
-	ft->stats.records++;
-	ft->stats.calls += rec.count;
+	/* left out before it is counted as reported: the accounting stays exact */
+	if (ft->ops.wanted && !ft->ops.wanted(rec.cgroup_id, ft->ops.ctx)) {
+		ft->stats.filtered += rec.count;
+	} else {
+		if (ft->ops.enrich)
+			ft->ops.enrich(&rec, ft->ops.ctx);
+		ft->ops.report(&rec, ft->ops.ctx);
+		ft->stats.records++;
+		ft->stats.calls += rec.count;
+	}
 	e->reported_count = e->seen.count;
 	e->reported_bytes = e->seen.bytes;
 	e->reported_reverse = e->seen.reverse_bytes;
@@ -148,17 +186,26 @@ static void start_generation(struct flow_entry *e, const struct flow_totals *t)
 	e->active_since_ns = first;
 }
 
+/*
+ * The kernel evicted e and a later call started it again: what the old
+ * entry had when last read is all we will ever know of it.
+ */
+static void renew(struct flowtable *ft, struct flow_entry *e, const struct flow_totals *t)
+{
+	report(ft, e, FLOW_END_LACK);
+	ft->stats.generations++;
+	start_generation(e, t);
+}
+
 void flowtable_begin_pass(struct flowtable *ft)
 {
 	ft->pass++;
 }
 
-void flowtable_update(struct flowtable *ft, const struct flow_key *key, const struct flow_totals *t,
-		      uint64_t now_ns)
+void flowtable_update(struct flowtable *ft, const struct flow_key *key, const struct flow_totals *t)
 {
 	struct flow_entry *e = g_hash_table_lookup(ft->flows, key);
 
-	(void)now_ns;
 	if (!e) {
 		e = g_new0(struct flow_entry, 1);
 		e->key = *key;
@@ -168,19 +215,15 @@ void flowtable_update(struct flowtable *ft, const struct flow_key *key, const st
 		return;
 	}
 	e->seen_pass = ft->pass;
-	if (e->ended) {
+	if (e->state == FLOW_ENDED || e->state == FLOW_DOOMED) {
 		/* a pass after the exit: what came in flight is in, and nothing more */
 		if (same_generation(e, t))
 			e->seen = *t;
-		report(ft, e, FLOW_END_END);
-		e->doomed = true;
+		e->state = FLOW_DOOMED;
 		return;
 	}
 	if (!same_generation(e, t)) {
-		/* what the old entry had when last read is all we will ever know */
-		report(ft, e, FLOW_END_LACK);
-		ft->stats.generations++;
-		start_generation(e, t);
+		renew(ft, e, t);
 		return;
 	}
 	e->seen = *t;
@@ -192,14 +235,10 @@ static void finish(struct flowtable *ft, struct flow_entry *e, enum flow_end_rea
 	struct flow_totals final;
 
 	if (ft->ops.take && ft->ops.take(&e->key, &final, ft->ops.ctx)) {
-		if (same_generation(e, &final)) {
+		if (same_generation(e, &final))
 			e->seen = final;
-		} else {
-			/* evicted and started again since the last reading */
-			report(ft, e, FLOW_END_LACK);
-			ft->stats.generations++;
-			start_generation(e, &final);
-		}
+		else
+			renew(ft, e, &final); /* evicted and started again since the last reading */
 	}
 	report(ft, e, reason);
 }
@@ -220,33 +259,36 @@ void flowtable_expire(struct flowtable *ft, uint64_t now_ns)
 	g_hash_table_iter_init(&it, ft->flows);
 	/* ready() is asked only of a flow about to be reported: it is not free */
 	while (g_hash_table_iter_next(&it, NULL, (gpointer *)&e)) {
-		if (e->exited && !e->ended) {
-			/* read after the exit notice: every call it made is in e->seen */
-			if (end_left && ready(ft, e)) {
-				end_left--;
-				report(ft, e, FLOW_END_END);
-				e->ended = true;
-			}
-		} else if (e->ended) {
-			if (e->seen_pass != ft->pass) {
-				/* gone from the kernel already (evicted): nothing can follow */
-				g_hash_table_iter_remove(&it);
-			} else if (e->doomed && forget_left) {
-				/* the rest stay (read, unchanged) until a later pass */
-				forget_left--;
-				g_array_append_val(ft->doomed, e->key);
-				g_hash_table_iter_remove(&it);
-			}
-		} else if (now_ns >= last_activity(&e->seen) &&
-			   now_ns - last_activity(&e->seen) >= ft->t.idle_ns) {
+		enum flow_end_reason why;
+
+		if (e->state == FLOW_ENDED && e->seen_pass != ft->pass) {
+			/* gone from the kernel already (evicted): nothing can follow */
+			g_hash_table_iter_remove(&it);
+			continue;
+		}
+		why = flow_expiry(ft, e, now_ns);
+		if (why == FLOW_END_END && e->state == FLOW_EXITED) {
+			if (!end_left || !ready(ft, e))
+				continue;
+			end_left--;
+			report(ft, e, why);
+			e->state = FLOW_ENDED;
+		} else if (why == FLOW_END_END) {
+			/* doomed: the rest stay (read, unchanged) until a later pass */
+			if (!forget_left)
+				continue;
+			forget_left--;
+			report(ft, e, why);
+			g_array_append_val(ft->doomed, e->key);
+			g_hash_table_iter_remove(&it);
+		} else if (why == FLOW_END_IDLE) {
 			if (!idle_left || !ready(ft, e))
 				continue;
 			idle_left--;
-			finish(ft, e, FLOW_END_IDLE);
+			finish(ft, e, why);
 			g_hash_table_iter_remove(&it);
-		} else if (now_ns >= e->active_since_ns &&
-			   now_ns - e->active_since_ns >= ft->t.active_ns && ready(ft, e)) {
-			report(ft, e, FLOW_END_ACTIVE);
+		} else if (why == FLOW_END_ACTIVE && ready(ft, e)) {
+			report(ft, e, why);
 			e->active_since_ns = now_ns;
 		}
 	}
@@ -267,21 +309,23 @@ void flowtable_end_processes(struct flowtable *ft, GHashTable *procs)
 	while (g_hash_table_iter_next(&it, NULL, (gpointer *)&e)) {
 		struct proc_key p = { .start_ns = e->key.start_ns, .pid = e->key.pid };
 
-		if (!e->exited && g_hash_table_contains(procs, &p))
-			e->exited = true;
+		if (e->state == FLOW_LIVE && g_hash_table_contains(procs, &p))
+			e->state = FLOW_EXITED;
 	}
 }
 
-void flowtable_flush(struct flowtable *ft, enum flow_end_reason reason)
+void flowtable_flush(struct flowtable *ft)
 {
 	GHashTableIter it;
 	struct flow_entry *e;
 
+	ft->stopping = true;
 	g_hash_table_iter_init(&it, ft->flows);
 	while (g_hash_table_iter_next(&it, NULL, (gpointer *)&e)) {
-		report(ft, e, reason);
+		report(ft, e, flow_expiry(ft, e, 0));
 		g_hash_table_iter_remove(&it);
 	}
+	ft->stopping = false;
 }
 
 unsigned int flowtable_size(const struct flowtable *ft)
@@ -313,5 +357,5 @@ void flowtable_foreach(struct flowtable *ft, flowtable_visit_fn fn, void *ctx)
 
 	g_hash_table_iter_init(&it, ft->flows);
 	while (g_hash_table_iter_next(&it, NULL, (gpointer *)&e))
-		fn(&e->key, &e->seen, ctx);
+		fn(&e->key, &e->seen, e->seen.count - e->reported_count, ctx);
 }

@@ -48,11 +48,13 @@ typedef bool (*flow_take_fn)(const struct flow_key *key, struct flow_totals *fin
 typedef void (*flow_forget_fn)(const struct flow_key *keys, size_t n, void *ctx);
 
 /*
- * False while what a record will carry about the flow's cgroup (its
- * container's name) is still being looked up: the report waits a pass.
- * Lookups time out, so it cannot wait for ever.
+ * About a flow's cgroup: flow_ready_fn is false while what a record will
+ * carry (its container's name) is still being looked up, and the report
+ * waits a pass (lookups time out, so not for ever); flow_wanted_fn is false
+ * when the user-space filter ([filter] containers) leaves the flow out.
  */
 typedef bool (*flow_ready_fn)(uint64_t cgroup_id, void *ctx);
+typedef bool (*flow_wanted_fn)(uint64_t cgroup_id, void *ctx);
 
 /* Fills what a record carries besides counts (user name, container). */
 typedef void (*flow_enrich_fn)(struct flow_record *rec, void *ctx);
@@ -61,7 +63,8 @@ struct flowtable_ops {
 	flow_report_fn report;
 	flow_take_fn take;
 	flow_forget_fn forget;
-	flow_ready_fn ready;
+	flow_ready_fn ready;   /* NULL: always ready */
+	flow_wanted_fn wanted; /* NULL: every flow */
 	flow_enrich_fn enrich;
 	void *ctx;
 };
@@ -69,6 +72,7 @@ struct flowtable_ops {
 struct flowtable_stats {
 	uint64_t records;     /* records reported */
 	uint64_t calls;       /* calls reported, summed over records */
+	uint64_t filtered;    /* calls left out by flow_wanted_fn (never reported) */
 	uint64_t generations; /* a flow the kernel evicted and started again */
 };
 
@@ -78,10 +82,9 @@ void flowtable_set_timeouts(struct flowtable *ft, const struct flowtable_timeout
 
 /* A new reading of the kernel begins (before its flowtable_update calls). */
 void flowtable_begin_pass(struct flowtable *ft);
-/* One reading of a flow from the kernel (cumulative totals) at time now. */
-void flowtable_update(struct flowtable *ft, const struct flow_key *key, const struct flow_totals *t,
-		      uint64_t now_ns);
-/* Report what the timeouts say is due at time now; forget what is done. */
+/* One reading of a flow from the kernel (cumulative totals). */
+void flowtable_update(struct flowtable *ft, const struct flow_key *key, const struct flow_totals *t);
+/* Report what is due at time now (flow_expiry in flowtable.c); forget what is done. */
 void flowtable_expire(struct flowtable *ft, uint64_t now_ns);
 /*
  * Mark every flow of a process in `procs`, a set of struct proc_key (see
@@ -91,17 +94,23 @@ void flowtable_expire(struct flowtable *ft, uint64_t now_ns);
  * (sockets close after the exit notice) was read.
  */
 void flowtable_end_processes(struct flowtable *ft, GHashTable *procs);
-/* Report every flow's unreported calls with `reason` and forget them all. */
-void flowtable_flush(struct flowtable *ft, enum flow_end_reason reason);
+/*
+ * Shutdown: report every flow's unreported calls (forced end, or end for the
+ * flows of exited processes) and forget them all.
+ */
+void flowtable_flush(struct flowtable *ft);
 
 unsigned int flowtable_size(const struct flowtable *ft);
 /* Calls read from the kernel and not reported yet (live flows). */
 uint64_t flowtable_unreported_calls(const struct flowtable *ft);
 const struct flowtable_stats *flowtable_stats(const struct flowtable *ft);
 
-/* Visit every live flow with its cumulative totals (for the console view). */
+/*
+ * Visit every flow the table holds: its latest totals (cumulative over its
+ * current generation) and how many of its calls no record carried yet.
+ */
 typedef void (*flowtable_visit_fn)(const struct flow_key *key, const struct flow_totals *t,
-				   void *ctx);
+				   uint64_t unreported, void *ctx);
 void flowtable_foreach(struct flowtable *ft, flowtable_visit_fn fn, void *ctx);
 
 #endif

@@ -25,11 +25,6 @@ void log_set_target(bool syslog)
 	to_syslog = syslog;
 }
 
-enum log_level log_get_level(void)
-{
-	return current;
-}
-
 static void vlog(enum log_level level, const char *fmt, va_list ap)
 {
 	if (level > current)

@@ -12,7 +12,6 @@ enum log_level { LOG_LVL_ERROR = 0, LOG_LVL_WARN, LOG_LVL_INFO, LOG_LVL_DEBUG };
 void log_set_level(enum log_level level);
 /* to syslog (daemon facility) instead of stderr */
 void log_set_target(bool syslog);
-enum log_level log_get_level(void);
 void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* libbpf's print callback: its warnings become our info, its info our debug */
 int log_libbpf(enum libbpf_print_level libbpf_level, const char *fmt, va_list ap);

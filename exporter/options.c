@@ -1,370 +1,490 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* Command-line options: range-checked, every error naming the option. */
+/*
+ * The table of options, and what each type of option does with a value:
+ * parse it (one parser per type, shared by the command line and the file),
+ * show it, allocate and free its field. config/ebpflow.conf, the man pages
+ * and README's Options section describe the same table; tests/unit/test_docs.c
+ * checks that they do.
+ */
 #include "options.h"
 
-#include "conffile.h"
-
 #include <errno.h>
-#include <getopt.h>
-#include <stdio.h>
+#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "containers.h"
+#include "ebpflow.h"
+#include "transport.h"
+
 #define OPT_ERROR g_quark_from_static_string("ebpflow-options")
 
-static const char usage[] =
-	"Usage: ebpflow [OPTION]...\n"
-	"Watch the TCP connects and accepts and the UDP sends and receives of every\n"
-	"process on this host, aggregated in the kernel into flows keyed by process,\n"
-	"addresses and the responder's port. Needs root (or CAP_BPF, CAP_PERFMON and\n"
-	"CAP_NET_ADMIN) and a kernel with BTF.\n"
-	"\n"
-	"  -c, --config FILE          read ebpflow.conf(5) FILE first; flags win over it\n"
-	"      --check-config         check the configuration (file and flags) and exit\n"
-	"  -o, --output MODE          console (default): the outbound and inbound tables,\n"
-	"                             refreshed every interval and printed at exit;\n"
-	"                             json: one JSON object per line per flow record;\n"
-	"                             none: nothing on stdout (IPFIX only)\n"
-	"  -i, --interval SECONDS     read the kernel and refresh the console this often\n"
-	"                             (1-3600, default 5)\n"
-	"      --duration SECONDS     run this long, report every flow and exit\n"
-	"                             (default: until SIGINT or SIGTERM)\n"
-	"      --idle-timeout SECONDS report and forget a flow without calls for this\n"
-	"                             long (1-86400, default 30)\n"
-	"      --active-timeout SECONDS\n"
-	"                             report a live flow's new calls this often\n"
-	"                             (1-86400, default 120)\n"
-	"      --map-size FLOWS       capacity of the kernel flow map (1024-16777216,\n"
-	"                             default 65536)\n"
-	"      --hooks TIER           auto (default): the best hooks this kernel offers;\n"
-	"                             fentry, kprobe or tracepoint: that tier or exit 2\n"
-	"\n"
-	"IPFIX export (alongside the console or JSON output):\n"
-	"      --collector HOST:PORT  send IPFIX over UDP to a collector (repeatable;\n"
-	"                             IPv6 in brackets: [::1]:4739)\n"
-	"      --ipfix-file PATH      write the IPFIX stream to a file (ipfixDump reads it)\n"
-	"      --template-refresh SECONDS\n"
-	"                             resend templates this often (1-86400, default 60): a\n"
-	"                             collector started later decodes flows after this\n"
-	"      --observation-domain ID  observation domain id (default 0)\n"
-	"      --pen NUMBER           Private Enterprise Number of eBPFlow's elements\n"
-	"                             (default 32473, the documentation PEN: use yours)\n"
-	"      --ie-profile NAME      ebpflow (default): process elements under --pen;\n"
-	"                             ntop: ntop's SRC_PROC_*/DST_PROC_* (PEN 35632) for\n"
-	"                             nProbe and ntopng\n"
-	"\n"
-	"Containers (the container id is always read from the cgroup):\n"
-	"  -d, --docker               name containers: ask Docker (and Podman) for the\n"
-	"                             names, and show \"process @ container\"\n"
-	"      --docker-socket PATH   Docker's API (default /var/run/docker.sock)\n"
-	"      --podman-socket PATH   Podman's API (default /run/podman/podman.sock)\n"
-	"\n"
-	"  -v, --verbose              debug log on stderr\n"
-	"  -q, --quiet                only warnings and errors on stderr\n"
-	"  -h, --help                 this help\n"
-	"  -V, --version              the version\n"
-	"\n"
-	"Examples:\n"
-	"  sudo ebpflow                                watch every process, console view\n"
-	"  sudo ebpflow -i 1                           refresh every second\n"
-	"  sudo ebpflow -d                             with container names\n"
-	"  sudo ebpflow -o json --duration 60 > f.json one minute of flow records\n"
-	"  sudo ebpflow -o json --idle-timeout 10 | jq 'select(.proto == \"UDP\")'\n"
-	"  sudo ebpflow -o none --collector 127.0.0.1:9995   to nfcapd -b 127.0.0.1 -p 9995\n"
-	"  sudo ebpflow --collector collector.example:4739 --collector [2001:db8::9]:4739\n"
-	"  sudo ebpflow -c /etc/ebpflow/ebpflow.conf   the settings of a file (flags win)\n"
-	"  sudo ebpflow --ipfix-file flows.ipfix --duration 60; ipfixDump --rfc5610 -i flows.ipfix\n"
-	"\n"
-	"Signals: SIGHUP re-reads the file and applies collectors, timeouts, filters and\n"
-	"logging (a bad file is reported and the running configuration kept); SIGINT and\n"
-	"SIGTERM report every flow and exit.\n"
-	"\n"
-	"Exit status: 0 when done, 1 when the probe cannot run, 2 on a usage or\n"
-	"configuration error (nothing is attached then).\n";
+static const char *const output_names[] = { "console", "json", "none", NULL };
+static const char *const hook_names[] = { "auto", "fentry", "kprobe", "tracepoint", NULL };
+static const char *const transport_names[] = { "udp", NULL };
+static const char *const profile_names[] = { "ebpflow", "ntop", NULL };
+static const char *const protocol_names[] = { "tcp", "udp", NULL }; /* FILTER_PROTO_* */
+static const char *const direction_names[] = { "outbound", "inbound", NULL }; /* FILTER_DIR_* */
+static const char *const level_names[] = { "error", "warning", "info", "debug", NULL };
+static const char *const target_names[] = { "stderr", "syslog", NULL };
+
+static gboolean parse_users(const struct option_def *o, const char *text, void *field,
+			    GError **err);
+
+static const struct option_def options[] = {
+	DEFINE_OPTION("config", OPT_CONFIG, config_path, .short_name = 'c', .metavar = "FILE",
+		      .help = "read ebpflow.conf(5) FILE first; the other options win over it"),
+	DEFINE_OPTION("check-config", OPT_FLAG, check_config,
+		      .help = "check the configuration (the file and the options, collectors "
+			      "resolved) and exit: 0 when it would run, 2 when not"),
+	DEFINE_OPTION("output", OPT_ENUM, output, .short_name = 'o', .section = "output",
+		      .key = "mode", .names = output_names, .def = "console", .metavar = "MODE",
+		      .flags = OPT_RESTART,
+		      .help = "console: the outbound and inbound tables, refreshed every interval "
+			      "and printed at exit; json: one JSON object per line per flow "
+			      "record; none: nothing on stdout, for IPFIX only"),
+	DEFINE_OPTION("interval", OPT_UINT, interval_s, .short_name = 'i', .section = "output",
+		      .key = "interval", .min = 1, .max = 3600, .def = "5", .metavar = "SECONDS",
+		      .help = "read the kernel and refresh the console this often"),
+	DEFINE_OPTION("duration", OPT_UINT, duration_s, .min = 1, .max = UINT32_MAX,
+		      .metavar = "SECONDS",
+		      .help = "run this long, report every flow and exit; without it, until "
+			      "SIGINT or SIGTERM"),
+	DEFINE_OPTION("idle-timeout", OPT_UINT, idle_timeout_s, .section = "flows",
+		      .key = "idle_timeout", .min = 1, .max = 86400, .def = "30",
+		      .metavar = "SECONDS",
+		      .help = "report and forget a flow without calls for this long"),
+	DEFINE_OPTION("active-timeout", OPT_UINT, active_timeout_s, .section = "flows",
+		      .key = "active_timeout", .min = 1, .max = 86400, .def = "120",
+		      .metavar = "SECONDS", .help = "report a live flow's new calls this often"),
+	DEFINE_OPTION("map-size", OPT_UINT, map_entries, .section = "flows", .key = "map_size",
+		      .min = 1024, .max = 1u << 24, .def = "65536", .metavar = "FLOWS",
+		      .flags = OPT_RESTART,
+		      .help = "capacity of the kernel flow map, about 245 bytes a flow on a "
+			      "2-CPU host"),
+	DEFINE_OPTION("hooks", OPT_ENUM, hooks, .section = "kernel", .key = "hooks",
+		      .names = hook_names, .def = "auto", .metavar = "TIER", .flags = OPT_RESTART,
+		      .help = "which kernel hooks to attach: auto probes the running kernel and "
+			      "picks the best tier; forcing a tier the kernel lacks is an error, "
+			      "exit status 2"),
+
+	DEFINE_OPTION("collector", OPT_HOSTPORTS, collectors, .section = "ipfix",
+		      .key = "collectors", .flags = OPT_IPFIX, .metavar = "HOST:PORT",
+		      .group = "IPFIX export (alongside the console or JSON output):",
+		      .help = "send IPFIX over UDP to a collector; repeatable, or a "
+			      "comma-separated list; IPv6 in brackets: [::1]:4739. Those of the "
+			      "command line replace the file's"),
+	DEFINE_OPTION(NULL, OPT_ENUM, ipfix_transport, .section = "ipfix", .key = "transport",
+		      .flags = OPT_IPFIX, .names = transport_names, .def = "udp",
+		      .help = "how collectors are reached: udp, the one transport of this build "
+			      "(messages are flushed at every interval and when full)"),
+	DEFINE_OPTION("ipfix-file", OPT_PATH, ipfix_file, .section = "ipfix", .key = "file",
+		      .flags = OPT_IPFIX, .metavar = "PATH",
+		      .help = "write the IPFIX stream to a file, which ipfixDump reads"),
+	DEFINE_OPTION("template-refresh", OPT_UINT, template_refresh_s, .section = "ipfix",
+		      .key = "template_refresh", .min = 1, .max = 86400, .def = "60",
+		      .metavar = "SECONDS",
+		      .help = "resend templates this often: a collector started later decodes "
+			      "flows after this"),
+	DEFINE_OPTION("observation-domain", OPT_UINT, observation_domain, .section = "ipfix",
+		      .key = "observation_domain", .flags = OPT_IPFIX, .min = 0, .max = UINT32_MAX,
+		      .def = "0", .metavar = "ID", .help = "observation domain id"),
+	DEFINE_OPTION("pen", OPT_UINT, pen, .section = "ipfix", .key = "enterprise_number",
+		      .flags = OPT_IPFIX, .min = 1, .max = UINT32_MAX,
+		      .def = G_STRINGIFY(EBPFLOW_PEN_DEFAULT), .metavar = "NUMBER",
+		      .help = "Private Enterprise Number of eBPFlow's elements; 32473 is RFC "
+			      "5612's, for documentation: use yours"),
+	DEFINE_OPTION("ie-profile", OPT_ENUM, ie_profile, .section = "ipfix", .key = "profile",
+		      .flags = OPT_IPFIX, .names = profile_names, .def = "ebpflow",
+		      .metavar = "NAME",
+		      .help = "ebpflow: process elements under --pen; ntop: ntop's "
+			      "SRC_PROC_*/DST_PROC_* elements, PEN 35632, for nProbe and ntopng"),
+
+	DEFINE_OPTION("docker", OPT_FLAG, docker, .short_name = 'd', .section = "containers",
+		      .key = "resolve_names", .def = "false", .flags = OPT_RESTART,
+		      .group = "Containers (the container id is always read from the cgroup):",
+		      .help = "name containers: ask Docker (and Podman) for the names, and show "
+			      "\"process @ container\""),
+	DEFINE_OPTION("docker-socket", OPT_PATH, docker_socket, .section = "containers",
+		      .key = "docker_socket", .def = CONTAINERS_DOCKER_SOCKET, .metavar = "PATH",
+		      .flags = OPT_RESTART, .help = "Docker's API"),
+	DEFINE_OPTION("podman-socket", OPT_PATH, podman_socket, .section = "containers",
+		      .key = "podman_socket", .def = CONTAINERS_PODMAN_SOCKET, .metavar = "PATH",
+		      .flags = OPT_RESTART, .help = "Podman's API"),
+
+	DEFINE_OPTION(NULL, OPT_UINT_LIST, filter.pids, .section = "filter", .key = "pids",
+		      .max_items = EBPFLOW_FILTER_MAX_ITEMS, .min = 0, .max = 4194304,
+		      .help = "process ids"),
+	DEFINE_OPTION(NULL, OPT_UINT_LIST, filter.uids, .section = "filter", .key = "users",
+		      .max_items = EBPFLOW_FILTER_MAX_ITEMS, .min = 0, .max = UINT32_MAX,
+		      .parse = parse_users, .example = "root", .help = "user names or uids"),
+	DEFINE_OPTION(NULL, OPT_UINT_LIST, filter.ports, .section = "filter", .key = "ports",
+		      .max_items = EBPFLOW_FILTER_MAX_ITEMS, .min = 1, .max = 65535,
+		      .help = "the responder's port (remote port outbound, local port inbound)"),
+	DEFINE_OPTION(NULL, OPT_BITS, filter.protocols, .section = "filter", .key = "protocols",
+		      .names = protocol_names, .help = "protocols"),
+	DEFINE_OPTION(NULL, OPT_BITS, filter.directions, .section = "filter",
+		      .key = "directions", .names = direction_names, .help = "directions"),
+	DEFINE_OPTION(NULL, OPT_LIST, filter.containers, .section = "filter", .key = "containers",
+		      .help = "container names (or ids, or the start of an id)"),
+
+	DEFINE_OPTION(NULL, OPT_ENUM, log_level, .section = "log", .key = "level",
+		      .names = level_names, .def = "info", .help = "what is logged"),
+	DEFINE_OPTION(NULL, OPT_ENUM, log_target, .section = "log", .key = "target",
+		      .names = target_names, .def = "stderr",
+		      .help = "where: stderr (the journal under systemd), or syslog (facility "
+			      "daemon)"),
+	DEFINE_OPTION("verbose", OPT_SET, log_level, .short_name = 'v', .value = LOG_LVL_DEBUG,
+		      .group = "", .help = "debug log, as [log] level = debug"),
+	DEFINE_OPTION("quiet", OPT_SET, log_level, .short_name = 'q', .value = LOG_LVL_WARN,
+		      .help = "only warnings and errors, as [log] level = warning"),
+	{ .name = "help", .short_name = 'h', .type = OPT_HELP, .help = "this help" },
+	{ .name = "version", .short_name = 'V', .type = OPT_VERSION, .help = "the version" },
+};
+
+const struct option_def *options_table(size_t *n)
+{
+	*n = G_N_ELEMENTS(options);
+	return options;
+}
+
+bool option_has_arg(const struct option_def *o)
+{
+	return o->type != OPT_FLAG && o->type != OPT_SET && o->type != OPT_HELP &&
+	       o->type != OPT_VERSION;
+}
+
+const struct option_def *option_by_name(const char *name)
+{
+	for (size_t i = 0; i < G_N_ELEMENTS(options); i++)
+		if (options[i].name && !strcmp(options[i].name, name))
+			return &options[i];
+	return NULL;
+}
+
+const struct option_def *option_by_key(const char *section, const char *key)
+{
+	for (size_t i = 0; i < G_N_ELEMENTS(options); i++)
+		if (options[i].section && !strcmp(options[i].section, section) &&
+		    !strcmp(options[i].key, key))
+			return &options[i];
+	return NULL;
+}
+
+#define FIELD(c, o, type) ((type *)((char *)(c) + (o)->offset))
+
+char *option_names(const struct option_def *o, const char *last_sep)
+{
+	GString *s = g_string_new(NULL);
+
+	for (int i = 0; o->names[i]; i++)
+		g_string_append_printf(s, "%s%s", !i ? "" : o->names[i + 1] ? ", " : last_sep,
+				       o->names[i]);
+	return g_string_free(s, FALSE);
+}
+
+/* The one integer parser: decimal digits only, in [min, max]. */
+enum { U32_OK, U32_NOT_NUMBER, U32_RANGE };
+
+static int parse_u32(const char *text, uint32_t min, uint32_t max, uint32_t *out)
+{
+	unsigned long long v;
+	char *end;
+
+	if (!g_ascii_isdigit(*text))
+		return U32_NOT_NUMBER;
+	errno = 0;
+	v = strtoull(text, &end, 10);
+	if (*end)
+		return U32_NOT_NUMBER;
+	if (errno || v < min || v > max)
+		return U32_RANGE;
+	*out = (uint32_t)v;
+	return U32_OK;
+}
+
+static gboolean bad(GError **err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static gboolean bad(GError **err, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (err)
+		*err = g_error_new_valist(OPT_ERROR, 1, fmt, ap);
+	va_end(ap);
+	return FALSE;
+}
+
+/* text among o->names: its index */
+static gboolean choose(const struct option_def *o, const char *text, int *out, GError **err)
+{
+	char *allowed;
+
+	for (int i = 0; o->names[i]; i++) {
+		if (!strcmp(text, o->names[i])) {
+			*out = i;
+			return TRUE;
+		}
+	}
+	allowed = option_names(o, ", ");
+	bad(err, "'%s' is not one of: %s", text, allowed);
+	g_free(allowed);
+	return FALSE;
+}
+
+/* Lists are comma-separated (spaces allowed); an empty value is an empty list. */
+static char **split_list(const char *v)
+{
+	char **items = g_strsplit_set(v, ",;", -1);
+	int n = 0;
+
+	for (int i = 0; items[i]; i++) {
+		char *t = g_strstrip(items[i]);
+
+		if (*t)
+			items[n++] = t;
+		else
+			g_free(t);
+	}
+	items[n] = NULL;
+	return items;
+}
+
+static gboolean set_item(const struct option_def *o, void *field, const char *item, GError **err)
+{
+	uint32_t u;
+	int i;
+
+	switch (o->type) {
+	case OPT_HOSTPORTS: {
+		char *host = NULL, *port = NULL;
+
+		/* the syntax now; names are resolved when eBPFlow starts (--check-config too) */
+		if (!transport_parse_hostport(item, &host, &port, err))
+			return FALSE;
+		g_free(host);
+		g_free(port);
+	}
+		/* fall through */
+	case OPT_LIST:
+		g_ptr_array_add(*(GPtrArray **)field, g_strdup(item));
+		return TRUE;
+	case OPT_UINT_LIST:
+		if (parse_u32(item, o->min, o->max, &u) != U32_OK)
+			return bad(err, "'%s' is not a number (%u-%u)", item, o->min, o->max);
+		g_array_append_val(*(GArray **)field, u);
+		return TRUE;
+	case OPT_BITS:
+		if (!choose(o, item, &i, err))
+			return FALSE;
+		*(uint32_t *)field |= 1u << i;
+		return TRUE;
+	default:
+		return FALSE;
+	}
+}
+
+static unsigned int list_len(const struct option_def *o, const void *field)
+{
+	if (o->type == OPT_UINT_LIST)
+		return (*(GArray *const *)field)->len;
+	if (o->type == OPT_BITS)
+		return 0;
+	return (*(GPtrArray *const *)field)->len;
+}
+
+static void clear_list(const struct option_def *o, void *field)
+{
+	if (o->type == OPT_UINT_LIST)
+		g_array_set_size(*(GArray **)field, 0);
+	else if (o->type == OPT_BITS)
+		*(uint32_t *)field = 0;
+	else
+		g_ptr_array_set_size(*(GPtrArray **)field, 0);
+}
+
+gboolean option_set(const struct option_def *o, struct ebpflow_config *c, const char *text,
+		    bool append, bool from_file, GError **err)
+{
+	void *field = FIELD(c, o, char);
+	char **items;
+	gboolean ok = TRUE;
+	uint32_t u;
+	int i;
+
+	switch (o->type) {
+	case OPT_FLAG:
+		if (!text || !strcmp(text, "true") || !strcmp(text, "yes") || !strcmp(text, "on"))
+			*(bool *)field = true;
+		else if (!strcmp(text, "false") || !strcmp(text, "no") || !strcmp(text, "off"))
+			*(bool *)field = false;
+		else
+			return bad(err, "'%s' is not true or false", text);
+		return TRUE;
+	case OPT_UINT:
+		switch (parse_u32(text, o->min, o->max, &u)) {
+		case U32_NOT_NUMBER:
+			return bad(err, "'%s' is not a whole number (%u-%u)", text, o->min, o->max);
+		case U32_RANGE:
+			return bad(err, "%s is out of range (%u-%u)", text, o->min, o->max);
+		}
+		*(uint32_t *)field = u;
+		return TRUE;
+	case OPT_ENUM:
+		if (!choose(o, text, &i, err))
+			return FALSE;
+		*(int *)field = i;
+		return TRUE;
+	case OPT_SET:
+		*(int *)field = o->value;
+		return TRUE;
+	case OPT_PATH:
+	case OPT_CONFIG:
+		if (!*text && !from_file)
+			return bad(err, "the path is empty");
+		g_free(*(char **)field);
+		*(char **)field = NULL;
+		if (!*text) /* in the file: the default */
+			return !o->def || option_set(o, c, o->def, false, true, err);
+		*(char **)field = g_strdup(text);
+		return TRUE;
+	case OPT_LIST:
+	case OPT_HOSTPORTS:
+	case OPT_UINT_LIST:
+	case OPT_BITS:
+		if (!append)
+			clear_list(o, field);
+		if (o->parse) {
+			ok = o->parse(o, text, field, err);
+		} else {
+			items = split_list(text);
+			for (int k = 0; ok && items[k]; k++)
+				ok = set_item(o, field, items[k], err);
+			g_strfreev(items);
+		}
+		if (ok && o->max_items && list_len(o, field) > o->max_items)
+			return bad(err, "more than %u items", o->max_items);
+		return ok;
+	case OPT_HELP:
+	case OPT_VERSION:
+		return TRUE;
+	}
+	return bad(err, "no parser for this option");
+}
+
+/* [filter] users: names resolved now (NSS), or uids. */
+static gboolean parse_users(const struct option_def *o, const char *text, void *field,
+			    GError **err)
+{
+	char **items = split_list(text);
+	gboolean ok = TRUE;
+
+	for (int i = 0; ok && items[i]; i++) {
+		struct passwd *pw = getpwnam(items[i]);
+		uint32_t uid;
+
+		if (pw)
+			uid = pw->pw_uid;
+		else if (parse_u32(items[i], 0, UINT32_MAX, &uid) != U32_OK)
+			ok = bad(err, "'%s' is no user of this host (a name or a uid)", items[i]);
+		if (ok)
+			g_array_append_val(*(GArray **)field, uid);
+	}
+	g_strfreev(items);
+	return ok;
+}
+
+char *option_format(const struct option_def *o, const struct ebpflow_config *c)
+{
+	const void *field = (const char *)c + o->offset;
+	GString *s = g_string_new(NULL);
+	const GPtrArray *p;
+	const GArray *a;
+
+	switch (o->type) {
+	case OPT_FLAG:
+		g_string_append(s, *(const bool *)field ? "true" : "false");
+		break;
+	case OPT_UINT:
+		g_string_append_printf(s, "%u", *(const uint32_t *)field);
+		break;
+	case OPT_ENUM:
+		g_string_append(s, o->names[*(const int *)field]);
+		break;
+	case OPT_PATH:
+	case OPT_CONFIG:
+		if (*(char *const *)field)
+			g_string_append(s, *(char *const *)field);
+		break;
+	case OPT_LIST:
+	case OPT_HOSTPORTS:
+		p = *(GPtrArray *const *)field;
+		for (guint i = 0; i < p->len; i++)
+			g_string_append_printf(s, "%s%s", i ? ", " : "",
+					       (const char *)g_ptr_array_index(p, i));
+		break;
+	case OPT_UINT_LIST:
+		a = *(GArray *const *)field;
+		for (guint i = 0; i < a->len; i++)
+			g_string_append_printf(s, "%s%u", i ? ", " : "",
+					       g_array_index(a, uint32_t, i));
+		break;
+	case OPT_BITS:
+		for (int i = 0; o->names[i]; i++)
+			if (*(const uint32_t *)field & (1u << i))
+				g_string_append_printf(s, "%s%s", s->len ? ", " : "", o->names[i]);
+		break;
+	case OPT_SET:
+	case OPT_HELP:
+	case OPT_VERSION:
+		break;
+	}
+	return g_string_free(s, FALSE);
+}
 
 void config_defaults(struct ebpflow_config *c)
 {
 	memset(c, 0, sizeof(*c));
-	c->output = OUTPUT_CONSOLE;
-	c->interval_s = 5;
-	c->duration_s = 0;
-	c->idle_timeout_s = 30;
-	c->active_timeout_s = 120;
-	c->map_entries = 65536;
-	c->log_level = LOG_LVL_INFO;
-	c->collectors = g_ptr_array_new_with_free_func(g_free);
-	c->template_refresh_s = 60;
-	c->observation_domain = 0;
-	c->pen = EBPFLOW_PEN_DEFAULT;
-	c->ie_profile = IE_PROFILE_EBPFLOW;
-	c->log_target = LOG_TARGET_STDERR;
-	c->filter.pids = g_array_new(FALSE, FALSE, sizeof(uint32_t));
-	c->filter.uids = g_array_new(FALSE, FALSE, sizeof(uint32_t));
-	c->filter.ports = g_array_new(FALSE, FALSE, sizeof(uint32_t));
-	c->filter.containers = g_ptr_array_new_with_free_func(g_free);
+	for (size_t i = 0; i < G_N_ELEMENTS(options); i++) {
+		const struct option_def *o = &options[i];
+		void *field = FIELD(c, o, char);
+
+		if (o->type == OPT_LIST || o->type == OPT_HOSTPORTS)
+			*(GPtrArray **)field = g_ptr_array_new_with_free_func(g_free);
+		else if (o->type == OPT_UINT_LIST)
+			*(GArray **)field = g_array_new(FALSE, FALSE, sizeof(uint32_t));
+		/* the defaults are valid: tests/unit/test_options.c parses each */
+		if (o->def)
+			option_set(o, c, o->def, false, true, NULL);
+	}
 }
 
 void config_clear(struct ebpflow_config *c)
 {
-	if (c->collectors)
-		g_ptr_array_free(c->collectors, TRUE);
-	g_free(c->ipfix_file);
-	g_free(c->docker_socket);
-	g_free(c->podman_socket);
-	g_free(c->config_path);
-	if (c->filter.pids) {
-		g_array_free(c->filter.pids, TRUE);
-		g_array_free(c->filter.uids, TRUE);
-		g_array_free(c->filter.ports, TRUE);
-		g_ptr_array_free(c->filter.containers, TRUE);
-	}
-	memset(c, 0, sizeof(*c));
-}
+	for (size_t i = 0; i < G_N_ELEMENTS(options); i++) {
+		const struct option_def *o = &options[i];
+		void *field = FIELD(c, o, char);
 
-/* The file named by -c/--config, read before the other flags so that they win. */
-static const char *config_arg(int argc, char **argv)
-{
-	const char *path = NULL;
-
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--"))
+		switch (o->type) {
+		case OPT_PATH:
+		case OPT_CONFIG:
+			g_clear_pointer((char **)field, g_free);
 			break;
-		if ((!strcmp(argv[i], "-c") || !strcmp(argv[i], "--config")) && i + 1 < argc)
-			path = argv[++i];
-		else if (!strncmp(argv[i], "--config=", 9))
-			path = argv[i] + 9;
-		else if (!strncmp(argv[i], "-c", 2) && argv[i][2])
-			path = argv[i] + 2;
-	}
-	return path;
-}
-
-int config_load(struct ebpflow_config *c, int argc, char **argv, GError **err)
-{
-	const char *path = config_arg(argc, argv);
-
-	config_defaults(c);
-	if (path) {
-		c->config_path = g_strdup(path);
-		if (!conffile_load(path, c, err))
-			return -1;
-	}
-	return config_parse_args(c, argc, argv, err);
-}
-
-gboolean config_parse_uint(const char *name, const char *text, uint32_t min, uint32_t max,
-			   uint32_t *out, GError **err)
-{
-	char *end = NULL;
-	unsigned long long v;
-
-	errno = 0;
-	if (!text || !*text || *text == '-' || *text == '+')
-		goto bad;
-	v = strtoull(text, &end, 10);
-	if (errno || *end)
-		goto bad;
-	if (v < min || v > max) {
-		g_set_error(err, OPT_ERROR, 1, "%s: %s is out of range (%u-%u)", name, text, min,
-			    max);
-		return FALSE;
-	}
-	*out = (uint32_t)v;
-	return TRUE;
-bad:
-	g_set_error(err, OPT_ERROR, 1, "%s: '%s' is not a whole number", name, text ? text : "");
-	return FALSE;
-}
-
-enum {
-	OPT_DURATION = 256,
-	OPT_IDLE,
-	OPT_ACTIVE,
-	OPT_MAP_SIZE,
-	OPT_IPFIX_FILE,
-	OPT_TEMPLATE_REFRESH,
-	OPT_DOMAIN,
-	OPT_PEN,
-	OPT_IE_PROFILE,
-	OPT_DOCKER_SOCKET,
-	OPT_COLLECTOR,
-	OPT_CHECK_CONFIG,
-	OPT_PODMAN_SOCKET,
-	OPT_HOOKS,
-};
-
-int config_parse_args(struct ebpflow_config *c, int argc, char **argv, GError **err)
-{
-	static const struct option longopts[] = {
-		{ "output", required_argument, NULL, 'o' },
-		{ "interval", required_argument, NULL, 'i' },
-		{ "duration", required_argument, NULL, OPT_DURATION },
-		{ "idle-timeout", required_argument, NULL, OPT_IDLE },
-		{ "active-timeout", required_argument, NULL, OPT_ACTIVE },
-		{ "map-size", required_argument, NULL, OPT_MAP_SIZE },
-		{ "collector", required_argument, NULL, OPT_COLLECTOR },
-		{ "config", required_argument, NULL, 'c' },
-		{ "check-config", no_argument, NULL, OPT_CHECK_CONFIG },
-		{ "ipfix-file", required_argument, NULL, OPT_IPFIX_FILE },
-		{ "template-refresh", required_argument, NULL, OPT_TEMPLATE_REFRESH },
-		{ "observation-domain", required_argument, NULL, OPT_DOMAIN },
-		{ "pen", required_argument, NULL, OPT_PEN },
-		{ "ie-profile", required_argument, NULL, OPT_IE_PROFILE },
-		{ "docker", no_argument, NULL, 'd' },
-		{ "docker-socket", required_argument, NULL, OPT_DOCKER_SOCKET },
-		{ "podman-socket", required_argument, NULL, OPT_PODMAN_SOCKET },
-		{ "hooks", required_argument, NULL, OPT_HOOKS },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ 0 },
-	};
-	int opt, verbose = 0;
-	bool collectors_from_cli = false;
-	gboolean ok = TRUE;
-
-	opterr = 0; /* our messages, not getopt's */
-	optind = 0; /* glibc: start afresh (the tests parse many times) */
-	while (ok && (opt = getopt_long(argc, argv, ":o:i:c:dvqhV", longopts, NULL)) != -1) {
-		switch (opt) {
-		case 'o':
-			if (strcmp(optarg, "console") == 0) {
-				c->output = OUTPUT_CONSOLE;
-			} else if (strcmp(optarg, "json") == 0) {
-				c->output = OUTPUT_JSON;
-			} else if (strcmp(optarg, "none") == 0) {
-				c->output = OUTPUT_NONE;
-			} else {
-				g_set_error(err, OPT_ERROR, 1,
-					    "--output: unknown mode '%s' (console, json or none)",
-					    optarg);
-				ok = FALSE;
-			}
+		case OPT_LIST:
+		case OPT_HOSTPORTS:
+			if (*(GPtrArray **)field)
+				g_ptr_array_free(*(GPtrArray **)field, TRUE);
+			*(GPtrArray **)field = NULL;
 			break;
-		case 'i':
-			ok = config_parse_uint("--interval", optarg, 1, 3600, &c->interval_s, err);
-			break;
-		case OPT_DURATION:
-			ok = config_parse_uint("--duration", optarg, 1, UINT32_MAX, &c->duration_s,
-					       err);
-			break;
-		case OPT_IDLE:
-			ok = config_parse_uint("--idle-timeout", optarg, 1, 86400, &c->idle_timeout_s,
-					       err);
-			break;
-		case OPT_ACTIVE:
-			ok = config_parse_uint("--active-timeout", optarg, 1, 86400,
-					       &c->active_timeout_s, err);
-			break;
-		case OPT_MAP_SIZE:
-			ok = config_parse_uint("--map-size", optarg, 1024, 1u << 24, &c->map_entries,
-					       err);
-			break;
-		case OPT_COLLECTOR:
-			if (!collectors_from_cli) {
-				/* the command line's collectors replace the file's */
-				g_ptr_array_set_size(c->collectors, 0);
-				collectors_from_cli = true;
-			}
-			g_ptr_array_add(c->collectors, g_strdup(optarg));
-			break;
-		case 'c':
-			break; /* read before the other flags: see config_load */
-		case OPT_CHECK_CONFIG:
-			c->check_config = true;
-			break;
-		case OPT_IPFIX_FILE:
-			if (!*optarg) {
-				g_set_error(err, OPT_ERROR, 1, "--ipfix-file: the path is empty");
-				ok = FALSE;
-			}
-			g_free(c->ipfix_file);
-			c->ipfix_file = g_strdup(optarg);
-			break;
-		case OPT_TEMPLATE_REFRESH:
-			ok = config_parse_uint("--template-refresh", optarg, 1, 86400,
-					       &c->template_refresh_s, err);
-			break;
-		case OPT_DOMAIN:
-			ok = config_parse_uint("--observation-domain", optarg, 0, UINT32_MAX,
-					       &c->observation_domain, err);
-			break;
-		case OPT_PEN:
-			ok = config_parse_uint("--pen", optarg, 1, UINT32_MAX, &c->pen, err);
-			break;
-		case OPT_IE_PROFILE:
-			if (strcmp(optarg, "ebpflow") == 0) {
-				c->ie_profile = IE_PROFILE_EBPFLOW;
-			} else if (strcmp(optarg, "ntop") == 0) {
-				c->ie_profile = IE_PROFILE_NTOP;
-			} else {
-				g_set_error(err, OPT_ERROR, 1,
-					    "--ie-profile: unknown profile '%s' (ebpflow or ntop)",
-					    optarg);
-				ok = FALSE;
-			}
-			break;
-		case OPT_HOOKS: {
-			static const char *const names[] = { "auto", "fentry", "kprobe", "tracepoint" };
-			unsigned int i;
-
-			for (i = 0; i < G_N_ELEMENTS(names) && strcmp(optarg, names[i]); i++)
-				;
-			if (i == G_N_ELEMENTS(names)) {
-				g_set_error(err, OPT_ERROR, 1,
-					    "--hooks: unknown tier '%s' (auto, fentry, kprobe or "
-					    "tracepoint)", optarg);
-				ok = FALSE;
-			}
-			c->hooks = (enum hook_tier)i;
-			break;
-		}
-		case 'd':
-			c->docker = true;
-			break;
-		case OPT_DOCKER_SOCKET:
-			g_free(c->docker_socket);
-			c->docker_socket = g_strdup(optarg);
-			break;
-		case OPT_PODMAN_SOCKET:
-			g_free(c->podman_socket);
-			c->podman_socket = g_strdup(optarg);
-			break;
-		case 'v':
-			verbose++;
-			break;
-		case 'q':
-			verbose = -1;
-			break;
-		case 'h':
-			fputs(usage, stdout);
-			return 1;
-		case 'V':
-			printf("ebpflow %s\n", EBPFLOW_VERSION);
-			return 1;
-		case ':':
-			g_set_error(err, OPT_ERROR, 1, "%s needs a value", argv[optind - 1]);
-			ok = FALSE;
+		case OPT_UINT_LIST:
+			if (*(GArray **)field)
+				g_array_free(*(GArray **)field, TRUE);
+			*(GArray **)field = NULL;
 			break;
 		default:
-			if (optopt)
-				g_set_error(err, OPT_ERROR, 1, "unknown option '-%c'", optopt);
-			else
-				g_set_error(err, OPT_ERROR, 1, "unknown option '%s'",
-					    argv[optind - 1]);
-			ok = FALSE;
 			break;
 		}
 	}
-	if (ok && optind < argc) {
-		g_set_error(err, OPT_ERROR, 1, "unexpected argument '%s'", argv[optind]);
-		ok = FALSE;
-	}
-	if (!ok)
-		return -1;
-	if (verbose)
-		c->log_level = verbose < 0 ? LOG_LVL_WARN : LOG_LVL_DEBUG;
-
-	return 0;
+	memset(c, 0, sizeof(*c));
 }

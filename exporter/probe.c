@@ -22,6 +22,8 @@
 #include "log.h"
 #include "options.h"
 
+#define PROBE_ERROR g_quark_from_static_string("ebpflow-probe")
+
 struct probe {
 	struct ebpflow *skel;
 	int cgroup_fd;
@@ -80,7 +82,7 @@ static bool is_cgroup_hook(enum bpf_attach_type type)
 	       type == BPF_CGROUP_INET_SOCK_RELEASE || type == BPF_CGROUP_INET_EGRESS;
 }
 
-static int attach_all(struct probe *p)
+static int attach_all(struct probe *p, GError **gerr)
 {
 	const struct bpf_object_skeleton *sk = p->skel->skeleton;
 	int n = 0;
@@ -102,8 +104,9 @@ static int attach_all(struct probe *p)
 		if (!link) {
 			int err = -errno;
 
-			pr_err("cannot attach %s (%s): %s\n", bpf_program__name(prog),
-			       bpf_program__section_name(prog), strerror(-err));
+			g_set_error(gerr, PROBE_ERROR, -err, "cannot attach %s (%s): %s",
+				    bpf_program__name(prog), bpf_program__section_name(prog),
+				    strerror(-err));
 			return err;
 		}
 		/* the skeleton owns its links and destroys them with itself */
@@ -115,11 +118,10 @@ static int attach_all(struct probe *p)
 	return n;
 }
 
-int probe_start(struct probe **out, const struct probe_options *o)
+int probe_start(struct probe **out, const struct probe_options *o, GError **gerr)
 {
 	struct probe *p = calloc(1, sizeof(*p));
 	struct kernel_features f;
-	GError *gerr = NULL;
 	int err;
 
 	if (!p)
@@ -128,10 +130,8 @@ int probe_start(struct probe **out, const struct probe_options *o)
 	libbpf_set_print(log_libbpf);
 
 	features_probe(&f);
-	if (!tier_choose(&f, o->hooks, &p->plan, &gerr)) {
-		pr_err("%s\n", gerr->message);
-		err = gerr->code == EOPNOTSUPP ? -EOPNOTSUPP : -ENOTSUP;
-		g_error_free(gerr);
+	if (!tier_choose(&f, o->hooks, &p->plan, gerr)) {
+		err = (*gerr)->code == EOPNOTSUPP ? -EOPNOTSUPP : -ENOTSUP;
 		goto fail;
 	}
 	tier_log(&f, &p->plan);
@@ -140,7 +140,8 @@ int probe_start(struct probe **out, const struct probe_options *o)
 	p->skel = ebpflow__open();
 	if (!p->skel) {
 		err = -errno;
-		pr_err("cannot open the BPF object: %s\n", strerror(-err));
+		g_set_error(gerr, PROBE_ERROR, -err, "cannot open the BPF object: %s",
+			    strerror(-err));
 		goto fail;
 	}
 	p->skel->rodata->ebpflow_self_tgid = getpid();
@@ -148,17 +149,20 @@ int probe_start(struct probe **out, const struct probe_options *o)
 	p->skel->rodata->accept_at_first_use = p->plan.accept_first_use;
 	p->skel->rodata->conn_in_sk_storage = p->plan.conn_sk_storage;
 	err = bpf_map__set_max_entries(p->skel->maps.flows, o->map_entries);
-	if (err)
+	if (err) {
+		g_set_error(gerr, PROBE_ERROR, -err, "cannot size the flow map: %s", strerror(-err));
 		goto fail;
+	}
 	choose_programs(p->skel, &p->plan);
 	err = ebpflow__load(p->skel);
 	if (err) {
-		pr_err("cannot load the BPF programs: %s%s\n", strerror(-err),
-		       err == -EPERM ? " (eBPFlow must run as root, or with CAP_BPF, CAP_PERFMON "
-				       "and CAP_NET_ADMIN)" : "");
+		g_set_error(gerr, PROBE_ERROR, -err, "cannot load the BPF programs: %s%s",
+			    strerror(-err),
+			    err == -EPERM ? " (eBPFlow must run as root, or with CAP_BPF, CAP_PERFMON "
+					    "and CAP_NET_ADMIN)" : "");
 		goto fail;
 	}
-	err = attach_all(p);
+	err = attach_all(p, gerr);
 	if (err < 0)
 		goto fail;
 	pr_info("attached %d programs; flow map holds %u flows\n", err, o->map_entries);

@@ -6,6 +6,7 @@
 #ifndef EBPFLOW_PROBE_H
 #define EBPFLOW_PROBE_H
 
+#include <glib.h>
 #include <linux/types.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -20,10 +21,10 @@ struct probe_options {
 };
 
 /*
- * Load and attach; on failure returns a negative errno after saying why:
+ * Load and attach; on failure a negative errno and why in err:
  * -EOPNOTSUPP when the tier asked for is not on this kernel.
  */
-int probe_start(struct probe **out, const struct probe_options *o);
+int probe_start(struct probe **out, const struct probe_options *o, GError **err);
 /* Detach every program (the maps stay readable) */
 void probe_detach(struct probe *p);
 void probe_destroy(struct probe *p);

@@ -6,13 +6,14 @@
 #include <string.h>
 
 void stats_account(struct ebpflow_stats *s, const uint64_t k[EBPFLOW_STAT__MAX],
-		   uint64_t reported, uint64_t live, uint64_t records, uint64_t evicted)
+		   uint64_t reported, uint64_t filtered, uint64_t live, uint64_t records,
+		   uint64_t evicted)
 {
 	uint64_t accounted;
 
 	s->kernel_calls = k[EBPFLOW_STAT_TCP_CONNECT] + k[EBPFLOW_STAT_TCP_ACCEPT] +
 			  k[EBPFLOW_STAT_UDP_SEND] + k[EBPFLOW_STAT_UDP_RECV];
-	s->calls_filtered = k[EBPFLOW_STAT_FILTERED];
+	s->calls_filtered = k[EBPFLOW_STAT_FILTERED] + filtered;
 	s->calls_refused = k[EBPFLOW_STAT_UPDATE_FAILED];
 	s->udp_no_peer = k[EBPFLOW_STAT_UDP_NO_PEER];
 	s->calls_reported = reported;

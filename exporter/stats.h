@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * The exporter's accounting of every call: what the kernel counted, what the
- * filter left out, what was reported, what is still live, and what was lost
+ * filters left out (in the kernel, or [filter] containers in user space),
+ * what was reported, what is still live, and what was lost
  * (a full map refused it, or its flow was evicted before it was read).
  * Shown in the log, as a JSON stats record and as an IPFIX options record.
  */
@@ -32,10 +33,12 @@ struct ebpflow_stats {
 /*
  * Fill the kernel and flow-table part: k[] are the kernel's counters read
  * *before* the drain pass whose results the table now holds, so that no call
- * counted is on its way between the two.
+ * counted is on its way between the two. filtered: calls the user-space
+ * filter left out (added to those the kernel's filter did).
  */
 void stats_account(struct ebpflow_stats *s, const uint64_t k[EBPFLOW_STAT__MAX],
-		   uint64_t reported, uint64_t live, uint64_t records, uint64_t evicted);
+		   uint64_t reported, uint64_t filtered, uint64_t live, uint64_t records,
+		   uint64_t evicted);
 void stats_json(GString *out, const struct ebpflow_stats *s);
 void stats_ipfix(struct ipfix_stats_rec *r, const struct ebpflow_stats *s, uint32_t pid);
 

@@ -2,8 +2,11 @@
 /*
  * UDP sockets are connected to their collector so that the kernel reports
  * ICMP errors (collector down, host unreachable) on the next send, and are
- * non-blocking so that a slow path never stalls the drain loop. libfixbuf's
- * own UDP exporter reports a failed send as success, hence this module.
+ * non-blocking with a large send buffer: a send whose buffer is full waits
+ * at most TRANSPORT_WAIT_MS (once) for room, then the message is counted as
+ * lost, so a slow path holds the drain loop up by a bounded time per message
+ * and never blocks it. libfixbuf's own UDP exporter reports a failed send as
+ * success, hence this module.
  */
 #include "transport.h"
 

@@ -13,9 +13,11 @@ cmake --build build-fuzz -j"$(nproc)" --target fuzz_conffile fuzz_cgroup fuzz_in
 	fuzz_collector >/dev/null
 for t in conffile cgroup inspect collector; do
 	mkdir -p "build-fuzz/corpus/$t"
+	# the shipped configuration seeds the parser's corpus from where it lives
+	case $t in conffile) seeds=config ;; *) seeds= ;; esac
 	if ! ./build-fuzz/tests/fuzz/fuzz_$t -max_total_time="$seconds" -timeout=5 \
 		-rss_limit_mb=2048 -max_len=65536 -print_final_stats=1 \
-		-artifact_prefix=build-fuzz/ "build-fuzz/corpus/$t" "tests/fuzz/corpus/$t" \
+		-artifact_prefix=build-fuzz/ "build-fuzz/corpus/$t" "tests/fuzz/corpus/$t" $seeds \
 		> "build-fuzz/fuzz_$t.log" 2>&1; then
 		tail -40 "build-fuzz/fuzz_$t.log"
 		echo "fuzz_$t: FAILED"

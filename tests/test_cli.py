@@ -21,7 +21,7 @@ class Cli(unittest.TestCase):
         self.assertIn("Usage: ebpflow", r.stdout)
         self.assertIn("Examples:", r.stdout)
         for flag in ("--output", "--interval", "--duration", "--idle-timeout",
-                     "--active-timeout", "--map-size", "--collector", "--ipfix-file",
+                     "--active-timeout", "--map-size", "--hooks", "--collector", "--ipfix-file",
                      "--template-refresh", "--observation-domain", "--pen", "--ie-profile"):
             self.assertIn(flag, r.stdout)
 
@@ -35,14 +35,14 @@ class Cli(unittest.TestCase):
             (["--bogus"], "unknown option '--bogus'"),
             (["-i", "0"], "--interval: 0 is out of range (1-3600)"),
             (["--duration", "soon"], "--duration: 'soon' is not a whole number"),
-            (["-o", "xml"], "--output: unknown mode 'xml'"),
+            (["-o", "xml"], "--output: 'xml' is not one of: console, json, none"),
             (["--map-size"], "--map-size needs a value"),
             (["--collector", "no-such-host.invalid:4739"], "collector 'no-such-host.invalid:4739': cannot resolve"),
             (["--collector", "127.0.0.1"], "collector '127.0.0.1' is not HOST:PORT"),
             (["--collector", "::1:4739"], "an IPv6 address goes in brackets"),
             (["--collector", "127.0.0.1:70000"], "port 70000 is out of range (1-65535)"),
             (["--ipfix-file", "/nonexistent-dir/x.ipfix"], "IPFIX file '/nonexistent-dir/x.ipfix': No such file or directory"),
-            (["--ie-profile", "nprobe"], "--ie-profile: unknown profile 'nprobe'"),
+            (["--ie-profile", "nprobe"], "--ie-profile: 'nprobe' is not one of: ebpflow, ntop"),
         ]
         for args, message in cases:
             with self.subTest(args=args):
@@ -102,6 +102,51 @@ class ConfigFile(unittest.TestCase):
         r = run("-c", "/nonexistent/ebpflow.conf")
         self.assertEqual(r.returncode, 2)
         self.assertIn("/nonexistent/ebpflow.conf", r.stderr)
+
+
+class Spellings(unittest.TestCase):
+    """Every spelling getopt accepts works, or exits 2 saying why (the
+    exhaustive cases, generated from the table, are in tests/unit/test_cmdline.c).
+    --conf FILE and -dc FILE used to run without the file."""
+
+    def setUp(self):
+        fd, self.path = tempfile.mkstemp(prefix=f"ebpflow-cli-{os.getpid()}-", suffix=".conf")
+        os.write(fd, b"[output]\nmode = none\n")
+        os.close(fd)
+        os.chmod(self.path, 0o600)
+        self.addCleanup(os.unlink, self.path)
+
+    def test_config_file_however_spelled(self):
+        for args in (["--conf", self.path], [f"--conf={self.path}"], ["-dc", self.path],
+                     [f"-dc{self.path}"], ["-c", self.path], ["--config", self.path]):
+            with self.subTest(args=args):
+                r = run(*args, "--check")
+                self.assertEqual(r.returncode, 0, r.stderr)
+                self.assertEqual(r.stdout, f"ebpflow: configuration OK ({self.path})\n")
+            with self.subTest(args=args, missing=True):
+                r = run(*[a.replace(self.path, "/nonexistent/x.conf") for a in args],
+                        "--check-config")
+                self.assertEqual(r.returncode, 2)
+                self.assertIn("/nonexistent/x.conf: No such file or directory", r.stderr)
+                self.assertEqual(r.stdout, "")
+
+    def test_refused_spellings_exit_2(self):
+        cases = [
+            (["--d"], "option '--d' is ambiguous (--duration, --docker, --docker-socket)"),
+            (["--docker=yes"], "--docker takes no value"),
+            (["--check-config=no"], "--check-config takes no value"),
+            (["-dZ"], "unknown option '-Z'"),
+            (["-di"], "--interval needs a value"),
+            (["--int=0"], "--interval: 0 is out of range (1-3600)"),
+            (["--hooks", "ebpf"], "--hooks: 'ebpf' is not one of: auto, fentry, kprobe, tracepoint"),
+            (["--coll", "no-such-host.invalid:4739", "--check-config"], "cannot resolve"),
+        ]
+        for args, message in cases:
+            with self.subTest(args=args):
+                r = run(*args)
+                self.assertEqual(r.returncode, 2)
+                self.assertIn(message, r.stderr)
+                self.assertEqual(r.stdout, "")
 
 
 if __name__ == "__main__":

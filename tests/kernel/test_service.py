@@ -69,6 +69,25 @@ class FilterTest(unittest.TestCase):
         self.assertIn(f"filtered out, 0 lost", probe.stderr)
 
 
+    def test_container_filter_counts_as_filtered(self):
+        # [filter] containers is applied in user space, before a record is counted:
+        # what it leaves out is filtered, never reported
+        path = conf("containers.conf", "[output]\nmode = json\ninterval = 1\n"
+                                       "[filter]\ncontainers = no-such-container\n")
+        probe = Ebpflow("-c", path)
+        try:
+            _, pid = udp(P + 10, 4)
+            time.sleep(1.5)
+        finally:
+            probe.stop()
+        self.assertEqual(probe.records(), [])
+        last = probe.stats()[-1]
+        self.assertEqual((last["calls_reported"], last["records"], last["calls_live"],
+                          last["calls_lost"]), (0, 0, 0, 0))
+        self.assertGreaterEqual(last["calls_filtered"], 8)  # 4 sends, 4 receives, and others'
+        self.assertEqual(last["kernel_calls"], last["calls_filtered"])
+
+
 class ReloadTest(unittest.TestCase):
     def test_sighup_new_collector(self):
         first, second = Collector(P + 2), Collector(P + 3)
@@ -97,6 +116,29 @@ class ReloadTest(unittest.TestCase):
         # JSON saw both, and nothing was lost across the reload
         js = probe.records()
         self.assertEqual(sum(r["count"] for r in js if r["pid"] in (before, after)), 8)
+
+    def test_sighup_restart_only_keys_keep_running_values(self):
+        # map_size and mode need a restart: said once each, the running values stay
+        # (JSON records go on), while the new filter takes effect at once
+        path = conf("restart.conf", f"[output]\nmode = json\ninterval = 1\n")
+        probe = Ebpflow("-c", path)
+        try:
+            with open(path, "w") as f:
+                f.write(f"[output]\nmode = none\ninterval = 1\n[flows]\nmap_size = 2048\n"
+                        f"[filter]\nports = {P + 9}\n")
+            probe.proc.send_signal(signal.SIGHUP)
+            time.sleep(0.5)
+            _, left_out = udp(P + 8, 2)
+            _, kept = udp(P + 9, 3)
+            time.sleep(1.5)
+        finally:
+            probe.stop()
+        self.assertIn("reload: [output] mode takes effect at restart", probe.stderr)
+        self.assertIn("reload: [flows] map_size takes effect at restart", probe.stderr)
+        self.assertIn("configuration reloaded\n", probe.stderr)
+        recs = probe.records()
+        self.assertEqual(sum(r["count"] for r in recs if r["pid"] == kept), 3)
+        self.assertEqual([r for r in recs if r["pid"] == left_out], [])
 
     def test_sighup_broken_file_keeps_running(self):
         collector = Collector(P + 6)

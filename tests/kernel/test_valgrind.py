@@ -6,6 +6,7 @@ nothing definitely lost. tests/valgrind.supp holds the one false alarm
 (valgrind's model of bpf(2) attributes in libbpf's calls)."""
 import os
 import re
+import select
 import shutil
 import signal
 import subprocess
@@ -35,8 +36,16 @@ class Valgrind(unittest.TestCase):
                                EBPFLOW, "-o", "json", "-i", "1", "--template-refresh", "2",
                                "--collector", f"127.0.0.1:{P}"],
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        early = ""
         try:
-            time.sleep(8)  # valgrind is slow to load it
+            # valgrind is slow to load it (over 10 s on a busy 2-CPU host): wait
+            # until it watches rather than for a fixed time
+            deadline = time.monotonic() + 120
+            while "watching" not in early and time.monotonic() < deadline:
+                r, _, _ = select.select([vg.stderr], [], [], 1)
+                if r:
+                    early += os.read(vg.stderr.fileno(), 65536).decode()
+            self.assertIn("watching", early)
             srv = subprocess.Popen([WL, "tcp-server", "127.0.0.1", str(P + 1), "5"],
                                    stdout=subprocess.PIPE, text=True)
             srv.stdout.readline()
@@ -55,6 +64,7 @@ class Valgrind(unittest.TestCase):
         finally:
             vg.send_signal(signal.SIGTERM)
             out, err = vg.communicate(timeout=120)
+            err = early + err
             collector.records()
         self.assertEqual(vg.returncode, 0, err[-3000:])
         self.assertRegex(err, r"ERROR SUMMARY: 0 errors from 0 contexts")

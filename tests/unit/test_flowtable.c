@@ -40,16 +40,22 @@ static bool on_take(const struct flow_key *key, struct flow_totals *final, void 
 	return true;
 }
 
-static struct flowtable *setup(struct fake *f, uint64_t idle_s, uint64_t active_s)
+static struct flowtable *setup_wanted(struct fake *f, uint64_t idle_s, uint64_t active_s,
+				      flow_wanted_fn wanted)
 {
 	struct flowtable_timeouts t = { .idle_ns = idle_s * S, .active_ns = active_s * S };
 	struct flowtable_ops ops = { .report = on_report, .take = on_take, .forget = on_forget,
-				     .ctx = f };
+				     .wanted = wanted, .ctx = f };
 
 	memset(f, 0, sizeof(*f));
 	f->records = g_array_new(FALSE, TRUE, sizeof(struct flow_record));
 	f->forgotten = g_array_new(FALSE, TRUE, sizeof(struct flow_key));
 	return flowtable_new(&t, &ops);
+}
+
+static struct flowtable *setup(struct fake *f, uint64_t idle_s, uint64_t active_s)
+{
+	return setup_wanted(f, idle_s, active_s, NULL);
 }
 
 static void teardown(struct fake *f, struct flowtable *ft)
@@ -61,7 +67,7 @@ static void teardown(struct fake *f, struct flowtable *ft)
 
 /* The kernel makes calls: its counters grow; the drain reads them. */
 static void kernel_calls(struct fake *f, struct flowtable *ft, const struct flow_key *k,
-			 uint64_t count, uint64_t first, uint64_t last, uint64_t now)
+			 uint64_t count, uint64_t first, uint64_t last)
 {
 	f->kernel.count = count;
 	f->kernel.bytes = count * 10;
@@ -70,7 +76,7 @@ static void kernel_calls(struct fake *f, struct flowtable *ft, const struct flow
 	f->kernel.uid = 1000;
 	strcpy(f->kernel.comm, "curl");
 	f->kernel_has = true;
-	flowtable_update(ft, k, &f->kernel, now);
+	flowtable_update(ft, k, &f->kernel);
 }
 
 static struct flow_record *rec(struct fake *f, guint i)
@@ -85,12 +91,12 @@ static void test_active_then_idle_adds_up(void)
 	struct fake f;
 	struct flowtable *ft = setup(&f, 5, 10);
 
-	kernel_calls(&f, ft, &k, 3, 1 * S, 2 * S, 2 * S);
+	kernel_calls(&f, ft, &k, 3, 1 * S, 2 * S);
 	flowtable_expire(ft, 2 * S);
 	g_assert_cmpuint(f.records->len, ==, 0);
 
 	/* 10 s after the first call: active timeout, report what is there */
-	kernel_calls(&f, ft, &k, 7, 1 * S, 9 * S, 11 * S);
+	kernel_calls(&f, ft, &k, 7, 1 * S, 9 * S);
 	flowtable_expire(ft, 11 * S);
 	g_assert_cmpuint(f.records->len, ==, 1);
 	g_assert_cmpint(rec(&f, 0)->reason, ==, FLOW_END_ACTIVE);
@@ -100,7 +106,7 @@ static void test_active_then_idle_adds_up(void)
 	g_assert_cmpuint(rec(&f, 0)->last_ns, ==, 9 * S);
 	g_assert_cmpuint(f.takes, ==, 0); /* a live flow stays in the kernel */
 
-	kernel_calls(&f, ft, &k, 10, 1 * S, 12 * S, 14 * S);
+	kernel_calls(&f, ft, &k, 10, 1 * S, 12 * S);
 	flowtable_expire(ft, 14 * S);
 	g_assert_cmpuint(f.records->len, ==, 1);
 
@@ -129,16 +135,16 @@ static void test_forced_reports_only_the_rest(void)
 	struct fake f;
 	struct flowtable *ft = setup(&f, 60, 10);
 
-	kernel_calls(&f, ft, &k, 4, 0, 1 * S, 10 * S);
+	kernel_calls(&f, ft, &k, 4, 0, 1 * S);
 	flowtable_expire(ft, 10 * S);
 	g_assert_cmpuint(f.records->len, ==, 1);
 	/* nothing new: a forced end has nothing to add */
-	flowtable_flush(ft, FLOW_END_FORCED);
+	flowtable_flush(ft);
 	g_assert_cmpuint(f.records->len, ==, 1);
 
-	kernel_calls(&f, ft, &k, 1, 20 * S, 20 * S, 21 * S);
-	kernel_calls(&f, ft, &k, 3, 20 * S, 22 * S, 22 * S);
-	flowtable_flush(ft, FLOW_END_FORCED);
+	kernel_calls(&f, ft, &k, 1, 20 * S, 20 * S);
+	kernel_calls(&f, ft, &k, 3, 20 * S, 22 * S);
+	flowtable_flush(ft);
 	g_assert_cmpuint(f.records->len, ==, 2);
 	g_assert_cmpint(rec(&f, 1)->reason, ==, FLOW_END_FORCED);
 	g_assert_cmpuint(rec(&f, 1)->count, ==, 3);
@@ -153,14 +159,14 @@ static void test_eviction_starts_a_new_generation(void)
 	struct fake f;
 	struct flowtable *ft = setup(&f, 60, 600);
 
-	kernel_calls(&f, ft, &k, 5, 1 * S, 2 * S, 3 * S);
+	kernel_calls(&f, ft, &k, 5, 1 * S, 2 * S);
 	/* the LRU map dropped the entry; a later call made a new one */
-	kernel_calls(&f, ft, &k, 2, 4 * S, 5 * S, 6 * S);
+	kernel_calls(&f, ft, &k, 2, 4 * S, 5 * S);
 	g_assert_cmpuint(f.records->len, ==, 1);
 	g_assert_cmpint(rec(&f, 0)->reason, ==, FLOW_END_LACK);
 	g_assert_cmpuint(rec(&f, 0)->count, ==, 5);
 	g_assert_cmpuint(flowtable_stats(ft)->generations, ==, 1);
-	flowtable_flush(ft, FLOW_END_FORCED);
+	flowtable_flush(ft);
 	g_assert_cmpuint(rec(&f, 1)->count, ==, 2);
 	g_assert_cmpuint(rec(&f, 1)->first_ns, ==, 4 * S);
 	teardown(&f, ft);
@@ -172,7 +178,7 @@ static void test_idle_flow_gone_from_kernel(void)
 	struct fake f;
 	struct flowtable *ft = setup(&f, 5, 600);
 
-	kernel_calls(&f, ft, &k, 2, 1 * S, 2 * S, 2 * S);
+	kernel_calls(&f, ft, &k, 2, 1 * S, 2 * S);
 	f.kernel_has = false; /* evicted: the last reading is all there is */
 	flowtable_expire(ft, 8 * S);
 	g_assert_cmpuint(f.records->len, ==, 1);
@@ -181,8 +187,10 @@ static void test_idle_flow_gone_from_kernel(void)
 	teardown(&f, ft);
 }
 
-static void count_visit(const struct flow_key *k, const struct flow_totals *t, void *ctx)
+static void count_visit(const struct flow_key *k, const struct flow_totals *t, uint64_t unreported,
+			void *ctx)
 {
+	g_assert_cmpuint(unreported, ==, t->count); /* nothing reported yet */
 	*(uint64_t *)ctx += t->count;
 }
 
@@ -195,7 +203,7 @@ static void test_many_flows_and_foreach(void)
 	for (uint32_t pid = 1; pid <= 100; pid++) {
 		struct flow_key k = { .pid = pid, .port = 80, .ip_version = 4, .proto = 6 };
 
-		kernel_calls(&f, ft, &k, pid, 1 * S, (pid % 2 ? 1 : 9) * S, 9 * S);
+		kernel_calls(&f, ft, &k, pid, 1 * S, (pid % 2 ? 1 : 9) * S);
 	}
 	flowtable_foreach(ft, count_visit, &live);
 	g_assert_cmpuint(live, ==, 5050);
@@ -219,8 +227,8 @@ static void test_process_end_reports_then_forgets(void)
 
 	other.pid = 78;
 	flowtable_begin_pass(ft);
-	kernel_calls(&f, ft, &k, 4, 1 * S, 2 * S, 3 * S);
-	kernel_calls(&f, ft, &other, 2, 1 * S, 2 * S, 3 * S);
+	kernel_calls(&f, ft, &k, 4, 1 * S, 2 * S);
+	kernel_calls(&f, ft, &other, 2, 1 * S, 2 * S);
 	g_hash_table_add(exited, g_memdup2(&p, sizeof(p)));
 	flowtable_end_processes(ft, exited);
 	flowtable_expire(ft, 3 * S);
@@ -233,8 +241,8 @@ static void test_process_end_reports_then_forgets(void)
 
 	/* next pass: one call landed after the exit notice (a socket closed late) */
 	flowtable_begin_pass(ft);
-	kernel_calls(&f, ft, &k, 5, 1 * S, 4 * S, 5 * S);
-	kernel_calls(&f, ft, &other, 2, 1 * S, 2 * S, 5 * S);
+	kernel_calls(&f, ft, &k, 5, 1 * S, 4 * S);
+	kernel_calls(&f, ft, &other, 2, 1 * S, 2 * S);
 	flowtable_expire(ft, 5 * S);
 	g_assert_cmpuint(f.records->len, ==, 2);
 	g_assert_cmpint(rec(&f, 1)->reason, ==, FLOW_END_END);
@@ -259,7 +267,7 @@ static void test_idle_budget_per_pass(void)
 	for (uint32_t pid = 1; pid <= 100; pid++) {
 		struct flow_key k = { .pid = pid, .port = 80, .ip_version = 4, .proto = 6 };
 
-		kernel_calls(&f, ft, &k, 1, 1 * S, 1 * S, 1 * S);
+		kernel_calls(&f, ft, &k, 1, 1 * S, 1 * S);
 	}
 	f.kernel_has = false;
 	flowtable_expire(ft, 10 * S);
@@ -292,7 +300,7 @@ static void test_forget_budget_per_pass(void)
 			for (guint i = 0; i < f.forgotten->len; i++)
 				gone |= g_array_index(f.forgotten, struct flow_key, i).port == port;
 			if (!gone)
-				kernel_calls(&f, ft, &k, 2, 1 * S, 2 * S, 3 * S);
+				kernel_calls(&f, ft, &k, 2, 1 * S, 2 * S);
 		}
 		if (pass == 0) {
 			struct proc_key p = { .start_ns = 1, .pid = 9 };
@@ -311,6 +319,62 @@ static void test_forget_budget_per_pass(void)
 	teardown(&f, ft);
 }
 
+/* At shutdown a flow whose process exited is still an end, the others forced. */
+static void test_shutdown_reasons(void)
+{
+	struct flow_key k = { .pid = 5, .start_ns = 2, .port = 80, .ip_version = 4, .proto = 6 };
+	struct flow_key other = k;
+	GHashTable *exited = g_hash_table_new_full(proc_key_hash, proc_key_equal, g_free, NULL);
+	struct proc_key p = { .start_ns = 2, .pid = 5 };
+	struct fake f;
+	struct flowtable *ft = setup(&f, 60, 600);
+
+	other.pid = 6;
+	flowtable_begin_pass(ft);
+	kernel_calls(&f, ft, &k, 3, 1 * S, 2 * S);
+	kernel_calls(&f, ft, &other, 4, 1 * S, 2 * S);
+	g_hash_table_add(exited, g_memdup2(&p, sizeof(p)));
+	flowtable_end_processes(ft, exited);
+	flowtable_flush(ft);
+	g_assert_cmpuint(f.records->len, ==, 2);
+	for (guint i = 0; i < 2; i++)
+		g_assert_cmpint(rec(&f, i)->reason, ==,
+				rec(&f, i)->key.pid == 5 ? FLOW_END_END : FLOW_END_FORCED);
+	g_assert_cmpuint(flowtable_size(ft), ==, 0);
+	g_hash_table_destroy(exited);
+	teardown(&f, ft);
+}
+
+/* [filter] containers: a flow left out is never reported, and its calls are counted as filtered. */
+static bool only_cgroup_7(uint64_t cgroup_id, void *ctx)
+{
+	return cgroup_id == 7;
+}
+
+static void test_wanted_filter_counts_as_filtered(void)
+{
+	struct flow_key k = { .pid = 5, .port = 80, .ip_version = 4, .proto = 6 };
+	struct flow_key other = k;
+	struct fake f;
+	struct flowtable *ft = setup_wanted(&f, 5, 600, only_cgroup_7);
+
+	other.pid = 6;
+	f.kernel.cgroup_id = 7;
+	kernel_calls(&f, ft, &k, 3, 1 * S, 2 * S);
+	f.kernel.cgroup_id = 8;
+	kernel_calls(&f, ft, &other, 4, 1 * S, 2 * S);
+	f.kernel_has = false;
+	g_assert_cmpuint(flowtable_unreported_calls(ft), ==, 7); /* live until reported */
+	flowtable_expire(ft, 10 * S);
+	g_assert_cmpuint(f.records->len, ==, 1);
+	g_assert_cmpuint(rec(&f, 0)->key.pid, ==, 5);
+	g_assert_cmpuint(flowtable_stats(ft)->calls, ==, 3);
+	g_assert_cmpuint(flowtable_stats(ft)->records, ==, 1);
+	g_assert_cmpuint(flowtable_stats(ft)->filtered, ==, 4);
+	g_assert_cmpuint(flowtable_unreported_calls(ft), ==, 0);
+	teardown(&f, ft);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -323,5 +387,8 @@ int main(int argc, char **argv)
 			test_process_end_reports_then_forgets);
 	g_test_add_func("/flowtable/idle_budget_per_pass", test_idle_budget_per_pass);
 	g_test_add_func("/flowtable/forget_budget_per_pass", test_forget_budget_per_pass);
+	g_test_add_func("/flowtable/shutdown_reasons", test_shutdown_reasons);
+	g_test_add_func("/flowtable/wanted_filter_counts_as_filtered",
+			test_wanted_filter_counts_as_filtered);
 	return g_test_run();
 }

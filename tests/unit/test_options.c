@@ -115,13 +115,13 @@ static void test_errors(void)
 	expect_error("--duration: '-5' is not a whole number", "--duration", "-5", NULL);
 	expect_error("--map-size: 100 is out of range", "--map-size", "100", NULL);
 	expect_error("--idle-timeout: '10s' is not a whole number", "--idle-timeout", "10s", NULL);
-	expect_error("--output: unknown mode 'xml' (console, json or none)", "-o", "xml", NULL);
+	expect_error("--output: 'xml' is not one of: console, json, none", "-o", "xml", NULL);
 	expect_error("--template-refresh: 0 is out of range (1-86400)", "--template-refresh", "0",
 		     NULL);
 	expect_error("--pen: 0 is out of range", "--pen", "0", NULL);
 	expect_error("--observation-domain: 4294967296 is out of range (0-4294967295)", "--observation-domain",
 		     "4294967296", NULL);
-	expect_error("--ie-profile: unknown profile 'nprobe' (ebpflow or ntop)", "--ie-profile",
+	expect_error("--ie-profile: 'nprobe' is not one of: ebpflow, ntop", "--ie-profile",
 		     "nprobe", NULL);
 	expect_error("--ipfix-file: the path is empty", "--ipfix-file", "", NULL);
 	expect_error("unexpected argument 'extra'", "extra", NULL);

@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Where records go: JSON lines on stdout, the console view, and IPFIX
+ * messages (ipfix.c encodes, transport.c sends them to the collectors and
+ * the file). The runtime hands each record and the accounting here once.
+ */
+#ifndef EBPFLOW_OUTPUTS_H
+#define EBPFLOW_OUTPUTS_H
+
+#include <glib.h>
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "console.h"
+#include "options.h"
+#include "stats.h"
+
+struct outputs;
+
+/* json: records as JSON lines on out; console may be NULL. Not owned. */
+struct outputs *outputs_new(FILE *out, bool json, struct console *console);
+void outputs_free(struct outputs *o);
+/*
+ * What the IPFIX outputs of cfg need: the collectors resolved and reachable,
+ * the file's directory writable. Creates nothing (--check-config, and the
+ * check before anything is loaded).
+ */
+gboolean outputs_check_ipfix(const struct ebpflow_config *cfg, GError **err);
+/*
+ * Open the IPFIX outputs of cfg (none when it names none) in place of the
+ * current ones, which send what they hold first; the new ones get the
+ * templates at once. On error the current ones stay.
+ */
+gboolean outputs_set_ipfix(struct outputs *o, const struct ebpflow_config *cfg, GError **err);
+bool outputs_have_ipfix(const struct outputs *o);
+/* flow_report_fn: ctx is the struct outputs */
+void outputs_record(const struct flow_record *rec, void *ctx);
+/* Send the IPFIX records waiting in the current message (every pass). */
+void outputs_flush(struct outputs *o);
+/* (Re)send the IPFIX templates (every --template-refresh). */
+void outputs_send_templates(struct outputs *o);
+/* The IPFIX counters into s (messages, records, octets, lost). */
+void outputs_count(const struct outputs *o, struct ebpflow_stats *s);
+/* The accounting as a JSON line (-o json) and an IPFIX options record. */
+void outputs_stats(struct outputs *o, const struct ebpflow_stats *s);
+/* At exit: what IPFIX sent, per destination, in the log. */
+void outputs_log(const struct outputs *o);
+
+#endif

@@ -1,0 +1,446 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The exporter at run time. Every --interval a pass reads the process exits
+ * and the flow map, ages the flows (records to the outputs) and redraws the
+ * console; every --template-refresh the IPFIX templates and the accounting
+ * go out. apply() is the one place a configuration takes effect, at start
+ * and on SIGHUP: kernel filter, IPFIX outputs, timeouts, logging, timers.
+ */
+#include "runtime.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/resource.h>
+
+#include "clock.h"
+#include "console.h"
+#include "containers.h"
+#include "drain.h"
+#include "enrich.h"
+#include "flowtable.h"
+#include "log.h"
+#include "outputs.h"
+#include "privileges.h"
+#include "probe.h"
+#include "stats.h"
+#include "tty.h"
+
+#define RUNTIME_ERROR g_quark_from_static_string("ebpflow-runtime")
+
+struct runtime {
+	struct ebpflow_config cfg; /* in force */
+	bool applied;              /* cfg has been applied once (reloads follow) */
+	struct probe *probe;
+	struct drain *drain;
+	struct flowtable *ft;
+	struct enrich *enrich;
+	struct containers *containers;
+	struct console *console; /* -o console */
+	struct tty *tty;         /* the console's terminal, when stdout is one */
+	struct outputs *out;
+	guint tick_source, templates_source, stats_source;
+	uint64_t kernel_stats[EBPFLOW_STAT__MAX]; /* as read before the last pass */
+};
+
+gboolean runtime_check(const struct ebpflow_config *cfg, GError **err)
+{
+	/* the options were parsed and range-checked when read; what is left is the world */
+	return outputs_check_ipfix(cfg, err);
+}
+
+/* flow table ops: the kernel (drain), the enrichment, the filter and the outputs */
+static bool on_take(const struct flow_key *key, struct flow_totals *final, void *ctx)
+{
+	return drain_take(key, final, ((struct runtime *)ctx)->drain);
+}
+
+static void on_forget(const struct flow_key *keys, size_t n, void *ctx)
+{
+	drain_forget(keys, n, ((struct runtime *)ctx)->drain);
+}
+
+static bool on_ready(uint64_t cgroup_id, void *ctx)
+{
+	return enrich_ready(((struct runtime *)ctx)->enrich, cgroup_id);
+}
+
+static bool on_wanted(uint64_t cgroup_id, void *ctx)
+{
+	struct runtime *rt = ctx;
+
+	return enrich_container_wanted(rt->enrich, rt->cfg.filter.containers, cgroup_id);
+}
+
+static void on_enrich(struct flow_record *rec, void *ctx)
+{
+	enrich_record(rec, ((struct runtime *)ctx)->enrich);
+}
+
+static void on_record(const struct flow_record *rec, void *ctx)
+{
+	outputs_record(rec, ((struct runtime *)ctx)->out);
+}
+
+/* Read the kernel: the exits first (then every call of an exited process is in the map). */
+static int read_kernel(struct runtime *rt)
+{
+	GHashTable *exited = g_hash_table_new_full(proc_key_hash, proc_key_equal, g_free, NULL);
+	int n;
+
+	drain_exits(probe_exits_fd(rt->probe), exited);
+	n = drain_pass(rt->drain, rt->ft);
+	if (n < 0)
+		pr_warn("cannot read the flow map: %s\n", g_strerror(-n));
+	flowtable_end_processes(rt->ft, exited);
+	g_hash_table_destroy(exited);
+	return n;
+}
+
+static void print_console(struct runtime *rt, bool at_exit)
+{
+	GDateTime *now = g_date_time_new_now_local();
+	char *when = g_date_time_format(now, "%Y-%m-%d %H:%M:%S");
+	char *title = g_strdup_printf("eBPFlow %s%s", when, at_exit ? " (at exit)" : "");
+
+	console_print(rt->console, rt->ft, title);
+	g_free(title);
+	g_free(when);
+	g_date_time_unref(now);
+}
+
+/* Every call the kernel counted is in a record, live, filtered, or counted as lost. */
+static void report_stats(struct runtime *rt, bool at_exit)
+{
+	const struct flowtable_stats *fs = flowtable_stats(rt->ft);
+	struct ebpflow_stats s = { .time_ms = clock_ns(CLOCK_REALTIME) / 1000000 };
+
+	stats_account(&s, rt->kernel_stats, fs->calls, fs->filtered,
+		      flowtable_unreported_calls(rt->ft), fs->records, fs->generations);
+	outputs_count(rt->out, &s);
+	outputs_stats(rt->out, &s);
+	pr_info("%scalls: %llu counted by the kernel, %llu reported in %llu records, %llu live, "
+		"%llu filtered out, %llu lost\n",
+		at_exit ? "at exit: " : "", (unsigned long long)s.kernel_calls,
+		(unsigned long long)s.calls_reported, (unsigned long long)s.records,
+		(unsigned long long)s.calls_live, (unsigned long long)s.calls_filtered,
+		(unsigned long long)s.calls_lost);
+	if (at_exit && s.calls_lost)
+		pr_warn("%llu calls were lost (%llu refused by a full flow map, the rest in %llu "
+			"flows evicted before they were read: raise --map-size or lower --interval)\n",
+			(unsigned long long)s.calls_lost, (unsigned long long)s.calls_refused,
+			(unsigned long long)s.flows_evicted);
+	if (at_exit && s.udp_no_peer)
+		pr_info("%llu UDP calls on unconnected sockets named no peer (recv() without an "
+			"address): their peer address is unspecified\n",
+			(unsigned long long)s.udp_no_peer);
+}
+
+static gboolean on_tick(gpointer data)
+{
+	struct runtime *rt = data;
+	uint64_t t0 = clock_mono_ns(), t1, t2;
+	uint64_t records = flowtable_stats(rt->ft)->records;
+	int n;
+
+	containers_collect(rt->containers);
+	probe_read_stats(rt->probe, rt->kernel_stats);
+	n = read_kernel(rt);
+	t1 = clock_mono_ns();
+	flowtable_expire(rt->ft, t1);
+	outputs_flush(rt->out);
+	t2 = clock_mono_ns();
+	pr_debug("pass: read %d flows in %.1f ms, expired and reported %llu records in %.1f ms, "
+		 "%u flows live\n",
+		 n, (t1 - t0) / 1e6, (unsigned long long)(flowtable_stats(rt->ft)->records - records),
+		 (t2 - t1) / 1e6, flowtable_size(rt->ft));
+	if (rt->console)
+		print_console(rt, false);
+	fflush(stdout);
+	return G_SOURCE_CONTINUE;
+}
+
+static gboolean on_templates(gpointer data)
+{
+	outputs_send_templates(((struct runtime *)data)->out);
+	return G_SOURCE_CONTINUE;
+}
+
+/* Every template refresh: the accounting, as of the last pass. */
+static gboolean on_stats(gpointer data)
+{
+	struct runtime *rt = data;
+
+	report_stats(rt, false);
+	outputs_flush(rt->out);
+	return G_SOURCE_CONTINUE;
+}
+
+static void on_tty(int key, void *ctx)
+{
+	struct runtime *rt = ctx;
+	unsigned int rows, cols;
+
+	if (key == 'q' || key == 'Q') {
+		raise(SIGINT); /* as Ctrl-C: one way out */
+	} else if (key == TTY_RESIZED) {
+		tty_size(rt->tty, &rows, &cols);
+		console_set_terminal(rt->console, true, rows, cols);
+		console_redraw(rt->console);
+	} else if (console_key(rt->console, key)) {
+		console_redraw(rt->console);
+	}
+}
+
+static void stop_timers(struct runtime *rt)
+{
+	guint *sources[] = { &rt->tick_source, &rt->templates_source, &rt->stats_source };
+
+	for (size_t i = 0; i < G_N_ELEMENTS(sources); i++)
+		if (*sources[i])
+			g_source_remove(*sources[i]);
+	rt->tick_source = rt->templates_source = rt->stats_source = 0;
+}
+
+/*
+ * Millisecond timers, not g_timeout_add_seconds: that one batches wake-ups
+ * and can fire up to a second late, and a pass every interval should come
+ * every interval.
+ */
+static void arm_timers(struct runtime *rt)
+{
+	stop_timers(rt);
+	rt->tick_source = g_timeout_add(rt->cfg.interval_s * 1000u, on_tick, rt);
+	if (outputs_have_ipfix(rt->out))
+		rt->templates_source = g_timeout_add(rt->cfg.template_refresh_s * 1000u,
+						     on_templates, rt);
+	rt->stats_source = g_timeout_add(rt->cfg.template_refresh_s * 1000u, on_stats, rt);
+}
+
+/* Does n change an option of class flag (OPT_IPFIX, OPT_RESTART) of o? */
+static bool changed(const struct option_def *opt, const struct ebpflow_config *o,
+		    const struct ebpflow_config *n)
+{
+	char *a = option_format(opt, o), *b = option_format(opt, n);
+	bool diff = strcmp(a, b) != 0;
+
+	g_free(a);
+	g_free(b);
+	return diff;
+}
+
+static bool ipfix_changed(const struct ebpflow_config *o, const struct ebpflow_config *n)
+{
+	size_t count;
+	const struct option_def *t = options_table(&count);
+
+	for (size_t i = 0; i < count; i++)
+		if ((t[i].flags & OPT_IPFIX) && changed(&t[i], o, n))
+			return true;
+	return false;
+}
+
+/* What a reload cannot change keeps its running value in n, said once per option. */
+static void keep_restart_values(struct ebpflow_config *o, struct ebpflow_config *n)
+{
+	size_t count;
+	const struct option_def *t = options_table(&count);
+
+	for (size_t i = 0; i < count; i++) {
+		char tmp[sizeof(void *) > sizeof(int) ? sizeof(void *) : sizeof(int)];
+
+		if (!(t[i].flags & OPT_RESTART) || !changed(&t[i], o, n))
+			continue;
+		if (t[i].section)
+			pr_warn("reload: [%s] %s takes effect at restart\n", t[i].section,
+				t[i].key);
+		else
+			pr_warn("reload: --%s takes effect at restart\n", t[i].name);
+		/* swapped, not copied: each config still owns what it frees */
+		memcpy(tmp, (char *)o + t[i].offset, t[i].size);
+		memcpy((char *)o + t[i].offset, (char *)n + t[i].offset, t[i].size);
+		memcpy((char *)n + t[i].offset, tmp, t[i].size);
+	}
+}
+
+static gboolean set_filter(struct runtime *rt, const struct ebpflow_filter *f, GError **err)
+{
+	int e = probe_set_filter(rt->probe, f);
+
+	if (e)
+		g_set_error(err, RUNTIME_ERROR, 1, "cannot put the filter in force: %s",
+			    g_strerror(-e));
+	return !e;
+}
+
+/*
+ * The one place a configuration takes effect, at start (before the probe is
+ * loaded, which then takes the filter) and on SIGHUP. What can fail is done
+ * first and undone on failure; then n is taken over.
+ */
+static gboolean apply(struct runtime *rt, struct ebpflow_config *n, GError **err)
+{
+	bool reload = rt->applied;
+	bool new_ipfix = !reload || ipfix_changed(&rt->cfg, n);
+
+	if (rt->probe && !set_filter(rt, &n->filter, err)) {
+		/* a filter half replaced is no filter: put the old one back */
+		probe_set_filter(rt->probe, &rt->cfg.filter);
+		return FALSE;
+	}
+	if (new_ipfix && !outputs_set_ipfix(rt->out, n, err)) {
+		if (rt->probe)
+			probe_set_filter(rt->probe, &rt->cfg.filter);
+		return FALSE;
+	}
+	if (reload)
+		keep_restart_values(&rt->cfg, n);
+	flowtable_set_timeouts(rt->ft, &(struct flowtable_timeouts){
+		.idle_ns = (uint64_t)n->idle_timeout_s * 1000000000ull,
+		.active_ns = (uint64_t)n->active_timeout_s * 1000000000ull,
+		.max_idle_per_pass = FLOWTABLE_MAX_IDLE_PER_PASS,
+		.max_end_per_pass = FLOWTABLE_MAX_END_PER_PASS,
+	});
+	log_set_level(n->log_level);
+	log_set_target(n->log_target == LOG_TARGET_SYSLOG);
+	config_clear(&rt->cfg);
+	rt->cfg = *n;
+	memset(n, 0, sizeof(*n));
+	rt->applied = true;
+	arm_timers(rt);
+	if (reload)
+		pr_info("configuration reloaded%s\n", new_ipfix ? "; IPFIX outputs replaced" : "");
+	return TRUE;
+}
+
+gboolean runtime_reload(struct runtime *rt, struct ebpflow_config *cfg, GError **err)
+{
+	gboolean ok = apply(rt, cfg, err);
+
+	config_clear(cfg);
+	return ok;
+}
+
+/* The parts in user space, before anything is loaded. */
+static void make_parts(struct runtime *rt, const struct ebpflow_config *cfg)
+{
+	struct flowtable_ops ops = {
+		.report = on_record, .take = on_take, .forget = on_forget, .ready = on_ready,
+		.wanted = on_wanted, .enrich = on_enrich, .ctx = rt,
+	};
+	unsigned int rows, cols;
+
+	rt->containers = containers_new(&(struct containers_config){
+		.resolve_names = cfg->docker,
+		.docker_socket = cfg->docker_socket,
+		.podman_socket = cfg->podman_socket,
+	});
+	rt->enrich = enrich_new(rt->containers);
+	if (cfg->output == OUTPUT_CONSOLE) {
+		rt->console = console_new(stdout, rt->enrich, on_wanted, rt);
+		rt->tty = tty_open(STDOUT_FILENO, STDIN_FILENO, on_tty, rt);
+		if (rt->tty) {
+			tty_size(rt->tty, &rows, &cols);
+			console_set_terminal(rt->console, true, rows, cols);
+		}
+	}
+	rt->out = outputs_new(stdout, cfg->output == OUTPUT_JSON, rt->console);
+	rt->ft = flowtable_new(&(struct flowtable_timeouts){ 0 }, &ops);
+}
+
+int runtime_start(struct runtime **out, struct ebpflow_config *cfg, GError **err)
+{
+	struct runtime *rt = g_new0(struct runtime, 1);
+	int e;
+
+	*out = rt;
+	if (!runtime_check(cfg, err)) {
+		config_clear(cfg);
+		return EBPFLOW_EXIT_USAGE;
+	}
+	make_parts(rt, cfg);
+	if (!apply(rt, cfg, err)) {
+		config_clear(cfg);
+		return EBPFLOW_EXIT_USAGE;
+	}
+	e = probe_start(&rt->probe,
+			&(struct probe_options){ .map_entries = rt->cfg.map_entries,
+						 .hooks = rt->cfg.hooks },
+			err);
+	if (e)
+		return e == -EOPNOTSUPP ? EBPFLOW_EXIT_USAGE : 1; /* a tier the kernel lacks */
+	rt->drain = drain_new(probe_flows_fd(rt->probe));
+	if (!rt->drain) {
+		g_set_error(err, RUNTIME_ERROR, 1, "out of memory");
+		return 1;
+	}
+	containers_set_names_fd(rt->containers, probe_cgroups_fd(rt->probe));
+	if (!set_filter(rt, &rt->cfg.filter, err))
+		return 1;
+	privileges_drop(probe_flows_fd(rt->probe));
+	pr_info("watching; %s every %us%s\n",
+		rt->cfg.output == OUTPUT_CONSOLE ? "console refresh" : "a pass",
+		rt->cfg.interval_s, rt->cfg.duration_s ? "" : "; Ctrl-C to stop");
+	return 0;
+}
+
+static void ask_container(const struct flow_key *key, const struct flow_totals *t,
+			  uint64_t unreported, void *ctx)
+{
+	enrich_ready(((struct runtime *)ctx)->enrich, t->cgroup_id);
+}
+
+/* What eBPFlow itself cost (the kernel side runs in the watched processes). */
+static void log_resources(void)
+{
+	struct rusage ru;
+
+	if (getrusage(RUSAGE_SELF, &ru) != 0)
+		return;
+	pr_info("resources: CPU %.3f s user, %.3f s system; peak RSS %ld KiB\n",
+		ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6,
+		ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6, ru.ru_maxrss);
+}
+
+void runtime_stop(struct runtime *rt)
+{
+	stop_timers(rt);
+	if (rt->tty) {
+		/* what follows (the log, the whole tables) goes below the terminal view */
+		g_clear_pointer(&rt->tty, tty_close);
+		console_set_terminal(rt->console, false, 0, 0);
+	}
+	/* stop counting, read what is left, report every flow */
+	probe_detach(rt->probe);
+	probe_read_stats(rt->probe, rt->kernel_stats);
+	read_kernel(rt);
+	/* name the containers of what is left before the last records go */
+	flowtable_foreach(rt->ft, ask_container, rt);
+	containers_wait(rt->containers, CONTAINERS_TIMEOUT_MS + 500);
+	flowtable_flush(rt->ft);
+	report_stats(rt, true);
+	outputs_flush(rt->out);
+	if (rt->console)
+		print_console(rt, true);
+	fflush(stdout);
+	outputs_log(rt->out);
+	log_resources();
+}
+
+void runtime_free(struct runtime *rt)
+{
+	if (!rt)
+		return;
+	stop_timers(rt);
+	flowtable_free(rt->ft);
+	tty_close(rt->tty);
+	outputs_free(rt->out);
+	console_free(rt->console);
+	enrich_free(rt->enrich);
+	containers_free(rt->containers);
+	drain_free(rt->drain);
+	probe_destroy(rt->probe);
+	config_clear(&rt->cfg);
+	g_free(rt);
+}
