@@ -35,14 +35,14 @@ int BPF_PROG(accept_exit2, struct sock *sk, void *arg, struct sock *newsk)
 SEC("fentry/ip_send_skb")
 int BPF_PROG(udp_out4, struct net *net, struct sk_buff *skb)
 {
-	note_sent_skb(skb);
+	note_sent_skb(skb, 4);
 	return 0;
 }
 
 SEC("fentry/ip6_send_skb")
 int BPF_PROG(udp_out6, struct sk_buff *skb)
 {
-	note_sent_skb(skb);
+	note_sent_skb(skb, 6);
 	return 0;
 }
 

@@ -28,14 +28,14 @@ int BPF_KRETPROBE(accept_ret, struct sock *newsk)
 SEC("kprobe/ip_send_skb")
 int BPF_KPROBE(kp_udp_out4, struct net *net, struct sk_buff *skb)
 {
-	note_sent_skb(skb);
+	note_sent_skb(skb, 4);
 	return 0;
 }
 
 SEC("kprobe/ip6_send_skb")
 int BPF_KPROBE(kp_udp_out6, struct sk_buff *skb)
 {
-	note_sent_skb(skb);
+	note_sent_skb(skb, 6);
 	return 0;
 }
 

@@ -126,7 +126,9 @@ static __always_inline void note_datagram6(const void *sk, __u64 tid, const void
 
 /*
  * The headers of an skb the kernel built (network and transport header
- * offsets set), read with probe reads: the same on every tier.
+ * offsets set), read with probe reads: the same on every tier. ip_version is
+ * the one the caller knows, or 0 to go by skb->protocol (set on received
+ * packets, and on sent ones only once ip_output runs).
  */
 struct dgram_hdr {
 	__u8 ip_version;
@@ -134,7 +136,8 @@ struct dgram_hdr {
 	__u8 saddr[EBPFLOW_ADDR_LEN], daddr[EBPFLOW_ADDR_LEN];
 };
 
-static __always_inline bool read_dgram(struct sk_buff *skb, struct dgram_hdr *h)
+static __always_inline bool read_dgram(struct sk_buff *skb, __u8 ip_version,
+				       struct dgram_hdr *h)
 {
 	unsigned char *head = BPF_CORE_READ(skb, head);
 	__u16 nh = BPF_CORE_READ(skb, network_header);
@@ -142,6 +145,8 @@ static __always_inline bool read_dgram(struct sk_buff *skb, struct dgram_hdr *h)
 	__u16 proto = bpf_ntohs(BPF_CORE_READ(skb, protocol));
 	__u16 ports[2];
 
+	if (ip_version)
+		proto = ip_version == 4 ? ETH_P_IP : ETH_P_IPV6;
 	__builtin_memset(h, 0, sizeof(*h));
 	if (proto == ETH_P_IP) {
 		struct iphdr ip;
@@ -169,13 +174,14 @@ static __always_inline bool read_dgram(struct sk_buff *skb, struct dgram_hdr *h)
 	return true;
 }
 
-/* An outgoing datagram of the current thread on a UDP socket: note it. */
-static __always_inline void note_sent_skb(struct sk_buff *skb)
+/* An outgoing IPv4 or IPv6 datagram of the current thread: note it if UDP's. */
+static __always_inline void note_sent_skb(struct sk_buff *skb, __u8 ip_version)
 {
 	struct sock *sk = BPF_CORE_READ(skb, sk);
 	struct dgram_hdr h;
 
-	if (!sk || BPF_CORE_READ(sk, sk_protocol) != IPPROTO_UDP || !read_dgram(skb, &h))
+	if (!sk || BPF_CORE_READ(sk, sk_protocol) != IPPROTO_UDP ||
+	    !read_dgram(skb, ip_version, &h))
 		return;
 	if (h.ip_version == 4)
 		note_datagram4(sk, bpf_get_current_pid_tgid(), *(__u32 *)h.saddr,
@@ -249,7 +255,7 @@ static __always_inline void count_udp_recv_skb(struct sock *sk, struct sk_buff *
 
 	if (len < 0 || sock_protocol(sk) != IPPROTO_UDP)
 		return; /* a peek (the real receive comes later), or UDP-Lite */
-	if (!read_dgram(skb, &h))
+	if (!read_dgram(skb, 0, &h))
 		h.ip_version = 0;
 	count_udp_recv(sk, len, h.ip_version, h.saddr, h.sport);
 }
