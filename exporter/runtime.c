@@ -25,6 +25,7 @@
 #include "privileges.h"
 #include "probe.h"
 #include "stats.h"
+#include "tiers.h"
 #include "tty.h"
 
 #define RUNTIME_ERROR g_quark_from_static_string("ebpflow-runtime")
@@ -46,8 +47,18 @@ struct runtime {
 
 gboolean runtime_check(const struct ebpflow_config *cfg, GError **err)
 {
+	struct kernel_features f;
+	struct tier_plan plan;
+
 	/* the options were parsed and range-checked when read; what is left is the world */
-	return outputs_check_ipfix(cfg, err);
+	if (!outputs_check_ipfix(cfg, err))
+		return FALSE;
+	/* a forced tier this kernel lacks (probing it loads test programs: root only) */
+	if (cfg->hooks != HOOKS_AUTO && geteuid() == 0) {
+		features_probe(&f);
+		return tier_choose(&f, cfg->hooks, &plan, err);
+	}
+	return TRUE;
 }
 
 /* flow table ops: the kernel (drain), the enrichment, the filter and the outputs */
