@@ -42,7 +42,8 @@ static uint64_t permitted_now(void)
 
 void privileges_drop(int map_fd)
 {
-	uint64_t keep = 0;
+	uint64_t permitted = permitted_now(), keep = 0;
+	uint64_t bpf_caps = 1ull << CAP_BPF | 1ull << CAP_SYS_ADMIN; /* what bpf_capable() asks */
 	int bounded = 0;
 	__u32 key;
 
@@ -54,11 +55,12 @@ void privileges_drop(int map_fd)
 	 * Kernels before about 6.5 refuse every bpf() command, even on a map
 	 * descriptor already held, to a process without CAP_BPF when
 	 * kernel.unprivileged_bpf_disabled is set (Debian's default): a read is
-	 * tried with no effective capability, and where it fails CAP_BPF alone
-	 * is kept.
+	 * tried without CAP_BPF and CAP_SYS_ADMIN (keeping CAP_SETPCAP, which
+	 * dropping the bounding set needs), and where it fails CAP_BPF alone is
+	 * kept.
 	 */
-	if (set_caps(0, permitted_now()) == 0 && bpf_map_get_next_key(map_fd, NULL, &key) &&
-	    errno == EPERM)
+	if (set_caps(permitted & ~bpf_caps, permitted) == 0 &&
+	    bpf_map_get_next_key(map_fd, NULL, &key) && errno == EPERM)
 		keep = 1ull << CAP_BPF;
 	for (int cap = 0; cap <= CAP_LAST_CAP; cap++)
 		if (!(keep & (1ull << cap)) && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) == 0)
