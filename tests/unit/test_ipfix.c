@@ -105,8 +105,7 @@ static GArray *read_back(const char *path, enum ie_profile p, uint32_t pen, GPtr
 		g_assert_true(fBufNext(fbuf, (uint8_t *)&r, &len, &err));
 		/* strings point into the message: keep copies */
 		r.processName.buf = (uint8_t *)g_strndup((char *)r.processName.buf, r.processName.len);
-		r.processUserName.buf =
-			(uint8_t *)g_strndup((char *)r.processUserName.buf, r.processUserName.len);
+		r.userName.buf = (uint8_t *)g_strndup((char *)r.userName.buf, r.userName.len);
 		r.containerName.buf =
 			(uint8_t *)g_strndup((char *)r.containerName.buf, r.containerName.len);
 		r.containerId.buf = (uint8_t *)g_strndup((char *)r.containerId.buf, r.containerId.len);
@@ -125,7 +124,7 @@ static void free_recs(GArray *got)
 		struct ipfix_flow_rec *r = &g_array_index(got, struct ipfix_flow_rec, i);
 
 		g_free(r->processName.buf);
-		g_free(r->processUserName.buf);
+		g_free(r->userName.buf);
 		g_free(r->containerName.buf);
 		g_free(r->containerId.buf);
 	}
@@ -160,7 +159,7 @@ static void check_same(const struct ipfix_flow_rec *got, const struct flow_recor
 	g_assert_cmpuint(got->processId, ==, in->key.pid);
 	g_assert_cmpuint(got->processUserId, ==, 65534);
 	g_assert_cmpstr((char *)got->processName.buf, ==, "iperf3");
-	g_assert_cmpstr((char *)got->processUserName.buf, ==, "nobody");
+	g_assert_cmpstr((char *)got->userName.buf, ==, "nobody");
 	g_assert_cmpstr((char *)got->containerName.buf, ==, "test-client");
 	g_assert_cmpstr((char *)got->containerId.buf, ==, in->container_id);
 	g_assert_cmpuint(got->destinationTransportPort, ==, 5201);
