@@ -46,6 +46,7 @@ class Install(unittest.TestCase):
                           ("libexec/ebpflow/ebpflow-mappings", 0o755),
                           ("etc/ebpflow/ebpflow.conf", 0o644),
                           ("lib/systemd/system/ebpflow.service", 0o644),
+                          ("share/doc/ebpflow/copyright", 0o644),
                           *((f"share/man/{page}", 0o644) for page, _ in PAGES)):
             path = os.path.join(self.root, rel)
             self.assertTrue(os.path.isfile(path), rel)
