@@ -55,6 +55,7 @@ void ipfix_fill(struct ipfix_flow_rec *r, const struct flow_record *rec, int64_t
 	r->processName.len = strnlen(rec->comm, sizeof(rec->comm));
 	r->userName.buf = (uint8_t *)rec->user;
 	r->userName.len = strlen(rec->user);
+	r->processUserName = r->userName;
 	r->containerId.buf = (uint8_t *)(rec->container_id ? rec->container_id : "");
 	r->containerId.len = strlen((const char *)r->containerId.buf);
 	r->containerName.buf = (uint8_t *)rec->container;

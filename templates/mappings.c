@@ -229,6 +229,16 @@ static void print_header(FILE *f, const char *c, const char *what, const char *p
 	g_free(h);
 }
 
+/*
+ * pmacct reads a variable-length element through aggregate_primitives only
+ * under a PEN or from id 384 up before 1.7.8 (Debian 12 has 1.7.7: its
+ * NF_custom_primitives_handler); such a primitive would stay empty there.
+ */
+static bool pmacct_178(const struct elem *e)
+{
+	return !e->ie->ent && e->len == FB_IE_VARLEN && e->ie->num < 384;
+}
+
 /* Add a name to a list unless it is there (8 and 27 are both src_host); true if added. */
 static bool add_unique(GPtrArray *names, const char *name)
 {
@@ -251,7 +261,8 @@ static void write_pmacct(FILE *f, GArray *elems, const char *profile, uint32_t p
 		{
 			const char *n = native_name(pmacct_native, e->ie);
 
-			if (is_key(e->ie) && (n == NULL) == custom && add_unique(keys, n ? n : e->snake))
+			if (is_key(e->ie) && !pmacct_178(e) && (n == NULL) == custom &&
+			    add_unique(keys, n ? n : e->snake))
 				fprintf(f, "%s%s", keys->len > 1 ? ", " : "", n ? n : e->snake);
 		}
 	}
@@ -267,6 +278,9 @@ static void write_pmacct(FILE *f, GArray *elems, const char *profile, uint32_t p
 			strcpy(len, "vlen");
 		else
 			snprintf(len, sizeof(len), "%u", e->len);
+		if (pmacct_178(e))
+			fprintf(f, "! pmacct >= 1.7.8 reads the next one (1.7.7 leaves it empty): "
+				   "uncomment it, add it to aggregate\n!");
 		fprintf(f, "name=%s\tfield_type=", e->snake);
 		if (e->ie->ent)
 			fprintf(f, "%u:", e->ie->ent);

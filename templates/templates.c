@@ -20,6 +20,9 @@ static const fbInfoElement_t ebpflow_elements[] = {
 			FB_STRING, "Process name (comm, at most 15 bytes) of that process"),
 	FB_IE_INIT_FULL("processUserId", 0, EIE_PROCESS_USER_ID, 4, ID, 0, 0, FB_UINT_32,
 			"Real user id of that process"),
+	FB_IE_INIT_FULL("processUserName", 0, EIE_PROCESS_USER_NAME, FB_IE_VARLEN,
+			FB_IE_DEFAULT, 0, 0, FB_STRING,
+			"User name of processUserId on the exporting host"),
 	FB_IE_INIT_FULL("containerId", 0, EIE_CONTAINER_ID, FB_IE_VARLEN, FB_IE_DEFAULT, 0, 0,
 			FB_STRING, "Id of the container the process ran in, empty if none"),
 	FB_IE_INIT_FULL("containerName", 0, EIE_CONTAINER_NAME, FB_IE_VARLEN, FB_IE_DEFAULT, 0,
@@ -80,7 +83,8 @@ const fbInfoElementSpec_t flow_spec[] = {
 	{ "processName", FB_IE_VARLEN, E },
 	{ "SRC_PROC_NAME", FB_IE_VARLEN, NO },
 	{ "DST_PROC_NAME", FB_IE_VARLEN, NI },
-	{ "userName", FB_IE_VARLEN, E },
+	{ "userName", FB_IE_VARLEN, 0 },
+	{ "processUserName", FB_IE_VARLEN, E },
 	{ "SRC_PROC_USER_NAME", FB_IE_VARLEN, NO },
 	{ "DST_PROC_USER_NAME", FB_IE_VARLEN, NI },
 	{ "containerId", FB_IE_VARLEN, E },
@@ -120,9 +124,9 @@ const fbInfoElementSpec_t stats_spec[] = {
 };
 
 static const char *const ebpflow_enterprise[] = {
-	"processId", "processName", "processUserId", "containerId", "containerName",
-	"cgroupId", "processStartMilliseconds", "callDeltaCount", "meanTimeBetweenCallsMicroseconds",
-	NULL
+	"processId", "processName", "processUserId", "processUserName", "containerId",
+	"containerName", "cgroupId", "processStartMilliseconds", "callDeltaCount",
+	"meanTimeBetweenCallsMicroseconds", NULL
 };
 
 static const char *const ntop_enterprise[] = {

@@ -41,7 +41,7 @@ enum ebpflow_ie {
 	EIE_PROCESS_ID = 1,
 	EIE_PROCESS_NAME = 2,
 	EIE_PROCESS_USER_ID = 3,
-	/* 4 was processUserName, replaced by IANA userName (371): never reuse it */
+	EIE_PROCESS_USER_NAME = 4, /* = userName (371), for collectors that read only PEN elements */
 	EIE_CONTAINER_ID = 5,
 	EIE_CONTAINER_NAME = 6,
 	EIE_CGROUP_ID = 7,
@@ -127,7 +127,8 @@ struct ipfix_flow_rec {
 	uint8_t sourceIPv6Address[16];
 	uint8_t destinationIPv6Address[16];
 	fbVarfield_t processName;
-	fbVarfield_t userName; /* of processUserId */
+	fbVarfield_t userName;        /* of processUserId, IANA's element */
+	fbVarfield_t processUserName; /* the same, under a PEN (see ELEMENTS.md) */
 	fbVarfield_t containerId;
 	fbVarfield_t containerName;
 	uint32_t sourceIPv4Address;

@@ -117,6 +117,7 @@ class CollectorTest(unittest.TestCase):
             self.assertEqual(r["processName"], COMM)
             self.assertEqual(r["processUserId"], uid)
             self.assertEqual(r["userName"], user)
+            self.assertEqual(r["processUserName"], user)
             self.assertEqual(r["containerName"], "")
             self.assertEqual(r["packetDeltaCount"], r["callDeltaCount"])
 
@@ -177,13 +178,12 @@ class CollectorTest(unittest.TestCase):
         types = {r["informationElementName"]: r for r in RUN["collector"]
                  if r.get("_record") == "element_type"}
         for name, ie_id, dtype in (("processId", 1, 3), ("processName", 2, 13),
-                                   ("callDeltaCount", 9, 4)):
+                                   ("processUserName", 4, 13), ("callDeltaCount", 9, 4)):
             self.assertIn(name, types)
             self.assertEqual(types[name]["privateEnterpriseNumber"], 32473)
             self.assertEqual(types[name]["informationElementId"], ie_id)
             self.assertEqual(types[name]["informationElementDataType"], dtype)
-        # the user name is IANA's userName (371), which needs no type record
-        self.assertNotIn("processUserName", types)
+        # userName is IANA's (371): it needs no type record
         self.assertNotIn("userName", types)
 
     def test_collectors_accounted(self):

@@ -106,6 +106,8 @@ static GArray *read_back(const char *path, enum ie_profile p, uint32_t pen, GPtr
 		/* strings point into the message: keep copies */
 		r.processName.buf = (uint8_t *)g_strndup((char *)r.processName.buf, r.processName.len);
 		r.userName.buf = (uint8_t *)g_strndup((char *)r.userName.buf, r.userName.len);
+		r.processUserName.buf =
+			(uint8_t *)g_strndup((char *)r.processUserName.buf, r.processUserName.len);
 		r.containerName.buf =
 			(uint8_t *)g_strndup((char *)r.containerName.buf, r.containerName.len);
 		r.containerId.buf = (uint8_t *)g_strndup((char *)r.containerId.buf, r.containerId.len);
@@ -125,6 +127,7 @@ static void free_recs(GArray *got)
 
 		g_free(r->processName.buf);
 		g_free(r->userName.buf);
+		g_free(r->processUserName.buf);
 		g_free(r->containerName.buf);
 		g_free(r->containerId.buf);
 	}
@@ -160,6 +163,8 @@ static void check_same(const struct ipfix_flow_rec *got, const struct flow_recor
 	g_assert_cmpuint(got->processUserId, ==, 65534);
 	g_assert_cmpstr((char *)got->processName.buf, ==, "iperf3");
 	g_assert_cmpstr((char *)got->userName.buf, ==, "nobody");
+	/* processUserName, or SRC_PROC_USER_NAME / DST_PROC_USER_NAME in the ntop profile */
+	g_assert_cmpstr((char *)got->processUserName.buf, ==, "nobody");
 	g_assert_cmpstr((char *)got->containerName.buf, ==, "test-client");
 	g_assert_cmpstr((char *)got->containerId.buf, ==, in->container_id);
 	g_assert_cmpuint(got->destinationTransportPort, ==, 5201);

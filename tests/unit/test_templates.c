@@ -62,6 +62,7 @@ static void test_element_numbers(void)
 		{ "processId", 4242, EIE_PROCESS_ID },
 		{ "processName", 4242, EIE_PROCESS_NAME },
 		{ "processUserId", 4242, EIE_PROCESS_USER_ID },
+		{ "processUserName", 4242, EIE_PROCESS_USER_NAME },
 		{ "containerId", 4242, EIE_CONTAINER_ID },
 		{ "containerName", 4242, EIE_CONTAINER_NAME },
 		{ "cgroupId", 4242, EIE_CGROUP_ID },
