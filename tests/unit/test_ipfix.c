@@ -282,6 +282,76 @@ static void test_single_call_has_no_mtbs(void)
 	g_assert_cmpuint(f.meanTimeBetweenCallsMicroseconds, ==, 1000000);
 }
 
+static void keep_message(const uint8_t *msg, size_t len, void *ctx)
+{
+	g_ptr_array_add(ctx, g_bytes_new(msg, len));
+}
+
+/* The set ids of a message, and the template ids of its template sets. */
+static void sets_of(GBytes *m, GArray *set_ids, GArray *tids)
+{
+	gsize len;
+	const uint8_t *b = g_bytes_get_data(m, &len);
+
+	for (size_t off = 16; off + 4 <= len;) {
+		uint16_t id = b[off] << 8 | b[off + 1], slen = b[off + 2] << 8 | b[off + 3];
+
+		g_array_append_val(set_ids, id);
+		g_assert_cmpuint(slen, >=, 4);
+		/* a template set: template id, field count, fields (8 bytes under a PEN) */
+		for (size_t t = off + 4; id == 2 && t + 4 <= off + slen;) {
+			uint16_t tid = b[t] << 8 | b[t + 1], count = b[t + 2] << 8 | b[t + 3];
+
+			g_array_append_val(tids, tid);
+			t += 4;
+			for (uint16_t f = 0; f < count; f++)
+				t += (b[t] & 0x80) ? 8 : 4;
+		}
+		off += slen;
+	}
+}
+
+/*
+ * The flow templates travel in a message of their own, before any options
+ * template: a collector that stops at an options template it cannot parse
+ * (pmacct 1.7.7 and the RFC 5610 one) still learns every flow template.
+ */
+static void test_flow_templates_first(void)
+{
+	for (int p = IE_PROFILE_EBPFLOW; p <= IE_PROFILE_NTOP; p++) {
+		struct ipfix_config cfg = { .profile = p, .pen = 4242 };
+		GPtrArray *msgs = g_ptr_array_new_with_free_func((GDestroyNotify)g_bytes_unref);
+		GError *err = NULL;
+		struct ipfix *x = ipfix_new(&cfg, keep_message, msgs, &err);
+		GArray *ids = g_array_new(FALSE, FALSE, sizeof(uint16_t));
+		GArray *tids = g_array_new(FALSE, FALSE, sizeof(uint16_t));
+
+		g_assert_true(ipfix_send_templates(x, &err));
+		g_assert_cmpuint(msgs->len, >=, 2);
+		sets_of(g_ptr_array_index(msgs, 0), ids, tids);
+		for (guint i = 0; i < ids->len; i++)
+			g_assert_cmpuint(g_array_index(ids, uint16_t, i), ==, 2);
+		/* every flow template of the profile, each once */
+		g_assert_cmpuint(tids->len, ==, p == IE_PROFILE_EBPFLOW ? 2 : 4);
+		for (int v = 4; v <= 6; v += 2)
+			for (int in = 0; in <= 1; in++) {
+				gboolean found = FALSE;
+
+				for (guint i = 0; i < tids->len; i++)
+					found |= g_array_index(tids, uint16_t, i) ==
+						 templates_export_tid(p, v, in);
+				g_assert_true(found);
+			}
+		g_array_set_size(ids, 0);
+		sets_of(g_ptr_array_index(msgs, 1), ids, tids);
+		g_assert_cmpuint(g_array_index(ids, uint16_t, 0), ==, 3); /* options templates */
+		g_array_free(ids, TRUE);
+		g_array_free(tids, TRUE);
+		g_ptr_array_free(msgs, TRUE);
+		ipfix_free(x);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -289,5 +359,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/ipfix/round_trip_ntop", test_round_trip_ntop);
 	g_test_add_func("/ipfix/many_records_split", test_many_records_split_into_messages);
 	g_test_add_func("/ipfix/single_call_has_no_mtbs", test_single_call_has_no_mtbs);
+	g_test_add_func("/ipfix/flow_templates_first", test_flow_templates_first);
 	return g_test_run();
 }
