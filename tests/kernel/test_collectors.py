@@ -283,8 +283,10 @@ class TsharkTest(unittest.TestCase):
         # the client's pid as processId (32473/1), four bytes in network order
         pid_hex = " ".join(f"{b:02x}" for b in cli.pid.to_bytes(4, "big"))
         self.assertIn(f"Type 1: Value (hex bytes): {pid_hex}", full)
-        flow = next(f for f in full.split("        Flow ")[1:] if f"{pid_hex}" in f)
-        print("tshark:\n        Flow " + flow.rstrip(), file=sys.stderr)
+        flow = next(f for f in re.split(r"\n(?=        Flow \d+\n)", full) if pid_hex in f
+                    and f.startswith("        Flow ")).splitlines()
+        flow = flow[:1] + [l for l in flow[1:] if l.startswith(" " * 12)]
+        print("tshark:\n" + "\n".join(flow), file=sys.stderr)
 
 
 class NfdumpTest(unittest.TestCase):
