@@ -12,6 +12,8 @@ ebpflow_full_dir(conf_dir "${EBPFLOW_SYSCONFDIR}/ebpflow" "${CMAKE_INSTALL_PREFI
 ebpflow_full_dir(sbin_dir "${EBPFLOW_SBINDIR}" "${CMAKE_INSTALL_PREFIX}")
 ebpflow_full_dir(unit_dir "${EBPFLOW_SYSTEMD_UNITDIR}" "${CMAKE_INSTALL_PREFIX}")
 ebpflow_full_dir(man_dir "${EBPFLOW_MANDIR}" "${CMAKE_INSTALL_PREFIX}")
+ebpflow_full_dir(data_dir "${EBPFLOW_DATADIR}" "${CMAKE_INSTALL_PREFIX}")
+ebpflow_full_dir(libexec_dir "${EBPFLOW_LIBEXECDIR}" "${CMAKE_INSTALL_PREFIX}")
 
 set(shipped "${EBPFLOW_SOURCE_DIR}/config/ebpflow.conf")
 set(conf "$ENV{DESTDIR}${conf_dir}/ebpflow.conf")
@@ -32,6 +34,8 @@ endif()
 # the names the unit and the pages use for these places
 set(CMAKE_INSTALL_FULL_SBINDIR "${sbin_dir}")
 set(EBPFLOW_CONF_DIR "${conf_dir}")
+set(EBPFLOW_COLLECTORS_DIR "${data_dir}/ebpflow/collectors")
+set(EBPFLOW_LIBEXEC_DIR "${libexec_dir}/ebpflow")
 set(PROJECT_VERSION "${EBPFLOW_VERSION}")
 set(out "${EBPFLOW_BINARY_DIR}/install")
 configure_file("${EBPFLOW_SOURCE_DIR}/systemd/ebpflow.service.in" "${out}/ebpflow.service" @ONLY)

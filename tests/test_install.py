@@ -47,6 +47,7 @@ class Install(unittest.TestCase):
                           ("etc/ebpflow/ebpflow.conf", 0o644),
                           ("lib/systemd/system/ebpflow.service", 0o644),
                           ("share/doc/ebpflow/copyright", 0o644),
+                          ("share/doc/ebpflow/collectors.md", 0o644),
                           *((f"share/man/{page}", 0o644) for page, _ in PAGES)):
             path = os.path.join(self.root, rel)
             self.assertTrue(os.path.isfile(path), rel)
@@ -117,6 +118,7 @@ class Install(unittest.TestCase):
         page = subprocess.run(["man", "-l", os.path.join(dest, "usr/share/man/man8/ebpflow.8.gz")],
                               capture_output=True, text=True, env=dict(os.environ, MANWIDTH="80"))
         self.assertIn("/etc/ebpflow/ebpflow.conf", page.stdout)
+        self.assertIn("/usr/share/ebpflow/collectors/", page.stdout)
 
 
 if __name__ == "__main__":
