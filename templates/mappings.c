@@ -288,30 +288,25 @@ static void write_pmacct(FILE *f, GArray *elems, const char *profile, uint32_t p
 	}
 }
 
-/* Protobuf field numbers stay apart from goflow2's own (< 1000) and stable. */
-static int goflow2_index(const fbInfoElement_t *ie, GArray *pens)
+/*
+ * Protobuf field numbers clear of goflow2's own (< 1000) and of protobuf's
+ * reserved 19000-19999, and fixed by the element alone: an element added to
+ * the templates, under any PEN, moves no other field.
+ */
+static uint32_t goflow2_index(const fbInfoElement_t *ie)
 {
-	guint k;
-
-	if (!ie->ent)
-		return 1000 + ie->num;
-	for (k = 0; k < pens->len && g_array_index(pens, uint32_t, k) != ie->ent; k++)
-		;
-	if (k == pens->len)
-		g_array_append_val(pens, ie->ent);
-	if (ie->num >= 1000) {
-		g_printerr("ebpflow-mappings: %s: element ids >= 1000 need another goflow2 index\n",
-			   ie->ref.name);
+	if (ie->num >= 1000 || ie->ent > 535000) {
+		g_printerr("ebpflow-mappings: %s: no goflow2 field number for PEN %u id %u\n",
+			   ie->ref.name, ie->ent, ie->num);
 		exit(1);
 	}
-	return 2000 + 1000 * (int)k + ie->num;
+	return ie->ent ? 1000000u + ie->ent * 1000u + ie->num : 1000u + ie->num;
 }
 
 static void write_goflow2(FILE *f, GArray *elems, const char *profile, uint32_t pen)
 {
 	static const char *const always[] = { "type", "time_received_ns", "sequence_num",
 					      "sampler_address" };
-	GArray *pens = g_array_new(FALSE, FALSE, sizeof(uint32_t));
 	GPtrArray *fields = g_ptr_array_new();
 
 	print_header(f, "#", "goflow2 mapping (goflow2 -mapping=THIS_FILE -format=json)", profile, pen);
@@ -335,8 +330,8 @@ static void write_goflow2(FILE *f, GArray *elems, const char *profile, uint32_t 
 	{
 		if (native_name(goflow2_native, e->ie))
 			continue;
-		fprintf(f, "    - name: %s\n      index: %d\n      type: %s\n", e->snake,
-			goflow2_index(e->ie, pens), type_names(e->ie)->goflow2);
+		fprintf(f, "    - name: %s\n      index: %u\n      type: %s\n", e->snake,
+			goflow2_index(e->ie), type_names(e->ie)->goflow2);
 	}
 	fprintf(f, "  render:\n    time_received_ns: datetimenano\n");
 	EACH(e, elems)
@@ -355,7 +350,6 @@ static void write_goflow2(FILE *f, GArray *elems, const char *profile, uint32_t 
 		fprintf(f, "      destination: %s\n", e->snake);
 	}
 	g_ptr_array_free(fields, TRUE);
-	g_array_free(pens, TRUE);
 }
 
 /*

@@ -135,7 +135,7 @@ class Mappings(unittest.TestCase):
             indexes = [p["index"] for p in pb.values()]
             self.assertEqual(len(indexes), len(set(indexes)))
             for i in indexes:  # clear of goflow2's own fields and protobuf's reserved range
-                self.assertTrue(1000 <= i < 19000, i)
+                self.assertTrue(1000 <= i < 2 ** 29 and not 19000 <= i < 20000, i)
             mapped = {}
             for m in cfg["ipfix"]["mapping"]:
                 key = (m.get("pen", 0), m["field"])
@@ -149,6 +149,9 @@ class Mappings(unittest.TestCase):
             for key, dest in mapped.items():
                 _, dtype, _ = table[key]
                 self.assertIn(dest, pb)
+                # fixed by the element alone, whatever else the templates carry
+                self.assertEqual(pb[dest]["index"],
+                                 1000000 + key[0] * 1000 + key[1] if key[0] else 1000 + key[1])
                 self.assertIn(dest, cfg["formatter"]["fields"])
                 self.assertEqual(pb[dest]["type"], "varint" if dtype in INTEGER else
                                  "string" if dtype == "string" else "bytes")
