@@ -53,8 +53,9 @@ void ipfix_fill(struct ipfix_flow_rec *r, const struct flow_record *rec, int64_t
 	}
 	r->processName.buf = (uint8_t *)rec->comm;
 	r->processName.len = strnlen(rec->comm, sizeof(rec->comm));
-	r->processUserName.buf = (uint8_t *)rec->user;
-	r->processUserName.len = strlen(rec->user);
+	r->userName.buf = (uint8_t *)rec->user;
+	r->userName.len = strlen(rec->user);
+	r->processUserName = r->userName;
 	r->containerId.buf = (uint8_t *)(rec->container_id ? rec->container_id : "");
 	r->containerId.len = strlen((const char *)r->containerId.buf);
 	r->containerName.buf = (uint8_t *)rec->container;
@@ -184,15 +185,43 @@ gboolean ipfix_flush(struct ipfix *x, GError **err)
 	return emit(x, err);
 }
 
+/* Export one template; true if it went into the message. */
+static gboolean export_template(struct ipfix *x, uint16_t tid, GError **err)
+{
+	if (!APPEND_RETRYING(x, err, fbSessionExportTemplate(x->session, tid, err)))
+		return FALSE;
+	x->pending = true;
+	return TRUE;
+}
+
+/*
+ * The flow templates go first, in a message of their own, and the RFC 5610
+ * options template last: a collector that cannot parse an options template
+ * stops reading its message there and would lose every template after it
+ * (pmacct 1.7.7 refuses the RFC 5610 one, whose name and description are
+ * variable-length, and so never learned the IPv6 flow template).
+ */
 gboolean ipfix_send_templates(struct ipfix *x, GError **err)
 {
 	const char *const *names = templates_enterprise_names(x->cfg.profile);
+	uint16_t flow[4];
+	size_t n = 0;
 
 	if (!emit(x, err))
 		return FALSE;
-	if (!APPEND_RETRYING(x, err, fbSessionExportTemplates(x->session, err)))
+	for (int v = 4; v <= 6; v += 2)
+		for (int in = 0; in <= 1; in++) {
+			uint16_t tid = templates_export_tid(x->cfg.profile, v, in);
+
+			if (n == 0 || flow[n - 1] != tid)
+				flow[n++] = tid;
+		}
+	for (size_t i = 0; i < n; i++)
+		if (!export_template(x, flow[i], err))
+			return FALSE;
+	if (!emit(x, err) || !export_template(x, TID_EXPORTER_STATS, err) ||
+	    !export_template(x, TID_TYPE_INFO, err))
 		return FALSE;
-	x->pending = true;
 	for (size_t i = 0; names[i]; i++) {
 		const fbInfoElement_t *ie = fbInfoModelGetElementByName(x->model, names[i]);
 

@@ -83,6 +83,7 @@ const fbInfoElementSpec_t flow_spec[] = {
 	{ "processName", FB_IE_VARLEN, E },
 	{ "SRC_PROC_NAME", FB_IE_VARLEN, NO },
 	{ "DST_PROC_NAME", FB_IE_VARLEN, NI },
+	{ "userName", FB_IE_VARLEN, 0 },
 	{ "processUserName", FB_IE_VARLEN, E },
 	{ "SRC_PROC_USER_NAME", FB_IE_VARLEN, NO },
 	{ "DST_PROC_USER_NAME", FB_IE_VARLEN, NI },

@@ -33,6 +33,7 @@ enum iana_ie {
 	IANA_FLOW_START_MILLISECONDS = 152,
 	IANA_FLOW_END_MILLISECONDS = 153,
 	IANA_PADDING_OCTETS = 210,
+	IANA_USER_NAME = 371,
 };
 
 /* eBPFlow's own elements, under the configured PEN. */
@@ -40,7 +41,7 @@ enum ebpflow_ie {
 	EIE_PROCESS_ID = 1,
 	EIE_PROCESS_NAME = 2,
 	EIE_PROCESS_USER_ID = 3,
-	EIE_PROCESS_USER_NAME = 4,
+	EIE_PROCESS_USER_NAME = 4, /* = userName (371), for collectors that read only PEN elements */
 	EIE_CONTAINER_ID = 5,
 	EIE_CONTAINER_NAME = 6,
 	EIE_CGROUP_ID = 7,
@@ -126,7 +127,8 @@ struct ipfix_flow_rec {
 	uint8_t sourceIPv6Address[16];
 	uint8_t destinationIPv6Address[16];
 	fbVarfield_t processName;
-	fbVarfield_t processUserName;
+	fbVarfield_t userName;        /* of processUserId, IANA's element */
+	fbVarfield_t processUserName; /* the same, under a PEN (see ELEMENTS.md) */
 	fbVarfield_t containerId;
 	fbVarfield_t containerName;
 	uint32_t sourceIPv4Address;

@@ -116,6 +116,7 @@ class CollectorTest(unittest.TestCase):
         for r in recs:
             self.assertEqual(r["processName"], COMM)
             self.assertEqual(r["processUserId"], uid)
+            self.assertEqual(r["userName"], user)
             self.assertEqual(r["processUserName"], user)
             self.assertEqual(r["containerName"], "")
             self.assertEqual(r["packetDeltaCount"], r["callDeltaCount"])
@@ -182,6 +183,8 @@ class CollectorTest(unittest.TestCase):
             self.assertEqual(types[name]["privateEnterpriseNumber"], 32473)
             self.assertEqual(types[name]["informationElementId"], ie_id)
             self.assertEqual(types[name]["informationElementDataType"], dtype)
+        # userName is IANA's (371): it needs no type record
+        self.assertNotIn("userName", types)
 
     def test_collectors_accounted(self):
         self.assertIn(f"collector 127.0.0.1:{P}: ", RUN["stderr"])

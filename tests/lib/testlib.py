@@ -44,6 +44,20 @@ def require_kernel_privileges():
     sys.exit(SKIP_CODE)
 
 
+def require_tools(*tools):
+    """Exit with a skip (or, in CI, a failure) when a program a test drives is
+    missing; `scripts/deps.sh --test` installs them all."""
+    missing = [t for t in tools if shutil.which(t) is None]
+    if not missing:
+        return
+    why = f"{', '.join(missing)} not installed (scripts/deps.sh --test installs it)"
+    if os.environ.get("CI") == "true":
+        print(f"FAIL: this test must run in CI, but {why}", file=sys.stderr)
+        sys.exit(1)
+    print(f"SKIP: {why}", file=sys.stderr)
+    sys.exit(SKIP_CODE)
+
+
 def run(*cmd):
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
@@ -146,8 +160,9 @@ class Ebpflow:
     stopped with SIGTERM (by its pid), its JSON records parsed. It runs the
     tier of hooks EBPFLOW_HOOKS names (auto when unset): .tier says which."""
 
-    def __init__(self, *args):
-        self.proc = subprocess.Popen([EBPFLOW, *hooks_args(), *args], stdout=subprocess.PIPE,
+    def __init__(self, *args, binary=None):
+        self.proc = subprocess.Popen([binary or EBPFLOW, *hooks_args(), *args],
+                                     stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, text=True)
         self.stderr = ""
         deadline = time.monotonic() + 30

@@ -106,6 +106,7 @@ static GArray *read_back(const char *path, enum ie_profile p, uint32_t pen, GPtr
 		g_assert_true(fBufNext(fbuf, (uint8_t *)&r, &len, &err));
 		/* strings point into the message: keep copies */
 		r.processName.buf = (uint8_t *)g_strndup((char *)r.processName.buf, r.processName.len);
+		r.userName.buf = (uint8_t *)g_strndup((char *)r.userName.buf, r.userName.len);
 		r.processUserName.buf =
 			(uint8_t *)g_strndup((char *)r.processUserName.buf, r.processUserName.len);
 		r.containerName.buf =
@@ -126,6 +127,7 @@ static void free_recs(GArray *got)
 		struct ipfix_flow_rec *r = &g_array_index(got, struct ipfix_flow_rec, i);
 
 		g_free(r->processName.buf);
+		g_free(r->userName.buf);
 		g_free(r->processUserName.buf);
 		g_free(r->containerName.buf);
 		g_free(r->containerId.buf);
@@ -161,6 +163,8 @@ static void check_same(const struct ipfix_flow_rec *got, const struct flow_recor
 	g_assert_cmpuint(got->processId, ==, in->key.pid);
 	g_assert_cmpuint(got->processUserId, ==, 65534);
 	g_assert_cmpstr((char *)got->processName.buf, ==, "iperf3");
+	g_assert_cmpstr((char *)got->userName.buf, ==, "nobody");
+	/* processUserName, or SRC_PROC_USER_NAME / DST_PROC_USER_NAME in the ntop profile */
 	g_assert_cmpstr((char *)got->processUserName.buf, ==, "nobody");
 	g_assert_cmpstr((char *)got->containerName.buf, ==, "test-client");
 	g_assert_cmpstr((char *)got->containerId.buf, ==, in->container_id);
@@ -279,6 +283,76 @@ static void test_single_call_has_no_mtbs(void)
 	g_assert_cmpuint(f.meanTimeBetweenCallsMicroseconds, ==, 1000000);
 }
 
+static void keep_message(const uint8_t *msg, size_t len, void *ctx)
+{
+	g_ptr_array_add(ctx, g_bytes_new(msg, len));
+}
+
+/* The set ids of a message, and the template ids of its template sets. */
+static void sets_of(GBytes *m, GArray *set_ids, GArray *tids)
+{
+	gsize len;
+	const uint8_t *b = g_bytes_get_data(m, &len);
+
+	for (size_t off = 16; off + 4 <= len;) {
+		uint16_t id = b[off] << 8 | b[off + 1], slen = b[off + 2] << 8 | b[off + 3];
+
+		g_array_append_val(set_ids, id);
+		g_assert_cmpuint(slen, >=, 4);
+		/* a template set: template id, field count, fields (8 bytes under a PEN) */
+		for (size_t t = off + 4; id == 2 && t + 4 <= off + slen;) {
+			uint16_t tid = b[t] << 8 | b[t + 1], count = b[t + 2] << 8 | b[t + 3];
+
+			g_array_append_val(tids, tid);
+			t += 4;
+			for (uint16_t f = 0; f < count; f++)
+				t += (b[t] & 0x80) ? 8 : 4;
+		}
+		off += slen;
+	}
+}
+
+/*
+ * The flow templates travel in a message of their own, before any options
+ * template: a collector that stops at an options template it cannot parse
+ * (pmacct 1.7.7 and the RFC 5610 one) still learns every flow template.
+ */
+static void test_flow_templates_first(void)
+{
+	for (int p = IE_PROFILE_EBPFLOW; p <= IE_PROFILE_NTOP; p++) {
+		struct ipfix_config cfg = { .profile = p, .pen = 4242 };
+		GPtrArray *msgs = g_ptr_array_new_with_free_func((GDestroyNotify)g_bytes_unref);
+		GError *err = NULL;
+		struct ipfix *x = ipfix_new(&cfg, keep_message, msgs, &err);
+		GArray *ids = g_array_new(FALSE, FALSE, sizeof(uint16_t));
+		GArray *tids = g_array_new(FALSE, FALSE, sizeof(uint16_t));
+
+		g_assert_true(ipfix_send_templates(x, &err));
+		g_assert_cmpuint(msgs->len, >=, 2);
+		sets_of(g_ptr_array_index(msgs, 0), ids, tids);
+		for (guint i = 0; i < ids->len; i++)
+			g_assert_cmpuint(g_array_index(ids, uint16_t, i), ==, 2);
+		/* every flow template of the profile, each once */
+		g_assert_cmpuint(tids->len, ==, p == IE_PROFILE_EBPFLOW ? 2 : 4);
+		for (int v = 4; v <= 6; v += 2)
+			for (int in = 0; in <= 1; in++) {
+				gboolean found = FALSE;
+
+				for (guint i = 0; i < tids->len; i++)
+					found |= g_array_index(tids, uint16_t, i) ==
+						 templates_export_tid(p, v, in);
+				g_assert_true(found);
+			}
+		g_array_set_size(ids, 0);
+		sets_of(g_ptr_array_index(msgs, 1), ids, tids);
+		g_assert_cmpuint(g_array_index(ids, uint16_t, 0), ==, 3); /* options templates */
+		g_array_free(ids, TRUE);
+		g_array_free(tids, TRUE);
+		g_ptr_array_free(msgs, TRUE);
+		ipfix_free(x);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -286,5 +360,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/ipfix/round_trip_ntop", test_round_trip_ntop);
 	g_test_add_func("/ipfix/many_records_split", test_many_records_split_into_messages);
 	g_test_add_func("/ipfix/single_call_has_no_mtbs", test_single_call_has_no_mtbs);
+	g_test_add_func("/ipfix/flow_templates_first", test_flow_templates_first);
 	return g_test_run();
 }

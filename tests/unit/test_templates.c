@@ -58,6 +58,7 @@ static void test_element_numbers(void)
 		{ "flowStartMilliseconds", 0, IANA_FLOW_START_MILLISECONDS },
 		{ "flowEndMilliseconds", 0, IANA_FLOW_END_MILLISECONDS },
 		{ "paddingOctets", 0, IANA_PADDING_OCTETS },
+		{ "userName", 0, IANA_USER_NAME },
 		{ "processId", 4242, EIE_PROCESS_ID },
 		{ "processName", 4242, EIE_PROCESS_NAME },
 		{ "processUserId", 4242, EIE_PROCESS_USER_ID },
