@@ -7,6 +7,7 @@
 #include "ipfix.h"
 
 #include <arpa/inet.h>
+#include <netinet/in.h>
 #include <string.h>
 
 #include "clock.h"
@@ -32,7 +33,15 @@ void ipfix_fill(struct ipfix_flow_rec *r, const struct flow_record *rec, int64_t
 	memset(r, 0, sizeof(*r));
 	r->flowStartMilliseconds = clock_mono_to_epoch_ms(rec->first_ns, off);
 	r->flowEndMilliseconds = clock_mono_to_epoch_ms(rec->end_ns, off);
-	r->packetDeltaCount = rec->count;
+	/* only the elements true of the protocol are in its template (ELEMENTS.md) */
+	if (k->proto == IPPROTO_TCP) {
+		r->newConnectionDeltaCount = rec->count > UINT32_MAX ? UINT32_MAX : (uint32_t)rec->count;
+		r->deltaFlowCount = rec->count;
+		r->reverseOctetDeltaCount = rec->reverse_bytes;
+		r->failedConnectionDeltaCount = rec->failed;
+	} else {
+		r->packetDeltaCount = rec->count;
+	}
 	r->callDeltaCount = rec->count;
 	r->octetDeltaCount = rec->bytes;
 	if (rec->flow_count > 1 && rec->last_ns > rec->flow_first_ns)
@@ -170,7 +179,9 @@ gboolean ipfix_add(struct ipfix *x, const struct flow_record *rec, int64_t off, 
 
 	ipfix_fill(&r, rec, off);
 	if (!set_templates(x, templates_internal_tid(x->cfg.profile, inbound),
-			   templates_export_tid(x->cfg.profile, rec->key.ip_version, inbound), err))
+			   templates_export_tid(x->cfg.profile, rec->key.ip_version, inbound,
+						rec->key.proto),
+			   err))
 		return FALSE;
 	if (!APPEND_RETRYING(x, err, fBufAppend(x->fbuf, (uint8_t *)&r, sizeof(r), err)))
 		return FALSE;
@@ -204,18 +215,11 @@ static gboolean export_template(struct ipfix *x, uint16_t tid, GError **err)
 gboolean ipfix_send_templates(struct ipfix *x, GError **err)
 {
 	const char *const *names = templates_enterprise_names(x->cfg.profile);
-	uint16_t flow[4];
-	size_t n = 0;
+	uint16_t flow[TEMPLATES_EXPORT_MAX];
+	size_t n = templates_export_tids(x->cfg.profile, flow);
 
 	if (!emit(x, err))
 		return FALSE;
-	for (int v = 4; v <= 6; v += 2)
-		for (int in = 0; in <= 1; in++) {
-			uint16_t tid = templates_export_tid(x->cfg.profile, v, in);
-
-			if (n == 0 || flow[n - 1] != tid)
-				flow[n++] = tid;
-		}
 	for (size_t i = 0; i < n; i++)
 		if (!export_template(x, flow[i], err))
 			return FALSE;

@@ -114,7 +114,8 @@ struct native {
 };
 
 static const struct native pmacct_native[] = {
-	{ 1, "bytes" },	    { 2, "packets" },	{ 4, "proto" },	      { 7, "src_port" },
+	{ 1, "bytes" },	    { 2, "packets" },	{ 3, "flows" },	      { 4, "proto" },
+	{ 7, "src_port" },
 	{ 8, "src_host" },  { 11, "dst_port" }, { 12, "dst_host" }, { 27, "src_host" },
 	{ 28, "dst_host" },
 	{ 152, "timestamp_start" },
@@ -169,33 +170,32 @@ static GArray *profile_elements(fbInfoModel_t *m, enum ie_profile p)
 {
 	GArray *out = g_array_new(FALSE, TRUE, sizeof(struct elem));
 	fbSession_t *s = fbSessionAlloc(m);
+	uint16_t tids[TEMPLATES_EXPORT_MAX];
+	size_t n = templates_export_tids(p, tids);
 	GError *err = NULL;
 
 	if (!templates_add_to_session(s, p, &err)) {
 		g_printerr("ebpflow-mappings: %s\n", err->message);
 		exit(1);
 	}
-	for (int v = 4; v <= 6; v += 2) {
-		for (int in = 0; in <= 1; in++) {
-			fbTemplate_t *t = fbSessionGetTemplate(s, FALSE,
-							       templates_export_tid(p, v, in), &err);
+	for (size_t k = 0; k < n; k++) {
+		fbTemplate_t *t = fbSessionGetTemplate(s, FALSE, tids[k], &err);
 
-			if (!t) {
-				g_printerr("ebpflow-mappings: %s\n", err->message);
-				exit(1);
-			}
-			for (uint32_t i = 0; i < fbTemplateCountElements(t); i++) {
-				const fbInfoElement_t *tie = fbTemplateGetIndexedIE(t, i);
-				struct elem e = { .ie = tie->ref.canon, .len = tie->len };
-				bool seen = false;
+		if (!t) {
+			g_printerr("ebpflow-mappings: %s\n", err->message);
+			exit(1);
+		}
+		for (uint32_t i = 0; i < fbTemplateCountElements(t); i++) {
+			const fbInfoElement_t *tie = fbTemplateGetIndexedIE(t, i);
+			struct elem e = { .ie = tie->ref.canon, .len = tie->len };
+			bool seen = false;
 
-				for (guint j = 0; j < out->len; j++)
-					seen |= g_array_index(out, struct elem, j).ie == e.ie;
-				if (seen)
-					continue;
-				e.snake = snake_case(e.ie->ref.name);
-				g_array_append_val(out, e);
-			}
+			for (guint j = 0; j < out->len; j++)
+				seen |= g_array_index(out, struct elem, j).ie == e.ie;
+			if (seen)
+				continue;
+			e.snake = snake_case(e.ie->ref.name);
+			g_array_append_val(out, e);
 		}
 	}
 	fbSessionFree(s);
@@ -266,6 +266,10 @@ static void write_pmacct(FILE *f, GArray *elems, const char *profile, uint32_t p
 				fprintf(f, "%s%s", keys->len > 1 ? ", " : "", n ? n : e->snake);
 		}
 	}
+	/* a counter, but pmacct sums deltaFlowCount only when "flows" is asked for */
+	EACH(e, elems)
+		if (!e->ie->ent && e->ie->num == 3)
+			fprintf(f, ", flows");
 	fprintf(f, "\n!\n");
 	g_ptr_array_free(keys, TRUE);
 	EACH(e, elems)

@@ -33,7 +33,7 @@ ADDRESS = {"ipv4Address", "ipv6Address"}
 # IANA elements each collector decodes by itself (its sources: pmacct's
 # nfacctd primitives, goflow2's producer_nf.go, the Logstash codec's ipfix.yaml,
 # Telegraf's netflow_decoder.go)
-PMACCT_NATIVE = {1: "bytes", 2: "packets", 4: "proto", 7: "src_port", 8: "src_host",
+PMACCT_NATIVE = {1: "bytes", 2: "packets", 3: "flows", 4: "proto", 7: "src_port", 8: "src_host",
                  11: "dst_port", 12: "dst_host", 27: "src_host", 28: "dst_host",
                  152: "timestamp_start", 153: "timestamp_end"}
 GOFLOW2_NATIVE = {1: "bytes", 2: "packets", 4: "proto", 7: "src_port", 8: "src_addr",
@@ -126,6 +126,8 @@ class Mappings(unittest.TestCase):
                                    for l in later}
             self.assertTrue(set(agg) <= active | set(PMACCT_NATIVE.values()), agg)
             self.assertNotIn("packets", agg)  # counters add up, they are no key
+            # ... but pmacct sums deltaFlowCount (TCP's count) only when "flows" is asked for
+            self.assertIn("flows", agg)
 
     def test_goflow2(self):
         for profile, table in self.table.items():

@@ -201,13 +201,19 @@ def rows(recs, **want):
     return [r for r in recs if all(str(r.get(k)) == str(v) for k, v in want.items())]
 
 
+def calls(r):
+    """The calls of an nfacctd row: datagrams (packets) for UDP, connections
+    (deltaFlowCount, as pmacct's flows) for TCP (templates/ELEMENTS.md)."""
+    return r["flows"] if r["ip_proto"] == "tcp" else r["packets"]
+
+
 class NfacctdTest(unittest.TestCase):
     """pmacct keeps the process, user and container through the generated file."""
 
     def check(self, recs, n, **want):
         mine = rows(recs, **want)
         self.assertTrue(mine, f"no nfacctd row with {want}")
-        self.assertEqual(sum(r["packets"] for r in mine), n, mine)
+        self.assertEqual(sum(calls(r) for r in mine), n, mine)
         return mine
 
     def test_tcp_process_user(self):
@@ -258,7 +264,7 @@ class NfacctdTest(unittest.TestCase):
         got = RUN["ebpflow"]
         for proc in (*got["tcp"], *got["udp6"]):
             js = sum(r["count"] for r in got["json"] if r["pid"] == proc.pid)
-            self.assertEqual(sum(r["packets"] for r in rows(got["nfacctd"], process_id=proc.pid)),
+            self.assertEqual(sum(calls(r) for r in rows(got["nfacctd"], process_id=proc.pid)),
                              js)
 
 
@@ -279,7 +285,7 @@ class TsharkTest(unittest.TestCase):
         self.assertIn("User Name: nobody", full)  # IANA userName, named by tshark
         # the flow templates alone in the first message (nfacctd reads them all)
         self.assertRegex(RUN["ebpflow"]["tshark"][3].splitlines()[0],
-                         r"IPFIX flow .* \[Data-Template:256,257\]$")
+                         r"IPFIX flow .* \[Data-Template:256,257,264,265\]$")
         # the client's pid as processId (32473/1), four bytes in network order
         pid_hex = " ".join(f"{b:02x}" for b in cli.pid.to_bytes(4, "big"))
         self.assertIn(f"Type 1: Value (hex bytes): {pid_hex}", full)
@@ -290,15 +296,15 @@ class TsharkTest(unittest.TestCase):
 
 
 class NfdumpTest(unittest.TestCase):
-    """nfcapd/nfdump as before: addresses, port, protocol, calls as packets."""
+    """nfcapd/nfdump: addresses, port, protocol; TCP's calls as the flows a record aggregates."""
 
     def test_tcp_rows(self):
         got = RUN["ebpflow"]
         a, b = TwoHosts.V4
         mine = [r for r in got["nfdump"] if r["sa"] == a and r["da"] == b
                 and r["dp"] == str(P + 3) and r["pr"] == "TCP"]
-        self.assertEqual(sorted((r["dir"], int(r["ipkt"])) for r in mine),
-                         [("0", N_TCP), ("1", N_TCP)])
+        self.assertEqual(sorted((r["dir"], int(r["fl"]), int(r["ipkt"])) for r in mine),
+                         [("0", N_TCP, 0), ("1", N_TCP, 0)])
         print("nfdump:", ",".join(f"{k}={v}" for k, v in mine[0].items() if v), file=sys.stderr)
 
 
@@ -309,11 +315,11 @@ class CollectorTest(unittest.TestCase):
         got = RUN["ebpflow"]
         cli = got["tcp"][0]
         recs = [r for r in got["collector"] if r.get("processId") == cli.pid]
-        self.assertEqual(sum(r["packetDeltaCount"] for r in recs), N_TCP)
+        self.assertEqual(sum(r["newConnectionDeltaCount"] for r in recs), N_TCP)
         self.assertEqual({(r["userName"], r["processName"], r["containerId"]) for r in recs},
                          {("nobody", COMM, "")})
         cid = got["containers"]["test-client"]["id"]
-        self.assertEqual(sum(r["packetDeltaCount"] for r in got["collector"]
+        self.assertEqual(sum(r["callDeltaCount"] for r in got["collector"]
                              if r.get("containerId") == cid), N_CONT)
         print("ebpflow-collector:", json.dumps(recs[0]), file=sys.stderr)
 

@@ -49,6 +49,10 @@ static struct flow_record make(int v, int inbound, uint32_t pid, uint64_t count)
 	}
 	r.count = count;
 	r.bytes = count * 21;
+	if (r.key.proto == 6) {
+		r.reverse_bytes = count * 1000;
+		r.failed = r.key.direction == EBPFLOW_DIR_OUTBOUND ? 1 : 0;
+	}
 	r.first_ns = 10 * S;
 	r.last_ns = 12 * S;
 	r.end_ns = r.last_ns;
@@ -153,7 +157,19 @@ static void check_same(const struct ipfix_flow_rec *got, const struct flow_recor
 	ipfix_fill(&want, in, OFFSET);
 	g_assert_cmpuint(got->flowStartMilliseconds, ==, 1700000010000ull);
 	g_assert_cmpuint(got->flowEndMilliseconds, ==, 1700000012000ull);
-	g_assert_cmpuint(got->packetDeltaCount, ==, in->count);
+	/* each protocol's template carries only what is true of it (ELEMENTS.md) */
+	if (in->key.proto == 6) {
+		g_assert_cmpuint(got->packetDeltaCount, ==, 0);
+		g_assert_cmpuint(got->newConnectionDeltaCount, ==, in->count);
+		g_assert_cmpuint(got->deltaFlowCount, ==, in->count);
+		g_assert_cmpuint(got->reverseOctetDeltaCount, ==, in->reverse_bytes);
+		g_assert_cmpuint(got->failedConnectionDeltaCount, ==, in->failed);
+	} else {
+		g_assert_cmpuint(got->packetDeltaCount, ==, in->count);
+		g_assert_cmpuint(got->newConnectionDeltaCount, ==, 0);
+		g_assert_cmpuint(got->deltaFlowCount, ==, 0);
+		g_assert_cmpuint(got->reverseOctetDeltaCount, ==, 0);
+	}
 	g_assert_cmpuint(got->callDeltaCount, ==, in->count);
 	g_assert_cmpuint(got->octetDeltaCount, ==, in->bytes);
 	g_assert_cmpuint(got->meanTimeBetweenCallsMicroseconds, ==,
@@ -260,7 +276,7 @@ static void test_many_records_split_into_messages(void)
 		const struct ipfix_flow_rec *r = &g_array_index(got, struct ipfix_flow_rec, i);
 
 		g_assert_cmpuint(r->processId, ==, 1000 + i);
-		total += r->packetDeltaCount;
+		total += r->callDeltaCount; /* packets for UDP, connections for TCP */
 	}
 	g_assert_cmpuint(total, ==, 1000 * 1001 / 2);
 	g_unlink(path);
@@ -333,16 +349,17 @@ static void test_flow_templates_first(void)
 		for (guint i = 0; i < ids->len; i++)
 			g_assert_cmpuint(g_array_index(ids, uint16_t, i), ==, 2);
 		/* every flow template of the profile, each once */
-		g_assert_cmpuint(tids->len, ==, p == IE_PROFILE_EBPFLOW ? 2 : 4);
+		g_assert_cmpuint(tids->len, ==, p == IE_PROFILE_EBPFLOW ? 4 : 8);
 		for (int v = 4; v <= 6; v += 2)
-			for (int in = 0; in <= 1; in++) {
-				gboolean found = FALSE;
+			for (int in = 0; in <= 1; in++)
+				for (int proto = 6; proto <= 17; proto += 11) {
+					gboolean found = FALSE;
 
-				for (guint i = 0; i < tids->len; i++)
-					found |= g_array_index(tids, uint16_t, i) ==
-						 templates_export_tid(p, v, in);
-				g_assert_true(found);
-			}
+					for (guint i = 0; i < tids->len; i++)
+						found |= g_array_index(tids, uint16_t, i) ==
+							 templates_export_tid(p, v, in, proto);
+					g_assert_true(found);
+				}
 		g_array_set_size(ids, 0);
 		sets_of(g_ptr_array_index(msgs, 1), ids, tids);
 		g_assert_cmpuint(g_array_index(ids, uint16_t, 0), ==, 3); /* options templates */
