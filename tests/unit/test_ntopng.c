@@ -2,7 +2,8 @@
 /*
  * Unit tests: what ntopng's ZMQ collector reads. The header byte for byte
  * (ntopng's struct zmq_msg_hdr_v2), a record as ntopng's flow object byte
- * for byte, the other direction and family read back as JSON.
+ * for byte, the other direction and family read back as JSON, and the
+ * --zmq endpoint's syntax (or, in a build without libzmq, its refusal).
  */
 #include <arpa/inet.h>
 #include <glib.h>
@@ -10,6 +11,7 @@
 #include <string.h>
 
 #include "ntopng.h"
+#include "zmq_export.h"
 
 #define S 1000000000ull
 
@@ -139,11 +141,37 @@ static void test_inbound_udp6(void)
 	g_object_unref(p);
 }
 
+static void test_endpoint(void)
+{
+	GError *err = NULL;
+#ifdef EBPFLOW_HAVE_ZMQ
+	const char *good[] = { "tcp://*:5556", "tcp://127.0.0.1:5556", "tcp://[::1]:5556",
+			       "tcp://ntopng.example:5556c", "ipc:///run/ebpflow.zmq" };
+	const char *bad[] = { "", "tcp://*", "tcp://:5556", "tcp://*:0", "tcp://*:65536",
+			      "tcp://*:55x6", "tcp://*:5556c", "udp://*:5556", "ipc://" };
+
+	for (size_t i = 0; i < G_N_ELEMENTS(good); i++)
+		g_assert_true(zmq_export_check(good[i], NULL));
+	for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
+		g_assert_false(zmq_export_check(bad[i], &err));
+		g_assert_true(g_str_has_prefix(err->message, "--zmq "));
+		g_clear_error(&err);
+	}
+#else
+	g_assert_false(zmq_export_check("tcp://*:5556", &err));
+	g_assert_cmpstr(err->message, ==,
+			"--zmq tcp://*:5556: this build has no ZMQ support: install libzmq3-dev "
+			"and rebuild");
+	g_clear_error(&err);
+#endif
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/ntopng/header", test_header);
 	g_test_add_func("/ntopng/outbound_tcp", test_outbound_tcp);
 	g_test_add_func("/ntopng/inbound_udp6", test_inbound_udp6);
+	g_test_add_func("/ntopng/endpoint", test_endpoint);
 	return g_test_run();
 }
