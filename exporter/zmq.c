@@ -16,8 +16,12 @@
 #include "zmq_export.h"
 
 #include <errno.h>
+#include <linux/capability.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include <zmq.h>
 
 #include "clock.h"
@@ -97,6 +101,27 @@ static void set_int(void *sock, int option, int value)
 		pr_debug("ZMQ: option %d not set: %s\n", option, zmq_strerror(errno));
 }
 
+/*
+ * libzmq starts its I/O and reaper threads with a context's first socket,
+ * and a thread has the capabilities of the thread that made it: made from
+ * the main thread before privileges_drop(), they would keep root's for
+ * good, and the I/O thread parses whatever a peer sends. So the first
+ * socket is made by a thread that has given up every capability (its own
+ * bounding set first, which needs CAP_SETPCAP); the socket then moves to
+ * the caller (g_thread_join is the memory barrier libzmq asks for), which
+ * still binds with its own capabilities (a port below 1024).
+ */
+static gpointer make_socket(gpointer ctx)
+{
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct none[2] = { 0 };
+
+	for (int cap = 0; cap <= CAP_LAST_CAP; cap++)
+		prctl(PR_CAPBSET_DROP, cap, 0, 0, 0);
+	syscall(SYS_capset, &h, none); /* fails harmlessly without privileges */
+	return zmq_socket(ctx, ZMQ_XPUB);
+}
+
 struct zmq_export *zmq_export_new(const char *endpoint, uint32_t source_id, GError **err)
 {
 	struct zmq_export *z;
@@ -112,7 +137,7 @@ struct zmq_export *zmq_export_new(const char *endpoint, uint32_t source_id, GErr
 	z->payload = g_string_sized_new(NTOPNG_MAX_PAYLOAD + 1);
 	z->record = g_string_sized_new(512);
 	z->ctx = zmq_ctx_new();
-	z->sock = z->ctx ? zmq_socket(z->ctx, ZMQ_XPUB) : NULL;
+	z->sock = z->ctx ? g_thread_join(g_thread_new("ebpflow-zmq", make_socket, z->ctx)) : NULL;
 	if (!z->sock) {
 		g_set_error(err, ZMQ_EXPORT_ERROR, 1, "--zmq %s: %s", endpoint,
 			    zmq_strerror(errno));
@@ -134,7 +159,7 @@ struct zmq_export *zmq_export_new(const char *endpoint, uint32_t source_id, GErr
 		goto fail;
 	}
 	pr_info("ZMQ: publishing flows for ntopng on %s (%s)\n", addr,
-		connect ? "connected to ntopng, which listens" : "ntopng connects here");
+		connect ? "connecting to ntopng, which listens" : "ntopng connects here");
 	g_free(addr);
 	return z;
 fail:

@@ -125,12 +125,26 @@ def udp(port, n, ran, name):
     ran[name] = (cli.wait(), srv.wait())
 
 
+def zmq_thread_caps(pid):
+    """The capability sets of libzmq's threads (ZMQbg/...) in eBPFlow, once attached."""
+    caps = {}
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        with open(f"/proc/{pid}/task/{tid}/comm") as f:
+            name = f.read().strip()
+        if name.startswith("ZMQbg"):
+            with open(f"/proc/{pid}/task/{tid}/status") as f:
+                status = dict(line.split(":\t", 1) for line in f if ":\t" in line)
+            caps[name] = {c: int(status[c], 16) for c in ("CapEff", "CapPrm", "CapBnd")}
+    return caps
+
+
 def publish_to_connecting_subscriber():
     """eBPFlow binds; a workload while nobody subscribes; then the subscriber."""
     probe = Ebpflow("-o", "json", "-i", "1", "--observation-domain", str(DOMAIN),
                     "--zmq", f"tcp://127.0.0.1:{P}")
     sub = None
     try:
+        RUN["zmq_threads"] = zmq_thread_caps(probe.proc.pid)
         udp(P + 1, 2, RUN, "unsubscribed")
         time.sleep(1.5)  # its records go out, to nobody
         sub = Subscriber(f"tcp://127.0.0.1:{P}")
@@ -228,6 +242,15 @@ class FramingTest(unittest.TestCase):
         self.assertEqual(RUN["messages"][0]["msg_id"], lost_msgs + 1)
         cli, srv = RUN["unsubscribed"]
         self.assertEqual(flows(RUN["messages"], {cli.pid, srv.pid}), [])
+
+
+class PrivilegeTest(unittest.TestCase):
+    def test_zmq_threads_have_no_capability(self):
+        # libzmq's I/O thread reads what any peer sends: it must not keep root's
+        caps = RUN["zmq_threads"]
+        self.assertTrue(caps)
+        for name, sets in caps.items():
+            self.assertEqual(sets, {"CapEff": 0, "CapPrm": 0, "CapBnd": 0}, name)
 
 
 class FlowTest(unittest.TestCase):
