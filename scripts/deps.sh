@@ -8,11 +8,13 @@
 # on the line of the tests that use it.
 set -eu
 
-# compiler, BPF toolchain, libraries; file: the package target (CPack)
+# compiler, BPF toolchain, libraries; file: the package target (CPack);
+# libzmq3-dev: --zmq for ntopng (a build without it refuses the option)
 BUILD_PACKAGES="
 	build-essential cmake pkg-config clang bpftool
 	libbpf-dev libelf-dev zlib1g-dev libglib2.0-dev libfixbuf-dev
 	libcurl4-openssl-dev libjson-glib-dev file
+	libzmq3-dev
 "
 
 TEST_PACKAGES="

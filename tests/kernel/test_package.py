@@ -37,7 +37,9 @@ def setUpModule():
         os.unlink(old)
     sh("cmake", "--build", BUILD_DIR, "--target", "package")
     with open(os.path.join(BUILD_DIR, "CMakeCache.txt")) as f:
-        PKG["version"] = re.search(r"^CMAKE_PROJECT_VERSION:STATIC=(.*)$", f.read(), re.M).group(1)
+        cache = f.read()
+    PKG["version"] = re.search(r"^CMAKE_PROJECT_VERSION:STATIC=(.*)$", cache, re.M).group(1)
+    PKG["zmq"] = re.search(r"^ZMQ_FOUND:INTERNAL=1$", cache, re.M) is not None
     PKG["arch"] = sh("dpkg", "--print-architecture").strip()
     PKG["debs"] = glob.glob(os.path.join(BUILD_DIR, "ebpflow_*.deb"))
 
@@ -80,7 +82,10 @@ class Package(unittest.TestCase):
         self.assertIn("Package: ebpflow\n", fields)
         self.assertIn(f"Version: {PKG['version']}\n", fields)
         depends = re.search(r"^Depends: (.*)$", fields, re.M).group(1)
-        for lib in ("libc6", "libbpf1", "libfixbuf9", "libglib2.0-0"):  # from the binaries
+        libs = ["libc6", "libbpf1", "libfixbuf9", "libglib2.0-0"]  # from the binaries
+        if PKG["zmq"]:  # --zmq, in a build that found libzmq
+            libs.append("libzmq5")
+        for lib in libs:
             self.assertIn(lib + " (>=", depends)
         self.assertEqual(sh("dpkg-deb", "-I", deb, "conffiles"), "/etc/ebpflow/ebpflow.conf\n")
 
