@@ -78,6 +78,35 @@ void ipfix_fill(struct ipfix_flow_rec *r, const struct flow_record *rec, int64_t
 	r->ipVersion = k->ip_version;
 }
 
+/*
+ * libfixbuf 2.4 writes a set's header before the record that should follow;
+ * when the record does not fit, the message ends with an empty set, which
+ * collectors flag as malformed (tshark: "No flow information"). Records of
+ * UDP and TCP flows alternate templates, so it happens often: take such sets
+ * out and fix the message length. Returns the new length.
+ */
+size_t ipfix_drop_empty_sets(uint8_t *msg, size_t len)
+{
+	size_t in = 16, out = 16; /* after the message header (RFC 7011 3.1) */
+
+	while (in + 4 <= len) {
+		size_t set_len = (size_t)msg[in + 2] << 8 | msg[in + 3];
+
+		if (set_len < 4 || in + set_len > len)
+			return len; /* not ours to judge: leave it as it is */
+		if (set_len > 4) {
+			memmove(msg + out, msg + in, set_len);
+			out += set_len;
+		}
+		in += set_len;
+	}
+	if (in != len)
+		return len;
+	msg[2] = (uint8_t)(out >> 8);
+	msg[3] = (uint8_t)out;
+	return out;
+}
+
 static gboolean emit(struct ipfix *x, GError **err)
 {
 	size_t len;
@@ -88,8 +117,10 @@ static gboolean emit(struct ipfix *x, GError **err)
 		return FALSE;
 	x->pending = false;
 	len = fbExporterGetMsgLen(x->exporter);
-	if (!len)
-		return TRUE;
+	if (len)
+		len = ipfix_drop_empty_sets(x->buf, len);
+	if (len <= 16)
+		return TRUE; /* nothing but a header */
 	x->stats.messages++;
 	x->stats.octets += len;
 	x->emit(x->buf, len, x->ctx);
