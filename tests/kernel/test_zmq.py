@@ -118,11 +118,15 @@ def workloads(ran):
     ran["udp6"] = (cli.wait(), srv.wait())
 
 
-def udp(port, n, ran, name):
+def udp(port, n, ran, name, probe):
+    """A UDP exchange; returns once eBPFlow has reported both ends as ended
+    (their records go out to ZMQ in that same pass)."""
     b4 = TwoHosts.V4[1]
     srv = Workload(NET.b, ["udp-server", b4, port, n])
     cli = Workload(NET.a, ["udp-client", b4, port, n, 20, "sendto"], as_nobody=True)
     ran[name] = (cli.wait(), srv.wait())
+    for proc in ran[name]:
+        probe.wait_for(lambda r: r.get("pid") == proc.pid and r["end_reason"] == "end")
 
 
 def zmq_thread_caps(pid):
@@ -145,12 +149,13 @@ def publish_to_connecting_subscriber():
     sub = None
     try:
         RUN["zmq_threads"] = zmq_thread_caps(probe.proc.pid)
-        udp(P + 1, 2, RUN, "unsubscribed")
-        time.sleep(1.5)  # its records go out, to nobody
+        udp(P + 1, 2, RUN, "unsubscribed", probe)  # its records go out, to nobody
         sub = Subscriber(f"tcp://127.0.0.1:{P}")
         time.sleep(1.5)  # it connects, its subscription reaches eBPFlow
         workloads(RUN)
-        time.sleep(2)    # the exits are reported at the next pass
+        # the exits are reported at a pass to come
+        for proc in (*RUN["tcp"], RUN["refused"], *RUN["udp6"]):
+            probe.wait_for(lambda r: r.get("pid") == proc.pid and r["end_reason"] == "end")
     finally:
         probe.stop()
         RUN["messages"] = sub.messages() if sub else []
@@ -176,13 +181,12 @@ def collector_mode_and_reload():
     probe = Ebpflow("-c", path)
     try:
         time.sleep(1)  # connected, subscribed
-        udp(P + 10, 3, ran, "before")
-        time.sleep(1.5)
+        udp(P + 10, 3, ran, "before", probe)
         conf(P + 9)
         probe.proc.send_signal(signal.SIGHUP)
-        time.sleep(1.5)
-        udp(P + 11, 4, ran, "after")
-        time.sleep(2)
+        probe.wait_log("configuration reloaded")
+        time.sleep(1)  # connected to the second, subscribed
+        udp(P + 11, 4, ran, "after", probe)
     finally:
         probe.stop()
         ran["first"], ran["second"] = first.messages(), second.messages()
