@@ -259,12 +259,23 @@ static __always_inline void count_udp_recv(struct sock *sk, long len, __u8 peer_
 	flow_account(&k, len);
 }
 
-/* A received datagram, still at hand: its headers name the sender. */
+/*
+ * A received datagram, still at hand: its headers name the sender. A peek
+ * passes the negation of what it copied, which is 0 for a peek into an empty
+ * buffer (the idiom that learns the sender first): a peeked datagram is also
+ * still referenced by its queue, which a received one no longer is.
+ */
 static __always_inline void count_udp_recv_skb(struct sock *sk, struct sk_buff *skb, long len)
 {
 	struct dgram_hdr h;
+	int users;
 
-	if (len < 0 || sock_protocol(sk) != IPPROTO_UDP)
+#ifdef EBPFLOW_PROBE_READ
+	users = BPF_CORE_READ(skb, users.refs.counter);
+#else
+	users = skb->users.refs.counter;
+#endif
+	if (len < 0 || users > 1 || sock_protocol(sk) != IPPROTO_UDP)
 		return; /* a peek (the real receive comes later), or UDP-Lite */
 	if (!read_dgram(skb, 0, &h))
 		h.ip_version = 0;

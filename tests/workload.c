@@ -13,7 +13,8 @@
  *       close; refused: nobody listens, each connect must fail
  *   ebpflow-wl udp-server ADDR PORT N [PEER_ADDR PEER_PORT | nonblock | peek | recv]
  *       peer: connect, then recv; nonblock: poll, then recvfrom until EAGAIN;
- *       peek: recvfrom with MSG_PEEK before each recvfrom; recv: recv() without
+ *       peek: recvfrom with MSG_PEEK (an empty buffer, then a full one) before
+ *       each recvfrom; recv: recv() without
  *       an address on the unconnected socket
  *   ebpflow-wl udp-client ADDR PORT N SPACING_MS sendto|connected|thread|refused [BIND_PORT]
  *       refused: connected to a port where nobody listens: sends fail with
@@ -260,8 +261,10 @@ static int udp_server(const char *addr, int port, int n, enum udp_rmode mode, co
 			failed_calls++; /* the EAGAIN that ends each drain */
 			continue;
 		}
+		/* the sender with an empty buffer (a common idiom), then the datagram */
 		if (mode == UDP_PEEK &&
-		    recvfrom(fd, buf, sizeof(buf), MSG_PEEK, (void *)&from, &flen) < 0)
+		    (recvfrom(fd, buf, 0, MSG_PEEK, (void *)&from, &flen) < 0 ||
+		     recvfrom(fd, buf, sizeof(buf), MSG_PEEK, (void *)&from, &flen) < 0))
 			die("recvfrom (peek)");
 		flen = sizeof(from);
 		if (mode == UDP_CONNECTED || mode == UDP_RECV)
