@@ -9,6 +9,7 @@
 #include "runtime.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -352,6 +353,7 @@ static void make_parts(struct runtime *rt, const struct ebpflow_config *cfg)
 int runtime_start(struct runtime **out, struct ebpflow_config *cfg, GError **err)
 {
 	struct runtime *rt = g_new0(struct runtime, 1);
+	sigset_t hold, old_mask;
 	int e;
 
 	*out = rt;
@@ -364,10 +366,21 @@ int runtime_start(struct runtime **out, struct ebpflow_config *cfg, GError **err
 		config_clear(cfg);
 		return EBPFLOW_EXIT_USAGE;
 	}
+	/*
+	 * The signals wait while the programs load: the verifier gives up with
+	 * EAGAIN when a signal is pending (libbpf tries a few times only), so a
+	 * SIGHUP at start must not reach it. Handled in the loop, after.
+	 */
+	sigemptyset(&hold);
+	sigaddset(&hold, SIGHUP);
+	sigaddset(&hold, SIGINT);
+	sigaddset(&hold, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &hold, &old_mask);
 	e = probe_start(&rt->probe,
 			&(struct probe_options){ .map_entries = rt->cfg.map_entries,
 						 .hooks = rt->cfg.hooks },
 			err);
+	pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
 	if (e)
 		return e == -EOPNOTSUPP ? EBPFLOW_EXIT_USAGE : 1; /* a tier the kernel lacks */
 	rt->drain = drain_new(probe_flows_fd(rt->probe));
