@@ -59,6 +59,9 @@ struct ebpflow_config {
 	GPtrArray *collectors; /* char *: HOST:PORT */
 	enum ipfix_transport ipfix_transport;
 	char *ipfix_file;
+	char *ipfix_file_group;       /* NULL: the file is 0600 */
+	uint32_t ipfix_file_rotate_s; /* 0: never by time */
+	uint32_t ipfix_file_rotate_kib; /* 0: never by size */
 	uint32_t template_refresh_s;
 	uint32_t observation_domain;
 	uint32_t pen;

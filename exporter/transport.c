@@ -11,7 +11,6 @@
 #include "transport.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <netdb.h>
 #include <poll.h>
 #include <stdlib.h>
@@ -30,8 +29,9 @@
 
 struct dest {
 	char *name;
-	int fd;   /* UDP socket, or -1 */
-	FILE *fp; /* IPFIX file, or NULL */
+	int fd; /* UDP socket, or -1 */
+	struct ipfix_file *file;           /* the IPFIX file, or NULL */
+	struct ipfix_file_config file_cfg; /* kept to open it again */
 	uint64_t sent, failed, failed_in_incident;
 	uint64_t last_failure_ns; /* CLOCK_MONOTONIC */
 	bool failing;
@@ -47,8 +47,9 @@ static void dest_free(gpointer p)
 
 	if (d->fd >= 0)
 		close(d->fd);
-	if (d->fp)
-		fclose(d->fp);
+	ipfix_file_close(d->file);
+	g_free((char *)d->file_cfg.path);
+	g_free((char *)d->file_cfg.group);
 	g_free(d->name);
 	g_free(d);
 }
@@ -169,21 +170,66 @@ out:
 	return fd >= 0;
 }
 
-gboolean transport_add_file(struct transport *t, const char *path, GError **err)
+static struct dest *file_dest(const struct transport *t)
 {
-	FILE *fp = fopen(path, "we");
+	for (guint i = 0; i < t->dests->len; i++) {
+		struct dest *d = g_ptr_array_index(t->dests, i);
+
+		if (d->file_cfg.path)
+			return d;
+	}
+	return NULL;
+}
+
+gboolean transport_add_file(struct transport *t, const struct ipfix_file_config *cfg,
+			    GError **err)
+{
+	struct ipfix_file *f = ipfix_file_open(cfg, err);
 	struct dest *d;
 
-	if (!fp) {
-		g_set_error(err, TRANSPORT_ERROR, 1, "IPFIX file '%s': %s", path, g_strerror(errno));
+	if (!f)
 		return FALSE;
-	}
 	d = g_new0(struct dest, 1);
-	d->name = g_strdup_printf("IPFIX file %s", path);
+	d->name = g_strdup_printf("IPFIX file %s", cfg->path);
 	d->fd = -1;
-	d->fp = fp;
+	d->file = f;
+	d->file_cfg = *cfg;
+	d->file_cfg.path = g_strdup(cfg->path);
+	d->file_cfg.group = g_strdup(cfg->group);
 	g_ptr_array_add(t->dests, d);
 	return TRUE;
+}
+
+void transport_close_file(struct transport *t)
+{
+	struct dest *d = file_dest(t);
+
+	if (d)
+		g_clear_pointer(&d->file, ipfix_file_close);
+}
+
+gboolean transport_reopen_file(struct transport *t, GError **err)
+{
+	struct dest *d = file_dest(t);
+
+	if (!d || d->file)
+		return TRUE;
+	d->file = ipfix_file_open(&d->file_cfg, err);
+	return d->file != NULL;
+}
+
+bool transport_file_rotation_due(struct transport *t, time_t now)
+{
+	struct dest *d = file_dest(t);
+
+	return d && d->file && ipfix_file_rotation_due(d->file, now);
+}
+
+gboolean transport_rotate_file(struct transport *t, time_t now, GError **err)
+{
+	struct dest *d = file_dest(t);
+
+	return !d || !d->file || ipfix_file_rotate(d->file, now, err);
 }
 
 unsigned int transport_count(const struct transport *t)
@@ -194,8 +240,9 @@ unsigned int transport_count(const struct transport *t)
 /*
  * One log line when an incident starts, one when it ends. A collector that is
  * down makes only some UDP sends fail (the ICMP error of one send is reported
- * by the next, and routers rate-limit ICMP), so an incident ends only after
- * a send succeeds with no failure for RECOVERED_AFTER_NS.
+ * by the next, and routers rate-limit ICMP), and a nearly full disk takes a
+ * small message after refusing a large one, so an incident ends only after
+ * a message goes out with no failure for RECOVERED_AFTER_NS.
  */
 #define RECOVERED_AFTER_NS (30ull * 1000000000ull)
 
@@ -230,11 +277,11 @@ void transport_send(const uint8_t *msg, size_t len, void *ctx)
 	for (guint i = 0; i < t->dests->len; i++) {
 		struct dest *d = g_ptr_array_index(t->dests, i);
 
-		if (d->fp) {
-			bool ok = fwrite(msg, 1, len, d->fp) == len;
+		if (d->file) {
+			int e = ipfix_file_write(d->file, msg, len);
 
-			account(d, ok, ok ? 0 : errno);
-		} else {
+			account(d, !e, e);
+		} else if (d->fd >= 0) {
 			ssize_t n = send(d->fd, msg, len, MSG_DONTWAIT | MSG_NOSIGNAL);
 
 			if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
@@ -255,16 +302,6 @@ void transport_send(const uint8_t *msg, size_t len, void *ctx)
 			}
 			account(d, n == (ssize_t)len, n < 0 ? errno : EMSGSIZE);
 		}
-	}
-}
-
-void transport_flush(struct transport *t)
-{
-	for (guint i = 0; i < t->dests->len; i++) {
-		struct dest *d = g_ptr_array_index(t->dests, i);
-
-		if (d->fp && fflush(d->fp) != 0)
-			account(d, false, errno);
 	}
 }
 

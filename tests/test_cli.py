@@ -82,6 +82,8 @@ class ConfigFile(unittest.TestCase):
             ("[ipfix]\n\ncollectors = no-such-host.invalid:4739\n",
              "collector 'no-such-host.invalid:4739': cannot resolve"),
             ("[output]\nmood = json\n", ":2: [output] mood: unknown key"),
+            ("[ipfix]\nfile = /tmp/x.ipfix\nfile_rotate_size = 10\n",
+             "[ipfix] file_rotate_size: 10 KiB is less than 64 KiB"),
         ]
         for text, message in cases:
             with self.subTest(text=text):
