@@ -3,8 +3,9 @@
  * The fan-out of records to the outputs, and the IPFIX outputs' lifecycle:
  * checked before anything is loaded, opened at start, replaced whole on
  * SIGHUP (the old ones flushed and their file closed first, so no record is
- * lost and the new stream follows the old one whole), the file rotated
- * between messages.
+ * lost and the new stream follows the old one whole; collectors kept keep
+ * their sockets), the file rotated between messages, a collector that
+ * resolves late given the templates first.
  */
 #include "outputs.h"
 
@@ -27,6 +28,7 @@ struct outputs {
 	struct console *console;
 	struct transport *transport; /* NULL without IPFIX */
 	struct ipfix *ipfix;
+	bool started; /* IPFIX outputs were set once: later collectors resolve in a thread */
 	bool rotate_failing; /* the IPFIX file's rotation failed: said once */
 };
 
@@ -68,17 +70,13 @@ static void file_config(const struct ebpflow_config *cfg, struct ipfix_file_conf
 	fc->rotate_bytes = (uint64_t)cfg->ipfix_file_rotate_kib * 1024;
 }
 
-gboolean outputs_check_ipfix(const struct ebpflow_config *cfg, GError **err)
+gboolean outputs_check_ipfix(const struct ebpflow_config *cfg, bool resolve, GError **err)
 {
-	struct transport *t = transport_new();
 	struct ipfix_file_config fc;
-	gboolean ok = TRUE;
 
-	for (guint i = 0; ok && i < cfg->collectors->len; i++)
-		ok = transport_add_collector(t, g_ptr_array_index(cfg->collectors, i), err);
-	transport_free(t);
-	if (!ok)
-		return FALSE;
+	for (guint i = 0; resolve && i < cfg->collectors->len; i++)
+		if (!transport_check_collector(g_ptr_array_index(cfg->collectors, i), err))
+			return FALSE;
 	if (cfg->ipfix_file_rotate_kib && cfg->ipfix_file_rotate_kib < IPFIX_FILE_ROTATE_MIN_KIB) {
 		g_set_error(err, OUTPUTS_ERROR, 1,
 			    "[ipfix] file_rotate_size: %u KiB is less than %u KiB (0: no rotation "
@@ -112,12 +110,6 @@ gboolean outputs_set_ipfix(struct outputs *o, const struct ebpflow_config *cfg, 
 		return FALSE;
 	if (cfg->collectors->len || cfg->ipfix_file) {
 		t = transport_new();
-		for (guint i = 0; i < cfg->collectors->len; i++) {
-			if (!transport_add_collector(t, g_ptr_array_index(cfg->collectors, i), err)) {
-				transport_free(t);
-				return FALSE;
-			}
-		}
 		x = ipfix_new(&ic, transport_send, t, err);
 		if (!x) {
 			transport_free(t);
@@ -135,9 +127,17 @@ gboolean outputs_set_ipfix(struct outputs *o, const struct ebpflow_config *cfg, 
 		outputs_send_templates(o); /* the old file goes on with a new stream */
 		return FALSE;
 	}
+	/* collectors kept keep their socket (its send buffer) and their counters */
+	for (guint i = 0; t && i < cfg->collectors->len; i++) {
+		const char *spec = g_ptr_array_index(cfg->collectors, i);
+
+		if (!transport_adopt_collector(t, o->transport, spec))
+			transport_add_collector(t, spec, !o->started, NULL);
+	}
 	close_ipfix(o);
 	o->transport = t;
 	o->ipfix = x;
+	o->started = true;
 	outputs_send_templates(o);
 	return TRUE;
 }
@@ -199,6 +199,9 @@ void outputs_flush(struct outputs *o)
 		return;
 	if (!ipfix_flush(o->ipfix, &err))
 		warn_error("cannot emit an IPFIX message", err);
+	/* a collector that just resolved gets the templates before any record */
+	if (transport_poll(o->transport))
+		outputs_send_templates(o);
 	rotate_if_due(o);
 }
 

@@ -48,7 +48,7 @@ struct runtime {
 gboolean runtime_check(const struct ebpflow_config *cfg, GError **err)
 {
 	/* the options were parsed and range-checked when read; what is left is the world */
-	return outputs_check_ipfix(cfg, err);
+	return outputs_check_ipfix(cfg, true, err);
 }
 
 /* flow table ops: the kernel (drain), the enrichment, the filter and the outputs */
@@ -357,7 +357,8 @@ int runtime_start(struct runtime **out, struct ebpflow_config *cfg, GError **err
 	int e;
 
 	*out = rt;
-	if (!runtime_check(cfg, err)) {
+	/* collectors are not resolved here: one that does not resolve yet is tried again */
+	if (!outputs_check_ipfix(cfg, false, err)) {
 		config_clear(cfg);
 		return EBPFLOW_EXIT_USAGE;
 	}

@@ -7,14 +7,22 @@
  * lost, so a slow path holds the drain loop up by a bounded time per message
  * and never blocks it. libfixbuf's own UDP exporter reports a failed send as
  * success, hence this module.
+ *
+ * A collector's socket is made when it is added, at start while eBPFlow
+ * still holds CAP_NET_ADMIN (the only way past net.core.wmem_max), before
+ * its name resolves: an IPv6 socket that also reaches IPv4 addresses (as
+ * v4-mapped ones), so the address found later, of either family, fits it.
+ * Names are resolved after start in a worker thread (getaddrinfo cannot be
+ * bounded in time), never in the drain loop.
  */
 #include "transport.h"
 
 #include <errno.h>
 #include <netdb.h>
+#include <netinet/in.h>
 #include <poll.h>
-#include <stdlib.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -27,11 +35,26 @@
 /* how long a full send buffer may hold the loop up before a message is lost */
 #define TRANSPORT_WAIT_MS 20
 
+/* One getaddrinfo in a worker thread; the thread and the collector each hold a reference. */
+struct lookup {
+	gint ref;
+	gint done;
+	char *host, *port;
+	int rc; /* getaddrinfo's */
+	struct addrinfo *res;
+};
+
 struct dest {
 	char *name;
-	int fd; /* UDP socket, or -1 */
-	struct ipfix_file *file;           /* the IPFIX file, or NULL */
-	struct ipfix_file_config file_cfg; /* kept to open it again */
+	char *spec;             /* collectors: as configured */
+	char *host, *port;
+	int fd;                 /* UDP socket, or -1 */
+	bool connected;
+	struct lookup *lookup;  /* in flight */
+	uint64_t retry_at_ns;   /* CLOCK_MONOTONIC: the next look-up, when not connected */
+	unsigned int retries;
+	struct ipfix_file *file;             /* the IPFIX file, or NULL */
+	struct ipfix_file_config file_cfg;   /* kept to open it again */
 	uint64_t sent, failed, failed_in_incident;
 	uint64_t last_failure_ns; /* CLOCK_MONOTONIC */
 	bool failing;
@@ -41,16 +64,31 @@ struct transport {
 	GPtrArray *dests;
 };
 
+static void lookup_unref(struct lookup *l)
+{
+	if (!l || !g_atomic_int_dec_and_test(&l->ref))
+		return;
+	if (l->res)
+		freeaddrinfo(l->res);
+	g_free(l->host);
+	g_free(l->port);
+	g_free(l);
+}
+
 static void dest_free(gpointer p)
 {
 	struct dest *d = p;
 
 	if (d->fd >= 0)
 		close(d->fd);
+	lookup_unref(d->lookup);
 	ipfix_file_close(d->file);
 	g_free((char *)d->file_cfg.path);
 	g_free((char *)d->file_cfg.group);
 	g_free(d->name);
+	g_free(d->spec);
+	g_free(d->host);
+	g_free(d->port);
 	g_free(d);
 }
 
@@ -112,62 +150,263 @@ fail:
 	return FALSE;
 }
 
-gboolean transport_add_collector(struct transport *t, const char *spec, GError **err)
+static int resolve(const char *host, const char *port, struct addrinfo **res)
 {
 	struct addrinfo hints = { .ai_socktype = SOCK_DGRAM, .ai_flags = AI_ADDRCONFIG };
-	struct addrinfo *res = NULL, *ai;
-	char *host = NULL, *port = NULL;
-	int rc, fd = -1, saved = 0;
+	int rc = getaddrinfo(host, port, &hints, res);
 
-	if (!transport_parse_hostport(spec, &host, &port, err))
-		return FALSE;
-	rc = getaddrinfo(host, port, &hints, &res);
 	if (rc == EAI_ADDRFAMILY || rc == EAI_NONAME) {
 		/* AI_ADDRCONFIG hides ::1 on hosts without a global IPv6 address */
 		hints.ai_flags = 0;
-		rc = getaddrinfo(host, port, &hints, &res);
+		rc = getaddrinfo(host, port, &hints, res);
 	}
+	return rc;
+}
+
+static gpointer lookup_thread(gpointer data)
+{
+	struct lookup *l = data;
+
+	l->rc = resolve(l->host, l->port, &l->res);
+	g_atomic_int_set(&l->done, 1);
+	lookup_unref(l);
+	return NULL;
+}
+
+/* A UDP socket for either family, its send buffer as large as allowed. */
+static int make_socket(const char *name)
+{
+	int fd = socket(AF_INET6, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	int off = 0, bytes = TRANSPORT_SNDBUF, got = 0;
+	socklen_t len = sizeof(got);
+
+	if (fd >= 0)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof(off));
+	else /* a kernel without IPv6: IPv4 only */
+		fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	/*
+	 * A pass can end thousands of flows at once: room for the burst of
+	 * messages while the network drains them (FORCE: above wmem_max, with
+	 * CAP_NET_ADMIN, held at start).
+	 */
+	if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &bytes, sizeof(bytes)))
+		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &bytes, sizeof(bytes));
+	/* the kernel reports twice what it grants */
+	if (getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &got, &len) == 0 && got / 2 < bytes)
+		pr_info("%s: send buffer %d KiB, not %d KiB: net.core.wmem_max caps it without "
+			"CAP_NET_ADMIN (a collector added by a reload)\n",
+			name, got / 2 / 1024, bytes / 1024);
+	return fd;
+}
+
+/* Connect d's socket to the first address that takes it (IPv4 as v4-mapped on IPv6). */
+static int connect_to(struct dest *d, const struct addrinfo *res, char *addr, size_t addr_len)
+{
+	struct sockaddr_storage own;
+	socklen_t own_len = sizeof(own);
+	int e = EAFNOSUPPORT;
+
+	if (getsockname(d->fd, (struct sockaddr *)&own, &own_len))
+		return errno;
+	for (const struct addrinfo *ai = res; ai; ai = ai->ai_next) {
+		struct sockaddr_in6 m = { .sin6_family = AF_INET6 };
+		const struct sockaddr *sa = ai->ai_addr;
+		socklen_t sa_len = ai->ai_addrlen;
+
+		if (own.ss_family == AF_INET6 && ai->ai_family == AF_INET) {
+			const struct sockaddr_in *v4 = (const struct sockaddr_in *)sa;
+
+			m.sin6_port = v4->sin_port;
+			m.sin6_addr.s6_addr[10] = m.sin6_addr.s6_addr[11] = 0xff;
+			memcpy(&m.sin6_addr.s6_addr[12], &v4->sin_addr, 4);
+			sa = (const struct sockaddr *)&m;
+			sa_len = sizeof(m);
+		} else if (own.ss_family != ai->ai_family) {
+			continue;
+		}
+		if (connect(d->fd, sa, sa_len) == 0) {
+			getnameinfo(ai->ai_addr, ai->ai_addrlen, addr, addr_len, NULL, 0,
+				    NI_NUMERICHOST);
+			return 0;
+		}
+		e = errno;
+	}
+	return e;
+}
+
+/* One log line when an incident starts. */
+static void incident(struct dest *d, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void incident(struct dest *d, const char *fmt, ...)
+{
+	va_list ap;
+	char *why;
+
+	if (d->failing)
+		return;
+	va_start(ap, fmt);
+	why = g_strdup_vprintf(fmt, ap);
+	va_end(ap);
+	pr_warn("%s: %s\n", d->name, why);
+	g_free(why);
+	d->failing = true;
+	d->failed_in_incident = 0;
+}
+
+static void retry_later(struct dest *d)
+{
+	uint64_t ms = TRANSPORT_RETRY_MIN_MS << MIN(d->retries, 6u);
+
+	d->retry_at_ns = clock_mono_ns() + MIN(ms, (uint64_t)TRANSPORT_RETRY_MAX_MS) * 1000000ull;
+	d->retries++;
+}
+
+/* What a look-up found: connected, or an incident and a retry later. True when connected. */
+static bool take_lookup(struct dest *d, int rc, const struct addrinfo *res)
+{
+	char addr[NI_MAXHOST] = "";
+	int e;
+
 	if (rc) {
+		incident(d, "cannot resolve '%s': %s; tried again with back-off, its messages "
+			    "counted as lost until then", d->host, gai_strerror(rc));
+		retry_later(d);
+		return false;
+	}
+	e = connect_to(d, res, addr, sizeof(addr));
+	if (e) {
+		incident(d, "cannot reach it: %s; tried again with back-off, its messages "
+			    "counted as lost until then", g_strerror(e));
+		retry_later(d);
+		return false;
+	}
+	if (d->failing || d->failed)
+		pr_info("%s: resolved to %s; sending (%llu messages were lost before)\n", d->name,
+			addr, (unsigned long long)d->failed);
+	d->connected = true;
+	d->failing = false;
+	d->retries = 0;
+	return true;
+}
+
+gboolean transport_check_collector(const char *spec, GError **err)
+{
+	struct addrinfo *res = NULL;
+	char *host = NULL, *port = NULL;
+	gboolean ok = FALSE;
+	int rc;
+
+	if (!transport_parse_hostport(spec, &host, &port, err))
+		return FALSE;
+	rc = resolve(host, port, &res);
+	if (rc)
 		g_set_error(err, TRANSPORT_ERROR, 1, "collector '%s': cannot resolve '%s': %s", spec,
 			    host, gai_strerror(rc));
-		goto out;
-	}
-	for (ai = res; ai; ai = ai->ai_next) {
-		fd = socket(ai->ai_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-		if (fd >= 0 && connect(fd, ai->ai_addr, ai->ai_addrlen) == 0) {
-			/*
-			 * A pass can end thousands of flows at once: room for the burst
-			 * of messages while the network drains them (FORCE: above
-			 * wmem_max, with CAP_NET_ADMIN, held at start).
-			 */
-			int bytes = TRANSPORT_SNDBUF;
-
-			if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &bytes, sizeof(bytes)))
-				setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &bytes, sizeof(bytes));
-			break;
-		}
-		saved = errno;
-		if (fd >= 0)
-			close(fd);
-		fd = -1;
-	}
-	if (fd < 0) {
-		g_set_error(err, TRANSPORT_ERROR, 1, "collector '%s': cannot reach it: %s", spec,
-			    g_strerror(saved));
-		goto out;
-	} else {
-		struct dest *d = g_new0(struct dest, 1);
-
-		d->name = g_strdup_printf("collector %s", spec);
-		d->fd = fd;
-		g_ptr_array_add(t->dests, d);
-	}
-out:
+	else
+		ok = TRUE;
 	if (res)
 		freeaddrinfo(res);
 	g_free(host);
 	g_free(port);
-	return fd >= 0;
+	return ok;
+}
+
+static void start_lookup(struct dest *d)
+{
+	struct lookup *l = g_new0(struct lookup, 1);
+	GThread *th;
+
+	l->ref = 2; /* ours and the thread's */
+	l->host = g_strdup(d->host);
+	l->port = g_strdup(d->port);
+	th = g_thread_try_new("ebpflow-resolve", lookup_thread, l, NULL);
+	if (!th) {
+		lookup_unref(l);
+		lookup_unref(l);
+		retry_later(d);
+		return;
+	}
+	g_thread_unref(th); /* detached: it ends by itself */
+	d->lookup = l;
+}
+
+/* An address, not a name: resolved at once, without asking anyone. */
+static bool numeric(const char *host, const char *port, struct addrinfo **res)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_DGRAM,
+				  .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV };
+
+	return getaddrinfo(host, port, &hints, res) == 0;
+}
+
+gboolean transport_add_collector(struct transport *t, const char *spec, bool wait, GError **err)
+{
+	struct addrinfo *res = NULL;
+	struct dest *d;
+	char *host, *port;
+
+	if (!transport_parse_hostport(spec, &host, &port, err))
+		return FALSE;
+	d = g_new0(struct dest, 1);
+	d->name = g_strdup_printf("collector %s", spec);
+	d->spec = g_strdup(spec);
+	d->host = host;
+	d->port = port;
+	d->fd = make_socket(d->name);
+	g_ptr_array_add(t->dests, d);
+	if (d->fd < 0) {
+		incident(d, "cannot make a socket: %s", g_strerror(errno));
+		retry_later(d);
+	} else if (wait || numeric(host, port, &res)) {
+		int rc = res ? 0 : resolve(host, port, &res);
+
+		take_lookup(d, rc, res);
+		if (res)
+			freeaddrinfo(res);
+	} else {
+		start_lookup(d);
+	}
+	return TRUE;
+}
+
+bool transport_adopt_collector(struct transport *t, struct transport *from, const char *spec)
+{
+	for (guint i = 0; from && i < from->dests->len; i++) {
+		struct dest *d = g_ptr_array_index(from->dests, i);
+
+		if (d->spec && !strcmp(d->spec, spec)) {
+			g_ptr_array_add(t->dests, g_ptr_array_steal_index(from->dests, i));
+			return true;
+		}
+	}
+	return false;
+}
+
+bool transport_poll(struct transport *t)
+{
+	uint64_t now = clock_mono_ns();
+	bool ready = false;
+
+	for (guint i = 0; i < t->dests->len; i++) {
+		struct dest *d = g_ptr_array_index(t->dests, i);
+
+		if (!d->spec || d->connected)
+			continue;
+		if (d->lookup && g_atomic_int_get(&d->lookup->done)) {
+			ready |= take_lookup(d, d->lookup->rc, d->lookup->res);
+			g_clear_pointer(&d->lookup, lookup_unref);
+		} else if (!d->lookup && now >= d->retry_at_ns) {
+			if (d->fd < 0)
+				d->fd = make_socket(d->name);
+			if (d->fd >= 0)
+				start_lookup(d);
+			else
+				retry_later(d);
+		}
+	}
+	return ready;
 }
 
 static struct dest *file_dest(const struct transport *t)
@@ -259,15 +498,40 @@ static void account(struct dest *d, bool ok, int err)
 		}
 		return;
 	}
+	incident(d, "%s; messages are counted as lost until it recovers", g_strerror(err));
 	d->failed++;
 	d->failed_in_incident++;
 	d->last_failure_ns = now;
-	if (!d->failing) {
-		pr_warn("%s: %s; messages are counted as lost until it recovers\n", d->name,
-			g_strerror(err));
-		d->failing = true;
-		d->failed_in_incident = 1;
+}
+
+static void send_udp(struct dest *d, const uint8_t *msg, size_t len)
+{
+	ssize_t n;
+
+	if (!d->connected) {
+		/* not resolved yet: lost, said when the look-up failed or when it succeeds */
+		d->failed++;
+		d->failed_in_incident++;
+		return;
 	}
+	n = send(d->fd, msg, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+		/* the send buffer is full: wait a moment for room, once */
+		struct pollfd p = { .fd = d->fd, .events = POLLOUT };
+
+		if (poll(&p, 1, TRANSPORT_WAIT_MS) == 1)
+			n = send(d->fd, msg, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+	}
+	if (n < 0 && errno == ECONNREFUSED) {
+		/*
+		 * The refusal is an earlier message's (the ICMP error of a send
+		 * surfaces on the next one): that one was lost, this one was
+		 * not sent. Send it again.
+		 */
+		account(d, false, ECONNREFUSED);
+		n = send(d->fd, msg, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+	}
+	account(d, n == (ssize_t)len, n < 0 ? errno : EMSGSIZE);
 }
 
 void transport_send(const uint8_t *msg, size_t len, void *ctx)
@@ -281,26 +545,8 @@ void transport_send(const uint8_t *msg, size_t len, void *ctx)
 			int e = ipfix_file_write(d->file, msg, len);
 
 			account(d, !e, e);
-		} else if (d->fd >= 0) {
-			ssize_t n = send(d->fd, msg, len, MSG_DONTWAIT | MSG_NOSIGNAL);
-
-			if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-				/* the send buffer is full: wait a moment for room, once */
-				struct pollfd p = { .fd = d->fd, .events = POLLOUT };
-
-				if (poll(&p, 1, TRANSPORT_WAIT_MS) == 1)
-					n = send(d->fd, msg, len, MSG_DONTWAIT | MSG_NOSIGNAL);
-			}
-			if (n < 0 && errno == ECONNREFUSED) {
-				/*
-				 * The refusal is an earlier message's (the ICMP error of a send
-				 * surfaces on the next one): that one was lost, this one was
-				 * not sent. Send it again.
-				 */
-				account(d, false, ECONNREFUSED);
-				n = send(d->fd, msg, len, MSG_DONTWAIT | MSG_NOSIGNAL);
-			}
-			account(d, n == (ssize_t)len, n < 0 ? errno : EMSGSIZE);
+		} else if (d->spec) {
+			send_udp(d, msg, len);
 		}
 	}
 }
