@@ -46,6 +46,11 @@ static const struct option_def options[] = {
 	DEFINE_OPTION("interval", OPT_UINT, interval_s, .short_name = 'i', .section = "output",
 		      .key = "interval", .min = 1, .max = 3600, .def = "5", .metavar = "SECONDS",
 		      .help = "read the kernel and refresh the console this often"),
+	DEFINE_OPTION("ended-rows", OPT_UINT, ended_rows, .section = "output",
+		      .key = "ended_rows", .min = 0, .max = 10000000, .def = "10000",
+		      .metavar = "ROWS",
+		      .help = "the console keeps this many rows of ended flows at most, the "
+			      "oldest dropped first (live flows are always shown)"),
 	DEFINE_OPTION("duration", OPT_UINT, duration_s, .min = 1, .max = UINT32_MAX,
 		      .metavar = "SECONDS",
 		      .help = "run this long, report every flow and exit; without it, until "

@@ -46,6 +46,7 @@ struct ebpflow_filter {
 struct ebpflow_config {
 	enum output_mode output;
 	uint32_t interval_s;       /* read the kernel / refresh the console */
+	uint32_t ended_rows;       /* the console keeps this many ended flows at most */
 	uint32_t duration_s;       /* 0: until a signal */
 	uint32_t idle_timeout_s;
 	uint32_t active_timeout_s;
