@@ -43,7 +43,11 @@ struct runtime {
 	struct outputs *out;
 	guint tick_source, templates_source, stats_source;
 	uint64_t kernel_stats[EBPFLOW_STAT__MAX]; /* as read before the last pass */
+	uint64_t next_sweep_ns; /* CLOCK_MONOTONIC: forget what nothing refers to */
 };
+
+/* How often the caches of names forget what no flow, record or row used. */
+#define SWEEP_EVERY_NS (10ull * 1000000000ull)
 
 gboolean runtime_check(const struct ebpflow_config *cfg, GError **err)
 {
@@ -62,9 +66,11 @@ static void on_forget(const struct flow_key *keys, size_t n, void *ctx)
 	drain_forget(keys, n, ((struct runtime *)ctx)->drain);
 }
 
-static bool on_ready(uint64_t cgroup_id, void *ctx)
+static bool on_ready(uint64_t cgroup_id, uint32_t uid, void *ctx)
 {
-	return enrich_ready(((struct runtime *)ctx)->enrich, cgroup_id);
+	struct enrich *e = ((struct runtime *)ctx)->enrich;
+
+	return enrich_ready(e, cgroup_id) && enrich_user_ready(e, uid);
 }
 
 static bool on_wanted(uint64_t cgroup_id, void *ctx)
@@ -138,6 +144,22 @@ static void report_stats(struct runtime *rt, bool at_exit)
 			(unsigned long long)s.udp_no_peer);
 }
 
+static void touch(const struct flow_key *key, const struct flow_totals *t, uint64_t unreported,
+		  void *ctx)
+{
+	enrich_touch(ctx, t->uid, t->cgroup_id);
+}
+
+/* What the live flows refer to is kept; names unused for a while are forgotten. */
+static void sweep_caches(struct runtime *rt, uint64_t now)
+{
+	if (now < rt->next_sweep_ns)
+		return;
+	rt->next_sweep_ns = now + SWEEP_EVERY_NS;
+	flowtable_foreach(rt->ft, touch, rt->enrich);
+	enrich_forget_unused(rt->enrich, now);
+}
+
 static gboolean on_tick(gpointer data)
 {
 	struct runtime *rt = data;
@@ -146,6 +168,8 @@ static gboolean on_tick(gpointer data)
 	int n;
 
 	containers_collect(rt->containers);
+	enrich_collect(rt->enrich);
+	sweep_caches(rt, t0);
 	probe_read_stats(rt->probe, rt->kernel_stats);
 	n = read_kernel(rt);
 	t1 = clock_mono_ns();
@@ -405,6 +429,7 @@ static void ask_container(const struct flow_key *key, const struct flow_totals *
 			  uint64_t unreported, void *ctx)
 {
 	enrich_ready(((struct runtime *)ctx)->enrich, t->cgroup_id);
+	enrich_user_ready(((struct runtime *)ctx)->enrich, t->uid);
 }
 
 /* What eBPFlow itself cost (the kernel side runs in the watched processes). */
@@ -434,6 +459,7 @@ void runtime_stop(struct runtime *rt)
 	/* name the containers of what is left before the last records go */
 	flowtable_foreach(rt->ft, ask_container, rt);
 	containers_wait(rt->containers, CONTAINERS_TIMEOUT_MS + 500);
+	enrich_wait(rt->enrich, ENRICH_USER_MAX_WAIT_MS);
 	flowtable_flush(rt->ft);
 	report_stats(rt, true);
 	outputs_flush(rt->out);
