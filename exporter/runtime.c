@@ -117,6 +117,18 @@ static void print_console(struct runtime *rt, bool at_exit)
 	g_date_time_unref(now);
 }
 
+/* What eBPFlow holds in memory besides the kernel's maps (bench/soak reads it). */
+static void log_caches(struct runtime *rt)
+{
+	unsigned int rows = 0, ended = 0;
+
+	if (rt->console)
+		rows = console_rows(rt->console, &ended);
+	pr_info("caches: %u flows, %u console rows (%u ended), %u user names, %u containers\n",
+		flowtable_size(rt->ft), rows, ended, enrich_users_cached(rt->enrich),
+		containers_cached(rt->containers));
+}
+
 /* Every call the kernel counted is in a record, live, filtered, or counted as lost. */
 static void report_stats(struct runtime *rt, bool at_exit)
 {
@@ -138,6 +150,7 @@ static void report_stats(struct runtime *rt, bool at_exit)
 			"flows evicted before they were read: raise --map-size or lower --interval)\n",
 			(unsigned long long)s.calls_lost, (unsigned long long)s.calls_refused,
 			(unsigned long long)s.flows_evicted);
+	log_caches(rt);
 	if (at_exit && s.udp_no_peer)
 		pr_info("%llu UDP calls on unconnected sockets named no peer (recv() without an "
 			"address): their peer address is unspecified\n",
