@@ -68,6 +68,31 @@ void ipfix_fill(struct ipfix_flow_rec *r, const struct flow_record *rec, int64_t
 	r->ipVersion = k->ip_version;
 }
 
+/*
+ * A template switch opens a set before its first record is appended; when
+ * that record does not fit, libfixbuf ends the message with the set header
+ * alone. Its own readers stop at such an empty set ("End of message reading
+ * set header"), so it is cut off here, and the message length with it.
+ */
+static size_t drop_empty_sets(uint8_t *msg, size_t len)
+{
+	size_t off = 16;
+
+	while (off + 4 <= len) {
+		size_t set_len = (size_t)msg[off + 2] << 8 | msg[off + 3];
+
+		if (set_len > 4) {
+			off += set_len;
+			continue;
+		}
+		memmove(msg + off, msg + off + 4, len - off - 4);
+		len -= 4;
+	}
+	msg[2] = (uint8_t)(len >> 8);
+	msg[3] = (uint8_t)len;
+	return len;
+}
+
 static gboolean emit(struct ipfix *x, GError **err)
 {
 	size_t len;
@@ -78,7 +103,9 @@ static gboolean emit(struct ipfix *x, GError **err)
 		return FALSE;
 	x->pending = false;
 	len = fbExporterGetMsgLen(x->exporter);
-	if (!len)
+	if (len)
+		len = drop_empty_sets(x->buf, len);
+	if (len <= 16) /* nothing, or a header alone */
 		return TRUE;
 	x->stats.messages++;
 	x->stats.octets += len;

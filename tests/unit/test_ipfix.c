@@ -267,6 +267,52 @@ static void test_many_records_split_into_messages(void)
 	ipfix_free(x);
 }
 
+/* Every set of a message: at least one record (4 bytes of header and more), none past its end. */
+static void check_sets(const uint8_t *msg, size_t len, void *ctx)
+{
+	size_t off = 16;
+
+	g_assert_cmpuint(len, >, 16);
+	g_assert_cmpuint((size_t)msg[2] << 8 | msg[3], ==, len);
+	while (off < len) {
+		size_t set_len = (size_t)msg[off + 2] << 8 | msg[off + 3];
+
+		if (set_len <= 4)
+			g_error("a message of %zu bytes holds an empty set (id %u) at %zu", len,
+				(unsigned int)msg[off] << 8 | msg[off + 1], off);
+		off += set_len;
+	}
+	g_assert_cmpuint(off, ==, len);
+	(*(unsigned int *)ctx)++;
+}
+
+/*
+ * A template switch (IPv4 to IPv6, outbound to inbound) opens a new set;
+ * when its first record does not fit, the message goes out without it, and
+ * must not end with the empty set: libfixbuf's readers (ipfixDump,
+ * ebpflow-collector) stop there ("End of message reading set header").
+ * Process names of every length move the message ends over every offset.
+ */
+static void test_no_empty_set_at_a_message_end(void)
+{
+	struct ipfix_config cfg = { .profile = IE_PROFILE_EBPFLOW, .pen = 4242 };
+	unsigned int messages = 0;
+	GError *err = NULL;
+	struct ipfix *x = ipfix_new(&cfg, check_sets, &messages, &err);
+
+	g_assert_true(ipfix_send_templates(x, &err));
+	for (uint32_t i = 0; i < 4000; i++) {
+		struct flow_record r = make(i % 5 < 3 ? 4 : 6, i % 7 == 0, 1000 + i, 1);
+
+		memset(r.comm, 'a', sizeof(r.comm));
+		r.comm[i % (sizeof(r.comm) - 1)] = '\0';
+		g_assert_true(ipfix_add(x, &r, OFFSET, &err));
+	}
+	g_assert_true(ipfix_flush(x, &err));
+	g_assert_cmpuint(messages, >, 100);
+	ipfix_free(x);
+}
+
 static void test_single_call_has_no_mtbs(void)
 {
 	struct flow_record r = make(4, 0, 1, 1);
@@ -286,5 +332,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/ipfix/round_trip_ntop", test_round_trip_ntop);
 	g_test_add_func("/ipfix/many_records_split", test_many_records_split_into_messages);
 	g_test_add_func("/ipfix/single_call_has_no_mtbs", test_single_call_has_no_mtbs);
+	g_test_add_func("/ipfix/no_empty_set_at_a_message_end", test_no_empty_set_at_a_message_end);
 	return g_test_run();
 }
