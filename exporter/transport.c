@@ -12,8 +12,8 @@
  * still holds CAP_NET_ADMIN (the only way past net.core.wmem_max), before
  * its name resolves: an IPv6 socket that also reaches IPv4 addresses (as
  * v4-mapped ones), so the address found later, of either family, fits it.
- * Names are resolved after start in a worker thread (getaddrinfo cannot be
- * bounded in time), never in the drain loop.
+ * Names are resolved after start in a worker thread (resolve.c), never in
+ * the drain loop.
  */
 #include "transport.h"
 
@@ -29,20 +29,12 @@
 
 #include "clock.h"
 #include "log.h"
+#include "resolve.h"
 
 #define TRANSPORT_ERROR g_quark_from_static_string("ebpflow-transport")
 #define TRANSPORT_SNDBUF (8 << 20)
 /* how long a full send buffer may hold the loop up before a message is lost */
 #define TRANSPORT_WAIT_MS 20
-
-/* One getaddrinfo in a worker thread; the thread and the collector each hold a reference. */
-struct lookup {
-	gint ref;
-	gint done;
-	char *host, *port;
-	int rc; /* getaddrinfo's */
-	struct addrinfo *res;
-};
 
 struct dest {
 	char *name;
@@ -50,7 +42,7 @@ struct dest {
 	char *host, *port;
 	int fd;                 /* UDP socket, or -1 */
 	bool connected;
-	struct lookup *lookup;  /* in flight */
+	struct resolve *lookup; /* in flight */
 	uint64_t retry_at_ns;   /* CLOCK_MONOTONIC: the next look-up, when not connected */
 	unsigned int retries;
 	struct ipfix_file *file;             /* the IPFIX file, or NULL */
@@ -64,24 +56,13 @@ struct transport {
 	GPtrArray *dests;
 };
 
-static void lookup_unref(struct lookup *l)
-{
-	if (!l || !g_atomic_int_dec_and_test(&l->ref))
-		return;
-	if (l->res)
-		freeaddrinfo(l->res);
-	g_free(l->host);
-	g_free(l->port);
-	g_free(l);
-}
-
 static void dest_free(gpointer p)
 {
 	struct dest *d = p;
 
 	if (d->fd >= 0)
 		close(d->fd);
-	lookup_unref(d->lookup);
+	resolve_free(d->lookup);
 	ipfix_file_close(d->file);
 	g_free((char *)d->file_cfg.path);
 	g_free((char *)d->file_cfg.group);
@@ -148,29 +129,6 @@ fail:
 	g_clear_pointer(host, g_free);
 	g_clear_pointer(port, g_free);
 	return FALSE;
-}
-
-static int resolve(const char *host, const char *port, struct addrinfo **res)
-{
-	struct addrinfo hints = { .ai_socktype = SOCK_DGRAM, .ai_flags = AI_ADDRCONFIG };
-	int rc = getaddrinfo(host, port, &hints, res);
-
-	if (rc == EAI_ADDRFAMILY || rc == EAI_NONAME) {
-		/* AI_ADDRCONFIG hides ::1 on hosts without a global IPv6 address */
-		hints.ai_flags = 0;
-		rc = getaddrinfo(host, port, &hints, res);
-	}
-	return rc;
-}
-
-static gpointer lookup_thread(gpointer data)
-{
-	struct lookup *l = data;
-
-	l->rc = resolve(l->host, l->port, &l->res);
-	g_atomic_int_set(&l->done, 1);
-	lookup_unref(l);
-	return NULL;
 }
 
 /* A UDP socket for either family, its send buffer as large as allowed. */
@@ -300,7 +258,7 @@ gboolean transport_check_collector(const char *spec, GError **err)
 
 	if (!transport_parse_hostport(spec, &host, &port, err))
 		return FALSE;
-	rc = resolve(host, port, &res);
+	rc = resolve_now(host, port, &res);
 	if (rc)
 		g_set_error(err, TRANSPORT_ERROR, 1, "collector '%s': cannot resolve '%s': %s", spec,
 			    host, gai_strerror(rc));
@@ -315,30 +273,9 @@ gboolean transport_check_collector(const char *spec, GError **err)
 
 static void start_lookup(struct dest *d)
 {
-	struct lookup *l = g_new0(struct lookup, 1);
-	GThread *th;
-
-	l->ref = 2; /* ours and the thread's */
-	l->host = g_strdup(d->host);
-	l->port = g_strdup(d->port);
-	th = g_thread_try_new("ebpflow-resolve", lookup_thread, l, NULL);
-	if (!th) {
-		lookup_unref(l);
-		lookup_unref(l);
+	d->lookup = resolve_start(d->host, d->port);
+	if (!d->lookup)
 		retry_later(d);
-		return;
-	}
-	g_thread_unref(th); /* detached: it ends by itself */
-	d->lookup = l;
-}
-
-/* An address, not a name: resolved at once, without asking anyone. */
-static bool numeric(const char *host, const char *port, struct addrinfo **res)
-{
-	struct addrinfo hints = { .ai_socktype = SOCK_DGRAM,
-				  .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV };
-
-	return getaddrinfo(host, port, &hints, res) == 0;
 }
 
 gboolean transport_add_collector(struct transport *t, const char *spec, bool wait, GError **err)
@@ -359,8 +296,8 @@ gboolean transport_add_collector(struct transport *t, const char *spec, bool wai
 	if (d->fd < 0) {
 		incident(d, "cannot make a socket: %s", g_strerror(errno));
 		retry_later(d);
-	} else if (wait || numeric(host, port, &res)) {
-		int rc = res ? 0 : resolve(host, port, &res);
+	} else if (wait || resolve_numeric(host, port, &res)) {
+		int rc = res ? 0 : resolve_now(host, port, &res);
 
 		take_lookup(d, rc, res);
 		if (res)
@@ -387,16 +324,18 @@ bool transport_adopt_collector(struct transport *t, struct transport *from, cons
 bool transport_poll(struct transport *t)
 {
 	uint64_t now = clock_mono_ns();
+	const struct addrinfo *res;
 	bool ready = false;
+	int rc;
 
 	for (guint i = 0; i < t->dests->len; i++) {
 		struct dest *d = g_ptr_array_index(t->dests, i);
 
 		if (!d->spec || d->connected)
 			continue;
-		if (d->lookup && g_atomic_int_get(&d->lookup->done)) {
-			ready |= take_lookup(d, d->lookup->rc, d->lookup->res);
-			g_clear_pointer(&d->lookup, lookup_unref);
+		if (d->lookup && resolve_done(d->lookup, &rc, &res)) {
+			ready |= take_lookup(d, rc, res);
+			g_clear_pointer(&d->lookup, resolve_free);
 		} else if (!d->lookup && now >= d->retry_at_ns) {
 			if (d->fd < 0)
 				d->fd = make_socket(d->name);
