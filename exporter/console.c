@@ -22,6 +22,8 @@ struct console {
 	unsigned int rows, cols;
 	enum console_sort sort;
 	GPtrArray *view; /* struct console_row *: the rows last printed */
+	unsigned int max_ended; /* rows of ended flows kept at most */
+	unsigned int ended;     /* rows of ended flows kept, as of the last print */
 	char *title;
 	bool mid_line; /* the status line has no newline (a full screen must not scroll) */
 };
@@ -36,6 +38,7 @@ struct console *console_new(FILE *out, struct enrich *en, flow_wanted_fn wanted,
 	c->wanted_ctx = ctx;
 	c->reported = g_hash_table_new_full(flow_key_hash, flow_key_equal, NULL, g_free);
 	c->view = g_ptr_array_new_with_free_func(g_free);
+	c->max_ended = CONSOLE_MAX_ENDED;
 	return c;
 }
 
@@ -119,12 +122,16 @@ void console_record(struct console *c, const struct flow_record *rec)
 struct build {
 	struct console *c;
 	GHashTable *rows;
+	GHashTable *live; /* keys of the flows the table holds, when rows may be dropped */
 };
 
 static void add_live(const struct flow_key *k, const struct flow_totals *t, uint64_t unreported,
 		     void *ctx)
 {
 	struct build *b = ctx;
+
+	if (b->live)
+		g_hash_table_add(b->live, (gpointer)k);
 
 	if (b->c->wanted && !b->c->wanted(t->cgroup_id, b->c->wanted_ctx))
 		return;
@@ -353,23 +360,77 @@ void console_redraw(struct console *c)
 	g_ptr_array_free(in, TRUE);
 }
 
-void console_print(struct console *c, struct flowtable *ft, const char *title)
+static gint by_last(gconstpointer a, gconstpointer b)
 {
-	struct build b = { c, g_hash_table_new_full(flow_key_hash, flow_key_equal, NULL, NULL) };
+	const struct console_row *x = *(struct console_row *const *)a;
+	const struct console_row *y = *(struct console_row *const *)b;
+
+	return x->last_ns < y->last_ns ? -1 : x->last_ns > y->last_ns;
+}
+
+/*
+ * The rows of flows the table no longer holds (ended, or forgotten when
+ * idle) are kept up to max_ended; beyond, the oldest (by last call) go,
+ * from what is kept and from this view.
+ */
+static void drop_ended(struct console *c, struct build *b)
+{
+	GPtrArray *ended = g_ptr_array_new();
 	GHashTableIter it;
 	struct console_row *r;
 
 	g_hash_table_iter_init(&it, c->reported);
 	while (g_hash_table_iter_next(&it, NULL, (gpointer *)&r))
+		if (!b->live || !g_hash_table_contains(b->live, &r->key))
+			g_ptr_array_add(ended, r);
+	c->ended = ended->len;
+	if (ended->len > c->max_ended) {
+		g_ptr_array_sort(ended, by_last);
+		for (guint i = 0; i < ended->len - c->max_ended; i++) {
+			r = g_ptr_array_index(ended, i);
+			g_hash_table_remove(b->rows, &r->key);
+			g_hash_table_remove(c->reported, &r->key); /* frees r */
+		}
+		c->ended = c->max_ended;
+	}
+	g_ptr_array_free(ended, TRUE);
+}
+
+void console_print(struct console *c, struct flowtable *ft, const char *title)
+{
+	struct build b = { c, g_hash_table_new_full(flow_key_hash, flow_key_equal, NULL, g_free),
+			   NULL };
+	GHashTableIter it;
+	struct console_row *r;
+
+	if (ft)
+		b.live = g_hash_table_new(flow_key_hash, flow_key_equal);
+	g_hash_table_iter_init(&it, c->reported);
+	while (g_hash_table_iter_next(&it, NULL, (gpointer *)&r))
 		g_hash_table_insert(b.rows, &r->key, g_memdup2(r, sizeof(*r)));
 	if (ft)
 		flowtable_foreach(ft, add_live, &b);
+	drop_ended(c, &b);
 	g_ptr_array_set_size(c->view, 0);
 	g_hash_table_iter_init(&it, b.rows);
 	while (g_hash_table_iter_next(&it, NULL, (gpointer *)&r))
 		g_ptr_array_add(c->view, r);
+	g_hash_table_steal_all(b.rows); /* the view owns the rows now */
 	g_hash_table_destroy(b.rows);
+	if (b.live)
+		g_hash_table_destroy(b.live);
 	g_free(c->title);
 	c->title = g_strdup(title);
 	console_redraw(c);
+}
+
+void console_set_max_ended(struct console *c, unsigned int rows)
+{
+	c->max_ended = rows;
+}
+
+unsigned int console_rows(const struct console *c, unsigned int *ended)
+{
+	*ended = c->ended;
+	return c->view->len;
 }

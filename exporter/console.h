@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * -o console: the seed's two tables (outbound, inbound), every flow since
- * start with its total count and MTBS. On a terminal the view is redrawn in
+ * start with its total count and MTBS (of the ended ones, the latest
+ * [output] ended_rows). On a terminal the view is redrawn in
  * place, as many rows as fit, with a status line; elsewhere it is printed as
  * plain tables. Rendering only: the terminal itself is tty.c's.
  */
@@ -51,8 +52,17 @@ void console_set_sort(struct console *c, enum console_sort sort);
 bool console_key(struct console *c, int key);
 /* Every record that went out: the console adds it to its flow's row. */
 void console_record(struct console *c, const struct flow_record *rec);
-/* Rows = what was reported + the unreported part of what ft holds; print them. */
+/*
+ * Rows = what was reported + the unreported part of what ft holds; print
+ * them. The rows of flows ft no longer holds (ended) are kept up to the
+ * bound of console_set_max_ended, the oldest dropped first.
+ */
 void console_print(struct console *c, struct flowtable *ft, const char *title);
+/* [output] ended_rows; CONSOLE_MAX_ENDED until set. */
+#define CONSOLE_MAX_ENDED 10000
+void console_set_max_ended(struct console *c, unsigned int rows);
+/* Rows last printed, and of them the ended ones kept. */
+unsigned int console_rows(const struct console *c, unsigned int *ended);
 /* Print the last view again (a key, a resized terminal). */
 void console_redraw(struct console *c);
 

@@ -13,6 +13,7 @@
 #include <json-glib/json-glib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "ebpflow.h"
 #include "log.h"
 
@@ -20,6 +21,7 @@ struct job {
 	uint64_t cgroup_id;
 	char id[CONTAINER_ID_LEN + 1];
 	const char *socket;
+	bool probe; /* of a runtime that is down */
 };
 
 struct result {
@@ -28,16 +30,37 @@ struct result {
 	char error[256]; /* "" on success */
 	const char *socket;
 	bool socket_fault; /* the runtime itself failed (not just this container) */
+	bool probe;
+};
+
+/* A cache entry: what containers_get hands out, and when to ask again. */
+struct entry {
+	struct container pub;
+	const char *socket; /* the runtime to ask, or NULL: nothing to ask */
+	bool failed;        /* the last look-up failed: asked again from retry_at_ns */
+	unsigned int failures;
+	uint64_t retry_at_ns, used_ns; /* CLOCK_MONOTONIC */
+};
+
+/*
+ * A runtime's socket. While it fails, one look-up at a time probes it
+ * (with back-off): a runtime that is down is not asked once per container.
+ */
+struct runtime_sock {
+	bool down;    /* warned once; names come back when it answers */
+	bool probing; /* the one look-up in flight while down */
+	unsigned int failures;
+	uint64_t retry_at_ns;
 };
 
 struct containers {
 	struct containers_config cfg;
 	int names_fd;
-	GHashTable *cache; /* uint64 cgroup id -> struct container */
+	GHashTable *cache; /* uint64 cgroup id -> struct entry */
 	GThreadPool *pool;
 	GAsyncQueue *done;
 	unsigned int in_flight;
-	GHashTable *socket_down; /* socket path -> TRUE while failing (warned once) */
+	struct runtime_sock docker, podman;
 };
 
 static void lookup(gpointer data, gpointer user);
@@ -55,7 +78,6 @@ struct containers *containers_new(const struct containers_config *cfg)
 		c->cfg.timeout_ms = CONTAINERS_TIMEOUT_MS;
 	c->names_fd = -1;
 	c->cache = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, g_free);
-	c->socket_down = g_hash_table_new(g_str_hash, g_str_equal);
 	c->done = g_async_queue_new_full(g_free);
 	if (c->cfg.resolve_names) {
 		curl_global_init(CURL_GLOBAL_NOTHING);
@@ -74,7 +96,6 @@ void containers_free(struct containers *c)
 		curl_global_cleanup();
 	}
 	g_async_queue_unref(c->done);
-	g_hash_table_destroy(c->socket_down);
 	g_hash_table_destroy(c->cache);
 	g_free(c);
 }
@@ -163,6 +184,7 @@ static void lookup(gpointer data, gpointer user)
 
 	r->cgroup_id = j->cgroup_id;
 	r->socket = j->socket;
+	r->probe = j->probe;
 	snprintf(url, sizeof(url), "http://localhost/v1.41/containers/%s/json", j->id);
 	if (!curl) {
 		snprintf(r->error, sizeof(r->error), "cannot start an HTTP request");
@@ -213,72 +235,156 @@ static const char *socket_for(const struct containers *c, enum container_runtime
 	}
 }
 
+static struct runtime_sock *sock_state(struct containers *c, const char *socket)
+{
+	return socket == c->cfg.podman_socket ? &c->podman : &c->docker;
+}
+
+static uint64_t backoff_ns(unsigned int failures)
+{
+	uint64_t ms = (uint64_t)CONTAINERS_RETRY_MIN_MS << MIN(failures ? failures - 1 : 0, 6u);
+
+	return MIN(ms, (uint64_t)CONTAINERS_RETRY_MAX_MS) * 1000000ull;
+}
+
+static void ask(struct containers *c, struct entry *k, uint64_t cgroup_id, bool probe)
+{
+	struct job *j = g_new0(struct job, 1);
+
+	j->probe = probe;
+	j->cgroup_id = cgroup_id;
+	memcpy(j->id, k->pub.info.id, sizeof(j->id));
+	j->socket = k->socket;
+	k->pub.pending = true;
+	c->in_flight++;
+	g_thread_pool_push(c->pool, j, NULL);
+}
+
+/* A failed look-up, asked again at its next use once its back-off is over (its runtime up). */
+static void retry_if_due(struct containers *c, struct entry *k, uint64_t cgroup_id, uint64_t now)
+{
+	if (!k->failed || k->pub.pending || now < k->retry_at_ns || sock_state(c, k->socket)->down)
+		return;
+	ask(c, k, cgroup_id, false);
+}
+
+/*
+ * A runtime that is down is probed with one look-up (of a container that
+ * failed) each time its back-off is over, whether flows come or not: when it
+ * answers, the names come back at once.
+ */
+static void probe(struct containers *c, struct runtime_sock *s, const char *socket, uint64_t now)
+{
+	GHashTableIter it;
+	uint64_t *id;
+	struct entry *k;
+
+	if (!s->down || s->probing || now < s->retry_at_ns)
+		return;
+	g_hash_table_iter_init(&it, c->cache);
+	while (g_hash_table_iter_next(&it, (gpointer *)&id, (gpointer *)&k)) {
+		if (k->failed && !k->pub.pending && k->socket == socket) {
+			s->probing = true;
+			ask(c, k, *id, true);
+			return;
+		}
+	}
+}
+
 const struct container *containers_get(struct containers *c, uint64_t cgroup_id)
 {
-	struct container *k = g_hash_table_lookup(c->cache, &cgroup_id);
+	struct entry *k = g_hash_table_lookup(c->cache, &cgroup_id);
+	uint64_t now = clock_mono_ns();
 	struct cgroup_names names;
-	const char *sock;
 	uint64_t *key;
 
-	if (k)
-		return k;
-	k = g_new0(struct container, 1);
+	if (k) {
+		k->used_ns = now;
+		retry_if_due(c, k, cgroup_id, now);
+		return &k->pub;
+	}
+	k = g_new0(struct entry, 1);
+	k->used_ns = now;
 	key = g_new(uint64_t, 1);
 	*key = cgroup_id;
 	/* no names (the kernel's LRU map dropped them) or no known layout: no container */
 	if (c->names_fd >= 0 && bpf_map_lookup_elem(c->names_fd, &cgroup_id, &names) == 0) {
 		names.leaf[sizeof(names.leaf) - 1] = names.parent[sizeof(names.parent) - 1] = '\0';
-		cgroup_parse_names(names.parent, names.leaf, &k->info);
+		cgroup_parse_names(names.parent, names.leaf, &k->pub.info);
 	}
-	if (k->info.runtime == RT_SYSTEMD)
-		snprintf(k->name, sizeof(k->name), "%s", k->info.unit);
-	sock = socket_for(c, k->info.runtime);
-	if (c->pool && sock && k->info.id[0]) {
-		struct job *j = g_new0(struct job, 1);
-
-		j->cgroup_id = cgroup_id;
-		memcpy(j->id, k->info.id, sizeof(j->id));
-		j->socket = sock;
-		k->pending = true;
-		c->in_flight++;
-		g_thread_pool_push(c->pool, j, NULL);
-	}
+	if (k->pub.info.runtime == RT_SYSTEMD)
+		snprintf(k->pub.name, sizeof(k->pub.name), "%s", k->pub.info.unit);
 	g_hash_table_insert(c->cache, key, k);
-	return k;
+	if (c->pool && k->pub.info.id[0])
+		k->socket = socket_for(c, k->pub.info.runtime);
+	if (k->socket) {
+		/* the first look-up: as a retry due at once (or when the runtime is back) */
+		k->failed = true;
+		retry_if_due(c, k, cgroup_id, now);
+	}
+	return &k->pub;
 }
 
 static void take(struct containers *c, struct result *r)
 {
-	struct container *k = g_hash_table_lookup(c->cache, &r->cgroup_id);
-	gboolean down = g_hash_table_contains(c->socket_down, r->socket);
+	struct entry *k = g_hash_table_lookup(c->cache, &r->cgroup_id);
+	struct runtime_sock *s = sock_state(c, r->socket);
+	uint64_t now = clock_mono_ns();
 
 	c->in_flight--;
 	if (k) {
-		k->pending = false;
-		if (!r->error[0])
-			snprintf(k->name, sizeof(k->name), "%s", r->name);
+		k->pub.pending = false;
+		k->failed = r->error[0] != '\0';
+		k->failures = k->failed ? k->failures + 1 : 0;
+		k->retry_at_ns = now + backoff_ns(k->failures);
+		if (!k->failed)
+			snprintf(k->pub.name, sizeof(k->pub.name), "%s", r->name);
 	}
-	if (r->error[0]) {
-		if (r->socket_fault && !down) {
+	if (r->socket_fault) {
+		/* the back-off grows with the probes, not with the look-ups in flight when it fell */
+		if (!s->down) {
 			pr_warn("container runtime at %s: %s; flows keep their container ids, without "
-				"names, until it answers\n", r->socket, r->error);
-			g_hash_table_add(c->socket_down, (gpointer)r->socket);
-		} else if (!r->socket_fault) {
-			pr_debug("container runtime at %s: %s\n", r->socket, r->error);
+				"names, until it answers (asked again with back-off)\n",
+				r->socket, r->error);
+			s->down = true;
+			s->failures = 1;
+			s->retry_at_ns = now + backoff_ns(s->failures);
+		} else if (r->probe) {
+			s->probing = false;
+			s->failures++;
+			s->retry_at_ns = now + backoff_ns(s->failures);
 		}
-	} else if (down) {
+		return;
+	}
+	if (r->error[0])
+		pr_debug("container runtime at %s: %s\n", r->socket, r->error);
+	if (s->down) {
+		GHashTableIter it;
+		uint64_t *id;
+		struct entry *e;
+
 		pr_info("container runtime at %s answers again\n", r->socket);
-		g_hash_table_remove(c->socket_down, r->socket);
+		*s = (struct runtime_sock){ 0 };
+		/* what failed while it was down is asked again now */
+		g_hash_table_iter_init(&it, c->cache);
+		while (g_hash_table_iter_next(&it, (gpointer *)&id, (gpointer *)&e))
+			if (e->failed && !e->pub.pending && e->socket == r->socket)
+				ask(c, e, *id, false);
 	}
 }
 
 void containers_collect(struct containers *c)
 {
+	uint64_t now = clock_mono_ns();
 	struct result *r;
 
 	while ((r = g_async_queue_try_pop(c->done))) {
 		take(c, r);
 		g_free(r);
+	}
+	if (c->pool) {
+		probe(c, &c->docker, c->cfg.docker_socket, now);
+		probe(c, &c->podman, c->cfg.podman_socket, now);
 	}
 }
 
@@ -298,4 +404,29 @@ void containers_wait(struct containers *c, unsigned int ms)
 		take(c, r);
 		g_free(r);
 	}
+}
+
+void containers_touch(struct containers *c, uint64_t cgroup_id)
+{
+	struct entry *k = g_hash_table_lookup(c->cache, &cgroup_id);
+
+	if (k)
+		k->used_ns = clock_mono_ns();
+}
+
+static gboolean unused(gpointer key, gpointer value, gpointer cutoff)
+{
+	const struct entry *k = value;
+
+	return !k->pub.pending && k->used_ns < *(const uint64_t *)cutoff;
+}
+
+void containers_forget_unused(struct containers *c, uint64_t cutoff_ns)
+{
+	g_hash_table_foreach_remove(c->cache, unused, &cutoff_ns);
+}
+
+unsigned int containers_cached(const struct containers *c)
+{
+	return g_hash_table_size(c->cache);
 }

@@ -4,6 +4,8 @@
  * the kernel side) -> runtime and container id (cgroup.c) -> container name,
  * asked of the runtime's Engine API (Docker, or Podman's compatible one)
  * from a worker thread, and cached. The drain loop never waits on a runtime.
+ * A failed look-up is asked again with back-off (names come back when a
+ * runtime restarts); a cgroup nothing refers to any more is forgotten.
  */
 #ifndef EBPFLOW_CONTAINERS_H
 #define EBPFLOW_CONTAINERS_H
@@ -26,6 +28,9 @@ struct containers_config {
 #define CONTAINERS_TIMEOUT_MS 1000
 /* the largest reply read from a runtime; more is refused */
 #define CONTAINERS_MAX_REPLY (1u << 20)
+/* a failed look-up (or a runtime that is down) is asked again after 1 s, 2 s ... 60 s */
+#define CONTAINERS_RETRY_MIN_MS 1000u
+#define CONTAINERS_RETRY_MAX_MS 60000u
 
 struct container {
 	struct cgroup_info info;
@@ -42,13 +47,19 @@ void containers_set_names_fd(struct containers *c, int fd);
 /*
  * What a cgroup id is. The first call for an id reads its names and, with
  * name resolution on, starts a runtime lookup: `pending` is set until a
- * later containers_collect() sees it finish (or time out).
+ * later containers_collect() sees it finish (or time out). A later call
+ * asks again when the last look-up failed and its back-off is over.
  */
 const struct container *containers_get(struct containers *c, uint64_t cgroup_id);
 /* Take the results of finished lookups (main thread, each pass). */
 void containers_collect(struct containers *c);
 /* Wait up to ms for the lookups in flight (at shutdown), collecting them. */
 void containers_wait(struct containers *c, unsigned int ms);
+/* A flow still refers to cgroup_id: keep its entry. */
+void containers_touch(struct containers *c, uint64_t cgroup_id);
+/* Forget the entries not used (nor touched) since cutoff_ns (CLOCK_MONOTONIC). */
+void containers_forget_unused(struct containers *c, uint64_t cutoff_ns);
+unsigned int containers_cached(const struct containers *c);
 
 /*
  * The name in an Engine API /containers/<id>/json reply: Kubernetes'

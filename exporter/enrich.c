@@ -1,7 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * uid -> user name, looked up once per uid through NSS (what ps does) and
- * kept: a user renamed while eBPFlow runs keeps its old name until restart.
+ * uid -> user name through NSS (what ps does), asked of worker threads: a
+ * directory service (LDAP, sssd) that hangs would otherwise stall every
+ * drain. The drain loop hands the uid over and waits a few milliseconds at
+ * most (a local passwd answers in microseconds, so names are there at once
+ * as before); a slower answer is taken at a later pass. Names are cached,
+ * and forgotten when unused, so a user renamed or removed is asked again.
+ * The cache belongs to the main thread; the workers only call the look-up.
  */
 #include "enrich.h"
 
@@ -10,42 +15,197 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "clock.h"
+
+#define MS 1000000ull
+
+struct user {
+	char *name;        /* the name, or the uid in decimal while asked or when none */
+	bool pending;      /* asked of a worker */
+	uint64_t asked_ns; /* CLOCK_MONOTONIC */
+	uint64_t used_ns;
+};
+
+/* A worker's answer; the job holds its own reference to the queue. */
+struct answer {
+	uint32_t uid;
+	char *name; /* NULL: no such user */
+};
+
+struct job {
+	uint32_t uid;
+	enrich_user_fn lookup;
+	GAsyncQueue *done;
+};
+
 struct enrich {
-	GHashTable *users; /* GUINT_TO_POINTER(uid) -> char * */
+	GHashTable *users; /* GUINT_TO_POINTER(uid) -> struct user */
+	GThreadPool *pool;
+	GAsyncQueue *done; /* struct answer */
+	enrich_user_fn lookup;
+	unsigned int pending;
+	uint64_t budget_ns; /* what this pass may still wait for names */
 	struct containers *containers;
 };
 
-struct enrich *enrich_new(struct containers *containers)
+static char *getpw_name(uint32_t uid)
+{
+	struct passwd pw, *res = NULL;
+	char buf[4096];
+
+	if (getpwuid_r(uid, &pw, buf, sizeof(buf), &res) == 0 && res)
+		return g_strdup(res->pw_name);
+	return NULL;
+}
+
+static void user_free(gpointer p)
+{
+	struct user *u = p;
+
+	g_free(u->name);
+	g_free(u);
+}
+
+static void answer_free(gpointer p)
+{
+	struct answer *a = p;
+
+	g_free(a->name);
+	g_free(a);
+}
+
+/* Worker thread: the look-up may take as long as the directory takes. */
+static void ask(gpointer data, gpointer unused)
+{
+	struct job *j = data;
+	struct answer *a = g_new0(struct answer, 1);
+
+	a->uid = j->uid;
+	a->name = j->lookup(j->uid);
+	g_async_queue_push(j->done, a);
+	g_async_queue_unref(j->done);
+	g_free(j);
+}
+
+struct enrich *enrich_new_with(struct containers *containers, enrich_user_fn lookup)
 {
 	struct enrich *e = g_new0(struct enrich, 1);
 
 	e->containers = containers;
-	e->users = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
+	e->lookup = lookup ? lookup : getpw_name;
+	e->users = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, user_free);
+	e->done = g_async_queue_new_full(answer_free);
+	/* no user data: a job still running after enrich_free touches nothing of e */
+	e->pool = g_thread_pool_new(ask, NULL, 2, FALSE, NULL);
+	e->budget_ns = ENRICH_USER_BUDGET_MS * MS;
 	return e;
+}
+
+struct enrich *enrich_new(struct containers *containers)
+{
+	return enrich_new_with(containers, NULL);
 }
 
 void enrich_free(struct enrich *e)
 {
 	if (!e)
 		return;
+	/* a look-up still hanging in the directory ends by itself, later */
+	g_thread_pool_free(e->pool, FALSE, FALSE);
+	g_async_queue_unref(e->done);
 	g_hash_table_destroy(e->users);
 	g_free(e);
 }
 
+static void take(struct enrich *e, struct answer *a)
+{
+	struct user *u = g_hash_table_lookup(e->users, GUINT_TO_POINTER(a->uid));
+
+	if (u && u->pending) {
+		u->pending = false;
+		e->pending--;
+		if (a->name) {
+			g_free(u->name);
+			u->name = g_steal_pointer(&a->name);
+		}
+	}
+	answer_free(a);
+}
+
+void enrich_collect(struct enrich *e)
+{
+	struct answer *a;
+
+	while ((a = g_async_queue_try_pop(e->done)))
+		take(e, a);
+	e->budget_ns = ENRICH_USER_BUDGET_MS * MS;
+}
+
+/* Wait for u's answer while the pass's budget lasts (other answers are taken on the way). */
+static void wait_for(struct enrich *e, struct user *u)
+{
+	while (u->pending && e->budget_ns) {
+		uint64_t t0 = clock_mono_ns(), spent;
+		struct answer *a = g_async_queue_timeout_pop(e->done, e->budget_ns / 1000);
+
+		spent = clock_mono_ns() - t0;
+		e->budget_ns = spent < e->budget_ns ? e->budget_ns - spent : 0;
+		if (a)
+			take(e, a);
+	}
+}
+
+static struct user *user_of(struct enrich *e, uint32_t uid)
+{
+	struct user *u = g_hash_table_lookup(e->users, GUINT_TO_POINTER(uid));
+	struct job *j;
+
+	if (u) {
+		u->used_ns = clock_mono_ns();
+		return u;
+	}
+	u = g_new0(struct user, 1);
+	u->name = g_strdup_printf("%u", uid);
+	u->pending = true;
+	u->asked_ns = u->used_ns = clock_mono_ns();
+	g_hash_table_insert(e->users, GUINT_TO_POINTER(uid), u);
+	e->pending++;
+	j = g_new0(struct job, 1);
+	j->uid = uid;
+	j->lookup = e->lookup;
+	j->done = g_async_queue_ref(e->done);
+	g_thread_pool_push(e->pool, j, NULL);
+	wait_for(e, u);
+	return u;
+}
+
 const char *enrich_user(struct enrich *e, uint32_t uid)
 {
-	char *name = g_hash_table_lookup(e->users, GUINT_TO_POINTER(uid));
-	struct passwd pw, *res = NULL;
-	char buf[1024];
+	return user_of(e, uid)->name;
+}
 
-	if (name)
-		return name;
-	if (getpwuid_r(uid, &pw, buf, sizeof(buf), &res) == 0 && res)
-		name = g_strdup(res->pw_name);
-	else
-		name = g_strdup_printf("%u", uid);
-	g_hash_table_insert(e->users, GUINT_TO_POINTER(uid), name);
-	return name;
+bool enrich_user_ready(struct enrich *e, uint32_t uid)
+{
+	struct user *u = user_of(e, uid);
+
+	return !u->pending || clock_mono_ns() - u->asked_ns >= ENRICH_USER_MAX_WAIT_MS * MS;
+}
+
+void enrich_wait(struct enrich *e, unsigned int ms)
+{
+	gint64 end = g_get_monotonic_time() + (gint64)ms * 1000;
+
+	while (e->pending) {
+		gint64 left = end - g_get_monotonic_time();
+		struct answer *a;
+
+		if (left <= 0)
+			break;
+		a = g_async_queue_timeout_pop(e->done, (guint64)left);
+		if (!a)
+			break;
+		take(e, a);
+	}
 }
 
 void enrich_container(struct enrich *e, uint64_t cgroup_id, const char **name, const char **id)
@@ -81,4 +241,37 @@ void enrich_record(struct flow_record *rec, void *ctx)
 {
 	rec->user = enrich_user(ctx, rec->uid);
 	enrich_container(ctx, rec->cgroup_id, &rec->container, &rec->container_id);
+}
+
+void enrich_touch(struct enrich *e, uint32_t uid, uint64_t cgroup_id)
+{
+	struct user *u = g_hash_table_lookup(e->users, GUINT_TO_POINTER(uid));
+
+	if (u)
+		u->used_ns = clock_mono_ns();
+	if (e->containers)
+		containers_touch(e->containers, cgroup_id);
+}
+
+static gboolean unused(gpointer key, gpointer value, gpointer cutoff)
+{
+	const struct user *u = value;
+
+	return !u->pending && u->used_ns < *(const uint64_t *)cutoff;
+}
+
+void enrich_forget_unused(struct enrich *e, uint64_t now)
+{
+	uint64_t cutoff = 0;
+
+	if (now > ENRICH_FORGET_AFTER_S * 1000 * MS)
+		cutoff = now - ENRICH_FORGET_AFTER_S * 1000 * MS;
+	g_hash_table_foreach_remove(e->users, unused, &cutoff);
+	if (e->containers)
+		containers_forget_unused(e->containers, cutoff);
+}
+
+unsigned int enrich_users_cached(const struct enrich *e)
+{
+	return g_hash_table_size(e->users);
 }

@@ -245,7 +245,7 @@ static void finish(struct flowtable *ft, struct flow_entry *e, enum flow_end_rea
 
 static bool ready(struct flowtable *ft, const struct flow_entry *e)
 {
-	return !ft->ops.ready || ft->ops.ready(e->seen.cgroup_id, ft->ops.ctx);
+	return !ft->ops.ready || ft->ops.ready(e->seen.cgroup_id, e->seen.uid, ft->ops.ctx);
 }
 
 void flowtable_expire(struct flowtable *ft, uint64_t now_ns)

@@ -48,12 +48,12 @@ typedef bool (*flow_take_fn)(const struct flow_key *key, struct flow_totals *fin
 typedef void (*flow_forget_fn)(const struct flow_key *keys, size_t n, void *ctx);
 
 /*
- * About a flow's cgroup: flow_ready_fn is false while what a record will
- * carry (its container's name) is still being looked up, and the report
- * waits a pass (lookups time out, so not for ever); flow_wanted_fn is false
- * when the user-space filter ([filter] containers) leaves the flow out.
+ * flow_ready_fn is false while what a record will carry (its container's
+ * name, its user's name) is still being looked up, and the report waits a
+ * pass (lookups time out, so not for ever); flow_wanted_fn is false when the
+ * user-space filter ([filter] containers) leaves the flow out.
  */
-typedef bool (*flow_ready_fn)(uint64_t cgroup_id, void *ctx);
+typedef bool (*flow_ready_fn)(uint64_t cgroup_id, uint32_t uid, void *ctx);
 typedef bool (*flow_wanted_fn)(uint64_t cgroup_id, void *ctx);
 
 /* Fills what a record carries besides counts (user name, container). */

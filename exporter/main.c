@@ -53,16 +53,24 @@ int main(int argc, char **argv)
 	int rc;
 
 	signal(SIGPIPE, SIG_IGN);
+	/*
+	 * The signals are ours before anything else: a SIGHUP or SIGTERM while
+	 * the programs load must not kill eBPFlow half-attached (they are acted
+	 * on once the loop runs: a reload, or a clean stop).
+	 */
+	w.loop = g_main_loop_new(NULL, FALSE);
+	g_unix_signal_add(SIGINT, on_quit, &w);
+	g_unix_signal_add(SIGTERM, on_quit, &w);
+	g_unix_signal_add(SIGHUP, on_hup, &w);
 	rc = config_load(&cfg, argc, argv, &err);
 	if (rc > 0) {
-		config_clear(&cfg);
-		return 0; /* --help, --version */
+		rc = 0; /* --help, --version */
+		goto out;
 	}
 	if (rc < 0) {
 		fprintf(stderr, "ebpflow: %s\nTry 'ebpflow --help'.\n", err->message);
-		g_error_free(err);
-		config_clear(&cfg);
-		return EBPFLOW_EXIT_USAGE;
+		rc = EBPFLOW_EXIT_USAGE;
+		goto out;
 	}
 	if (cfg.check_config) {
 		rc = runtime_check(&cfg, &err) ? 0 : EBPFLOW_EXIT_USAGE;
@@ -72,29 +80,22 @@ int main(int argc, char **argv)
 			printf("ebpflow: configuration OK (%s)\n", cfg.config_path);
 		else
 			printf("ebpflow: configuration OK\n");
-		g_clear_error(&err);
-		config_clear(&cfg);
-		return rc;
+		goto out;
 	}
-	/* the signals are ours before "watching" is said: a SIGHUP then must not kill */
-	w.loop = g_main_loop_new(NULL, FALSE);
-	g_unix_signal_add(SIGINT, on_quit, &w);
-	g_unix_signal_add(SIGTERM, on_quit, &w);
-	g_unix_signal_add(SIGHUP, on_hup, &w);
 	duration_s = cfg.duration_s;
 	rc = runtime_start(&w.rt, &cfg, &err); /* takes cfg over */
 	if (rc) {
 		fprintf(stderr, "ebpflow: %s\n", err->message);
-		g_error_free(err);
-		runtime_free(w.rt);
-		g_main_loop_unref(w.loop);
-		return rc;
+		goto out;
 	}
 	if (duration_s)
 		g_timeout_add_seconds(duration_s, on_quit, &w);
 	g_main_loop_run(w.loop);
 	runtime_stop(w.rt);
+out:
+	g_clear_error(&err);
+	config_clear(&cfg);
 	runtime_free(w.rt);
 	g_main_loop_unref(w.loop);
-	return 0;
+	return rc;
 }

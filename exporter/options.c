@@ -46,6 +46,11 @@ static const struct option_def options[] = {
 	DEFINE_OPTION("interval", OPT_UINT, interval_s, .short_name = 'i', .section = "output",
 		      .key = "interval", .min = 1, .max = 3600, .def = "5", .metavar = "SECONDS",
 		      .help = "read the kernel and refresh the console this often"),
+	DEFINE_OPTION("ended-rows", OPT_UINT, ended_rows, .section = "output",
+		      .key = "ended_rows", .min = 0, .max = 10000000, .def = "10000",
+		      .metavar = "ROWS",
+		      .help = "the console keeps this many rows of ended flows at most, the "
+			      "oldest dropped first (live flows are always shown)"),
 	DEFINE_OPTION("duration", OPT_UINT, duration_s, .min = 1, .max = UINT32_MAX,
 		      .metavar = "SECONDS",
 		      .help = "run this long, report every flow and exit; without it, until "
@@ -80,7 +85,23 @@ static const struct option_def options[] = {
 			      "(messages are flushed at every interval and when full)"),
 	DEFINE_OPTION("ipfix-file", OPT_PATH, ipfix_file, .section = "ipfix", .key = "file",
 		      .flags = OPT_IPFIX, .metavar = "PATH",
-		      .help = "write the IPFIX stream to a file, which ipfixDump reads"),
+		      .help = "write the IPFIX stream to a file, which ipfixDump reads: created "
+			      "0600, appended to at each start and reload (templates first); a "
+			      "symbolic link is refused"),
+	DEFINE_OPTION("ipfix-file-group", OPT_PATH, ipfix_file_group, .section = "ipfix",
+		      .key = "file_group", .flags = OPT_IPFIX, .metavar = "GROUP",
+		      .help = "give the IPFIX file to this group, mode 0640"),
+	DEFINE_OPTION("ipfix-file-rotate", OPT_UINT, ipfix_file_rotate_s, .section = "ipfix",
+		      .key = "file_rotate_interval", .flags = OPT_IPFIX, .min = 0, .max = 604800,
+		      .def = "0", .metavar = "SECONDS",
+		      .help = "rotate the IPFIX file at every multiple of this on the clock, as "
+			      "nfcapd -t: PATH becomes PATH.YYYYMMDDTHHMMSSZ (UTC) and a new PATH "
+			      "starts with the templates; 0: never"),
+	DEFINE_OPTION("ipfix-file-rotate-size", OPT_UINT, ipfix_file_rotate_kib,
+		      .section = "ipfix", .key = "file_rotate_size", .flags = OPT_IPFIX, .min = 0,
+		      .max = UINT32_MAX, .def = "0", .metavar = "KIB",
+		      .help = "rotate the IPFIX file once it holds this many KiB, at least 64; "
+			      "0: never"),
 	DEFINE_OPTION("template-refresh", OPT_UINT, template_refresh_s, .section = "ipfix",
 		      .key = "template_refresh", .min = 1, .max = 86400, .def = "60",
 		      .metavar = "SECONDS",

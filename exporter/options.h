@@ -46,6 +46,7 @@ struct ebpflow_filter {
 struct ebpflow_config {
 	enum output_mode output;
 	uint32_t interval_s;       /* read the kernel / refresh the console */
+	uint32_t ended_rows;       /* the console keeps this many ended flows at most */
 	uint32_t duration_s;       /* 0: until a signal */
 	uint32_t idle_timeout_s;
 	uint32_t active_timeout_s;
@@ -59,6 +60,9 @@ struct ebpflow_config {
 	GPtrArray *collectors; /* char *: HOST:PORT */
 	enum ipfix_transport ipfix_transport;
 	char *ipfix_file;
+	char *ipfix_file_group;       /* NULL: the file is 0600 */
+	uint32_t ipfix_file_rotate_s; /* 0: never by time */
+	uint32_t ipfix_file_rotate_kib; /* 0: never by size */
 	uint32_t template_refresh_s;
 	uint32_t observation_domain;
 	uint32_t pen;

@@ -2,14 +2,16 @@
 /*
  * The fan-out of records to the outputs, and the lifecycle of the IPFIX
  * outputs and the ZMQ publisher: checked before anything is loaded, opened
- * at start, replaced whole on SIGHUP (the old ones flushed first, so no
- * record is lost).
+ * at start, replaced whole on SIGHUP (the old ones flushed and their file
+ * closed first, so no record is lost and the new stream follows the old one
+ * whole; collectors kept keep their sockets), the IPFIX file rotated between
+ * messages, a collector that resolves late given the templates first.
  */
 #include "outputs.h"
 
 #include <errno.h>
 #include <string.h>
-#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "clock.h"
@@ -28,6 +30,8 @@ struct outputs {
 	struct transport *transport; /* NULL without IPFIX */
 	struct ipfix *ipfix;
 	struct zmq_export *zmq; /* NULL without --zmq */
+	bool started; /* IPFIX outputs were set once: later collectors resolve in a thread */
+	bool rotate_failing; /* the IPFIX file's rotation failed: said once */
 };
 
 struct outputs *outputs_new(FILE *out, bool json, struct console *console)
@@ -61,38 +65,37 @@ static void warn_error(const char *what, GError *err)
 	g_clear_error(&err);
 }
 
-/* As transport_add_file will open it: "we", created or truncated. */
-static gboolean check_file(const char *path, GError **err)
+static void file_config(const struct ebpflow_config *cfg, struct ipfix_file_config *fc)
 {
-	char *dir = g_path_get_dirname(path);
-	struct stat st;
-	int e;
-
-	if (stat(path, &st) == 0)
-		e = S_ISDIR(st.st_mode) ? EISDIR : access(path, W_OK) ? errno : 0;
-	else if (errno == ENOENT)
-		e = access(dir, W_OK) ? errno : 0;
-	else
-		e = errno;
-	g_free(dir);
-	if (e)
-		g_set_error(err, OUTPUTS_ERROR, 1, "IPFIX file '%s': %s", path, g_strerror(e));
-	return !e;
+	fc->path = cfg->ipfix_file;
+	fc->group = cfg->ipfix_file_group;
+	fc->rotate_s = cfg->ipfix_file_rotate_s;
+	fc->rotate_bytes = (uint64_t)cfg->ipfix_file_rotate_kib * 1024;
 }
 
-gboolean outputs_check_ipfix(const struct ebpflow_config *cfg, GError **err)
+gboolean outputs_check_ipfix(const struct ebpflow_config *cfg, bool resolve, GError **err)
 {
-	struct transport *t = transport_new();
-	gboolean ok = TRUE;
+	struct ipfix_file_config fc;
 
-	for (guint i = 0; ok && i < cfg->collectors->len; i++)
-		ok = transport_add_collector(t, g_ptr_array_index(cfg->collectors, i), err);
-	if (ok && cfg->ipfix_file)
-		ok = check_file(cfg->ipfix_file, err);
-	transport_free(t);
-	return ok;
+	for (guint i = 0; resolve && i < cfg->collectors->len; i++)
+		if (!transport_check_collector(g_ptr_array_index(cfg->collectors, i), err))
+			return FALSE;
+	if (cfg->ipfix_file_rotate_kib && cfg->ipfix_file_rotate_kib < IPFIX_FILE_ROTATE_MIN_KIB) {
+		g_set_error(err, OUTPUTS_ERROR, 1,
+			    "[ipfix] file_rotate_size: %u KiB is less than %u KiB (0: no rotation "
+			    "by size)", cfg->ipfix_file_rotate_kib, IPFIX_FILE_ROTATE_MIN_KIB);
+		return FALSE;
+	}
+	file_config(cfg, &fc);
+	return !cfg->ipfix_file || ipfix_file_check(&fc, err);
 }
 
+/*
+ * The old outputs send what they hold and close their file before the new
+ * file is opened (the same path, most often: a new stream is appended after
+ * the old one, which is whole). The file is the one part that can fail;
+ * then the old file is opened again and the old outputs stay.
+ */
 gboolean outputs_set_ipfix(struct outputs *o, const struct ebpflow_config *cfg, GError **err)
 {
 	struct ipfix_config ic = {
@@ -100,30 +103,73 @@ gboolean outputs_set_ipfix(struct outputs *o, const struct ebpflow_config *cfg, 
 		.pen = cfg->pen,
 		.domain = cfg->observation_domain,
 	};
+	struct ipfix_file_config fc;
 	struct transport *t = NULL;
 	struct ipfix *x = NULL;
+	GError *again = NULL;
 
+	file_config(cfg, &fc);
+	if (cfg->ipfix_file && !ipfix_file_check(&fc, err))
+		return FALSE;
 	if (cfg->collectors->len || cfg->ipfix_file) {
 		t = transport_new();
-		for (guint i = 0; i < cfg->collectors->len; i++)
-			if (!transport_add_collector(t, g_ptr_array_index(cfg->collectors, i), err))
-				goto fail;
-		if (cfg->ipfix_file && !transport_add_file(t, cfg->ipfix_file, err))
-			goto fail;
 		x = ipfix_new(&ic, transport_send, t, err);
-		if (!x)
-			goto fail;
+		if (!x) {
+			transport_free(t);
+			return FALSE;
+		}
 	}
-	/* what the old outputs hold goes out first: no record is lost */
 	outputs_flush(o);
+	if (o->transport)
+		transport_close_file(o->transport);
+	if (cfg->ipfix_file && !transport_add_file(t, &fc, err)) {
+		ipfix_free(x);
+		transport_free(t);
+		if (o->transport && !transport_reopen_file(o->transport, &again))
+			warn_error("the IPFIX file of the running configuration", again);
+		outputs_send_templates(o); /* the old file goes on with a new stream */
+		return FALSE;
+	}
+	/* collectors kept keep their socket (its send buffer) and their counters */
+	for (guint i = 0; t && i < cfg->collectors->len; i++) {
+		const char *spec = g_ptr_array_index(cfg->collectors, i);
+
+		if (!transport_adopt_collector(t, o->transport, spec))
+			transport_add_collector(t, spec, !o->started, NULL);
+	}
 	close_ipfix(o);
 	o->transport = t;
 	o->ipfix = x;
+	o->started = true;
 	outputs_send_templates(o);
 	return TRUE;
-fail:
-	transport_free(t);
-	return FALSE;
+}
+
+/*
+ * Rotation goes between messages: what waits goes to the old file, then the
+ * new file starts with the templates (the collectors get them too, as a
+ * refresh), so that every file decodes on its own.
+ */
+static void rotate_if_due(struct outputs *o)
+{
+	time_t now = time(NULL);
+	GError *err = NULL;
+
+	if (!transport_file_rotation_due(o->transport, now))
+		return;
+	if (!ipfix_flush(o->ipfix, &err))
+		warn_error("cannot emit an IPFIX message", err);
+	if (!transport_rotate_file(o->transport, now, &err)) {
+		if (!o->rotate_failing)
+			warn_error("IPFIX file rotation (tried again every few seconds)", err);
+		g_clear_error(&err);
+		o->rotate_failing = true;
+		return;
+	}
+	if (o->rotate_failing)
+		pr_info("IPFIX file rotation works again\n");
+	o->rotate_failing = false;
+	outputs_send_templates(o);
 }
 
 gboolean outputs_check_zmq(const struct ebpflow_config *cfg, GError **err)
@@ -177,6 +223,7 @@ void outputs_record(const struct flow_record *rec, void *ctx)
 	if (o->ipfix) {
 		GError *err = NULL;
 
+		rotate_if_due(o);
 		if (!ipfix_add(o->ipfix, rec, clock_epoch_offset_ns(), &err))
 			warn_error("cannot encode an IPFIX record", err);
 	}
@@ -194,7 +241,10 @@ void outputs_flush(struct outputs *o)
 		return;
 	if (!ipfix_flush(o->ipfix, &err))
 		warn_error("cannot emit an IPFIX message", err);
-	transport_flush(o->transport);
+	/* a collector that just resolved gets the templates before any record */
+	if (transport_poll(o->transport))
+		outputs_send_templates(o);
+	rotate_if_due(o);
 }
 
 void outputs_send_templates(struct outputs *o)
@@ -205,7 +255,6 @@ void outputs_send_templates(struct outputs *o)
 		return;
 	if (!ipfix_send_templates(o->ipfix, &err))
 		warn_error("cannot send the IPFIX templates", err);
-	transport_flush(o->transport);
 }
 
 void outputs_count(const struct outputs *o, struct ebpflow_stats *s)

@@ -23,15 +23,18 @@ struct outputs;
 struct outputs *outputs_new(FILE *out, bool json, struct console *console);
 void outputs_free(struct outputs *o);
 /*
- * What the IPFIX outputs of cfg need: the collectors resolved and reachable,
- * the file's directory writable. Creates nothing (--check-config, and the
- * check before anything is loaded).
+ * What the IPFIX outputs of cfg need: the file writable (no symbolic link),
+ * its group known, its rotation size sane, and with resolve the collectors'
+ * names resolved (--check-config: a mistyped name is caught there; a start
+ * goes on without, and retries). Creates nothing.
  */
-gboolean outputs_check_ipfix(const struct ebpflow_config *cfg, GError **err);
+gboolean outputs_check_ipfix(const struct ebpflow_config *cfg, bool resolve, GError **err);
 /*
  * Open the IPFIX outputs of cfg (none when it names none) in place of the
- * current ones, which send what they hold first; the new ones get the
- * templates at once. On error the current ones stay.
+ * current ones, which send what they hold and close their file first; the
+ * new ones get the templates at once (a new stream, appended to the file).
+ * Collectors named by both keep their sockets. On error the current ones
+ * stay.
  */
 gboolean outputs_set_ipfix(struct outputs *o, const struct ebpflow_config *cfg, GError **err);
 bool outputs_have_ipfix(const struct outputs *o);

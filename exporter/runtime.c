@@ -10,6 +10,7 @@
 #include "runtime.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -44,7 +45,11 @@ struct runtime {
 	struct outputs *out;
 	guint tick_source, templates_source, stats_source;
 	uint64_t kernel_stats[EBPFLOW_STAT__MAX]; /* as read before the last pass */
+	uint64_t next_sweep_ns; /* CLOCK_MONOTONIC: forget what nothing refers to */
 };
+
+/* How often the caches of names forget what no flow, record or row used. */
+#define SWEEP_EVERY_NS (10ull * 1000000000ull)
 
 gboolean runtime_check(const struct ebpflow_config *cfg, GError **err)
 {
@@ -52,7 +57,7 @@ gboolean runtime_check(const struct ebpflow_config *cfg, GError **err)
 	struct tier_plan plan;
 
 	/* the options were parsed and range-checked when read; what is left is the world */
-	if (!outputs_check_ipfix(cfg, err) || !outputs_check_zmq(cfg, err))
+	if (!outputs_check_ipfix(cfg, true, err) || !outputs_check_zmq(cfg, err))
 		return FALSE;
 	/* a forced tier this kernel lacks (probing it loads test programs: root only) */
 	if (cfg->hooks != HOOKS_AUTO && geteuid() == 0) {
@@ -73,9 +78,11 @@ static void on_forget(const struct flow_key *keys, size_t n, void *ctx)
 	drain_forget(keys, n, ((struct runtime *)ctx)->drain);
 }
 
-static bool on_ready(uint64_t cgroup_id, void *ctx)
+static bool on_ready(uint64_t cgroup_id, uint32_t uid, void *ctx)
 {
-	return enrich_ready(((struct runtime *)ctx)->enrich, cgroup_id);
+	struct enrich *e = ((struct runtime *)ctx)->enrich;
+
+	return enrich_ready(e, cgroup_id) && enrich_user_ready(e, uid);
 }
 
 static bool on_wanted(uint64_t cgroup_id, void *ctx)
@@ -122,6 +129,18 @@ static void print_console(struct runtime *rt, bool at_exit)
 	g_date_time_unref(now);
 }
 
+/* What eBPFlow holds in memory besides the kernel's maps (bench/soak reads it). */
+static void log_caches(struct runtime *rt)
+{
+	unsigned int rows = 0, ended = 0;
+
+	if (rt->console)
+		rows = console_rows(rt->console, &ended);
+	pr_info("caches: %u flows, %u console rows (%u ended), %u user names, %u containers\n",
+		flowtable_size(rt->ft), rows, ended, enrich_users_cached(rt->enrich),
+		containers_cached(rt->containers));
+}
+
 /* Every call the kernel counted is in a record, live, filtered, or counted as lost. */
 static void report_stats(struct runtime *rt, bool at_exit)
 {
@@ -143,10 +162,27 @@ static void report_stats(struct runtime *rt, bool at_exit)
 			"flows evicted before they were read: raise --map-size or lower --interval)\n",
 			(unsigned long long)s.calls_lost, (unsigned long long)s.calls_refused,
 			(unsigned long long)s.flows_evicted);
+	log_caches(rt);
 	if (at_exit && s.udp_no_peer)
 		pr_info("%llu UDP calls on unconnected sockets named no peer (recv() without an "
 			"address): their peer address is unspecified\n",
 			(unsigned long long)s.udp_no_peer);
+}
+
+static void touch(const struct flow_key *key, const struct flow_totals *t, uint64_t unreported,
+		  void *ctx)
+{
+	enrich_touch(ctx, t->uid, t->cgroup_id);
+}
+
+/* What the live flows refer to is kept; names unused for a while are forgotten. */
+static void sweep_caches(struct runtime *rt, uint64_t now)
+{
+	if (now < rt->next_sweep_ns)
+		return;
+	rt->next_sweep_ns = now + SWEEP_EVERY_NS;
+	flowtable_foreach(rt->ft, touch, rt->enrich);
+	enrich_forget_unused(rt->enrich, now);
 }
 
 static gboolean on_tick(gpointer data)
@@ -157,6 +193,8 @@ static gboolean on_tick(gpointer data)
 	int n;
 
 	containers_collect(rt->containers);
+	enrich_collect(rt->enrich);
+	sweep_caches(rt, t0);
 	probe_read_stats(rt->probe, rt->kernel_stats);
 	n = read_kernel(rt);
 	t1 = clock_mono_ns();
@@ -324,6 +362,8 @@ static gboolean apply(struct runtime *rt, struct ebpflow_config *n, GError **err
 	});
 	log_set_level(n->log_level);
 	log_set_target(n->log_target == LOG_TARGET_SYSLOG);
+	if (rt->console)
+		console_set_max_ended(rt->console, n->ended_rows);
 	config_clear(&rt->cfg);
 	rt->cfg = *n;
 	memset(n, 0, sizeof(*n));
@@ -373,10 +413,12 @@ static void make_parts(struct runtime *rt, const struct ebpflow_config *cfg)
 int runtime_start(struct runtime **out, struct ebpflow_config *cfg, GError **err)
 {
 	struct runtime *rt = g_new0(struct runtime, 1);
+	sigset_t hold, old_mask;
 	int e;
 
 	*out = rt;
-	if (!runtime_check(cfg, err)) {
+	/* collectors are not resolved here: one that does not resolve yet is tried again */
+	if (!outputs_check_ipfix(cfg, false, err) || !outputs_check_zmq(cfg, err)) {
 		config_clear(cfg);
 		return EBPFLOW_EXIT_USAGE;
 	}
@@ -385,10 +427,21 @@ int runtime_start(struct runtime **out, struct ebpflow_config *cfg, GError **err
 		config_clear(cfg);
 		return EBPFLOW_EXIT_USAGE;
 	}
+	/*
+	 * The signals wait while the programs load: the verifier gives up with
+	 * EAGAIN when a signal is pending (libbpf tries a few times only), so a
+	 * SIGHUP at start must not reach it. Handled in the loop, after.
+	 */
+	sigemptyset(&hold);
+	sigaddset(&hold, SIGHUP);
+	sigaddset(&hold, SIGINT);
+	sigaddset(&hold, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &hold, &old_mask);
 	e = probe_start(&rt->probe,
 			&(struct probe_options){ .map_entries = rt->cfg.map_entries,
 						 .hooks = rt->cfg.hooks },
 			err);
+	pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
 	if (e)
 		return e == -EOPNOTSUPP ? EBPFLOW_EXIT_USAGE : 1; /* a tier the kernel lacks */
 	rt->drain = drain_new(probe_flows_fd(rt->probe));
@@ -410,6 +463,7 @@ static void ask_container(const struct flow_key *key, const struct flow_totals *
 			  uint64_t unreported, void *ctx)
 {
 	enrich_ready(((struct runtime *)ctx)->enrich, t->cgroup_id);
+	enrich_user_ready(((struct runtime *)ctx)->enrich, t->uid);
 }
 
 /* What eBPFlow itself cost (the kernel side runs in the watched processes). */
@@ -439,6 +493,7 @@ void runtime_stop(struct runtime *rt)
 	/* name the containers of what is left before the last records go */
 	flowtable_foreach(rt->ft, ask_container, rt);
 	containers_wait(rt->containers, CONTAINERS_TIMEOUT_MS + 500);
+	enrich_wait(rt->enrich, ENRICH_USER_MAX_WAIT_MS);
 	flowtable_flush(rt->ft);
 	report_stats(rt, true);
 	outputs_flush(rt->out);

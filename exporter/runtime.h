@@ -15,8 +15,9 @@
 struct runtime;
 
 /*
- * What starting with cfg would meet, checked without loading anything:
- * --check-config, and the first step of runtime_start.
+ * What starting with cfg would meet, checked without loading anything
+ * (--check-config): what runtime_start checks first, and the collectors'
+ * names resolved, where a start would go on without them and retry.
  */
 gboolean runtime_check(const struct ebpflow_config *cfg, GError **err);
 /*

@@ -203,12 +203,21 @@ class SeedScenario(unittest.TestCase):
             self.assertEqual(mine[0][-2], str(N))
 
 
-class FakeRuntime(threading.Thread):
-    """A unix socket that answers like a broken container runtime."""
+def wait_log(probe, text, timeout):
+    """Wait until eBPFlow's log says text (testlib reads it as it comes)."""
+    try:
+        probe.wait_log(text, timeout)
+    except RuntimeError as e:
+        raise AssertionError(f"{e}: {probe.stderr}") from None
 
-    def __init__(self, path, mode):
+
+class FakeRuntime(threading.Thread):
+    """A unix socket that answers like a broken container runtime (or, "ok", a
+    working one that names every container `name`)."""
+
+    def __init__(self, path, mode, name=""):
         super().__init__(daemon=True)
-        self.path, self.mode = path, mode
+        self.path, self.mode, self.name = path, mode, name
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self.sock.bind(path)
         self.sock.listen(16)
@@ -224,7 +233,12 @@ class FakeRuntime(threading.Thread):
             self.conns.append(c)
             try:
                 c.recv(65536)
-                if self.mode == "garbage":
+                if self.mode == "ok":
+                    body = json.dumps({"Name": f"/{self.name}", "Config": {"Labels": {}}}).encode()
+                    c.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                              b"Content-Length: %d\r\nConnection: close\r\n\r\n" % len(body) + body)
+                    c.close()
+                elif self.mode == "garbage":
                     c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 12\r\n\r\nnot json {{{")
                     c.close()
                 elif self.mode == "huge":
@@ -318,6 +332,45 @@ class MisbehavingRuntime(unittest.TestCase):
         self.assertEqual(sum(r["count"] for r in recs), N)
         self.assertEqual({r["container_id"] for r in recs}, {self.FAKE_ID})
         self.assertEqual(probe.stderr.count(f"container runtime at {path}"), 1, probe.stderr)
+
+    def client(self, port):
+        """A process in the fake container: N datagrams to port; its pid."""
+        out = subprocess.run(["sh", "-c", f"echo $$ > {self.cg}/cgroup.procs && exec "
+                              f"{os.path.join(BUILD_DIR, 'tests', 'ebpflow-wl')} udp-client "
+                              f"127.0.0.1 {port} {N} 10 sendto"], check=True, capture_output=True,
+                             text=True).stdout
+        return int(out.split("pid=")[1].split()[0])
+
+    def test_down_then_up(self):
+        """The runtime is down when eBPFlow asks, then starts: the names come back
+        (the failed look-up is asked again, with back-off, not cached for ever)."""
+        path = f"{self.tmp}/restarting.sock"
+        probe = Ebpflow("-d", "--docker-socket", path, "-o", "json", "-i", "1")
+        fake = None
+        try:
+            down = self.client(P + 7)
+            time.sleep(2.5)  # reported, nameless: the runtime is not there
+            fake = FakeRuntime(path, "ok", "back-again")
+            fake.start()
+            # probed again when its back-off is over, flows or not
+            wait_log(probe, f"container runtime at {path} answers again", 20)
+            up = self.client(P + 8)
+            time.sleep(2.5)
+        finally:
+            probe.stop()
+            if fake:
+                fake.stop()
+        recs = probe.records()
+        before = [r for r in recs if r["pid"] == down and r["direction"] == "outbound"]
+        after = [r for r in recs if r["pid"] == up and r["direction"] == "outbound"]
+        self.assertEqual(sum(r["count"] for r in before), N)
+        self.assertEqual({(r["container"], r["container_id"]) for r in before}, {("", self.FAKE_ID)})
+        self.assertEqual(sum(r["count"] for r in after), N)
+        self.assertEqual({(r["container"], r["container_id"]) for r in after},
+                         {("back-again", self.FAKE_ID)}, probe.stderr)
+        self.assertEqual(probe.stderr.count(f"container runtime at {path}: "), 1, probe.stderr)
+        self.assertEqual(probe.stderr.count(f"container runtime at {path} answers again"), 1,
+                         probe.stderr)
 
 
 if __name__ == "__main__":

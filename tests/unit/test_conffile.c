@@ -87,7 +87,7 @@ static void test_mistakes(void)
 		  ":3: [nonsense]: unknown section (sections: output, flows, kernel, ipfix, zmq, "
 		  "containers, filter, log)" },
 		{ "[output]\nmode = json\nintervall = 5\n",
-		  ":3: [output] intervall: unknown key (in [output]: mode, interval)" },
+		  ":3: [output] intervall: unknown key (in [output]: mode, interval, ended_rows)" },
 		{ "[output]\ninterval = soon\n", ":2: [output] interval: 'soon' is not a whole number (1-3600)" },
 		{ "[output]\ninterval = 0\n", ":2: [output] interval: 0 is out of range (1-3600)" },
 		{ "[flows]\nmap_size = 99999999999\n", ":2: [flows] map_size: 99999999999 is out of range (1024-16777216)" },

@@ -276,6 +276,52 @@ static void test_names_escaped_in_rows(void)
 	rig_free(&r);
 }
 
+/*
+ * The console keeps at most max_ended rows of ended flows: the oldest (by
+ * last call) go first; a live flow's row stays whatever its age.
+ */
+static void test_ended_rows_bounded(void)
+{
+	struct flow_key live = key(0, 100, 4, 17, "10.0.0.1", "10.0.0.2", 53);
+	struct flow_totals t = totals(2, 1 * S, 1 * S, "old-but-live");
+	unsigned int rows, ended;
+	struct rig r;
+	char *text;
+
+	rig_init(&r, 0);
+	console_set_max_ended(r.c, 3);
+	flowtable_update(r.ft, &live, &t); /* the oldest of all, but live */
+	for (uint32_t pid = 1; pid <= 5; pid++) {
+		struct flow_record rec = { 0 };
+
+		rec.key = key(0, pid, 4, 6, "10.0.0.1", "10.0.0.2", 80);
+		rec.count = rec.flow_count = pid;
+		rec.first_ns = rec.flow_first_ns = (10 + pid) * S;
+		rec.last_ns = (20 + pid) * S;
+		strcpy(rec.comm, "ended");
+		rec.reason = FLOW_END_END;
+		console_record(r.c, &rec);
+	}
+	console_print(r.c, r.ft, NULL);
+	text = rig_take(&r);
+	g_assert_cmpint(count_of(text, 100), ==, 2);
+	g_assert_cmpint(count_of(text, 1), ==, -1); /* the two oldest ended flows are gone */
+	g_assert_cmpint(count_of(text, 2), ==, -1);
+	for (uint32_t pid = 3; pid <= 5; pid++)
+		g_assert_cmpint(count_of(text, pid), ==, pid);
+	rows = console_rows(r.c, &ended);
+	g_assert_cmpuint(rows, ==, 4);
+	g_assert_cmpuint(ended, ==, 3);
+	g_free(text);
+	/* and they stay gone */
+	console_print(r.c, r.ft, NULL);
+	text = rig_take(&r);
+	g_assert_cmpint(count_of(text, 1), ==, -1);
+	g_assert_cmpint(count_of(text, 5), ==, 5);
+	g_free(text);
+	rig_free(&r);
+}
+
 static void test_fit(void)
 {
 	unsigned int o, i;
@@ -395,6 +441,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/console/filtered_flows_not_shown", test_filtered_flows_not_shown);
 	g_test_add_func("/console/escape", test_escape);
 	g_test_add_func("/console/names_escaped_in_rows", test_names_escaped_in_rows);
+	g_test_add_func("/console/ended_rows_bounded", test_ended_rows_bounded);
 	g_test_add_func("/console/fit", test_fit);
 	g_test_add_func("/console/sort", test_sort);
 	g_test_add_func("/console/terminal_view", test_terminal_view);
