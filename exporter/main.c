@@ -7,6 +7,7 @@
  */
 #include <glib-unix.h>
 #include <glib.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 
@@ -50,6 +51,7 @@ int main(int argc, char **argv)
 	struct ebpflow_config cfg;
 	GError *err = NULL;
 	uint32_t duration_s;
+	sigset_t held;
 	int rc;
 
 	signal(SIGPIPE, SIG_IGN);
@@ -76,11 +78,18 @@ int main(int argc, char **argv)
 		config_clear(&cfg);
 		return rc;
 	}
-	/* the signals are ours before "watching" is said: a SIGHUP then must not kill */
+	/*
+	 * The signals are held (blocked) before "watching" is said, so a SIGHUP
+	 * then must not kill; they are handled only once runtime_start has
+	 * dropped privileges, because g_unix_signal_add starts GLib's worker
+	 * thread, and a thread made before the drop would keep every capability.
+	 */
+	sigemptyset(&held);
+	sigaddset(&held, SIGINT);
+	sigaddset(&held, SIGTERM);
+	sigaddset(&held, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &held, NULL);
 	w.loop = g_main_loop_new(NULL, FALSE);
-	g_unix_signal_add(SIGINT, on_quit, &w);
-	g_unix_signal_add(SIGTERM, on_quit, &w);
-	g_unix_signal_add(SIGHUP, on_hup, &w);
 	duration_s = cfg.duration_s;
 	rc = runtime_start(&w.rt, &cfg, &err); /* takes cfg over */
 	if (rc) {
@@ -90,6 +99,10 @@ int main(int argc, char **argv)
 		g_main_loop_unref(w.loop);
 		return rc;
 	}
+	g_unix_signal_add(SIGINT, on_quit, &w);
+	g_unix_signal_add(SIGTERM, on_quit, &w);
+	g_unix_signal_add(SIGHUP, on_hup, &w);
+	pthread_sigmask(SIG_UNBLOCK, &held, NULL); /* those that came meanwhile are handled now */
 	if (duration_s)
 		g_timeout_add_seconds(duration_s, on_quit, &w);
 	g_main_loop_run(w.loop);

@@ -67,6 +67,12 @@ static const struct option_def options[] = {
 		      .help = "which kernel hooks to attach: auto probes the running kernel and "
 			      "picks the best tier; forcing a tier the kernel lacks is an error, "
 			      "exit status 2"),
+	/* a user name, not a path: OPT_PATH is the table's one plain string type */
+	DEFINE_OPTION("user", OPT_PATH, user, .section = "service", .key = "user",
+		      .metavar = "USER", .flags = OPT_RESTART,
+		      .help = "once attached, run as this user and its groups (say ebpflow); "
+			      "without it eBPFlow keeps the uid it was started with, without any "
+			      "capability"),
 
 	DEFINE_OPTION("collector", OPT_HOSTPORTS, collectors, .section = "ipfix",
 		      .key = "collectors", .flags = OPT_IPFIX, .metavar = "HOST:PORT",

@@ -54,6 +54,7 @@ struct ebpflow_config {
 	enum log_level log_level;
 	enum log_target log_target;
 	char *config_path; /* NULL: no file */
+	char *user;        /* switch to this user once attached; NULL: keep the uid */
 	bool check_config; /* --check-config: validate and exit */
 	/* IPFIX */
 	GPtrArray *collectors; /* char *: HOST:PORT */

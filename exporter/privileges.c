@@ -1,15 +1,23 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * After attaching, eBPFlow gives up its capabilities: from then on it works
- * through the map and link descriptors it holds (with CAP_BPF alone where the
- * kernel wants it even for those).
+ * After attaching, eBPFlow gives up its privileges: every capability (CAP_BPF
+ * alone where the kernel wants it even for the maps it holds), the bounding
+ * set where it may, and with [service] user root itself. Then it reads
+ * /proc/self/task and refuses to go on if any thread kept more: capabilities
+ * belong to threads, and capset() changes only the caller's.
  */
 #include "privileges.h"
 
 #include <bpf/bpf.h>
+#include <dirent.h>
 #include <errno.h>
-#include <stdint.h>
+#include <grp.h>
+#include <inttypes.h>
 #include <linux/capability.h>
+#include <pwd.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
@@ -17,7 +25,10 @@
 
 #include "log.h"
 
-/* capset() with these effective and permitted sets (no inheritable ones). */
+#define PRIV_ERROR g_quark_from_static_string("ebpflow-privileges")
+#define CAP(c) (1ull << (c))
+
+/* capset() with these effective and permitted sets, and no inheritable ones. */
 static int set_caps(uint64_t effective, uint64_t permitted)
 {
 	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
@@ -30,49 +41,223 @@ static int set_caps(uint64_t effective, uint64_t permitted)
 	return syscall(SYS_capset, &h, d);
 }
 
-static uint64_t permitted_now(void)
+static void get_caps(uint64_t *effective, uint64_t *permitted)
 {
 	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
 	struct __user_cap_data_struct d[2] = { 0 };
 
 	if (syscall(SYS_capget, &h, d) != 0)
-		return 0;
-	return d[0].permitted | (uint64_t)d[1].permitted << 32;
+		memset(d, 0, sizeof(d));
+	*effective = d[0].effective | (uint64_t)d[1].effective << 32;
+	*permitted = d[0].permitted | (uint64_t)d[1].permitted << 32;
 }
 
-void privileges_drop(int map_fd)
+static gboolean fail(GError **err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static gboolean fail(GError **err, const char *fmt, ...)
 {
-	uint64_t keep = 0;
-	int bounded = 0;
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (err)
+		*err = g_error_new_valist(PRIV_ERROR, 1, fmt, ap);
+	va_end(ap);
+	return FALSE;
+}
+
+/* The account of user, or NULL with err set. */
+static struct passwd *account(const char *user, GError **err)
+{
+	struct passwd *pw;
+
+	errno = 0;
+	pw = getpwnam(user);
+	if (!pw && errno)
+		fail(err, "[service] user: cannot look %s up: %s", user, g_strerror(errno));
+	else if (!pw)
+		fail(err, "[service] user: no user '%s' on this host (systemd/ebpflow.sysusers "
+			  "creates 'ebpflow')", user);
+	return pw;
+}
+
+gboolean privileges_check(const char *user, GError **err)
+{
+	uint64_t eff, perm;
+	struct passwd *pw;
+
+	if (!user)
+		return TRUE;
+	pw = account(user, err);
+	if (!pw)
+		return FALSE;
+	get_caps(&eff, &perm);
+	if (pw->pw_uid != geteuid() && (~perm & (CAP(CAP_SETUID) | CAP(CAP_SETGID))))
+		return fail(err, "[service] user: switching from uid %u to %s (uid %u) needs "
+				 "CAP_SETUID and CAP_SETGID: start as root, or as %s",
+			    (unsigned int)geteuid(), user, (unsigned int)pw->pw_uid, user);
+	return TRUE;
+}
+
+/* What one line "Name:\tvalue" of a status file says, as a hexadecimal number. */
+static uint64_t status_hex(const char *status, const char *name)
+{
+	const char *p = strstr(status, name);
+
+	return p ? strtoull(p + strlen(name), NULL, 16) : UINT64_MAX;
+}
+
+/*
+ * Every thread holds nothing beyond keep (and the bounding set nothing beyond
+ * bounding), and runs as uid when uid is not -1.
+ */
+static gboolean verify_threads(uint64_t keep, uint64_t bounding, uid_t uid, GError **err)
+{
+	static const char *const sets[] = { "\nCapInh:\t", "\nCapPrm:\t", "\nCapEff:\t",
+					    "\nCapAmb:\t" };
+	DIR *d = opendir("/proc/self/task");
+	gboolean ok = TRUE;
+	struct dirent *e;
+	int threads = 0;
+
+	if (!d)
+		return fail(err, "cannot check the threads' capabilities: /proc/self/task: %s",
+			    g_strerror(errno));
+	while (ok && (e = readdir(d))) {
+		char *path, *status = NULL, *comm = NULL;
+		unsigned int ruid, euid, suid, fsuid;
+		const char *u;
+
+		if (e->d_name[0] == '.')
+			continue;
+		path = g_strdup_printf("/proc/self/task/%s/status", e->d_name);
+		if (!g_file_get_contents(path, &status, NULL, NULL)) {
+			g_free(path);
+			continue; /* a thread that just ended */
+		}
+		g_free(path);
+		path = g_strdup_printf("/proc/self/task/%s/comm", e->d_name);
+		if (g_file_get_contents(path, &comm, NULL, NULL))
+			g_strchomp(comm);
+		g_free(path);
+		for (size_t i = 0; ok && i < G_N_ELEMENTS(sets); i++) {
+			uint64_t v = status_hex(status, sets[i]);
+
+			if (v & ~keep)
+				ok = fail(err, "thread %s (%s) still holds capabilities (%s%016" PRIx64
+						") after the drop",
+					  e->d_name, comm ? comm : "?", sets[i] + 1, v);
+		}
+		if (ok && (status_hex(status, "\nCapBnd:\t") & ~bounding))
+			ok = fail(err, "thread %s (%s) kept its bounding set", e->d_name,
+				  comm ? comm : "?");
+		u = strstr(status, "\nUid:\t");
+		if (ok && uid != (uid_t)-1 &&
+		    (!u || sscanf(u, "\nUid:\t%u\t%u\t%u\t%u", &ruid, &euid, &suid, &fsuid) != 4 ||
+		     ruid != uid || euid != uid || suid != uid || fsuid != uid))
+			ok = fail(err, "thread %s (%s) did not change to uid %u", e->d_name,
+				  comm ? comm : "?", (unsigned int)uid);
+		threads++;
+		g_free(comm);
+		g_free(status);
+	}
+	closedir(d);
+	if (ok)
+		pr_debug("privileges: %d threads checked\n", threads);
+	return ok;
+}
+
+/* Become user, with its groups (a runtime's socket may be open to one of them). */
+static gboolean become(const struct passwd *pw, bool keep_caps, GError **err)
+{
+	int n = 0;
+	gid_t *groups;
+	gboolean ok = TRUE;
+
+	getgrouplist(pw->pw_name, pw->pw_gid, NULL, &n);
+	groups = g_new0(gid_t, n + 1);
+	if (getgrouplist(pw->pw_name, pw->pw_gid, groups, &n) < 0)
+		n = 0;
+	/* the permitted set survives the change of uid only with keepcaps (CAP_BPF) */
+	if (keep_caps && prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) != 0)
+		ok = fail(err, "cannot keep CAP_BPF across the change of user: %s",
+			  g_strerror(errno));
+	/* glibc applies each of these to every thread of the process */
+	if (ok && (setgroups(n, groups) != 0 || setresgid(pw->pw_gid, pw->pw_gid, pw->pw_gid) != 0 ||
+		   setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) != 0))
+		ok = fail(err, "cannot switch to user %s: %s", pw->pw_name, g_strerror(errno));
+	if (keep_caps)
+		prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0);
+	g_free(groups);
+	return ok;
+}
+
+gboolean privileges_drop(int map_fd, const char *user, GError **err)
+{
+	uint64_t eff, perm, keep = 0, bounding = UINT64_MAX;
+	struct passwd *pw = NULL;
+	uid_t uid = (uid_t)-1;
+	char who[96];
 	__u32 key;
 
+	if (user) {
+		pw = account(user, err);
+		if (!pw)
+			return FALSE;
+		uid = pw->pw_uid;
+	}
+	get_caps(&eff, &perm);
 	/*
 	 * Loading and attaching needed CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN
 	 * (or root's all). From here eBPFlow works through the map and link
-	 * descriptors it holds, which need no capability on current kernels; as
-	 * uid 0 it still reaches the runtime sockets and the files it owns.
+	 * descriptors it holds, which need no capability on current kernels.
 	 * Kernels before about 6.5 refuse every bpf() command, even on a map
 	 * descriptor already held, to a process without CAP_BPF when
 	 * kernel.unprivileged_bpf_disabled is set (Debian's default): a read is
 	 * tried with no effective capability, and where it fails CAP_BPF alone
 	 * is kept.
 	 */
-	if (set_caps(0, permitted_now()) == 0 && bpf_map_get_next_key(map_fd, NULL, &key) &&
-	    errno == EPERM)
-		keep = 1ull << CAP_BPF;
-	for (int cap = 0; cap <= CAP_LAST_CAP; cap++)
-		if (!(keep & (1ull << cap)) && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) == 0)
-			bounded++;
-	prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
-	if (set_caps(keep, keep) != 0) {
-		pr_warn("cannot drop capabilities: %s; running with what it started with\n",
-			strerror(errno));
-		return;
+	if (set_caps(0, perm) != 0)
+		return fail(err, "cannot drop capabilities: %s", g_strerror(errno));
+	if (bpf_map_get_next_key(map_fd, NULL, &key) && errno == EPERM) {
+		keep = CAP(CAP_BPF) & perm;
+		if (!keep)
+			return fail(err, "this kernel lets only CAP_BPF read the BPF maps, and eBPFlow "
+					 "was started without it");
 	}
-	if (keep)
-		pr_info("dropped every capability but CAP_BPF%s: this kernel lets only CAP_BPF read "
-			"the BPF maps eBPFlow holds\n", bounded ? " and the bounding set" : "");
+	/* what comes next needs CAP_SETPCAP, CAP_SETUID, CAP_SETGID: as it started */
+	if (set_caps(perm, perm) != 0)
+		return fail(err, "cannot drop capabilities: %s", g_strerror(errno));
+	/*
+	 * The bounding set can only be emptied with CAP_SETPCAP (root from a
+	 * shell). Under the unit, CapabilityBoundingSet= has bounded it already,
+	 * and with no new privileges nothing can be gained through it anyway.
+	 */
+	if (perm & CAP(CAP_SETPCAP)) {
+		for (int cap = 0; cap <= CAP_LAST_CAP; cap++)
+			if (!(keep & CAP(cap)) && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 &&
+			    errno != EINVAL)
+				return fail(err, "cannot drop capability %d from the bounding set: %s",
+					    cap, g_strerror(errno));
+		bounding = keep;
+	}
+	/* EINVAL before Linux 4.3, which has no ambient set */
+	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0 && errno != EINVAL)
+		return fail(err, "cannot clear the ambient capabilities: %s", g_strerror(errno));
+	if (pw && pw->pw_uid != geteuid() && !become(pw, keep != 0, err))
+		return FALSE;
+	if (set_caps(keep, keep) != 0)
+		return fail(err, "cannot drop capabilities: %s", g_strerror(errno));
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
+		return fail(err, "cannot set no_new_privs: %s", g_strerror(errno));
+	if (!verify_threads(keep, bounding, uid, err))
+		return FALSE;
+	if (pw)
+		snprintf(who, sizeof(who), "user %s (uid %u)", pw->pw_name, (unsigned int)uid);
 	else
-		pr_info("dropped every capability%s; kept the BPF maps and links it holds and its "
-			"uid\n", bounded ? " and the bounding set" : "");
+		snprintf(who, sizeof(who), "uid %u", (unsigned int)geteuid());
+	pr_info("dropped every capability%s%s, in every thread; running as %s\n",
+		keep ? " but CAP_BPF (this kernel lets only CAP_BPF read the BPF maps eBPFlow "
+		       "holds)" : "",
+		bounding == UINT64_MAX ? "" : " and the bounding set", who);
+	return TRUE;
 }

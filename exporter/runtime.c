@@ -47,7 +47,7 @@ struct runtime {
 gboolean runtime_check(const struct ebpflow_config *cfg, GError **err)
 {
 	/* the options were parsed and range-checked when read; what is left is the world */
-	return outputs_check_ipfix(cfg, err);
+	return privileges_check(cfg->user, err) && outputs_check_ipfix(cfg, err);
 }
 
 /* flow table ops: the kernel (drain), the enrichment, the filter and the outputs */
@@ -378,7 +378,10 @@ int runtime_start(struct runtime **out, struct ebpflow_config *cfg, GError **err
 	containers_set_names_fd(rt->containers, probe_cgroups_fd(rt->probe));
 	if (!set_filter(rt, &rt->cfg.filter, err))
 		return 1;
-	privileges_drop(probe_flows_fd(rt->probe));
+	if (!privileges_drop(probe_flows_fd(rt->probe), rt->cfg.user, err))
+		return 1;
+	/* the first threads of eBPFlow's own: made now, they hold what the drop left */
+	containers_start(rt->containers);
 	pr_info("watching; %s every %us%s\n",
 		rt->cfg.output == OUTPUT_CONSOLE ? "console refresh" : "a pass",
 		rt->cfg.interval_s, rt->cfg.duration_s ? "" : "; Ctrl-C to stop");

@@ -84,8 +84,8 @@ static void test_mistakes(void)
 {
 	const struct bad bad[] = {
 		{ "[output]\nmode = json\n[nonsense]\nx = 1\n",
-		  ":3: [nonsense]: unknown section (sections: output, flows, kernel, ipfix, containers, "
-		  "filter, log)" },
+		  ":3: [nonsense]: unknown section (sections: output, flows, kernel, service, ipfix, "
+		  "containers, filter, log)" },
 		{ "[output]\nmode = json\nintervall = 5\n",
 		  ":3: [output] intervall: unknown key (in [output]: mode, interval)" },
 		{ "[output]\ninterval = soon\n", ":2: [output] interval: 'soon' is not a whole number (1-3600)" },

@@ -1,0 +1,235 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-only
+"""No privilege once attached, as root: with -d (the container threads at
+work, asking a runtime of ours) every thread of eBPFlow holds no capability
+(CAP_BPF alone where the kernel wants it for the maps it holds), no bounding
+set, no new privileges; with --user every thread runs as that user, the flows
+are still read exactly, and SIGHUP re-reads a file that user can read."""
+import json
+import os
+import pwd
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import unittest
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
+import testlib  # noqa: E402
+from testlib import BUILD_DIR, EBPFLOW, Collector, Ebpflow, port_base  # noqa: E402
+
+N = 7
+P = port_base(13)
+FAKE_ID = "%064x" % (0x9817 * (os.getpid() + 3))
+NAME = f"privtest-{os.getpid()}"
+CAP_BPF = 1 << 39
+WL = os.path.join(BUILD_DIR, "tests", "ebpflow-wl")
+TMP = None
+
+
+def setUpModule():
+    global TMP
+    testlib.require_kernel_privileges()
+    TMP = tempfile.mkdtemp(prefix=f"ebpflow-priv-{os.getpid()}-")
+    os.chmod(TMP, 0o755)  # the fake runtime's socket is reached as nobody too
+
+
+def tearDownModule():
+    if TMP:
+        shutil.rmtree(TMP, ignore_errors=True)
+
+
+def cgroup_root():
+    for root in ("/sys/fs/cgroup/unified", "/sys/fs/cgroup"):
+        if os.path.exists(os.path.join(root, "cgroup.procs")):
+            return root
+    raise RuntimeError("no cgroup v2 hierarchy")
+
+
+def threads(pid):
+    """Every thread of pid: its name and its status lines."""
+    out = []
+    for tid in sorted(os.listdir(f"/proc/{pid}/task")):
+        try:
+            with open(f"/proc/{pid}/task/{tid}/status") as f:
+                status = dict(line.rstrip("\n").split(":\t", 1) for line in f if ":\t" in line)
+        except FileNotFoundError:
+            continue
+        out.append((tid, status["Name"], status))
+    return out
+
+
+def kernel_before_6_5():
+    major, minor = (int(x) for x in os.uname().release.split(".")[:2])
+    return (major, minor) < (6, 5)
+
+
+class FakeRuntime(threading.Thread):
+    """A unix socket answering like Docker's Engine API: every container is NAME."""
+
+    def __init__(self, path):
+        super().__init__(daemon=True)
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.bind(path)
+        os.chmod(path, 0o666)
+        self.sock.listen(16)
+        self.requests = 0
+
+    def run(self):
+        body = json.dumps({"Name": "/" + NAME, "Config": {"Labels": {}}}).encode()
+        while True:
+            try:
+                c, _ = self.sock.accept()
+            except OSError:
+                return
+            with c:
+                c.recv(65536)
+                self.requests += 1
+                c.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                          b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
+
+    def stop(self):
+        self.sock.close()
+
+
+class Threads(unittest.TestCase):
+    def setUp(self):
+        self.cg_parent = os.path.join(cgroup_root(), f"ebpflow{os.getpid()}.slice")
+        self.cg = f"{self.cg_parent}/docker-{FAKE_ID}.scope"
+        os.makedirs(self.cg)
+        self.sock = os.path.join(TMP, f"docker-{self.id().split('.')[-1]}.sock")
+        self.fake = FakeRuntime(self.sock)
+        self.fake.start()
+
+    def tearDown(self):
+        self.fake.stop()
+        for d in (self.cg, self.cg_parent):
+            try:
+                os.rmdir(d)
+            except OSError:
+                pass
+
+    def watch_with_threads(self, port, *args):
+        """eBPFlow -d while a process of a docker-like cgroup sends N datagrams and
+        its container is asked of the runtime: every thread's status, and eBPFlow."""
+        probe = Ebpflow("-d", "--docker-socket", self.sock, "-o", "json", "-i", "1", *args)
+        try:
+            srv = testlib.start_workload("udp-server", "127.0.0.1", port, N)
+            cli = subprocess.run(["sh", "-c", f"echo $$ > {self.cg}/cgroup.procs && exec {WL} "
+                                  f"udp-client 127.0.0.1 {port} {N} 5 sendto"],
+                                 capture_output=True, text=True)
+            self.assertEqual(cli.returncode, 0, cli.stderr)
+            srv.communicate(timeout=20)
+            deadline = time.monotonic() + 10
+            while self.fake.requests == 0 and time.monotonic() < deadline:
+                time.sleep(0.1)
+            time.sleep(0.5)  # the worker that asked is idle in the pool now
+            seen = threads(probe.proc.pid)
+        finally:
+            probe.stop()
+        self.assertGreater(self.fake.requests, 0, "the runtime was never asked")
+        recs = [r for r in probe.records() if r["dport"] == port and r["direction"] == "outbound"]
+        self.assertEqual(sum(r["count"] for r in recs), N, probe.stderr)
+        self.assertEqual({(r["container"], r["container_id"]) for r in recs}, {(NAME, FAKE_ID)})
+        self.assertEqual(probe.returncode, 0, probe.stderr)
+        return probe, seen
+
+    def assert_no_capability(self, probe, seen, uid):
+        names = [name for _, name, _ in seen]
+        # the main thread, GLib's worker (signals) and the pool's, whichever GLib made them
+        self.assertGreaterEqual(len(seen), 3, names)
+        self.assertTrue(any(n.startswith("pool") for n in names), names)
+        keep = CAP_BPF if "but CAP_BPF" in probe.stderr else 0
+        if keep:
+            self.assertTrue(kernel_before_6_5(), "CAP_BPF kept on a kernel that needs none")
+        for tid, name, st in seen:
+            for cap in ("CapInh", "CapPrm", "CapEff", "CapAmb"):
+                self.assertEqual(int(st[cap], 16), keep, f"thread {tid} ({name}): {cap} {st[cap]}")
+            self.assertEqual(int(st["CapBnd"], 16), keep, f"thread {tid} ({name}): CapBnd")
+            self.assertEqual(st["NoNewPrivs"], "1", f"thread {tid} ({name})")
+            self.assertEqual(st["Uid"].split(), [str(uid)] * 4, f"thread {tid} ({name})")
+        self.assertIn("in every thread", probe.stderr)
+
+    def test_every_thread_as_root(self):
+        probe, seen = self.watch_with_threads(P)
+        self.assert_no_capability(probe, seen, 0)
+        self.assertIn("running as uid 0", probe.stderr)
+
+    def test_every_thread_as_nobody(self):
+        probe, seen = self.watch_with_threads(P + 1, "--user", "nobody")
+        self.assert_no_capability(probe, seen, testlib.NOBODY_UID)
+        self.assertIn(f"running as user nobody (uid {testlib.NOBODY_UID})", probe.stderr)
+        for _, name, st in seen:
+            self.assertEqual(st["Gid"].split(), [str(pwd.getpwnam("nobody").pw_gid)] * 4, name)
+
+
+def conf(name, text, mode=0o644):
+    path = os.path.join(TMP, name)
+    with open(path, "w") as f:
+        f.write(text)
+    os.chmod(path, mode)
+    return path
+
+
+class User(unittest.TestCase):
+    def test_reload_as_nobody(self):
+        """SIGHUP as nobody: a readable file with a new collector takes effect (its
+        flows arrive there, exactly); an unreadable one is refused, nothing lost."""
+        a, b = Collector(P + 2), Collector(P + 3)
+        path = conf("user.conf", f"[output]\nmode = json\ninterval = 1\n[service]\nuser = nobody\n"
+                                 f"[ipfix]\ncollectors = 127.0.0.1:{P + 2}\n")
+        probe = Ebpflow("-c", path)
+        try:
+            _, first = testlib.udp_pair(P + 4, 3)
+            time.sleep(1.5)
+            conf("user.conf", f"[output]\nmode = json\ninterval = 1\n[service]\nuser = nobody\n"
+                              f"[ipfix]\ncollectors = 127.0.0.1:{P + 3}\n")
+            probe.proc.send_signal(signal.SIGHUP)
+            time.sleep(1)
+            _, second = testlib.udp_pair(P + 5, 4)
+            time.sleep(1.5)
+            os.chmod(path, 0o600)  # root's alone now: nobody cannot read it
+            probe.proc.send_signal(signal.SIGHUP)
+            time.sleep(1)
+            _, third = testlib.udp_pair(P + 6, 5)
+            time.sleep(1.5)
+        finally:
+            probe.stop()
+            got_a, got_b = a.records(), b.records()
+        calls = testlib.ipfix_calls
+        self.assertEqual(probe.returncode, 0, probe.stderr)
+        self.assertIn("running as user nobody", probe.stderr)
+        self.assertEqual((calls(got_a, first), calls(got_b, first)), (3, 0))
+        self.assertEqual((calls(got_a, second), calls(got_b, second)), (0, 4))
+        self.assertEqual((calls(got_a, third), calls(got_b, third)), (0, 5))
+        self.assertIn("reload failed, the running configuration stays", probe.stderr)
+        self.assertIn("Permission denied", probe.stderr)
+        self.assertIn(", 0 lost", probe.stderr)
+
+    def test_unknown_user_refused(self):
+        user = f"no-such-user-{os.getpid()}"
+        for extra in ([], ["--check-config"]):
+            r = subprocess.run([EBPFLOW, "-o", "none", "--user", user, *extra],
+                               capture_output=True, text=True, timeout=30)
+            self.assertEqual(r.returncode, 2, r.stderr)
+            self.assertIn(f"[service] user: no user '{user}' on this host", r.stderr)
+            self.assertNotIn("attached", r.stderr)
+
+    def test_switch_needs_setuid(self):
+        """Started without CAP_SETUID (as a unit's User= would), switching is refused."""
+        binary = os.path.join(TMP, "ebpflow")  # where nobody may run it
+        shutil.copy(EBPFLOW, binary)
+        r = subprocess.run(["setpriv", f"--reuid={testlib.NOBODY_UID}",
+                            f"--regid={pwd.getpwnam('nobody').pw_gid}", "--clear-groups",
+                            "--inh-caps=-all", binary, "-o", "none", "--user", "root",
+                            "--check-config"], capture_output=True, text=True, timeout=30)
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn("needs CAP_SETUID and CAP_SETGID", r.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
