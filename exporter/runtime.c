@@ -8,6 +8,7 @@
  */
 #include "runtime.h"
 
+#include <bpf/libbpf.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -21,6 +22,7 @@
 #include "enrich.h"
 #include "flowtable.h"
 #include "log.h"
+#include "mapmem.h"
 #include "outputs.h"
 #include "privileges.h"
 #include "probe.h"
@@ -46,8 +48,16 @@ struct runtime {
 
 gboolean runtime_check(const struct ebpflow_config *cfg, GError **err)
 {
+	int ncpus = libbpf_num_possible_cpus();
+
 	/* the options were parsed and range-checked when read; what is left is the world */
-	return privileges_check(cfg->user, err) && outputs_check_ipfix(cfg, err);
+	if (ncpus <= 0) {
+		g_set_error(err, RUNTIME_ERROR, 1, "cannot count the possible CPUs: %s",
+			    g_strerror(ncpus < 0 ? -ncpus : EINVAL));
+		return FALSE;
+	}
+	return mapmem_check(cfg->map_entries, cfg->map_memory_max_mib, ncpus, err) &&
+	       privileges_check(cfg->user, err) && outputs_check_ipfix(cfg, err);
 }
 
 /* flow table ops: the kernel (drain), the enrichment, the filter and the outputs */

@@ -4,7 +4,9 @@
 work, asking a runtime of ours) every thread of eBPFlow holds no capability
 (CAP_BPF alone where the kernel wants it for the maps it holds), no bounding
 set, no new privileges; with --user every thread runs as that user, the flows
-are still read exactly, and SIGHUP re-reads a file that user can read."""
+are still read exactly, and SIGHUP re-reads a file that user can read. The
+flow map's kernel memory: logged at start as the kernel counts it, and a map
+over [flows] map_memory_max refused with exit 2 before anything is attached."""
 import json
 import os
 import pwd
@@ -48,6 +50,25 @@ def cgroup_root():
         if os.path.exists(os.path.join(root, "cgroup.procs")):
             return root
     raise RuntimeError("no cgroup v2 hierarchy")
+
+
+def possible_cpus():
+    """As the kernel counts them for per-CPU maps: /sys/devices/system/cpu/possible."""
+    with open("/sys/devices/system/cpu/possible") as f:
+        n = 0
+        for part in f.read().strip().split(","):
+            lo, _, hi = part.partition("-")
+            n += int(hi or lo) - int(lo) + 1
+        return n
+
+
+def flow_map_bytes(entries, cpus):
+    """docs/deploy/README.md's formula: 832 + 32 per CPU + 16 per bucket (a
+    power of two) + per flow a 112-byte element and 88 bytes per CPU."""
+    buckets = 1
+    while buckets < entries:
+        buckets *= 2
+    return 832 + 32 * cpus + 16 * buckets + entries * (112 + 88 * cpus)
 
 
 def threads(pid):
@@ -229,6 +250,53 @@ class User(unittest.TestCase):
                             "--check-config"], capture_output=True, text=True, timeout=30)
         self.assertEqual(r.returncode, 2, r.stderr)
         self.assertIn("needs CAP_SETUID and CAP_SETGID", r.stderr)
+
+
+class MapBudget(unittest.TestCase):
+    def test_start_says_what_the_map_takes(self):
+        probe = Ebpflow("-o", "none", "--map-size", "100000")
+        probe.stop()
+        cpus = possible_cpus()
+        want = flow_map_bytes(100000, cpus)
+        line = [l for l in probe.stderr.splitlines() if "flow map:" in l]
+        self.assertEqual(len(line), 1, probe.stderr)
+        self.assertIn(f"flow map: 100000 flows, {want / 2**20:.1f} MiB of kernel memory on "
+                      f"{cpus} possible CPUs ({want} bytes; the kernel counts ", line[0])
+        counted = int(line[0].rsplit(" ", 1)[1].rstrip(")"))
+        major, minor = (int(x) for x in os.uname().release.split(".")[:2])
+        if (major, minor) >= (6, 4):
+            # the kernel's own accounting (htab_map_mem_usage); struct bpf_htab's
+            # size depends on its configuration: within a page
+            self.assertLess(abs(counted - want), 4096, line[0])
+        else:
+            # older kernels count the keys and values only (bpf_map_memory_footprint)
+            self.assertEqual(counted, -(-100000 * (56 + 88 * cpus) // 4096) * 4096, line[0])
+
+    def test_over_budget_refused(self):
+        cpus = possible_cpus()
+        need = flow_map_bytes(1000000, cpus)
+        budget = need // 2**20 - 1  # a MiB short
+        lo, hi = 1024, 1000000  # the most flows that fit: the size grows with them
+        while lo < hi:
+            mid = (lo + hi + 1) // 2
+            lo, hi = (mid, hi) if flow_map_bytes(mid, cpus) <= budget * 2**20 else (lo, mid - 1)
+        fit = lo
+        path = conf("budget.conf", f"[flows]\nmap_size = 1000000\nmap_memory_max = {budget}\n")
+        for args in (["--map-size", "1000000", "--map-memory-max", str(budget)], ["-c", path],
+                     ["-c", path, "--check-config"]):
+            r = subprocess.run([EBPFLOW, "-o", "none", *args], capture_output=True, text=True,
+                               timeout=30)
+            self.assertEqual(r.returncode, 2, r.stderr)
+            self.assertEqual(r.stderr, (
+                f"ebpflow: [flows] map_size = 1000000 flows would take {need / 2**20:.1f} MiB of "
+                f"kernel memory on {cpus} possible CPUs (88 bytes per flow and CPU), more than "
+                f"[flows] map_memory_max = {budget} MiB: lower map_size (--map-size) to at most "
+                f"{fit}, or raise map_memory_max (--map-memory-max)\n"))
+        # the largest map that fits does start
+        probe = Ebpflow("-o", "none", "--map-size", str(fit), "--map-memory-max", str(budget))
+        probe.stop()
+        self.assertEqual(probe.returncode, 0, probe.stderr)
+        self.assertIn(f"flow map: {fit} flows", probe.stderr)
 
 
 if __name__ == "__main__":
