@@ -3,7 +3,8 @@
  * eBPFlow: reads the configuration (cmdline.c, conffile.c), checks it
  * (--check-config stops there), starts the runtime and runs the glib main
  * loop until a signal or --duration; SIGHUP reads the configuration again
- * and hands it to the runtime. The one place that exits.
+ * and hands it to the runtime. Under systemd (Type=notify) it says when it
+ * is ready, reloading and stopping. The one place that exits.
  */
 #include <glib-unix.h>
 #include <glib.h>
@@ -12,6 +13,7 @@
 #include <stdio.h>
 
 #include "log.h"
+#include "notify.h"
 #include "options.h"
 #include "runtime.h"
 
@@ -35,11 +37,15 @@ static gboolean on_hup(gpointer data)
 	GError *err = NULL;
 
 	pr_info("SIGHUP: reading the configuration again\n");
+	notify_reloading();
 	if (config_load(&cfg, w->argc, w->argv, &err) != 0 ||
 	    !runtime_reload(w->rt, &cfg, &err)) {
 		pr_err("reload failed, the running configuration stays: %s\n",
 		       err ? err->message : "error");
+		notify("READY=1\nSTATUS=watching; the last reload failed (see the log)");
 		g_clear_error(&err);
+	} else {
+		notify("READY=1\nSTATUS=watching; configuration reloaded");
 	}
 	config_clear(&cfg);
 	return G_SOURCE_CONTINUE;
@@ -105,7 +111,9 @@ int main(int argc, char **argv)
 	pthread_sigmask(SIG_UNBLOCK, &held, NULL); /* those that came meanwhile are handled now */
 	if (duration_s)
 		g_timeout_add_seconds(duration_s, on_quit, &w);
+	notify("READY=1\nSTATUS=watching");
 	g_main_loop_run(w.loop);
+	notify("STOPPING=1\nSTATUS=reporting every flow");
 	runtime_stop(w.rt);
 	runtime_free(w.rt);
 	g_main_loop_unref(w.loop);
