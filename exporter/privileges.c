@@ -210,11 +210,12 @@ gboolean privileges_drop(int map_fd, const char *user, GError **err)
 	 * Loading and attaching needed CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN
 	 * (or root's all). From here eBPFlow works through the map and link
 	 * descriptors it holds, which need no capability on current kernels.
-	 * Kernels before about 6.5 refuse every bpf() command, even on a map
-	 * descriptor already held, to a process without CAP_BPF when
-	 * kernel.unprivileged_bpf_disabled is set (Debian's default): a read is
-	 * tried with no effective capability, and where it fails CAP_BPF alone
-	 * is kept.
+	 * Kernels before 5.19 (Debian 11's 5.10) refuse every bpf() command,
+	 * even on a map descriptor already held, to a process without CAP_BPF
+	 * when kernel.unprivileged_bpf_disabled is set (Debian's default); 5.19
+	 * refuses only the creation of maps and programs (6.1 and 6.12 read
+	 * with no capability, seen in their guests). A read is tried with no
+	 * effective capability, and where it fails CAP_BPF alone is kept.
 	 */
 	if (set_caps(0, perm) != 0)
 		return fail(err, "cannot drop capabilities: %s", g_strerror(errno));
@@ -251,8 +252,10 @@ gboolean privileges_drop(int map_fd, const char *user, GError **err)
 		return fail(err, "cannot set no_new_privs: %s", g_strerror(errno));
 	if (!verify_threads(keep, bounding, uid, err))
 		return FALSE;
-	if (pw)
+	if (pw) /* the account asked for */
 		snprintf(who, sizeof(who), "user %s (uid %u)", pw->pw_name, (unsigned int)uid);
+	else if ((pw = getpwuid(geteuid())))
+		snprintf(who, sizeof(who), "user %s (uid %u)", pw->pw_name, (unsigned int)geteuid());
 	else
 		snprintf(who, sizeof(who), "uid %u", (unsigned int)geteuid());
 	pr_info("dropped every capability%s%s, in every thread; running as %s\n",

@@ -84,9 +84,12 @@ def threads(pid):
     return out
 
 
-def kernel_before_6_5():
+def bpf_reads_need_cap_bpf():
+    """Before 5.19, kernel.unprivileged_bpf_disabled refused every bpf()
+    command to a process without CAP_BPF, reads of maps it holds too."""
     major, minor = (int(x) for x in os.uname().release.split(".")[:2])
-    return (major, minor) < (6, 5)
+    with open("/proc/sys/kernel/unprivileged_bpf_disabled") as f:
+        return (major, minor) < (5, 19) and f.read().strip() != "0"
 
 
 class FakeRuntime(threading.Thread):
@@ -164,12 +167,11 @@ class Threads(unittest.TestCase):
         # the main thread, GLib's worker (signals) and the pool's, whichever GLib made them
         self.assertGreaterEqual(len(seen), 3, names)
         self.assertTrue(any(n.startswith("pool") for n in names), names)
-        keep = CAP_BPF if "but CAP_BPF" in probe.stderr else 0
-        if keep:
-            self.assertTrue(kernel_before_6_5(), "CAP_BPF kept on a kernel that needs none")
+        keep = CAP_BPF if bpf_reads_need_cap_bpf() else 0
+        self.assertEqual("but CAP_BPF" in probe.stderr, bool(keep), probe.stderr)
         for tid, name, st in seen:
-            for cap in ("CapInh", "CapPrm", "CapEff", "CapAmb"):
-                self.assertEqual(int(st[cap], 16), keep, f"thread {tid} ({name}): {cap} {st[cap]}")
+            for cap, want in (("CapInh", 0), ("CapPrm", keep), ("CapEff", keep), ("CapAmb", 0)):
+                self.assertEqual(int(st[cap], 16), want, f"thread {tid} ({name}): {cap} {st[cap]}")
             self.assertEqual(int(st["CapBnd"], 16), keep, f"thread {tid} ({name}): CapBnd")
             self.assertEqual(st["NoNewPrivs"], "1", f"thread {tid} ({name})")
             self.assertEqual(st["Uid"].split(), [str(uid)] * 4, f"thread {tid} ({name})")
@@ -178,7 +180,7 @@ class Threads(unittest.TestCase):
     def test_every_thread_as_root(self):
         probe, seen = self.watch_with_threads(P)
         self.assert_no_capability(probe, seen, 0)
-        self.assertIn("running as uid 0", probe.stderr)
+        self.assertIn("running as user root (uid 0)", probe.stderr)
 
     def test_every_thread_as_nobody(self):
         probe, seen = self.watch_with_threads(P + 1, "--user", "nobody")
@@ -201,13 +203,15 @@ class User(unittest.TestCase):
         """SIGHUP as nobody: a readable file with a new collector takes effect (its
         flows arrive there, exactly); an unreadable one is refused, nothing lost."""
         a, b = Collector(P + 2), Collector(P + 3)
-        path = conf("user.conf", f"[output]\nmode = json\ninterval = 1\n[service]\nuser = nobody\n"
+        # mode none: nothing on a stdout that is read only at the end (a busy host's
+        # records would fill the pipe and hold eBPFlow, and its SIGHUP, up)
+        path = conf("user.conf", f"[output]\nmode = none\ninterval = 1\n[service]\nuser = nobody\n"
                                  f"[ipfix]\ncollectors = 127.0.0.1:{P + 2}\n")
         probe = Ebpflow("-c", path)
         try:
             _, first = testlib.udp_pair(P + 4, 3)
             time.sleep(1.5)
-            conf("user.conf", f"[output]\nmode = json\ninterval = 1\n[service]\nuser = nobody\n"
+            conf("user.conf", f"[output]\nmode = none\ninterval = 1\n[service]\nuser = nobody\n"
                               f"[ipfix]\ncollectors = 127.0.0.1:{P + 3}\n")
             probe.proc.send_signal(signal.SIGHUP)
             time.sleep(1)
@@ -225,7 +229,7 @@ class User(unittest.TestCase):
         self.assertEqual(probe.returncode, 0, probe.stderr)
         self.assertIn("running as user nobody", probe.stderr)
         self.assertEqual((calls(got_a, first), calls(got_b, first)), (3, 0))
-        self.assertEqual((calls(got_a, second), calls(got_b, second)), (0, 4))
+        self.assertEqual((calls(got_a, second), calls(got_b, second)), (0, 4), probe.stderr)
         self.assertEqual((calls(got_a, third), calls(got_b, third)), (0, 5))
         self.assertIn("reload failed, the running configuration stays", probe.stderr)
         self.assertIn("Permission denied", probe.stderr)
@@ -263,14 +267,15 @@ class MapBudget(unittest.TestCase):
         self.assertIn(f"flow map: 100000 flows, {want / 2**20:.1f} MiB of kernel memory on "
                       f"{cpus} possible CPUs ({want} bytes; the kernel counts ", line[0])
         counted = int(line[0].rsplit(" ", 1)[1].rstrip(")"))
-        major, minor = (int(x) for x in os.uname().release.split(".")[:2])
-        if (major, minor) >= (6, 4):
-            # the kernel's own accounting (htab_map_mem_usage); struct bpf_htab's
-            # size depends on its configuration: within a page
-            self.assertLess(abs(counted - want), 4096, line[0])
-        else:
-            # older kernels count the keys and values only (bpf_map_memory_footprint)
+        release = tuple(int(x) for x in os.uname().release.split(".")[:2])
+        if (5, 11) <= release < (6, 4):
+            # these count the keys and values only (bpf_map_memory_footprint)
             self.assertEqual(counted, -(-100000 * (56 + 88 * cpus) // 4096) * 4096, line[0])
+        else:
+            # the kernel's own accounting (6.4 on: htab_map_mem_usage; 5.10: the
+            # pages charged, without the fixed part); struct bpf_htab's size
+            # depends on the configuration: within a page
+            self.assertLess(abs(counted - want), 4096, line[0])
 
     def test_over_budget_refused(self):
         cpus = possible_cpus()
