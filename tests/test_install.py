@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-2.0-only
 """The installed tree: `cmake --install` into a staging folder holds the
-binaries, the configuration, both man pages and the systemd unit, and
-`man -l` renders both pages without a warning."""
+binaries, the configuration, both man pages and the systemd unit, `man -l`
+renders both pages without a warning, and `systemd-analyze security` rates
+the unit 2.5 or less."""
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -51,6 +53,19 @@ class Install(unittest.TestCase):
         self.assertIn("ExecReload=/bin/kill -HUP $MAINPID", unit)
         self.assertIn("CapabilityBoundingSet=CAP_BPF CAP_PERFMON CAP_NET_ADMIN", unit)
         self.assertIn("NoNewPrivileges=yes", unit)
+        for line in ("Type=notify", "User=ebpflow",
+                     "AmbientCapabilities=CAP_BPF CAP_PERFMON CAP_NET_ADMIN CAP_SYS_RESOURCE"):
+            self.assertIn(f"\n{line}\n", unit)
+
+    def test_unit_exposure(self):
+        """The installed unit's sandbox, as systemd-analyze rates it offline."""
+        if shutil.which("systemd-analyze") is None:
+            self.skipTest("systemd-analyze is not installed (package systemd)")
+        r = subprocess.run(["systemd-analyze", "security", "--offline=true", f"--root={self.stage}",
+                            "ebpflow.service"], capture_output=True, text=True)
+        m = re.search(r"Overall exposure level for ebpflow.service: ([0-9.]+)", r.stdout)
+        self.assertIsNotNone(m, r.stdout + r.stderr)
+        self.assertLessEqual(float(m.group(1)), 2.5, r.stdout)
 
     def test_installed_config_checks(self):
         conf = os.path.join(self.root, "etc/ebpflow/ebpflow.conf")
