@@ -106,7 +106,8 @@ def config(path, collector_port):
 
 def main():
     # the user, from the sysusers file (installed, or the source's)
-    sysusers = (glob.glob(os.path.join(STAGE, "usr", "lib", "sysusers.d", "ebpflow*.conf")) +
+    sysusers = (sorted(glob.glob(os.path.join(STAGE, "**", "sysusers.d", "ebpflow*.conf"),
+                                 recursive=True)) +
                 [os.path.join(SOURCE, "systemd", "ebpflow.sysusers")])[0]
     sh("systemd-sysusers", sysusers)
     user = sh("getent", "passwd", "ebpflow").stdout.split(":")
