@@ -126,7 +126,7 @@ static __always_inline void note_datagram6(const void *sk, __u64 tid, const void
 
 /*
  * The headers of an skb the kernel built (network and transport header
- * offsets set), read with probe reads: the same on every tier. ip_version is
+ * offsets set); the packet bytes are read with probe reads. ip_version is
  * the one the caller knows, or 0 to go by skb->protocol (set on received
  * packets, and on sent ones only once ip_output runs).
  */
@@ -139,10 +139,17 @@ struct dgram_hdr {
 static __always_inline bool read_dgram(struct sk_buff *skb, __u8 ip_version,
 				       struct dgram_hdr *h)
 {
+#ifdef EBPFLOW_PROBE_READ
 	unsigned char *head = BPF_CORE_READ(skb, head);
 	__u16 nh = BPF_CORE_READ(skb, network_header);
 	__u16 th = BPF_CORE_READ(skb, transport_header);
 	__u16 proto = bpf_ntohs(BPF_CORE_READ(skb, protocol));
+#else
+	unsigned char *head = skb->head;
+	__u16 nh = skb->network_header;
+	__u16 th = skb->transport_header;
+	__u16 proto = bpf_ntohs(skb->protocol);
+#endif
 	__u16 ports[2];
 
 	if (ip_version)
@@ -177,10 +184,14 @@ static __always_inline bool read_dgram(struct sk_buff *skb, __u8 ip_version,
 /* An outgoing IPv4 or IPv6 datagram of the current thread: note it if UDP's. */
 static __always_inline void note_sent_skb(struct sk_buff *skb, __u8 ip_version)
 {
+#ifdef EBPFLOW_PROBE_READ
 	struct sock *sk = BPF_CORE_READ(skb, sk);
+#else
+	struct sock *sk = skb->sk;
+#endif
 	struct dgram_hdr h;
 
-	if (!sk || BPF_CORE_READ(sk, sk_protocol) != IPPROTO_UDP ||
+	if (!sk || sock_protocol(sk) != IPPROTO_UDP ||
 	    !read_dgram(skb, ip_version, &h))
 		return;
 	if (h.ip_version == 4)

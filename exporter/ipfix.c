@@ -7,6 +7,7 @@
 #include "ipfix.h"
 
 #include <arpa/inet.h>
+#include <netinet/in.h>
 #include <string.h>
 
 #include "clock.h"
@@ -32,7 +33,15 @@ void ipfix_fill(struct ipfix_flow_rec *r, const struct flow_record *rec, int64_t
 	memset(r, 0, sizeof(*r));
 	r->flowStartMilliseconds = clock_mono_to_epoch_ms(rec->first_ns, off);
 	r->flowEndMilliseconds = clock_mono_to_epoch_ms(rec->end_ns, off);
-	r->packetDeltaCount = rec->count;
+	/* only the elements true of the protocol are in its template (ELEMENTS.md) */
+	if (k->proto == IPPROTO_TCP) {
+		r->newConnectionDeltaCount = rec->count > UINT32_MAX ? UINT32_MAX : (uint32_t)rec->count;
+		r->deltaFlowCount = rec->count;
+		r->reverseOctetDeltaCount = rec->reverse_bytes;
+		r->failedConnectionDeltaCount = rec->failed;
+	} else {
+		r->packetDeltaCount = rec->count;
+	}
 	r->callDeltaCount = rec->count;
 	r->octetDeltaCount = rec->bytes;
 	if (rec->flow_count > 1 && rec->last_ns > rec->flow_first_ns)
@@ -53,8 +62,9 @@ void ipfix_fill(struct ipfix_flow_rec *r, const struct flow_record *rec, int64_t
 	}
 	r->processName.buf = (uint8_t *)rec->comm;
 	r->processName.len = strnlen(rec->comm, sizeof(rec->comm));
-	r->processUserName.buf = (uint8_t *)rec->user;
-	r->processUserName.len = strlen(rec->user);
+	r->userName.buf = (uint8_t *)rec->user;
+	r->userName.len = strlen(rec->user);
+	r->processUserName = r->userName;
 	r->containerId.buf = (uint8_t *)(rec->container_id ? rec->container_id : "");
 	r->containerId.len = strlen((const char *)r->containerId.buf);
 	r->containerName.buf = (uint8_t *)rec->container;
@@ -68,6 +78,35 @@ void ipfix_fill(struct ipfix_flow_rec *r, const struct flow_record *rec, int64_t
 	r->ipVersion = k->ip_version;
 }
 
+/*
+ * libfixbuf 2.4 writes a set's header before the record that should follow;
+ * when the record does not fit, the message ends with an empty set, which
+ * collectors flag as malformed (tshark: "No flow information"). Records of
+ * UDP and TCP flows alternate templates, so it happens often: take such sets
+ * out and fix the message length. Returns the new length.
+ */
+size_t ipfix_drop_empty_sets(uint8_t *msg, size_t len)
+{
+	size_t in = 16, out = 16; /* after the message header (RFC 7011 3.1) */
+
+	while (in + 4 <= len) {
+		size_t set_len = (size_t)msg[in + 2] << 8 | msg[in + 3];
+
+		if (set_len < 4 || in + set_len > len)
+			return len; /* not ours to judge: leave it as it is */
+		if (set_len > 4) {
+			memmove(msg + out, msg + in, set_len);
+			out += set_len;
+		}
+		in += set_len;
+	}
+	if (in != len)
+		return len;
+	msg[2] = (uint8_t)(out >> 8);
+	msg[3] = (uint8_t)out;
+	return out;
+}
+
 static gboolean emit(struct ipfix *x, GError **err)
 {
 	size_t len;
@@ -78,8 +117,10 @@ static gboolean emit(struct ipfix *x, GError **err)
 		return FALSE;
 	x->pending = false;
 	len = fbExporterGetMsgLen(x->exporter);
-	if (!len)
-		return TRUE;
+	if (len)
+		len = ipfix_drop_empty_sets(x->buf, len);
+	if (len <= 16)
+		return TRUE; /* nothing but a header */
 	x->stats.messages++;
 	x->stats.octets += len;
 	x->emit(x->buf, len, x->ctx);
@@ -169,7 +210,9 @@ gboolean ipfix_add(struct ipfix *x, const struct flow_record *rec, int64_t off, 
 
 	ipfix_fill(&r, rec, off);
 	if (!set_templates(x, templates_internal_tid(x->cfg.profile, inbound),
-			   templates_export_tid(x->cfg.profile, rec->key.ip_version, inbound), err))
+			   templates_export_tid(x->cfg.profile, rec->key.ip_version, inbound,
+						rec->key.proto),
+			   err))
 		return FALSE;
 	if (!APPEND_RETRYING(x, err, fBufAppend(x->fbuf, (uint8_t *)&r, sizeof(r), err)))
 		return FALSE;
@@ -184,15 +227,36 @@ gboolean ipfix_flush(struct ipfix *x, GError **err)
 	return emit(x, err);
 }
 
+/* Export one template; true if it went into the message. */
+static gboolean export_template(struct ipfix *x, uint16_t tid, GError **err)
+{
+	if (!APPEND_RETRYING(x, err, fbSessionExportTemplate(x->session, tid, err)))
+		return FALSE;
+	x->pending = true;
+	return TRUE;
+}
+
+/*
+ * The flow templates go first, in a message of their own, and the RFC 5610
+ * options template last: a collector that cannot parse an options template
+ * stops reading its message there and would lose every template after it
+ * (pmacct 1.7.7 refuses the RFC 5610 one, whose name and description are
+ * variable-length, and so never learned the IPv6 flow template).
+ */
 gboolean ipfix_send_templates(struct ipfix *x, GError **err)
 {
 	const char *const *names = templates_enterprise_names(x->cfg.profile);
+	uint16_t flow[TEMPLATES_EXPORT_MAX];
+	size_t n = templates_export_tids(x->cfg.profile, flow);
 
 	if (!emit(x, err))
 		return FALSE;
-	if (!APPEND_RETRYING(x, err, fbSessionExportTemplates(x->session, err)))
+	for (size_t i = 0; i < n; i++)
+		if (!export_template(x, flow[i], err))
+			return FALSE;
+	if (!emit(x, err) || !export_template(x, TID_EXPORTER_STATS, err) ||
+	    !export_template(x, TID_TYPE_INFO, err))
 		return FALSE;
-	x->pending = true;
 	for (size_t i = 0; names[i]; i++) {
 		const fbInfoElement_t *ie = fbInfoModelGetElementByName(x->model, names[i]);
 

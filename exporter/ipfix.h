@@ -50,4 +50,7 @@ gboolean ipfix_add_exporter_stats(struct ipfix *x, const struct ipfix_stats_rec 
 /* The internal record of a flow record; strings point into rec. */
 void ipfix_fill(struct ipfix_flow_rec *out, const struct flow_record *rec, int64_t epoch_offset_ns);
 
+/* Take the empty sets out of an IPFIX message; returns its new length. */
+size_t ipfix_drop_empty_sets(uint8_t *msg, size_t len);
+
 #endif

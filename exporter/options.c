@@ -42,7 +42,7 @@ static const struct option_def options[] = {
 		      .flags = OPT_RESTART,
 		      .help = "console: the outbound and inbound tables, refreshed every interval "
 			      "and printed at exit; json: one JSON object per line per flow "
-			      "record; none: nothing on stdout, for IPFIX only"),
+			      "record; none: nothing on stdout, for IPFIX or ZMQ only"),
 	DEFINE_OPTION("interval", OPT_UINT, interval_s, .short_name = 'i', .section = "output",
 		      .key = "interval", .min = 1, .max = 3600, .def = "5", .metavar = "SECONDS",
 		      .help = "read the kernel and refresh the console this often"),
@@ -98,8 +98,9 @@ static const struct option_def options[] = {
 		      .help = "resend templates this often: a collector started later decodes "
 			      "flows after this"),
 	DEFINE_OPTION("observation-domain", OPT_UINT, observation_domain, .section = "ipfix",
-		      .key = "observation_domain", .flags = OPT_IPFIX, .min = 0, .max = UINT32_MAX,
-		      .def = "0", .metavar = "ID", .help = "observation domain id"),
+		      .key = "observation_domain", .flags = OPT_IPFIX | OPT_ZMQ, .min = 0,
+		      .max = UINT32_MAX, .def = "0", .metavar = "ID",
+		      .help = "observation domain id; also the source id of the ZMQ messages"),
 	DEFINE_OPTION("pen", OPT_UINT, pen, .section = "ipfix", .key = "enterprise_number",
 		      .flags = OPT_IPFIX, .min = 1, .max = UINT32_MAX,
 		      .def = G_STRINGIFY(EBPFLOW_PEN_DEFAULT), .metavar = "NUMBER",
@@ -110,6 +111,14 @@ static const struct option_def options[] = {
 		      .metavar = "NAME",
 		      .help = "ebpflow: process elements under --pen; ntop: ntop's "
 			      "SRC_PROC_*/DST_PROC_* elements, PEN 35632, for nProbe and ntopng"),
+
+	DEFINE_OPTION("zmq", OPT_PATH, zmq_endpoint, .section = "zmq", .key = "endpoint",
+		      .flags = OPT_ZMQ, .metavar = "ENDPOINT",
+		      .group = "ntopng (alongside the other outputs):",
+		      .help = "publish flows for ntopng over ZMQ, as nProbe does: tcp://*:5556 "
+			      "listens (ntopng -i tcp://HOST:5556), tcp://HOST:5556c connects to "
+			      "an ntopng that listens (ntopng -i tcp://*:5556c); needs a build with "
+			      "libzmq"),
 
 	DEFINE_OPTION("docker", OPT_FLAG, docker, .short_name = 'd', .section = "containers",
 		      .key = "resolve_names", .def = "false", .flags = OPT_RESTART,

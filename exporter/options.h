@@ -65,6 +65,8 @@ struct ebpflow_config {
 	uint32_t observation_domain;
 	uint32_t pen;
 	enum ie_profile ie_profile;
+	/* ntopng */
+	char *zmq_endpoint; /* NULL: no ZMQ publisher */
 	/* containers */
 	bool docker;          /* ask the runtimes for container names */
 	char *docker_socket;
@@ -94,6 +96,7 @@ enum opt_type {
 /* flags */
 #define OPT_RESTART 1u /* a reload (SIGHUP) keeps the running value; it takes effect at restart */
 #define OPT_IPFIX 2u   /* a new value replaces the IPFIX outputs (on SIGHUP) */
+#define OPT_ZMQ 4u     /* a new value replaces the ZMQ publisher (on SIGHUP) */
 
 struct option_def;
 /*

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * The fan-out of records to the outputs, and the IPFIX outputs' lifecycle:
- * checked before anything is loaded, opened at start, replaced whole on
- * SIGHUP (the old ones flushed first, so no record is lost).
+ * The fan-out of records to the outputs, and the lifecycle of the IPFIX
+ * outputs and the ZMQ publisher: checked before anything is loaded, opened
+ * at start, replaced whole on SIGHUP (the old ones flushed first, so no
+ * record is lost).
  */
 #include "outputs.h"
 
@@ -16,6 +17,7 @@
 #include "json.h"
 #include "log.h"
 #include "transport.h"
+#include "zmq_export.h"
 
 #define OUTPUTS_ERROR g_quark_from_static_string("ebpflow-outputs")
 
@@ -25,6 +27,7 @@ struct outputs {
 	struct console *console;
 	struct transport *transport; /* NULL without IPFIX */
 	struct ipfix *ipfix;
+	struct zmq_export *zmq; /* NULL without --zmq */
 };
 
 struct outputs *outputs_new(FILE *out, bool json, struct console *console)
@@ -48,6 +51,7 @@ void outputs_free(struct outputs *o)
 	if (!o)
 		return;
 	close_ipfix(o);
+	zmq_export_free(o->zmq);
 	g_free(o);
 }
 
@@ -122,6 +126,41 @@ fail:
 	return FALSE;
 }
 
+gboolean outputs_check_zmq(const struct ebpflow_config *cfg, GError **err)
+{
+	return !cfg->zmq_endpoint || zmq_export_check(cfg->zmq_endpoint, err);
+}
+
+static bool keeps_zmq(const struct outputs *o, const struct ebpflow_config *cfg)
+{
+	return o->zmq && cfg->zmq_endpoint &&
+	       !strcmp(zmq_export_endpoint(o->zmq), cfg->zmq_endpoint);
+}
+
+gboolean outputs_open_zmq(const struct outputs *o, const struct ebpflow_config *cfg,
+			  struct zmq_export **out, GError **err)
+{
+	*out = NULL;
+	/* the same endpoint stays open: a second bind of it would fail */
+	if (!cfg->zmq_endpoint || keeps_zmq(o, cfg))
+		return TRUE;
+	*out = zmq_export_new(cfg->zmq_endpoint, cfg->observation_domain, err);
+	return *out != NULL;
+}
+
+void outputs_set_zmq(struct outputs *o, const struct ebpflow_config *cfg, struct zmq_export *z)
+{
+	if (keeps_zmq(o, cfg)) {
+		zmq_export_set_source_id(o->zmq, cfg->observation_domain);
+		return;
+	}
+	if (o->zmq) {
+		outputs_log_zmq(o);
+		zmq_export_free(o->zmq); /* sends what it holds first */
+	}
+	o->zmq = z;
+}
+
 bool outputs_have_ipfix(const struct outputs *o)
 {
 	return o->ipfix != NULL;
@@ -141,12 +180,16 @@ void outputs_record(const struct flow_record *rec, void *ctx)
 		if (!ipfix_add(o->ipfix, rec, clock_epoch_offset_ns(), &err))
 			warn_error("cannot encode an IPFIX record", err);
 	}
+	if (o->zmq)
+		zmq_export_add(o->zmq, rec, clock_epoch_offset_ns());
 }
 
 void outputs_flush(struct outputs *o)
 {
 	GError *err = NULL;
 
+	if (o->zmq)
+		zmq_export_flush(o->zmq);
 	if (!o->ipfix)
 		return;
 	if (!ipfix_flush(o->ipfix, &err))
@@ -200,10 +243,25 @@ void outputs_stats(struct outputs *o, const struct ebpflow_stats *s)
 	}
 }
 
+void outputs_log_zmq(const struct outputs *o)
+{
+	const struct zmq_export_stats *z;
+
+	if (!o->zmq)
+		return;
+	z = zmq_export_stats(o->zmq);
+	pr_info("ZMQ %s: %llu records in %llu messages, %llu octets; %llu messages (%llu records) "
+		"lost\n",
+		zmq_export_endpoint(o->zmq), (unsigned long long)z->records,
+		(unsigned long long)z->messages, (unsigned long long)z->octets,
+		(unsigned long long)z->lost, (unsigned long long)z->lost_records);
+}
+
 void outputs_log(const struct outputs *o)
 {
 	const struct ipfix_stats *s;
 
+	outputs_log_zmq(o);
 	if (!o->ipfix)
 		return;
 	s = ipfix_stats(o->ipfix);

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * Where records go: JSON lines on stdout, the console view, and IPFIX
+ * Where records go: JSON lines on stdout, the console view, IPFIX
  * messages (ipfix.c encodes, transport.c sends them to the collectors and
- * the file). The runtime hands each record and the accounting here once.
+ * the file) and ntopng's ZMQ messages (zmq.c). The runtime hands each
+ * record and the accounting here once.
  */
 #ifndef EBPFLOW_OUTPUTS_H
 #define EBPFLOW_OUTPUTS_H
@@ -14,6 +15,7 @@
 #include "console.h"
 #include "options.h"
 #include "stats.h"
+#include "zmq_export.h"
 
 struct outputs;
 
@@ -33,9 +35,20 @@ gboolean outputs_check_ipfix(const struct ebpflow_config *cfg, GError **err);
  */
 gboolean outputs_set_ipfix(struct outputs *o, const struct ebpflow_config *cfg, GError **err);
 bool outputs_have_ipfix(const struct outputs *o);
+/* The --zmq endpoint's syntax, and that this build has libzmq. Opens nothing. */
+gboolean outputs_check_zmq(const struct ebpflow_config *cfg, GError **err);
+/*
+ * Open the ZMQ publisher cfg names, aside: *out is NULL when cfg names none
+ * or names the endpoint already open, which stays. The caller puts it in
+ * place with outputs_set_zmq once nothing else can fail, or frees it.
+ */
+gboolean outputs_open_zmq(const struct outputs *o, const struct ebpflow_config *cfg,
+			  struct zmq_export **out, GError **err);
+/* z (from outputs_open_zmq) in place of the current publisher, which sends what it holds. */
+void outputs_set_zmq(struct outputs *o, const struct ebpflow_config *cfg, struct zmq_export *z);
 /* flow_report_fn: ctx is the struct outputs */
 void outputs_record(const struct flow_record *rec, void *ctx);
-/* Send the IPFIX records waiting in the current message (every pass). */
+/* Send the IPFIX and ZMQ records waiting in the current messages (every pass). */
 void outputs_flush(struct outputs *o);
 /* (Re)send the IPFIX templates (every --template-refresh). */
 void outputs_send_templates(struct outputs *o);
@@ -43,7 +56,9 @@ void outputs_send_templates(struct outputs *o);
 void outputs_count(const struct outputs *o, struct ebpflow_stats *s);
 /* The accounting as a JSON line (-o json) and an IPFIX options record. */
 void outputs_stats(struct outputs *o, const struct ebpflow_stats *s);
-/* At exit: what IPFIX sent, per destination, in the log. */
+/* At exit: what IPFIX sent, per destination, and what ZMQ published, in the log. */
 void outputs_log(const struct outputs *o);
+/* What the ZMQ publisher sent and lost, in the log (at exit, and when it is replaced). */
+void outputs_log_zmq(const struct outputs *o);
 
 #endif

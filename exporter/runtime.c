@@ -4,7 +4,8 @@
  * and the flow map, ages the flows (records to the outputs) and redraws the
  * console; every --template-refresh the IPFIX templates and the accounting
  * go out. apply() is the one place a configuration takes effect, at start
- * and on SIGHUP: kernel filter, IPFIX outputs, timeouts, logging, timers.
+ * and on SIGHUP: kernel filter, IPFIX and ZMQ outputs, timeouts, logging,
+ * timers.
  */
 #include "runtime.h"
 
@@ -27,6 +28,7 @@
 #include "privileges.h"
 #include "probe.h"
 #include "stats.h"
+#include "tiers.h"
 #include "tty.h"
 
 #define RUNTIME_ERROR g_quark_from_static_string("ebpflow-runtime")
@@ -49,6 +51,8 @@ struct runtime {
 gboolean runtime_check(const struct ebpflow_config *cfg, GError **err)
 {
 	int ncpus = libbpf_num_possible_cpus();
+	struct kernel_features f;
+	struct tier_plan plan;
 
 	/* the options were parsed and range-checked when read; what is left is the world */
 	if (ncpus <= 0) {
@@ -56,8 +60,16 @@ gboolean runtime_check(const struct ebpflow_config *cfg, GError **err)
 			    g_strerror(ncpus < 0 ? -ncpus : EINVAL));
 		return FALSE;
 	}
-	return mapmem_check(cfg->map_entries, cfg->map_memory_max_mib, ncpus, err) &&
-	       privileges_check(cfg->user, err) && outputs_check_ipfix(cfg, err);
+	if (!mapmem_check(cfg->map_entries, cfg->map_memory_max_mib, ncpus, err) ||
+	    !privileges_check(cfg->user, err) || !outputs_check_ipfix(cfg, err) ||
+	    !outputs_check_zmq(cfg, err))
+		return FALSE;
+	/* a forced tier this kernel lacks (probing it loads test programs: root only) */
+	if (cfg->hooks != HOOKS_AUTO && geteuid() == 0) {
+		features_probe(&f);
+		return tier_choose(&f, cfg->hooks, &plan, err);
+	}
+	return TRUE;
 }
 
 /* flow table ops: the kernel (drain), the enrichment, the filter and the outputs */
@@ -240,13 +252,15 @@ static bool changed(const struct option_def *opt, const struct ebpflow_config *o
 	return diff;
 }
 
-static bool ipfix_changed(const struct ebpflow_config *o, const struct ebpflow_config *n)
+/* Does n change any option flagged flag (OPT_IPFIX, OPT_ZMQ)? */
+static bool outputs_changed(const struct ebpflow_config *o, const struct ebpflow_config *n,
+			    unsigned int flag)
 {
 	size_t count;
 	const struct option_def *t = options_table(&count);
 
 	for (size_t i = 0; i < count; i++)
-		if ((t[i].flags & OPT_IPFIX) && changed(&t[i], o, n))
+		if ((t[i].flags & flag) && changed(&t[i], o, n))
 			return true;
 	return false;
 }
@@ -292,18 +306,24 @@ static gboolean set_filter(struct runtime *rt, const struct ebpflow_filter *f, G
 static gboolean apply(struct runtime *rt, struct ebpflow_config *n, GError **err)
 {
 	bool reload = rt->applied;
-	bool new_ipfix = !reload || ipfix_changed(&rt->cfg, n);
+	bool new_ipfix = !reload || outputs_changed(&rt->cfg, n, OPT_IPFIX);
+	bool new_zmq = !reload || outputs_changed(&rt->cfg, n, OPT_ZMQ);
+	struct zmq_export *zmq = NULL;
 
 	if (rt->probe && !set_filter(rt, &n->filter, err)) {
 		/* a filter half replaced is no filter: put the old one back */
 		probe_set_filter(rt->probe, &rt->cfg.filter);
 		return FALSE;
 	}
-	if (new_ipfix && !outputs_set_ipfix(rt->out, n, err)) {
+	if ((new_zmq && !outputs_open_zmq(rt->out, n, &zmq, err)) ||
+	    (new_ipfix && !outputs_set_ipfix(rt->out, n, err))) {
+		zmq_export_free(zmq);
 		if (rt->probe)
 			probe_set_filter(rt->probe, &rt->cfg.filter);
 		return FALSE;
 	}
+	if (new_zmq)
+		outputs_set_zmq(rt->out, n, zmq);
 	if (reload)
 		keep_restart_values(&rt->cfg, n);
 	flowtable_set_timeouts(rt->ft, &(struct flowtable_timeouts){
@@ -320,7 +340,8 @@ static gboolean apply(struct runtime *rt, struct ebpflow_config *n, GError **err
 	rt->applied = true;
 	arm_timers(rt);
 	if (reload)
-		pr_info("configuration reloaded%s\n", new_ipfix ? "; IPFIX outputs replaced" : "");
+		pr_info("configuration reloaded%s%s\n", new_ipfix ? "; IPFIX outputs replaced" : "",
+			new_zmq ? "; ZMQ publisher updated" : "");
 	return TRUE;
 }
 

@@ -1,13 +1,43 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-only
-# Installs, from Debian 12's packages, what eBPFlow needs to build, run and
-# test (qemu-system-x86 boots Debian's other kernels for tests/vm). Run as root.
+# Installs, from Debian 12's packages, what eBPFlow needs. Run as root.
+#   scripts/deps.sh          building and running it (scripts/run.sh)
+#   scripts/deps.sh --test   that, and every program the tests drive
+#                            (scripts/test.sh, .ci/run)
+# A test that needs another program adds its package to TEST_PACKAGES,
+# on the line of the tests that use it.
 set -eu
+
+# compiler, BPF toolchain, libraries; file: the package target (CPack);
+# libzmq3-dev: --zmq for ntopng (a build without it refuses the option)
+BUILD_PACKAGES="
+	build-essential cmake pkg-config clang bpftool
+	libbpf-dev libelf-dev zlib1g-dev libglib2.0-dev libfixbuf-dev
+	libcurl4-openssl-dev libjson-glib-dev file
+	libzmq3-dev
+"
+
+TEST_PACKAGES="
+	python3 python3-yaml iproute2 util-linux   # the harness, namespaces, setpriv
+	man-db groff-base                          # install: the man pages render
+	libclang-rt-14-dev valgrind                # scripts/fuzz.sh, kernel_valgrind
+	docker.io busybox-static                   # kernel_containers; vm_matrix's initramfs
+	nfdump libfixbuf-tools pmacct tshark       # kernel_ipfix, kernel_collectors
+	lintian                                    # kernel_package
+	qemu-system-x86                            # vm_matrix: Debian's own kernels in guests
+"
+
+case "${1:-}" in
+"") packages=$BUILD_PACKAGES ;;
+--test) packages="$BUILD_PACKAGES $TEST_PACKAGES" ;;
+*)
+	echo "usage: $0 [--test]" >&2
+	exit 2
+	;;
+esac
+
+# tshark asks whether non-root users may capture: the default (no) is right
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -q
-apt-get install -y -q \
-	build-essential cmake pkg-config clang libclang-rt-14-dev bpftool \
-	libbpf-dev libelf-dev zlib1g-dev libglib2.0-dev libfixbuf-dev \
-	libcurl4-openssl-dev libjson-glib-dev \
-	libfixbuf-tools nfdump docker.io busybox-static qemu-system-x86 \
-	python3 iproute2 util-linux man-db groff-base valgrind
+# shellcheck disable=SC2046 # one word per package
+apt-get install -y -q $(printf '%s\n' "$packages" | sed 's/#.*//')

@@ -6,8 +6,8 @@
 # root they are skipped, and under CI=true they fail).
 set -eu
 cd "$(dirname "$0")/.."
-./scripts/deps.sh
-cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo
+./scripts/deps.sh --test
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBUILD_TESTING=ON
 cmake --build build -j"$(nproc)"
 (cd build && ctest --output-on-failure)
 

@@ -34,6 +34,10 @@ static const fbInfoElement_t ebpflow_elements[] = {
 			"Start time of the process: with processId, names one process"),
 	FB_IE_INIT_FULL("callDeltaCount", 0, EIE_CALL_DELTA_COUNT, 8, DELTA(0), 0, 0, FB_UINT_64,
 			"Socket calls (connect, accept, send, receive) in this record"),
+	FB_IE_INIT_FULL("failedConnectionDeltaCount", 0, EIE_FAILED_CONNECTION_DELTA_COUNT, 8,
+			DELTA(0), 0, 0, FB_UINT_64,
+			"TCP connects in this record that never became established: refused, "
+			"timed out or reset during the handshake"),
 	FB_IE_INIT_FULL("meanTimeBetweenCallsMicroseconds", 0, EIE_MEAN_TIME_BETWEEN_CALLS_US, 8,
 			FB_IE_F_ENDIAN | FB_IE_QUANTITY | FB_UNITS_MICROSECONDS, 0, 0, FB_UINT_64,
 			"Mean time between the flow's calls so far, 0 for a single call"),
@@ -72,8 +76,10 @@ static const fbInfoElement_t ntop_elements[] = {
 const fbInfoElementSpec_t flow_spec[] = {
 	{ "flowStartMilliseconds", 8, 0 },
 	{ "flowEndMilliseconds", 8, 0 },
-	{ "packetDeltaCount", 8, 0 },
+	{ "packetDeltaCount", 8, TF_UDP },
 	{ "octetDeltaCount", 8, 0 },
+	{ "deltaFlowCount", 8, TF_TCP },
+	{ "failedConnectionDeltaCount", 8, TF_TCP },
 	{ "callDeltaCount", 8, 0 },
 	{ "meanTimeBetweenCallsMicroseconds", 8, 0 },
 	{ "processStartMilliseconds", 8, 0 },
@@ -83,6 +89,7 @@ const fbInfoElementSpec_t flow_spec[] = {
 	{ "processName", FB_IE_VARLEN, E },
 	{ "SRC_PROC_NAME", FB_IE_VARLEN, NO },
 	{ "DST_PROC_NAME", FB_IE_VARLEN, NI },
+	{ "userName", FB_IE_VARLEN, 0 },
 	{ "processUserName", FB_IE_VARLEN, E },
 	{ "SRC_PROC_USER_NAME", FB_IE_VARLEN, NO },
 	{ "DST_PROC_USER_NAME", FB_IE_VARLEN, NI },
@@ -98,12 +105,15 @@ const fbInfoElementSpec_t flow_spec[] = {
 	{ "processUserId", 4, E },
 	{ "SRC_PROC_UID", 4, NO },
 	{ "DST_PROC_UID", 4, NI },
+	{ "newConnectionDeltaCount", 4, TF_TCP },
+	{ "paddingOctets", 4, TF_INTERNAL },
 	{ "destinationTransportPort", 2, 0 },
 	{ "protocolIdentifier", 1, 0 },
 	{ "flowDirection", 1, 0 },
 	{ "flowEndReason", 1, 0 },
 	{ "ipVersion", 1, 0 },
 	{ "paddingOctets", 2, TF_INTERNAL },
+	{ "reverseOctetDeltaCount", 8, TF_TCP }, /* last: see struct ipfix_flow_rec */
 	FB_IESPEC_NULL
 };
 
@@ -125,14 +135,15 @@ const fbInfoElementSpec_t stats_spec[] = {
 static const char *const ebpflow_enterprise[] = {
 	"processId", "processName", "processUserId", "processUserName", "containerId",
 	"containerName", "cgroupId", "processStartMilliseconds", "callDeltaCount",
-	"meanTimeBetweenCallsMicroseconds", NULL
+	"failedConnectionDeltaCount", "meanTimeBetweenCallsMicroseconds", NULL
 };
 
 static const char *const ntop_enterprise[] = {
 	"SRC_PROC_PID", "SRC_PROC_NAME", "SRC_PROC_UID", "SRC_PROC_USER_NAME",
 	"SRC_PROC_CONTAINER_ID", "DST_PROC_PID", "DST_PROC_NAME", "DST_PROC_UID",
 	"DST_PROC_USER_NAME", "DST_PROC_CONTAINER_ID", "containerName", "cgroupId",
-	"processStartMilliseconds", "callDeltaCount", "meanTimeBetweenCallsMicroseconds", NULL
+	"processStartMilliseconds", "callDeltaCount", "failedConnectionDeltaCount",
+	"meanTimeBetweenCallsMicroseconds", NULL
 };
 
 struct tmpl_def {
@@ -141,25 +152,50 @@ struct tmpl_def {
 	uint32_t flags;
 };
 
+#define U TF_UDP
+#define T TF_TCP
+
+/* Export templates in the order they are sent; the internal ones take every element. */
 static const struct tmpl_def tmpl_defs[] = {
-	{ IE_PROFILE_EBPFLOW, TID_EBPFLOW_V4, TF_V4 | TF_OUT | TF_IN | E },
-	{ IE_PROFILE_EBPFLOW, TID_EBPFLOW_V6, TF_V6 | TF_OUT | TF_IN | E },
-	{ IE_PROFILE_EBPFLOW, TID_INTERNAL_EBPFLOW, TF_V4 | TF_V6 | TF_OUT | TF_IN | E | TF_INTERNAL },
-	{ IE_PROFILE_NTOP, TID_NTOP_V4_OUT, TF_V4 | NO },
-	{ IE_PROFILE_NTOP, TID_NTOP_V4_IN, TF_V4 | NI },
-	{ IE_PROFILE_NTOP, TID_NTOP_V6_OUT, TF_V6 | NO },
-	{ IE_PROFILE_NTOP, TID_NTOP_V6_IN, TF_V6 | NI },
-	{ IE_PROFILE_NTOP, TID_INTERNAL_NTOP_OUT, TF_V4 | TF_V6 | NO | TF_INTERNAL },
-	{ IE_PROFILE_NTOP, TID_INTERNAL_NTOP_IN, TF_V4 | TF_V6 | NI | TF_INTERNAL },
+	{ IE_PROFILE_EBPFLOW, TID_EBPFLOW_V4, TF_V4 | TF_OUT | TF_IN | E | U },
+	{ IE_PROFILE_EBPFLOW, TID_EBPFLOW_V6, TF_V6 | TF_OUT | TF_IN | E | U },
+	{ IE_PROFILE_EBPFLOW, TID_EBPFLOW_TCP_V4, TF_V4 | TF_OUT | TF_IN | E | T },
+	{ IE_PROFILE_EBPFLOW, TID_EBPFLOW_TCP_V6, TF_V6 | TF_OUT | TF_IN | E | T },
+	{ IE_PROFILE_EBPFLOW, TID_INTERNAL_EBPFLOW,
+	  TF_V4 | TF_V6 | TF_OUT | TF_IN | E | U | T | TF_INTERNAL },
+	{ IE_PROFILE_NTOP, TID_NTOP_V4_OUT, TF_V4 | NO | U },
+	{ IE_PROFILE_NTOP, TID_NTOP_V4_IN, TF_V4 | NI | U },
+	{ IE_PROFILE_NTOP, TID_NTOP_V6_OUT, TF_V6 | NO | U },
+	{ IE_PROFILE_NTOP, TID_NTOP_V6_IN, TF_V6 | NI | U },
+	{ IE_PROFILE_NTOP, TID_NTOP_TCP_V4_OUT, TF_V4 | NO | T },
+	{ IE_PROFILE_NTOP, TID_NTOP_TCP_V4_IN, TF_V4 | NI | T },
+	{ IE_PROFILE_NTOP, TID_NTOP_TCP_V6_OUT, TF_V6 | NO | T },
+	{ IE_PROFILE_NTOP, TID_NTOP_TCP_V6_IN, TF_V6 | NI | T },
+	{ IE_PROFILE_NTOP, TID_INTERNAL_NTOP_OUT, TF_V4 | TF_V6 | NO | U | T | TF_INTERNAL },
+	{ IE_PROFILE_NTOP, TID_INTERNAL_NTOP_IN, TF_V4 | TF_V6 | NI | U | T | TF_INTERNAL },
 };
 
-uint16_t templates_export_tid(enum ie_profile p, int ip_version, int inbound)
+uint16_t templates_export_tid(enum ie_profile p, int ip_version, int inbound, int proto)
 {
-	if (p == IE_PROFILE_EBPFLOW)
-		return ip_version == 4 ? TID_EBPFLOW_V4 : TID_EBPFLOW_V6;
-	if (ip_version == 4)
-		return inbound ? TID_NTOP_V4_IN : TID_NTOP_V4_OUT;
-	return inbound ? TID_NTOP_V6_IN : TID_NTOP_V6_OUT;
+	uint32_t want = (ip_version == 4 ? TF_V4 : TF_V6) | (inbound ? TF_IN : TF_OUT) |
+			(proto == 6 /* TCP */ ? T : U);
+
+	for (size_t i = 0; i < sizeof(tmpl_defs) / sizeof(tmpl_defs[0]); i++)
+		if (tmpl_defs[i].profile == p && !(tmpl_defs[i].flags & TF_INTERNAL) &&
+		    (tmpl_defs[i].flags & want) == want)
+			return tmpl_defs[i].tid;
+	return 0;
+}
+
+size_t templates_export_tids(enum ie_profile p, uint16_t out[TEMPLATES_EXPORT_MAX])
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < sizeof(tmpl_defs) / sizeof(tmpl_defs[0]); i++)
+		if (tmpl_defs[i].profile == p && !(tmpl_defs[i].flags & TF_INTERNAL) &&
+		    n < TEMPLATES_EXPORT_MAX)
+			out[n++] = tmpl_defs[i].tid;
+	return n;
 }
 
 uint16_t templates_internal_tid(enum ie_profile p, int inbound)

@@ -16,11 +16,14 @@
 #define EBPFLOW_PEN_DEFAULT 32473
 /* ntop's PEN: nProbe and ntopng know its process elements natively. */
 #define NTOP_PEN 35632
+/* RFC 5103's PEN: reverseX is element X in the other direction of a biflow. */
+#define REVERSE_PEN 29305
 
 /* IANA elements eBPFlow sends (numbers as registered; named in ELEMENTS.md). */
 enum iana_ie {
-	IANA_OCTET_DELTA_COUNT = 1,
+	IANA_OCTET_DELTA_COUNT = 1, /* and reverseOctetDeltaCount under REVERSE_PEN */
 	IANA_PACKET_DELTA_COUNT = 2,
+	IANA_DELTA_FLOW_COUNT = 3,
 	IANA_PROTOCOL_IDENTIFIER = 4,
 	IANA_SOURCE_IPV4_ADDRESS = 8,
 	IANA_DESTINATION_TRANSPORT_PORT = 11,
@@ -33,6 +36,8 @@ enum iana_ie {
 	IANA_FLOW_START_MILLISECONDS = 152,
 	IANA_FLOW_END_MILLISECONDS = 153,
 	IANA_PADDING_OCTETS = 210,
+	IANA_NEW_CONNECTION_DELTA_COUNT = 278,
+	IANA_USER_NAME = 371,
 };
 
 /* eBPFlow's own elements, under the configured PEN. */
@@ -40,13 +45,14 @@ enum ebpflow_ie {
 	EIE_PROCESS_ID = 1,
 	EIE_PROCESS_NAME = 2,
 	EIE_PROCESS_USER_ID = 3,
-	EIE_PROCESS_USER_NAME = 4,
+	EIE_PROCESS_USER_NAME = 4, /* = userName (371), for collectors that read only PEN elements */
 	EIE_CONTAINER_ID = 5,
 	EIE_CONTAINER_NAME = 6,
 	EIE_CGROUP_ID = 7,
 	EIE_PROCESS_START_MILLISECONDS = 8,
 	EIE_CALL_DELTA_COUNT = 9,
 	EIE_MEAN_TIME_BETWEEN_CALLS_US = 10,
+	EIE_FAILED_CONNECTION_DELTA_COUNT = 11,
 };
 
 /* ntop's process elements (PEN 35632), as nProbe numbers them. */
@@ -69,9 +75,13 @@ enum ie_profile {
 	IE_PROFILE_NTOP,    /* ntop's SRC_PROC_* (outbound) / DST_PROC_* (inbound) */
 };
 
-/* Template ids, RFC 7011 data-set range (>= 256). */
+/*
+ * Template ids, RFC 7011 data-set range (>= 256). UDP and TCP flows have
+ * templates of their own: a count is datagrams (packets) for one and
+ * connections for the other (templates/ELEMENTS.md).
+ */
 enum ebpflow_tid {
-	TID_EBPFLOW_V4 = 256,
+	TID_EBPFLOW_V4 = 256, /* UDP */
 	TID_EBPFLOW_V6 = 257,
 	TID_NTOP_V4_OUT = 258,
 	TID_NTOP_V4_IN = 259,
@@ -79,6 +89,12 @@ enum ebpflow_tid {
 	TID_NTOP_V6_IN = 261,
 	TID_TYPE_INFO = 262, /* RFC 5610 information element type options */
 	TID_EXPORTER_STATS = 263, /* RFC 7011 4.3 exporting process reliability statistics */
+	TID_EBPFLOW_TCP_V4 = 264,
+	TID_EBPFLOW_TCP_V6 = 265,
+	TID_NTOP_TCP_V4_OUT = 266,
+	TID_NTOP_TCP_V4_IN = 267,
+	TID_NTOP_TCP_V6_OUT = 268,
+	TID_NTOP_TCP_V6_IN = 269,
 	/* internal templates (never on the wire) */
 	TID_INTERNAL_EBPFLOW = 0xff01,
 	TID_INTERNAL_NTOP_OUT = 0xff02,
@@ -117,28 +133,39 @@ extern const fbInfoElementSpec_t stats_spec[];
 struct ipfix_flow_rec {
 	uint64_t flowStartMilliseconds;
 	uint64_t flowEndMilliseconds;
-	uint64_t packetDeltaCount; /* calls: the seed's COUNT */
-	uint64_t octetDeltaCount;  /* payload bytes (UDP) */
-	uint64_t callDeltaCount;   /* calls again, named for what they are */
+	uint64_t packetDeltaCount;       /* UDP: datagrams, the calls */
+	uint64_t octetDeltaCount;        /* payload bytes, initiator -> responder */
+	uint64_t deltaFlowCount;         /* TCP: the same, as aggregated 5-tuple flows */
+	uint64_t failedConnectionDeltaCount; /* TCP: connects never established */
+	uint64_t callDeltaCount;         /* the calls (the seed's COUNT), for every protocol */
 	uint64_t meanTimeBetweenCallsMicroseconds;
 	uint64_t processStartMilliseconds;
 	uint64_t cgroupId;
 	uint8_t sourceIPv6Address[16];
 	uint8_t destinationIPv6Address[16];
 	fbVarfield_t processName;
-	fbVarfield_t processUserName;
+	fbVarfield_t userName;        /* of processUserId, IANA's element */
+	fbVarfield_t processUserName; /* the same, under a PEN (see ELEMENTS.md) */
 	fbVarfield_t containerId;
 	fbVarfield_t containerName;
 	uint32_t sourceIPv4Address;
 	uint32_t destinationIPv4Address;
 	uint32_t processId;
 	uint32_t processUserId;
+	uint32_t newConnectionDeltaCount; /* TCP: connections made, the calls (IANA: unsigned32) */
+	uint8_t padding4[4];
 	uint16_t destinationTransportPort;
 	uint8_t protocolIdentifier;
 	uint8_t flowDirection; /* 0 ingress (inbound), 1 egress (outbound) */
 	uint8_t flowEndReason;
 	uint8_t ipVersion;
 	uint8_t padding[2];
+	/*
+	 * TCP: payload bytes back. Last in the templates: pmacct 1.7.7 reads a
+	 * custom primitive from the first element of its number whatever the
+	 * PEN, and this one (29305/1) would shadow processId (PEN/1).
+	 */
+	uint64_t reverseOctetDeltaCount;
 };
 
 /* Spec flags: which templates an entry of flow_spec belongs to. */
@@ -149,11 +176,16 @@ struct ipfix_flow_rec {
 #define TF_EBPFLOW 0x10u
 #define TF_NTOP 0x20u
 #define TF_INTERNAL 0x40u
+#define TF_TCP 0x80u
+#define TF_UDP 0x100u
 
 extern const fbInfoElementSpec_t flow_spec[];
 
-/* The template id for one record, and its internal template. */
-uint16_t templates_export_tid(enum ie_profile p, int ip_version, int inbound);
+/* The template id for one record (proto: IPPROTO_TCP or _UDP), and its internal template. */
+uint16_t templates_export_tid(enum ie_profile p, int ip_version, int inbound, int proto);
+/* Every export flow template of a profile, in order; returns how many (at most 8). */
+#define TEMPLATES_EXPORT_MAX 8
+size_t templates_export_tids(enum ie_profile p, uint16_t out[TEMPLATES_EXPORT_MAX]);
 uint16_t templates_internal_tid(enum ie_profile p, int inbound);
 /* The spec flags of a template id (internal or export); 0 for unknown. */
 uint32_t templates_flags(enum ie_profile p, uint16_t tid);

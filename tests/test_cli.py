@@ -22,7 +22,8 @@ class Cli(unittest.TestCase):
         self.assertIn("Examples:", r.stdout)
         for flag in ("--output", "--interval", "--duration", "--idle-timeout",
                      "--active-timeout", "--map-size", "--hooks", "--collector", "--ipfix-file",
-                     "--template-refresh", "--observation-domain", "--pen", "--ie-profile"):
+                     "--template-refresh", "--observation-domain", "--pen", "--ie-profile",
+                     "--zmq"):
             self.assertIn(flag, r.stdout)
 
     def test_version(self):
@@ -43,6 +44,8 @@ class Cli(unittest.TestCase):
             (["--collector", "127.0.0.1:70000"], "port 70000 is out of range (1-65535)"),
             (["--ipfix-file", "/nonexistent-dir/x.ipfix"], "IPFIX file '/nonexistent-dir/x.ipfix': No such file or directory"),
             (["--ie-profile", "nprobe"], "--ie-profile: 'nprobe' is not one of: ebpflow, ntop"),
+            # the syntax, or, in a build without libzmq, that it has none: both name it
+            (["--zmq", "udp://127.0.0.1:5556"], "--zmq udp://127.0.0.1:5556: "),
         ]
         for args, message in cases:
             with self.subTest(args=args):

@@ -3,7 +3,8 @@
 """IPFIX end to end, as root: an exact workload between two network namespaces,
 eBPFlow exporting to a real nfcapd (Debian's nfdump) and to ebpflow-collector
 on loopback ports, with a short active timeout so a long flow is reported in
-several parts; and a collector started after eBPFlow."""
+several parts; TCP connections with known bytes each way and refused
+connects; and a collector started after eBPFlow."""
 import os
 import re
 import sys
@@ -19,6 +20,8 @@ N_TCP = 5
 N_UDP = 4
 N_LONG = 40          # datagrams of the long flow, 100 ms apart: about 4 s
 PAYLOAD = 21
+XFER = (700, 9000)   # TCP payload bytes client -> server, server -> client, per connection
+N_REFUSED = 3
 P = port_base()      # P..P+9: ours
 COMM = "ebpflow-wl"
 
@@ -49,6 +52,13 @@ def setUpModule():
             cli = Workload(NET.a, ["udp-client", b4, P + 4, N_LONG, 100, "sendto"],
                            as_nobody=True)
             RUN["long"] = (cli.wait(), srv.wait())
+            srv = Workload(NET.b, ["tcp-server", b6, P + 6, N_TCP, "xfer", *XFER])
+            cli = Workload(NET.a, ["tcp-client", b6, P + 6, N_TCP, 20, "xfer", *XFER],
+                           as_nobody=True)
+            RUN["xfer"] = (cli.wait(), srv.wait())
+            cli = Workload(NET.a, ["tcp-client", b4, P + 7, N_REFUSED, 20, "refused"],
+                           as_nobody=True)
+            RUN["refused"] = (cli.wait(), None)
             time.sleep(1.5)  # the exits are reported at the next drain
         finally:
             probe.stop()
@@ -75,7 +85,7 @@ def flows_of(records, pid):
 
 
 class NfdumpTest(unittest.TestCase):
-    """What Debian's nfcapd stored, read back with nfdump -o csv."""
+    """What Debian's nfcapd stored, read back with nfdump (testlib.Nfcapd's columns)."""
 
     def rows(self, sa, da, dp, proto, direction):
         return [r for r in RUN["nfdump"] if r["sa"] == sa and r["da"] == da
@@ -86,7 +96,9 @@ class NfdumpTest(unittest.TestCase):
         for direction in (1, 0):  # flowDirection: 1 outbound, 0 inbound
             rows = self.rows(a, b, P + 2, "TCP", direction)
             self.assertEqual(len(rows), 1, f"direction {direction}: {rows}")
-            self.assertEqual(int(rows[0]["ipkt"]), N_TCP)
+            # TCP's count is connections: deltaFlowCount, which nfdump shows as flows
+            self.assertEqual(int(rows[0]["fl"]), N_TCP)
+            self.assertEqual(int(rows[0]["ipkt"]), 0)
             self.assertEqual(int(rows[0]["ibyt"]), 0)
             self.assertEqual(rows[0]["sp"], "0")
 
@@ -98,6 +110,21 @@ class NfdumpTest(unittest.TestCase):
             self.assertEqual(len(rows), 1, rows)
             self.assertEqual(int(rows[0]["ipkt"]), N_UDP)
             self.assertEqual(int(rows[0]["ibyt"]), N_UDP * PAYLOAD)
+
+    def test_tcp_bytes_both_ways(self):
+        a, b = TwoHosts.V6
+        for direction in (1, 0):
+            rows = self.rows(a, b, P + 6, "TCP", direction)
+            self.assertEqual(len(rows), 1, rows)
+            # reverseOctetDeltaCount (RFC 5103) shows as out bytes
+            self.assertEqual((int(rows[0]["fl"]), int(rows[0]["ibyt"]), int(rows[0]["obyt"])),
+                             (N_TCP, N_TCP * XFER[0], N_TCP * XFER[1]))
+
+    def test_refused_connects_are_flows(self):
+        # nfdump drops the failed count (an enterprise element): the attempts are there
+        a, b = TwoHosts.V4
+        rows = self.rows(a, b, P + 7, "TCP", 1)
+        self.assertEqual([(int(r["fl"]), int(r["ibyt"])) for r in rows], [(N_REFUSED, 0)])
 
     def test_long_flow_parts_add_up(self):
         a, b = TwoHosts.V4
@@ -116,9 +143,18 @@ class CollectorTest(unittest.TestCase):
         for r in recs:
             self.assertEqual(r["processName"], COMM)
             self.assertEqual(r["processUserId"], uid)
+            self.assertEqual(r["userName"], user)
             self.assertEqual(r["processUserName"], user)
             self.assertEqual(r["containerName"], "")
-            self.assertEqual(r["packetDeltaCount"], r["callDeltaCount"])
+            # the count's standard element is true of the protocol (ELEMENTS.md)
+            if r["protocolIdentifier"] == 6:
+                self.assertEqual(r["newConnectionDeltaCount"], r["callDeltaCount"])
+                self.assertEqual(r["deltaFlowCount"], r["callDeltaCount"])
+                self.assertNotIn("packetDeltaCount", r)
+            else:
+                self.assertEqual(r["packetDeltaCount"], r["callDeltaCount"])
+                self.assertNotIn("newConnectionDeltaCount", r)
+                self.assertNotIn("reverseOctetDeltaCount", r)
 
     def test_tcp_pid_process_user_counts(self):
         cli, srv = RUN["tcp"]
@@ -138,7 +174,9 @@ class CollectorTest(unittest.TestCase):
             self.assertEqual(r["protocolIdentifier"], 6)
             self.assertEqual(r["ipVersion"], 4)
             self.assertEqual(r["flowEndReason"], 3)  # the process exited
-            self.assertEqual(r["_template"], 256)
+            self.assertEqual(r["_template"], 264)  # TCP, IPv4
+            self.assertEqual((r["octetDeltaCount"], r["reverseOctetDeltaCount"],
+                              r["failedConnectionDeltaCount"]), (0, 0, 0))
         real_us = (cli.done["last_ns"] - cli.done["first_ns"]) / 1e3 / (N_TCP - 1)
         self.assertAlmostEqual(out[0]["meanTimeBetweenCallsMicroseconds"], real_us, delta=2000)
 
@@ -154,6 +192,31 @@ class CollectorTest(unittest.TestCase):
         self.assertEqual([(r["sourceIPv6Address"], r["destinationIPv6Address"], r["callDeltaCount"])
                           for r in inb], [(a, b, N_UDP)])
 
+    def test_tcp_bytes_both_ways(self):
+        cli, srv = RUN["xfer"]
+        a, b = TwoHosts.V6
+        for proc, uid, user in ((cli, NOBODY_UID, "nobody"), (srv, 0, "root")):
+            recs = flows_of(RUN["collector"], proc.pid)
+            self.check_process(recs, proc, uid, user)
+            self.assertEqual({(r["sourceIPv6Address"], r["destinationIPv6Address"],
+                               r["destinationTransportPort"], r["_template"]) for r in recs},
+                             {(a, b, P + 6, 265)})
+            # the initiator is the source: the server's inbound flow has the client's bytes
+            self.assertEqual((sum(r["callDeltaCount"] for r in recs),
+                              sum(r["octetDeltaCount"] for r in recs),
+                              sum(r["reverseOctetDeltaCount"] for r in recs),
+                              sum(r["failedConnectionDeltaCount"] for r in recs)),
+                             (N_TCP, N_TCP * XFER[0], N_TCP * XFER[1], 0))
+
+    def test_refused_connects_count_and_fail(self):
+        cli, _ = RUN["refused"]
+        self.assertEqual(cli.done["failed"], N_REFUSED)
+        recs = flows_of(RUN["collector"], cli.pid)
+        self.check_process(recs, cli, NOBODY_UID, "nobody")
+        self.assertEqual((sum(r["newConnectionDeltaCount"] for r in recs),
+                          sum(r["failedConnectionDeltaCount"] for r in recs),
+                          sum(r["octetDeltaCount"] for r in recs)), (N_REFUSED, N_REFUSED, 0))
+
     def test_active_timeout_deltas_add_up(self):
         cli, srv = RUN["long"]
         for proc in (cli, srv):
@@ -167,8 +230,8 @@ class CollectorTest(unittest.TestCase):
             self.assertEqual(starts, sorted(starts))
 
     def test_same_counts_as_json(self):
-        for name in ("tcp", "udp6", "long"):
-            for proc in RUN[name]:
+        for name in ("tcp", "udp6", "long", "xfer", "refused"):
+            for proc in filter(None, RUN[name]):
                 ipfix = testlib.ipfix_calls(RUN["collector"], proc.pid)
                 js = sum(r["count"] for r in RUN["json"] if r["pid"] == proc.pid)
                 self.assertEqual(ipfix, js, f"{name} pid {proc.pid}")
@@ -177,11 +240,14 @@ class CollectorTest(unittest.TestCase):
         types = {r["informationElementName"]: r for r in RUN["collector"]
                  if r.get("_record") == "element_type"}
         for name, ie_id, dtype in (("processId", 1, 3), ("processName", 2, 13),
-                                   ("processUserName", 4, 13), ("callDeltaCount", 9, 4)):
+                                   ("processUserName", 4, 13), ("callDeltaCount", 9, 4),
+                                   ("failedConnectionDeltaCount", 11, 4)):
             self.assertIn(name, types)
             self.assertEqual(types[name]["privateEnterpriseNumber"], 32473)
             self.assertEqual(types[name]["informationElementId"], ie_id)
             self.assertEqual(types[name]["informationElementDataType"], dtype)
+        # userName is IANA's (371): it needs no type record
+        self.assertNotIn("userName", types)
 
     def test_collectors_accounted(self):
         self.assertIn(f"collector 127.0.0.1:{P}: ", RUN["stderr"])

@@ -47,6 +47,16 @@ class Tiers(unittest.TestCase):
                     self.assertGreater(len(m.group(1)), 10, "the reason is missing")
                     self.assertNotIn("attached", r.stderr)
 
+    def test_check_config_knows_the_tiers(self):
+        # --check-config validates what would run: a forced tier this kernel lacks too
+        for t in TIERS:
+            with self.subTest(tier=t):
+                r = subprocess.run([testlib.EBPFLOW, "--hooks", t, "--check-config"],
+                                   capture_output=True, text=True, timeout=60)
+                self.assertEqual(r.returncode, 0 if t in self.offered else 2, r.stderr)
+                if t not in self.offered:
+                    self.assertIn(f"--hooks {t}: this kernel", r.stderr)
+
     def test_auto_runs_the_best_tier_offered(self):
         self.assertTrue(self.offered, "no tier runs on this kernel")
         # a kernel the matrix knows must offer exactly what it was seen to offer

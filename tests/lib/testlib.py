@@ -15,6 +15,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 SKIP_CODE = 77
@@ -41,6 +42,20 @@ def require_kernel_privileges():
         print(f"FAIL: kernel tests must run in CI, but {why}", file=sys.stderr)
         sys.exit(1)
     print(f"SKIP: kernel tests need root and BTF: {why}", file=sys.stderr)
+    sys.exit(SKIP_CODE)
+
+
+def require_tools(*tools):
+    """Exit with a skip (or, in CI, a failure) when a program a test drives is
+    missing; `scripts/deps.sh --test` installs them all."""
+    missing = [t for t in tools if shutil.which(t) is None]
+    if not missing:
+        return
+    why = f"{', '.join(missing)} not installed (scripts/deps.sh --test installs it)"
+    if os.environ.get("CI") == "true":
+        print(f"FAIL: this test must run in CI, but {why}", file=sys.stderr)
+        sys.exit(1)
+    print(f"SKIP: {why}", file=sys.stderr)
     sys.exit(SKIP_CODE)
 
 
@@ -144,31 +159,82 @@ def hooks_args():
 class Ebpflow:
     """eBPFlow as a child: started, waited for until its probes are attached,
     stopped with SIGTERM (by its pid), its JSON records parsed. It runs the
-    tier of hooks EBPFLOW_HOOKS names (auto when unset): .tier says which."""
+    tier of hooks EBPFLOW_HOOKS names (auto when unset): .tier says which.
 
-    def __init__(self, *args):
-        self.proc = subprocess.Popen([EBPFLOW, *hooks_args(), *args], stdout=subprocess.PIPE,
+    Its stdout is read as it comes, by a thread: eBPFlow sees the whole host,
+    and a pipe nobody reads would stop it once full. wait_for() waits for a
+    record while it runs."""
+
+    def __init__(self, *args, binary=None):
+        self.proc = subprocess.Popen([binary or EBPFLOW, *hooks_args(), *args],
+                                     stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, text=True)
+        self._lines = []
+        self._cond = threading.Condition()
+        self._reader = threading.Thread(target=self._read_stdout, daemon=True)
+        self._reader.start()
         self.stderr = ""
         deadline = time.monotonic() + 30
         while "watching" not in self.stderr:
             left = deadline - time.monotonic()
             if left <= 0 or self.proc.poll() is not None:
                 self.proc.kill()
-                out, err = self.proc.communicate()
-                raise RuntimeError(f"ebpflow did not start: {self.stderr}{err}")
+                _, err = self.proc.communicate()
+                raise RuntimeError(f"ebpflow did not start (exit {self.proc.returncode}): "
+                                   f"{self.stderr}{err}")
             r, _, _ = select.select([self.proc.stderr], [], [], left)
             if r:
                 self.stderr += os.read(self.proc.stderr.fileno(), 65536).decode()
         m = re.search(r"kernel \S+: (\w+) tier", self.stderr)
         self.tier = m.group(1) if m else None
+        self._err = []
+        self._err_reader = threading.Thread(target=self._read_stderr, daemon=True)
+        self._err_reader.start()
+
+    def _read_stderr(self):
+        while True:
+            chunk = os.read(self.proc.stderr.fileno(), 65536)
+            if not chunk:
+                return
+            self._err.append(chunk)
+
+    def _read_stdout(self):
+        for line in self.proc.stdout:
+            with self._cond:
+                self._lines.append(line)
+                self._cond.notify_all()
+
+    def wait_for(self, pred, timeout=30):
+        """Wait until a JSON record satisfies pred; returns it (RuntimeError on timeout)."""
+        deadline = time.monotonic() + timeout
+        seen = 0
+        with self._cond:
+            while True:
+                for line in self._lines[seen:]:
+                    if line.startswith("{") and pred(json.loads(line)):
+                        return json.loads(line)
+                seen = len(self._lines)
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise RuntimeError("ebpflow reported no such record in time")
+                self._cond.wait(left)
+
+    def wait_log(self, text, timeout=30):
+        """Wait until eBPFlow's log (stderr) says text."""
+        deadline = time.monotonic() + timeout
+        while text not in self.stderr + b"".join(self._err).decode(errors="replace"):
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"ebpflow did not log {text!r} in time")
+            time.sleep(0.05)
 
     def stop(self, timeout=30):
         self.proc.send_signal(signal.SIGTERM)
-        out, err = self.proc.communicate(timeout=timeout)
-        self.stderr += err
-        self.stdout = out
-        self.returncode = self.proc.returncode
+        self.returncode = self.proc.wait(timeout)
+        self._reader.join(timeout)
+        self._err_reader.join(timeout)
+        self.stderr += b"".join(self._err).decode(errors="replace")
+        self.proc.stderr.close()
+        self.stdout = "".join(self._lines)
         return self
 
     def records(self):
@@ -241,19 +307,23 @@ class Nfcapd(Process):
         if self.proc.poll() is not None:
             raise RuntimeError(f"nfcapd did not start: {self.proc.stderr.read()}")
 
+    # what the tests read: nfdump -o csv has no column for the flows a record
+    # aggregates (deltaFlowCount, TCP's count), so the columns are chosen here
+    FIELDS = ("ts", "te", "sa", "da", "sp", "dp", "pr", "fl", "ipkt", "ibyt", "opkt", "obyt",
+              "dir")
+
     def flows(self):
         """Stop it (SIGTERM writes the file) and read every flow with nfdump."""
         self.stop()
-        out = subprocess.run(["nfdump", "-R", self.dir, "-o", "csv"],
+        fmt = "fmt:" + ";".join(f"%{f}" for f in self.FIELDS)
+        out = subprocess.run(["nfdump", "-q", "-R", self.dir, "-o", fmt],
                              capture_output=True, text=True, check=True).stdout
         shutil.rmtree(self.dir, ignore_errors=True)
-        lines = [l for l in out.splitlines() if l.strip()]
-        if not lines or not lines[0].startswith("ts,"):
-            return []
-        header = lines[0].split(",")
-        rows = [l.split(",") for l in lines[1:]]
-        # the summary nfdump appends has other columns
-        return [dict(zip(header, r)) for r in rows if len(r) == len(header)]
+        rows = [[c.strip() for c in l.split(";")] for l in out.splitlines() if l.strip()]
+        flows = [dict(zip(self.FIELDS, r)) for r in rows if len(r) == len(self.FIELDS)]
+        for f in flows:  # flowDirection as -o csv shows it: 0 ingress, 1 egress
+            f["dir"] = {"I": "0", "E": "1"}.get(f["dir"], f["dir"])
+        return flows
 
 
 def start_workload(*args):

@@ -49,6 +49,10 @@ static struct flow_record make(int v, int inbound, uint32_t pid, uint64_t count)
 	}
 	r.count = count;
 	r.bytes = count * 21;
+	if (r.key.proto == 6) {
+		r.reverse_bytes = count * 1000;
+		r.failed = r.key.direction == EBPFLOW_DIR_OUTBOUND ? 1 : 0;
+	}
 	r.first_ns = 10 * S;
 	r.last_ns = 12 * S;
 	r.end_ns = r.last_ns;
@@ -106,6 +110,7 @@ static GArray *read_back(const char *path, enum ie_profile p, uint32_t pen, GPtr
 		g_assert_true(fBufNext(fbuf, (uint8_t *)&r, &len, &err));
 		/* strings point into the message: keep copies */
 		r.processName.buf = (uint8_t *)g_strndup((char *)r.processName.buf, r.processName.len);
+		r.userName.buf = (uint8_t *)g_strndup((char *)r.userName.buf, r.userName.len);
 		r.processUserName.buf =
 			(uint8_t *)g_strndup((char *)r.processUserName.buf, r.processUserName.len);
 		r.containerName.buf =
@@ -126,6 +131,7 @@ static void free_recs(GArray *got)
 		struct ipfix_flow_rec *r = &g_array_index(got, struct ipfix_flow_rec, i);
 
 		g_free(r->processName.buf);
+		g_free(r->userName.buf);
 		g_free(r->processUserName.buf);
 		g_free(r->containerName.buf);
 		g_free(r->containerId.buf);
@@ -151,7 +157,19 @@ static void check_same(const struct ipfix_flow_rec *got, const struct flow_recor
 	ipfix_fill(&want, in, OFFSET);
 	g_assert_cmpuint(got->flowStartMilliseconds, ==, 1700000010000ull);
 	g_assert_cmpuint(got->flowEndMilliseconds, ==, 1700000012000ull);
-	g_assert_cmpuint(got->packetDeltaCount, ==, in->count);
+	/* each protocol's template carries only what is true of it (ELEMENTS.md) */
+	if (in->key.proto == 6) {
+		g_assert_cmpuint(got->packetDeltaCount, ==, 0);
+		g_assert_cmpuint(got->newConnectionDeltaCount, ==, in->count);
+		g_assert_cmpuint(got->deltaFlowCount, ==, in->count);
+		g_assert_cmpuint(got->reverseOctetDeltaCount, ==, in->reverse_bytes);
+		g_assert_cmpuint(got->failedConnectionDeltaCount, ==, in->failed);
+	} else {
+		g_assert_cmpuint(got->packetDeltaCount, ==, in->count);
+		g_assert_cmpuint(got->newConnectionDeltaCount, ==, 0);
+		g_assert_cmpuint(got->deltaFlowCount, ==, 0);
+		g_assert_cmpuint(got->reverseOctetDeltaCount, ==, 0);
+	}
 	g_assert_cmpuint(got->callDeltaCount, ==, in->count);
 	g_assert_cmpuint(got->octetDeltaCount, ==, in->bytes);
 	g_assert_cmpuint(got->meanTimeBetweenCallsMicroseconds, ==,
@@ -161,6 +179,8 @@ static void check_same(const struct ipfix_flow_rec *got, const struct flow_recor
 	g_assert_cmpuint(got->processId, ==, in->key.pid);
 	g_assert_cmpuint(got->processUserId, ==, 65534);
 	g_assert_cmpstr((char *)got->processName.buf, ==, "iperf3");
+	g_assert_cmpstr((char *)got->userName.buf, ==, "nobody");
+	/* processUserName, or SRC_PROC_USER_NAME / DST_PROC_USER_NAME in the ntop profile */
 	g_assert_cmpstr((char *)got->processUserName.buf, ==, "nobody");
 	g_assert_cmpstr((char *)got->containerName.buf, ==, "test-client");
 	g_assert_cmpstr((char *)got->containerId.buf, ==, in->container_id);
@@ -256,7 +276,7 @@ static void test_many_records_split_into_messages(void)
 		const struct ipfix_flow_rec *r = &g_array_index(got, struct ipfix_flow_rec, i);
 
 		g_assert_cmpuint(r->processId, ==, 1000 + i);
-		total += r->packetDeltaCount;
+		total += r->callDeltaCount; /* packets for UDP, connections for TCP */
 	}
 	g_assert_cmpuint(total, ==, 1000 * 1001 / 2);
 	g_unlink(path);
@@ -279,6 +299,120 @@ static void test_single_call_has_no_mtbs(void)
 	g_assert_cmpuint(f.meanTimeBetweenCallsMicroseconds, ==, 1000000);
 }
 
+static void keep_message(const uint8_t *msg, size_t len, void *ctx)
+{
+	g_ptr_array_add(ctx, g_bytes_new(msg, len));
+}
+
+/* The set ids of a message, and the template ids of its template sets. */
+static void sets_of(GBytes *m, GArray *set_ids, GArray *tids)
+{
+	gsize len;
+	const uint8_t *b = g_bytes_get_data(m, &len);
+
+	for (size_t off = 16; off + 4 <= len;) {
+		uint16_t id = b[off] << 8 | b[off + 1], slen = b[off + 2] << 8 | b[off + 3];
+
+		g_array_append_val(set_ids, id);
+		g_assert_cmpuint(slen, >=, 4);
+		/* a template set: template id, field count, fields (8 bytes under a PEN) */
+		for (size_t t = off + 4; id == 2 && t + 4 <= off + slen;) {
+			uint16_t tid = b[t] << 8 | b[t + 1], count = b[t + 2] << 8 | b[t + 3];
+
+			g_array_append_val(tids, tid);
+			t += 4;
+			for (uint16_t f = 0; f < count; f++)
+				t += (b[t] & 0x80) ? 8 : 4;
+		}
+		off += slen;
+	}
+}
+
+/*
+ * The flow templates travel in a message of their own, before any options
+ * template: a collector that stops at an options template it cannot parse
+ * (pmacct 1.7.7 and the RFC 5610 one) still learns every flow template.
+ */
+static void test_flow_templates_first(void)
+{
+	for (int p = IE_PROFILE_EBPFLOW; p <= IE_PROFILE_NTOP; p++) {
+		struct ipfix_config cfg = { .profile = p, .pen = 4242 };
+		GPtrArray *msgs = g_ptr_array_new_with_free_func((GDestroyNotify)g_bytes_unref);
+		GError *err = NULL;
+		struct ipfix *x = ipfix_new(&cfg, keep_message, msgs, &err);
+		GArray *ids = g_array_new(FALSE, FALSE, sizeof(uint16_t));
+		GArray *tids = g_array_new(FALSE, FALSE, sizeof(uint16_t));
+
+		g_assert_true(ipfix_send_templates(x, &err));
+		g_assert_cmpuint(msgs->len, >=, 2);
+		sets_of(g_ptr_array_index(msgs, 0), ids, tids);
+		for (guint i = 0; i < ids->len; i++)
+			g_assert_cmpuint(g_array_index(ids, uint16_t, i), ==, 2);
+		/* every flow template of the profile, each once */
+		g_assert_cmpuint(tids->len, ==, p == IE_PROFILE_EBPFLOW ? 4 : 8);
+		for (int v = 4; v <= 6; v += 2)
+			for (int in = 0; in <= 1; in++)
+				for (int proto = 6; proto <= 17; proto += 11) {
+					gboolean found = FALSE;
+
+					for (guint i = 0; i < tids->len; i++)
+						found |= g_array_index(tids, uint16_t, i) ==
+							 templates_export_tid(p, v, in, proto);
+					g_assert_true(found);
+				}
+		g_array_set_size(ids, 0);
+		sets_of(g_ptr_array_index(msgs, 1), ids, tids);
+		g_assert_cmpuint(g_array_index(ids, uint16_t, 0), ==, 3); /* options templates */
+		g_array_free(ids, TRUE);
+		g_array_free(tids, TRUE);
+		g_ptr_array_free(msgs, TRUE);
+		ipfix_free(x);
+	}
+}
+
+/*
+ * Records of UDP and TCP flows alternate templates, and libfixbuf leaves an
+ * empty set at the end of a message when a record does not fit after a
+ * template switch: no message goes out with one (collectors flag it).
+ */
+static void test_no_empty_set(void)
+{
+	struct ipfix_config cfg = { .profile = IE_PROFILE_EBPFLOW, .pen = 4242 };
+	GPtrArray *msgs = g_ptr_array_new_with_free_func((GDestroyNotify)g_bytes_unref);
+	GError *err = NULL;
+	struct ipfix *x = ipfix_new(&cfg, keep_message, msgs, &err);
+	uint8_t msg[24] = { 0, 10, 0, 24 };
+
+	for (uint32_t i = 0; i < 2000; i++) {
+		struct flow_record r = make(i % 4 < 2 ? 4 : 6, i % 2, 1000 + i, i + 1);
+
+		r.key.proto = i % 3 ? 17 : 6;
+		g_assert_true(ipfix_add(x, &r, OFFSET, &err));
+	}
+	g_assert_true(ipfix_flush(x, &err));
+	g_assert_cmpuint(msgs->len, >, 20);
+	for (guint i = 0; i < msgs->len; i++) {
+		gsize len;
+		const uint8_t *b = g_bytes_get_data(g_ptr_array_index(msgs, i), &len);
+		size_t off = 16;
+
+		g_assert_cmpuint(b[2] << 8 | b[3], ==, len);
+		while (off + 4 <= len) {
+			uint16_t slen = b[off + 2] << 8 | b[off + 3];
+
+			g_assert_cmpuint(slen, >, 4);
+			off += slen;
+		}
+		g_assert_cmpuint(off, ==, len);
+	}
+	/* the function itself: a data set of 4 bytes and an empty set, the empty one goes */
+	msg[16] = 1, msg[17] = 0, msg[19] = 4; /* set 256, length 4: empty */
+	g_assert_cmpuint(ipfix_drop_empty_sets(msg, 20), ==, 16);
+	g_assert_cmpuint(msg[3], ==, 16);
+	ipfix_free(x);
+	g_ptr_array_free(msgs, TRUE);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -286,5 +420,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/ipfix/round_trip_ntop", test_round_trip_ntop);
 	g_test_add_func("/ipfix/many_records_split", test_many_records_split_into_messages);
 	g_test_add_func("/ipfix/single_call_has_no_mtbs", test_single_call_has_no_mtbs);
+	g_test_add_func("/ipfix/flow_templates_first", test_flow_templates_first);
+	g_test_add_func("/ipfix/no_empty_set", test_no_empty_set);
 	return g_test_run();
 }

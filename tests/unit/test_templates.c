@@ -58,6 +58,7 @@ static void test_element_numbers(void)
 		{ "flowStartMilliseconds", 0, IANA_FLOW_START_MILLISECONDS },
 		{ "flowEndMilliseconds", 0, IANA_FLOW_END_MILLISECONDS },
 		{ "paddingOctets", 0, IANA_PADDING_OCTETS },
+		{ "userName", 0, IANA_USER_NAME },
 		{ "processId", 4242, EIE_PROCESS_ID },
 		{ "processName", 4242, EIE_PROCESS_NAME },
 		{ "processUserId", 4242, EIE_PROCESS_USER_ID },
@@ -109,10 +110,13 @@ static void test_sessions_accept_templates(void)
 		s = fbSessionAlloc(m);
 		g_assert_true(templates_add_to_session(s, p, &err));
 		g_assert_no_error(err);
+		/* one template for each IP version, direction (ntop) and protocol */
 		for (int v = 4; v <= 6; v += 2)
 			for (int in = 0; in <= 1; in++)
-				g_assert_nonnull(fbSessionGetTemplate(
-					s, FALSE, templates_export_tid(p, v, in), &err));
+				for (int proto = 6; proto <= 17; proto += 11)
+					g_assert_nonnull(fbSessionGetTemplate(
+						s, FALSE, templates_export_tid(p, v, in, proto),
+						&err));
 		fbSessionFree(s);
 		fbInfoModelFree(m);
 	}

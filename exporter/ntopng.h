@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * What ntopng's ZMQ collector reads (src/ZMQCollectorInterface.cpp,
+ * src/ZMQParserInterface.cpp and include/ntop_typedefs.h in ntopng's
+ * source): a message of two frames, a header whose first bytes are the topic
+ * ("flow"), then a JSON array of flow objects keyed by nProbe's element
+ * names. Pure encoding, no socket: zmq.c sends it, the unit tests read it.
+ */
+#ifndef EBPFLOW_NTOPNG_H
+#define EBPFLOW_NTOPNG_H
+
+#include <glib.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "flow.h"
+
+#define NTOPNG_TOPIC_FLOW "flow"
+/*
+ * ntopng 5.4 to 6.x accept header version 2 in this layout (5.4 is the first
+ * to map SRC_PROC_* by name); version 4 (zmq_msg_hdr_v3) is 6.x only.
+ */
+#define NTOPNG_HDR_VERSION 2
+/* the header's size field is 16 bits; ntopng drops messages over 128 KiB */
+#define NTOPNG_MAX_PAYLOAD 65535u
+
+/*
+ * ntopng's struct zmq_msg_hdr_v2, with the padding its compiler puts in
+ * written out: ntopng tells the versions apart by the frame's length.
+ */
+struct ntopng_hdr {
+	char url[16];       /* the topic, NUL-padded; SUB filters on its first bytes */
+	uint8_t version;    /* NTOPNG_HDR_VERSION */
+	uint8_t pad;
+	uint16_t size;      /* payload bytes, host order as ntopng's own publisher writes it */
+	uint32_t msg_id;    /* network order: ntopng reads it with ntohl, one more per message */
+	uint32_t source_id; /* as is: ntopng keys its message-id tracking by it */
+};
+_Static_assert(sizeof(struct ntopng_hdr) == 28, "ntopng tells header versions apart by size");
+_Static_assert(offsetof(struct ntopng_hdr, size) == 18 &&
+		       offsetof(struct ntopng_hdr, msg_id) == 20 &&
+		       offsetof(struct ntopng_hdr, source_id) == 24,
+	       "ntopng's struct zmq_msg_hdr_v2 layout");
+
+void ntopng_header(struct ntopng_hdr *h, const char *topic, size_t size, uint32_t msg_id,
+		   uint32_t source_id);
+/*
+ * Append one record as an ntopng flow object (no separator). The process is
+ * SRC_PROC_* on outbound flows (it initiated them) and DST_PROC_* on
+ * inbound ones, as in the IPFIX ntop profile.
+ */
+void ntopng_format_flow(GString *out, const struct flow_record *rec, int64_t epoch_offset_ns);
+
+#endif

@@ -1,0 +1,356 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-only
+"""--zmq end to end, as root. ntopng is not in Debian: ebpflow-ntopng-sub
+(tests/ntopng_sub.c) reads the messages as ntopng's collector does and
+prints each one. An exact workload between two network namespaces (TCP
+with known bytes each way as nobody, refused connects, UDP over IPv6) is
+published while the subscriber connects to eBPFlow (ntopng's -i
+tcp://HOST:PORT); every message must have ntopng's framing (topic, header
+version and length, size, source id, message ids one after the other) and
+every flow exactly the workload's counts and bytes, with the process as
+SRC_PROC_* when outbound and DST_PROC_* when inbound, and be the same
+record as eBPFlow's own JSON output. Before the subscriber comes, what is
+published is counted as lost and said once. Then ntopng's collector mode
+(a trailing c: the subscriber binds, eBPFlow connects) and a SIGHUP that
+moves eBPFlow to another endpoint. One flow as the subscriber shows it goes
+to stderr (docs/collectors.md shows the same)."""
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
+import testlib  # noqa: E402
+from testlib import (BUILD_DIR, EBPFLOW, NOBODY_UID, Ebpflow, TwoHosts, Workload,  # noqa: E402
+                     port_base)
+
+SUBSCRIBER = os.path.join(BUILD_DIR, "tests", "ebpflow-ntopng-sub")
+N_TCP = 4
+XFER = (700, 9000)   # TCP payload bytes client -> server, server -> client, per connection
+N_REFUSED = 3
+N_UDP = 5
+PAYLOAD = 21
+DOMAIN = 7           # --observation-domain: the messages' source id
+P = port_base(30)    # P..P+15: ours
+COMM = "ebpflow-wl"
+
+NET = None
+TMP = None
+RUN = {}
+
+
+def require_zmq():
+    """Skip (in CI: fail) when this build has no libzmq."""
+    r = subprocess.run([EBPFLOW, "--zmq", "tcp://127.0.0.1:1", "--check-config"],
+                       capture_output=True, text=True)
+    if r.returncode == 0 and os.path.exists(SUBSCRIBER):
+        return
+    why = f"this build has no ZMQ support ({r.stderr.strip()})"
+    if os.environ.get("CI") == "true":
+        print(f"FAIL: this test must run in CI, but {why}", file=sys.stderr)
+        sys.exit(1)
+    print(f"SKIP: {why}; scripts/deps.sh installs libzmq3-dev", file=sys.stderr)
+    sys.exit(testlib.SKIP_CODE)
+
+
+class Subscriber(testlib.Process):
+    """ebpflow-ntopng-sub as ntopng -i ENDPOINT; its lines go to a file of ours."""
+
+    def __init__(self, endpoint):
+        self.out = tempfile.TemporaryFile(mode="w+", prefix=f"ebpflow-zmq-{os.getpid()}-")
+        super().__init__([SUBSCRIBER, endpoint], stdout=self.out, stderr=subprocess.PIPE,
+                         text=True)
+        line = self.proc.stderr.readline()
+        if "subscribed" not in line:
+            self.stop()
+            raise RuntimeError(f"ebpflow-ntopng-sub did not start: {line}")
+
+    def messages(self):
+        """Stop it and parse every message (a payload that is not JSON fails here)."""
+        self.stop()
+        self.out.seek(0)
+        msgs = [json.loads(line) for line in self.out if line.strip()]
+        self.out.close()
+        return msgs
+
+
+def flows(msgs, pids):
+    return [f for m in msgs for f in (m["flows"] or [])
+            if f.get("SRC_PROC_PID", f.get("DST_PROC_PID")) in pids]
+
+
+def ntop_of(r):
+    """eBPFlow's JSON record as the ntopng object it must be (docs/collectors.md)."""
+    ip = "IPV6" if r["ip_version"] == 6 else "IPV4"
+    side = "DST" if r["direction"] == "inbound" else "SRC"
+    tcp = r["proto"] == "TCP"
+    f = {"IP_PROTOCOL_VERSION": r["ip_version"], f"{ip}_SRC_ADDR": r["saddr"],
+         f"{ip}_DST_ADDR": r["daddr"], "L4_DST_PORT": r["dport"], "PROTOCOL": 6 if tcp else 17,
+         "IN_BYTES": r["bytes"], "FIRST_SWITCHED": r["first_ms"] // 1000,
+         "LAST_SWITCHED": r["last_ms"] // 1000, "DIRECTION": 0 if side == "DST" else 1,
+         "FLOW_END_REASON": r["end_reason"], f"{side}_PROC_PID": r["pid"],
+         f"{side}_PROC_NAME": r["comm"], f"{side}_PROC_UID": r["uid"],
+         f"{side}_PROC_USER_NAME": r["user"], f"{side}_PROC_CONTAINER_ID": r["container_id"],
+         "callDeltaCount": r["count"], "containerName": r["container"]}
+    if tcp:
+        f.update(OUT_BYTES=r["reverse_bytes"], failedConnectionDeltaCount=r["failed"])
+    else:
+        f["IN_PKTS"] = r["count"]
+    return f
+
+
+def workloads(ran):
+    a4, b4 = TwoHosts.V4
+    b6 = TwoHosts.V6[1]
+    srv = Workload(NET.b, ["tcp-server", b4, P + 2, N_TCP, "xfer", *XFER])
+    cli = Workload(NET.a, ["tcp-client", b4, P + 2, N_TCP, 20, "xfer", *XFER], as_nobody=True)
+    ran["tcp"] = (cli.wait(), srv.wait())
+    cli = Workload(NET.a, ["tcp-client", b4, P + 3, N_REFUSED, 20, "refused"], as_nobody=True)
+    ran["refused"] = cli.wait()
+    srv = Workload(NET.b, ["udp-server", b6, P + 4, N_UDP])
+    cli = Workload(NET.a, ["udp-client", b6, P + 4, N_UDP, 20, "sendto"], as_nobody=True)
+    ran["udp6"] = (cli.wait(), srv.wait())
+
+
+def udp(port, n, ran, name, probe):
+    """A UDP exchange; returns once eBPFlow has reported both ends as ended
+    (their records go out to ZMQ in that same pass)."""
+    b4 = TwoHosts.V4[1]
+    srv = Workload(NET.b, ["udp-server", b4, port, n])
+    cli = Workload(NET.a, ["udp-client", b4, port, n, 20, "sendto"], as_nobody=True)
+    ran[name] = (cli.wait(), srv.wait())
+    for proc in ran[name]:
+        probe.wait_for(lambda r: r.get("pid") == proc.pid and r["end_reason"] == "end")
+
+
+def zmq_thread_caps(pid):
+    """The capability sets of libzmq's threads (ZMQbg/...) in eBPFlow, once attached."""
+    caps = {}
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        with open(f"/proc/{pid}/task/{tid}/comm") as f:
+            name = f.read().strip()
+        if name.startswith("ZMQbg"):
+            with open(f"/proc/{pid}/task/{tid}/status") as f:
+                status = dict(line.split(":\t", 1) for line in f if ":\t" in line)
+            caps[name] = {c: int(status[c], 16) for c in ("CapEff", "CapPrm", "CapBnd")}
+    return caps
+
+
+def publish_to_connecting_subscriber():
+    """eBPFlow binds; a workload while nobody subscribes; then the subscriber."""
+    probe = Ebpflow("-o", "json", "-i", "1", "--observation-domain", str(DOMAIN),
+                    "--zmq", f"tcp://127.0.0.1:{P}")
+    sub = None
+    try:
+        RUN["zmq_threads"] = zmq_thread_caps(probe.proc.pid)
+        udp(P + 1, 2, RUN, "unsubscribed", probe)  # its records go out, to nobody
+        sub = Subscriber(f"tcp://127.0.0.1:{P}")
+        time.sleep(1.5)  # it connects, its subscription reaches eBPFlow
+        workloads(RUN)
+        # the exits are reported at a pass to come
+        for proc in (*RUN["tcp"], RUN["refused"], *RUN["udp6"]):
+            probe.wait_for(lambda r: r.get("pid") == proc.pid and r["end_reason"] == "end")
+    finally:
+        probe.stop()
+        RUN["messages"] = sub.messages() if sub else []
+    if probe.returncode != 0:
+        raise RuntimeError(f"ebpflow exited with {probe.returncode}: {probe.stderr}")
+    RUN["json"] = probe.records()
+    RUN["stderr"] = probe.stderr
+
+
+def collector_mode_and_reload():
+    """ntopng binds (trailing c), eBPFlow connects; SIGHUP moves it to another."""
+    path = os.path.join(TMP, "zmq.conf")
+
+    def conf(port):
+        with open(path, "w") as f:
+            f.write(f"[output]\nmode = json\ninterval = 1\n[zmq]\n"
+                    f"endpoint = tcp://127.0.0.1:{port}c\n")
+        os.chmod(path, 0o600)
+
+    first, second = Subscriber(f"tcp://127.0.0.1:{P + 8}c"), Subscriber(f"tcp://127.0.0.1:{P + 9}c")
+    conf(P + 8)
+    ran = {}
+    probe = Ebpflow("-c", path)
+    try:
+        time.sleep(1)  # connected, subscribed
+        udp(P + 10, 3, ran, "before", probe)
+        conf(P + 9)
+        probe.proc.send_signal(signal.SIGHUP)
+        probe.wait_log("configuration reloaded")
+        time.sleep(1)  # connected to the second, subscribed
+        udp(P + 11, 4, ran, "after", probe)
+    finally:
+        probe.stop()
+        ran["first"], ran["second"] = first.messages(), second.messages()
+    ran["stderr"] = probe.stderr
+    RUN["reload"] = ran
+
+
+def setUpModule():
+    global NET, TMP
+    testlib.require_kernel_privileges()
+    require_zmq()
+    TMP = tempfile.mkdtemp(prefix=f"ebpflow-zmq-{os.getpid()}-")
+    NET = TwoHosts().__enter__()
+    try:
+        publish_to_connecting_subscriber()
+        collector_mode_and_reload()
+    except BaseException:
+        tearDownModule()
+        raise
+
+
+def tearDownModule():
+    if NET:
+        NET.__exit__(None, None, None)
+    Workload.cleanup()
+    if TMP:
+        shutil.rmtree(TMP, ignore_errors=True)
+
+
+class FramingTest(unittest.TestCase):
+    def test_every_message_as_ntopng_reads_it(self):
+        msgs = RUN["messages"]
+        self.assertTrue(msgs)
+        for m in msgs:
+            self.assertNotIn("error", m)
+            self.assertEqual((m["topic"], m["header_len"], m["version"], m["source_id"]),
+                             ("flow", 28, 2, DOMAIN))
+            self.assertEqual(m["size"], m["payload_len"])
+            self.assertLessEqual(m["payload_len"], 65535)
+            self.assertIsInstance(m["flows"], list)
+        ids = [m["msg_id"] for m in msgs]
+        # one after the other once subscribed; the ones before were lost and took ids
+        self.assertEqual(ids, list(range(ids[0], ids[0] + len(ids))))
+        self.assertGreater(ids[0], 1)
+
+    def test_lost_while_nobody_subscribed_said_once(self):
+        err = RUN["stderr"]
+        self.assertEqual(err.count("no subscriber (is ntopng connected?); messages are "
+                                   "counted as lost"), 1, err)
+        m = re.search(r"ZMQ tcp://127\.0\.0\.1:\d+: (\d+) records in (\d+) messages, \d+ "
+                      r"octets; (\d+) messages \((\d+) records\) lost", err)
+        self.assertIsNotNone(m, err)
+        sent, lost_msgs, lost_recs = int(m.group(2)), int(m.group(3)), int(m.group(4))
+        self.assertEqual(sent, len(RUN["messages"]))
+        self.assertGreaterEqual(lost_msgs, 1)
+        self.assertGreaterEqual(lost_recs, 2)  # the two ends of the unsubscribed exchange
+        self.assertEqual(RUN["messages"][0]["msg_id"], lost_msgs + 1)
+        cli, srv = RUN["unsubscribed"]
+        self.assertEqual(flows(RUN["messages"], {cli.pid, srv.pid}), [])
+
+
+class PrivilegeTest(unittest.TestCase):
+    def test_zmq_threads_have_no_capability(self):
+        # libzmq's I/O thread reads what any peer sends: it must not keep root's
+        caps = RUN["zmq_threads"]
+        self.assertTrue(caps)
+        for name, sets in caps.items():
+            self.assertEqual(sets, {"CapEff": 0, "CapPrm": 0, "CapBnd": 0}, name)
+
+
+class FlowTest(unittest.TestCase):
+    def sums(self, fl, *keys):
+        return tuple(sum(f[k] for f in fl) for k in keys)
+
+    def test_tcp_outbound_is_src_proc(self):
+        cli, srv = RUN["tcp"]
+        a, b = TwoHosts.V4
+        fl = flows(RUN["messages"], {cli.pid})
+        self.assertTrue(fl)
+        for f in fl:
+            self.assertEqual((f["SRC_PROC_PID"], f["SRC_PROC_NAME"], f["SRC_PROC_UID"],
+                              f["SRC_PROC_USER_NAME"], f["SRC_PROC_CONTAINER_ID"]),
+                             (cli.pid, COMM, NOBODY_UID, "nobody", ""))
+            self.assertEqual((f["IPV4_SRC_ADDR"], f["IPV4_DST_ADDR"], f["L4_DST_PORT"],
+                              f["PROTOCOL"], f["IP_PROTOCOL_VERSION"], f["DIRECTION"]),
+                             (a, b, P + 2, 6, 4, 1))
+            self.assertFalse([k for k in f if k.startswith("DST_PROC_")])
+            self.assertNotIn("IN_PKTS", f)  # a TCP call is a connection, not a packet
+        self.assertEqual(self.sums(fl, "callDeltaCount", "IN_BYTES", "OUT_BYTES",
+                                   "failedConnectionDeltaCount"),
+                         (N_TCP, N_TCP * XFER[0], N_TCP * XFER[1], 0))
+        # its message, with this flow alone in "flows"
+        msg = next(m for m in RUN["messages"] if fl[-1] in (m["flows"] or []))
+        print("\none flow as ebpflow-ntopng-sub shows it:\n"
+              + json.dumps(dict(msg, flows=[fl[-1]])), file=sys.stderr)
+
+    def test_tcp_inbound_is_dst_proc(self):
+        cli, srv = RUN["tcp"]
+        a, b = TwoHosts.V4
+        fl = flows(RUN["messages"], {srv.pid})
+        self.assertTrue(fl)
+        for f in fl:
+            self.assertEqual((f["DST_PROC_PID"], f["DST_PROC_NAME"], f["DST_PROC_UID"],
+                              f["DST_PROC_USER_NAME"], f["DST_PROC_CONTAINER_ID"]),
+                             (srv.pid, COMM, 0, "root", ""))
+            # the initiator is the source: the peer, for an inbound flow
+            self.assertEqual((f["IPV4_SRC_ADDR"], f["IPV4_DST_ADDR"], f["L4_DST_PORT"],
+                              f["PROTOCOL"], f["DIRECTION"]), (a, b, P + 2, 6, 0))
+            self.assertFalse([k for k in f if k.startswith("SRC_PROC_")])
+        self.assertEqual(self.sums(fl, "callDeltaCount", "IN_BYTES", "OUT_BYTES",
+                                   "failedConnectionDeltaCount"),
+                         (N_TCP, N_TCP * XFER[0], N_TCP * XFER[1], 0))
+
+    def test_refused_connects(self):
+        cli = RUN["refused"]
+        fl = flows(RUN["messages"], {cli.pid})
+        self.assertEqual(self.sums(fl, "callDeltaCount", "failedConnectionDeltaCount",
+                                   "IN_BYTES", "OUT_BYTES"), (N_REFUSED, N_REFUSED, 0, 0))
+        self.assertEqual({f["L4_DST_PORT"] for f in fl}, {P + 3})
+
+    def test_udp6_datagrams_are_packets(self):
+        cli, srv = RUN["udp6"]
+        a, b = TwoHosts.V6
+        for pid, side, direction, user in ((cli.pid, "SRC", 1, "nobody"),
+                                           (srv.pid, "DST", 0, "root")):
+            fl = flows(RUN["messages"], {pid})
+            self.assertTrue(fl, side)
+            for f in fl:
+                self.assertEqual((f["IPV6_SRC_ADDR"], f["IPV6_DST_ADDR"], f["L4_DST_PORT"],
+                                  f["PROTOCOL"], f["IP_PROTOCOL_VERSION"], f["DIRECTION"],
+                                  f[f"{side}_PROC_USER_NAME"], f[f"{side}_PROC_NAME"]),
+                                 (a, b, P + 4, 17, 6, direction, user, COMM))
+                self.assertNotIn("OUT_BYTES", f)
+            self.assertEqual(self.sums(fl, "IN_PKTS", "callDeltaCount", "IN_BYTES"),
+                             (N_UDP, N_UDP, N_UDP * PAYLOAD))
+
+    def test_same_records_as_json(self):
+        cli, srv = RUN["tcp"]
+        ucli, usrv = RUN["udp6"]
+        pids = {cli.pid, srv.pid, RUN["refused"].pid, ucli.pid, usrv.pid}
+        want = [ntop_of(r) for r in RUN["json"] if r["pid"] in pids]
+        got = flows(RUN["messages"], pids)
+        key = lambda f: json.dumps({k: v for k, v in f.items() if "SWITCHED" not in k},
+                                   sort_keys=True)
+        self.assertEqual(sorted(map(key, got)), sorted(map(key, want)))
+        # the times: the same record's, in seconds (each output reads the clock offset anew)
+        for g, w in zip(sorted(got, key=key), sorted(want, key=key)):
+            for k in ("FIRST_SWITCHED", "LAST_SWITCHED"):
+                self.assertLessEqual(abs(g[k] - w[k]), 1)
+
+
+class CollectorModeTest(unittest.TestCase):
+    def test_reload_moves_to_the_new_endpoint(self):
+        ran = RUN["reload"]
+        before, after = ran["before"][0].pid, ran["after"][0].pid
+        first, second = ran["first"], ran["second"]
+        self.assertIn("configuration reloaded; ZMQ publisher updated", ran["stderr"])
+        for msgs in (first, second):
+            self.assertTrue(msgs)
+            self.assertFalse([m for m in msgs if "error" in m])
+        out = lambda msgs, pid: sum(f["IN_PKTS"] for f in flows(msgs, {pid}))
+        self.assertEqual((out(first, before), out(first, after)), (3, 0))
+        self.assertEqual((out(second, before), out(second, after)), (0, 4), ran["stderr"])
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
