@@ -75,9 +75,9 @@ static const struct option_def options[] = {
 	/* a user name, not a path: OPT_PATH is the table's one plain string type */
 	DEFINE_OPTION("user", OPT_PATH, user, .section = "service", .key = "user",
 		      .metavar = "USER", .flags = OPT_RESTART,
-		      .help = "once attached, run as this user and its groups (say ebpflow); "
-			      "without it eBPFlow keeps the uid it was started with, without any "
-			      "capability"),
+		      .help = "run as this user and its groups (say ebpflow): from the start, "
+			      "with the capabilities it was started with until attached, then none; "
+			      "without it eBPFlow keeps the uid it was started with"),
 
 	DEFINE_OPTION("collector", OPT_HOSTPORTS, collectors, .section = "ipfix",
 		      .key = "collectors", .flags = OPT_IPFIX, .metavar = "HOST:PORT",

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * After attaching, eBPFlow gives up its privileges: every capability (CAP_BPF
- * alone where the kernel wants it even for the maps it holds), the bounding
- * set where it may, and with [service] user root itself. Then it reads
- * /proc/self/task and refuses to go on if any thread kept more: capabilities
- * belong to threads, and capset() changes only the caller's.
+ * eBPFlow's privileges. With [service] user it becomes that user before it
+ * makes anything, keeping its capabilities; after attaching it gives them
+ * up: every capability (CAP_BPF alone where the kernel wants it even for
+ * the maps it holds), the bounding set where it may. Then it reads
+ * /proc/self/task and refuses to go on if any thread kept more, or runs as
+ * another user: capabilities belong to threads, and capset() changes only
+ * the caller's.
  */
 #include "privileges.h"
 
@@ -108,7 +110,7 @@ static uint64_t status_hex(const char *status, const char *name)
 
 /*
  * Every thread holds nothing beyond keep (and the bounding set nothing beyond
- * bounding), and runs as uid when uid is not -1.
+ * bounding), and runs as uid.
  */
 static gboolean verify_threads(uint64_t keep, uint64_t bounding, uid_t uid, GError **err)
 {
@@ -151,8 +153,7 @@ static gboolean verify_threads(uint64_t keep, uint64_t bounding, uid_t uid, GErr
 			ok = fail(err, "thread %s (%s) kept its bounding set", e->d_name,
 				  comm ? comm : "?");
 		u = strstr(status, "\nUid:\t");
-		if (ok && uid != (uid_t)-1 &&
-		    (!u || sscanf(u, "\nUid:\t%u\t%u\t%u\t%u", &ruid, &euid, &suid, &fsuid) != 4 ||
+		if (ok && (!u || sscanf(u, "\nUid:\t%u\t%u\t%u\t%u", &ruid, &euid, &suid, &fsuid) != 4 ||
 		     ruid != uid || euid != uid || suid != uid || fsuid != uid))
 			ok = fail(err, "thread %s (%s) did not change to uid %u", e->d_name,
 				  comm ? comm : "?", (unsigned int)uid);
@@ -166,45 +167,59 @@ static gboolean verify_threads(uint64_t keep, uint64_t bounding, uid_t uid, GErr
 	return ok;
 }
 
-/* Become user, with its groups (a runtime's socket may be open to one of them). */
-static gboolean become(const struct passwd *pw, bool keep_caps, GError **err)
+gboolean privileges_become(const char *user, GError **err)
 {
-	int n = 0;
-	gid_t *groups;
+	uint64_t eff, perm;
+	struct passwd *pw;
 	gboolean ok = TRUE;
+	gid_t *groups;
+	int n = 0;
 
+	if (!user)
+		return TRUE;
+	pw = account(user, err);
+	if (!pw)
+		return FALSE;
+	if (pw->pw_uid == geteuid())
+		return TRUE; /* started as that user (the unit's User=) */
+	get_caps(&eff, &perm);
+	/* its groups: a runtime's socket may be open to one of them (docker) */
 	getgrouplist(pw->pw_name, pw->pw_gid, NULL, &n);
 	groups = g_new0(gid_t, n + 1);
 	if (getgrouplist(pw->pw_name, pw->pw_gid, groups, &n) < 0)
 		n = 0;
-	/* the permitted set survives the change of uid only with keepcaps (CAP_BPF) */
-	if (keep_caps && prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) != 0)
-		ok = fail(err, "cannot keep CAP_BPF across the change of user: %s",
+	/* the permitted set survives the change of uid only with keepcaps */
+	if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) != 0)
+		ok = fail(err, "cannot keep the capabilities across the change of user: %s",
 			  g_strerror(errno));
-	/* glibc applies each of these to every thread of the process */
+	/*
+	 * glibc applies each of these to every thread of the process, and aborts
+	 * if one thread fails where another succeeds: hence now, while the main
+	 * thread is the only one (libzmq's threads, for one, give up their
+	 * capabilities, CAP_SETUID with them, as soon as they start).
+	 */
 	if (ok && (setgroups(n, groups) != 0 || setresgid(pw->pw_gid, pw->pw_gid, pw->pw_gid) != 0 ||
 		   setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) != 0))
 		ok = fail(err, "cannot switch to user %s: %s", pw->pw_name, g_strerror(errno));
-	if (keep_caps)
-		prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0);
+	prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0);
 	g_free(groups);
+	/* the change of uid emptied the effective set: what it had, until the drop */
+	if (ok && set_caps(eff, perm) != 0)
+		ok = fail(err, "cannot take the capabilities back as %s: %s", pw->pw_name,
+			  g_strerror(errno));
+	if (ok)
+		pr_info("running as user %s (uid %u), with the capabilities it was started with "
+			"until the programs are attached\n", pw->pw_name, (unsigned int)pw->pw_uid);
 	return ok;
 }
 
-gboolean privileges_drop(int map_fd, const char *user, GError **err)
+gboolean privileges_drop(int map_fd, GError **err)
 {
 	uint64_t eff, perm, keep = 0, bounding = UINT64_MAX;
-	struct passwd *pw = NULL;
-	uid_t uid = (uid_t)-1;
+	struct passwd *pw;
 	char who[96];
 	__u32 key;
 
-	if (user) {
-		pw = account(user, err);
-		if (!pw)
-			return FALSE;
-		uid = pw->pw_uid;
-	}
 	get_caps(&eff, &perm);
 	/*
 	 * Loading and attaching needed CAP_BPF, CAP_PERFMON and CAP_NET_ADMIN
@@ -225,7 +240,7 @@ gboolean privileges_drop(int map_fd, const char *user, GError **err)
 			return fail(err, "this kernel lets only CAP_BPF read the BPF maps, and eBPFlow "
 					 "was started without it");
 	}
-	/* what comes next needs CAP_SETPCAP, CAP_SETUID, CAP_SETGID: as it started */
+	/* dropping the bounding set needs CAP_SETPCAP in the effective set again */
 	if (set_caps(perm, perm) != 0)
 		return fail(err, "cannot drop capabilities: %s", g_strerror(errno));
 	/*
@@ -244,17 +259,18 @@ gboolean privileges_drop(int map_fd, const char *user, GError **err)
 	/* EINVAL before Linux 4.3, which has no ambient set */
 	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0 && errno != EINVAL)
 		return fail(err, "cannot clear the ambient capabilities: %s", g_strerror(errno));
-	if (pw && pw->pw_uid != geteuid() && !become(pw, keep != 0, err))
-		return FALSE;
 	if (set_caps(keep, keep) != 0)
 		return fail(err, "cannot drop capabilities: %s", g_strerror(errno));
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
 		return fail(err, "cannot set no_new_privs: %s", g_strerror(errno));
-	if (!verify_threads(keep, bounding, uid, err))
+	/*
+	 * No core dump of what the maps hold, and no ptrace by another process
+	 * of the same user, which would reach the BPF descriptors eBPFlow holds.
+	 */
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	if (!verify_threads(keep, bounding, geteuid(), err))
 		return FALSE;
-	if (pw) /* the account asked for */
-		snprintf(who, sizeof(who), "user %s (uid %u)", pw->pw_name, (unsigned int)uid);
-	else if ((pw = getpwuid(geteuid())))
+	if ((pw = getpwuid(geteuid())))
 		snprintf(who, sizeof(who), "user %s (uid %u)", pw->pw_name, (unsigned int)geteuid());
 	else
 		snprintf(who, sizeof(who), "uid %u", (unsigned int)geteuid());

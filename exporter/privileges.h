@@ -10,16 +10,23 @@
 #include <glib.h>
 
 /*
- * Could eBPFlow become user ([service] user; NULL: stay as started) once
- * attached? The user exists, and switching to it is allowed.
+ * Could eBPFlow become user ([service] user; NULL: stay as started)? The
+ * user exists, and switching to it is allowed.
  */
 gboolean privileges_check(const char *user, GError **err);
 /*
- * Drop every capability and the bounding set (it needs CAP_SETPCAP), but
- * CAP_BPF where reading map_fd without it fails; become user with its groups
- * (NULL: keep the uid); set no_new_privs. Then check every thread of the
- * process: FALSE, with err set, if any holds more than that.
+ * Become user with its groups (NULL, or the user it runs as: nothing to
+ * do), keeping the capabilities it has until privileges_drop. Before any
+ * thread is made: glibc changes the uid of every thread, and aborts if one
+ * cannot follow.
  */
-gboolean privileges_drop(int map_fd, const char *user, GError **err);
+gboolean privileges_become(const char *user, GError **err);
+/*
+ * Drop every capability and the bounding set (it needs CAP_SETPCAP), but
+ * CAP_BPF where reading map_fd without it fails; set no_new_privs and make
+ * the process not dumpable. Then check every thread of the process: FALSE,
+ * with err set, if any holds more than that or runs as another user.
+ */
+gboolean privileges_drop(int map_fd, GError **err);
 
 #endif

@@ -390,6 +390,11 @@ int runtime_start(struct runtime **out, struct ebpflow_config *cfg, GError **err
 		config_clear(cfg);
 		return EBPFLOW_EXIT_USAGE;
 	}
+	/* before anything is made: files, sockets and threads, as the user */
+	if (!privileges_become(cfg->user, err)) {
+		config_clear(cfg);
+		return 1;
+	}
 	make_parts(rt, cfg);
 	if (!apply(rt, cfg, err)) {
 		config_clear(cfg);
@@ -409,7 +414,7 @@ int runtime_start(struct runtime **out, struct ebpflow_config *cfg, GError **err
 	containers_set_names_fd(rt->containers, probe_cgroups_fd(rt->probe));
 	if (!set_filter(rt, &rt->cfg.filter, err))
 		return 1;
-	if (!privileges_drop(probe_flows_fd(rt->probe), rt->cfg.user, err))
+	if (!privileges_drop(probe_flows_fd(rt->probe), err))
 		return 1;
 	/* the first threads of eBPFlow's own: made now, they hold what the drop left */
 	containers_start(rt->containers);
