@@ -290,6 +290,8 @@ void config_usage(FILE *out)
 	      "  sudo ebpflow                                watch every process, console view\n"
 	      "  sudo ebpflow -i 1                           refresh every second\n"
 	      "  sudo ebpflow -d                             with container names\n"
+	      "  sudo ebpflow -d --user ebpflow              then not as root (its groups: docker)\n"
+	      "  sudo ebpflow --map-size 32768 --check-config   does the flow map fit the budget?\n"
 	      "  sudo ebpflow -o json --duration 60 > f.json one minute of flow records\n"
 	      "  sudo ebpflow -o json --idle-timeout 10 | jq 'select(.proto == \"UDP\")'\n"
 	      "  sudo ebpflow -o none --collector 127.0.0.1:9995   to nfcapd -b 127.0.0.1 -p 9995\n"

@@ -79,11 +79,20 @@ struct containers *containers_new(const struct containers_config *cfg)
 	c->names_fd = -1;
 	c->cache = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, g_free);
 	c->done = g_async_queue_new_full(g_free);
-	if (c->cfg.resolve_names) {
+	return c;
+}
+
+void containers_start(struct containers *c)
+{
+	/*
+	 * Not in containers_new: a thread has the capabilities of the thread
+	 * that made it, and GLib may make the pool's threads (or, from 2.76, a
+	 * thread that spawns them) as soon as the pool exists.
+	 */
+	if (c->cfg.resolve_names && !c->pool) {
 		curl_global_init(CURL_GLOBAL_NOTHING);
 		c->pool = g_thread_pool_new(lookup, c, 2, FALSE, NULL);
 	}
-	return c;
 }
 
 void containers_free(struct containers *c)

@@ -42,6 +42,12 @@ struct containers;
 
 struct containers *containers_new(const struct containers_config *cfg);
 void containers_free(struct containers *c);
+/*
+ * Start the worker threads that ask the runtimes (with resolve_names): once
+ * privileges are dropped, so that no thread ever holds more than the caller.
+ * Until then a new cgroup is not looked up.
+ */
+void containers_start(struct containers *c);
 /* The kernel side's map of cgroup names; resolution reads it on demand. */
 void containers_set_names_fd(struct containers *c, int fd);
 /*

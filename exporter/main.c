@@ -3,14 +3,17 @@
  * eBPFlow: reads the configuration (cmdline.c, conffile.c), checks it
  * (--check-config stops there), starts the runtime and runs the glib main
  * loop until a signal or --duration; SIGHUP reads the configuration again
- * and hands it to the runtime. The one place that exits.
+ * and hands it to the runtime. Under systemd (Type=notify) it says when it
+ * is ready, reloading and stopping. The one place that exits.
  */
 #include <glib-unix.h>
 #include <glib.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 
 #include "log.h"
+#include "notify.h"
 #include "options.h"
 #include "runtime.h"
 
@@ -34,11 +37,15 @@ static gboolean on_hup(gpointer data)
 	GError *err = NULL;
 
 	pr_info("SIGHUP: reading the configuration again\n");
+	notify_reloading();
 	if (config_load(&cfg, w->argc, w->argv, &err) != 0 ||
 	    !runtime_reload(w->rt, &cfg, &err)) {
 		pr_err("reload failed, the running configuration stays: %s\n",
 		       err ? err->message : "error");
+		notify("READY=1\nSTATUS=watching; the last reload failed (see the log)");
 		g_clear_error(&err);
+	} else {
+		notify("READY=1\nSTATUS=watching; configuration reloaded");
 	}
 	config_clear(&cfg);
 	return G_SOURCE_CONTINUE;
@@ -47,21 +54,28 @@ static gboolean on_hup(gpointer data)
 int main(int argc, char **argv)
 {
 	struct wiring w = { .argc = argc, .argv = argv };
-	struct ebpflow_config cfg;
+	struct ebpflow_config cfg = { 0 };
 	GError *err = NULL;
 	uint32_t duration_s;
+	sigset_t held;
 	int rc;
 
 	signal(SIGPIPE, SIG_IGN);
 	/*
-	 * The signals are ours before anything else: a SIGHUP or SIGTERM while
-	 * the programs load must not kill eBPFlow half-attached (they are acted
-	 * on once the loop runs: a reload, or a clean stop).
+	 * The signals are held (blocked) from the first instruction: a SIGHUP or
+	 * SIGTERM while the programs load must not kill eBPFlow half-attached,
+	 * nor reach the verifier (it gives up with EAGAIN on a pending signal).
+	 * They are handled once runtime_start has dropped privileges, because
+	 * g_unix_signal_add starts GLib's worker thread, and a thread made before
+	 * the drop would keep every capability; those that came meanwhile are
+	 * handled then (a reload, or a clean stop).
 	 */
+	sigemptyset(&held);
+	sigaddset(&held, SIGINT);
+	sigaddset(&held, SIGTERM);
+	sigaddset(&held, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &held, NULL);
 	w.loop = g_main_loop_new(NULL, FALSE);
-	g_unix_signal_add(SIGINT, on_quit, &w);
-	g_unix_signal_add(SIGTERM, on_quit, &w);
-	g_unix_signal_add(SIGHUP, on_hup, &w);
 	rc = config_load(&cfg, argc, argv, &err);
 	if (rc > 0) {
 		rc = 0; /* --help, --version */
@@ -88,9 +102,15 @@ int main(int argc, char **argv)
 		fprintf(stderr, "ebpflow: %s\n", err->message);
 		goto out;
 	}
+	g_unix_signal_add(SIGINT, on_quit, &w);
+	g_unix_signal_add(SIGTERM, on_quit, &w);
+	g_unix_signal_add(SIGHUP, on_hup, &w);
+	pthread_sigmask(SIG_UNBLOCK, &held, NULL);
 	if (duration_s)
 		g_timeout_add_seconds(duration_s, on_quit, &w);
+	notify("READY=1\nSTATUS=watching");
 	g_main_loop_run(w.loop);
+	notify("STOPPING=1\nSTATUS=reporting every flow");
 	runtime_stop(w.rt);
 out:
 	g_clear_error(&err);

@@ -65,13 +65,24 @@ static const struct option_def options[] = {
 	DEFINE_OPTION("map-size", OPT_UINT, map_entries, .section = "flows", .key = "map_size",
 		      .min = 1024, .max = 1u << 24, .def = "65536", .metavar = "FLOWS",
 		      .flags = OPT_RESTART,
-		      .help = "capacity of the kernel flow map, about 245 bytes a flow on a "
-			      "2-CPU host"),
+		      .help = "capacity of the kernel flow map; it takes about 128 + 88 x (possible "
+			      "CPUs) bytes a flow of kernel memory, which eBPFlow logs at start"),
+	DEFINE_OPTION("map-memory-max", OPT_UINT, map_memory_max_mib, .section = "flows",
+		      .key = "map_memory_max", .min = 1, .max = 1u << 20, .def = "256",
+		      .metavar = "MIB", .flags = OPT_RESTART,
+		      .help = "the most kernel memory the flow map may take, in MiB: a larger "
+			      "--map-size is refused (exit status 2), saying how many flows fit"),
 	DEFINE_OPTION("hooks", OPT_ENUM, hooks, .section = "kernel", .key = "hooks",
 		      .names = hook_names, .def = "auto", .metavar = "TIER", .flags = OPT_RESTART,
 		      .help = "which kernel hooks to attach: auto probes the running kernel and "
 			      "picks the best tier; forcing a tier the kernel lacks is an error, "
 			      "exit status 2"),
+	/* a user name, not a path: OPT_PATH is the table's one plain string type */
+	DEFINE_OPTION("user", OPT_PATH, user, .section = "service", .key = "user",
+		      .metavar = "USER", .flags = OPT_RESTART,
+		      .help = "run as this user and its groups (say ebpflow): from the start, "
+			      "with the capabilities it was started with until attached, then none; "
+			      "without it eBPFlow keeps the uid it was started with"),
 
 	DEFINE_OPTION("collector", OPT_HOSTPORTS, collectors, .section = "ipfix",
 		      .key = "collectors", .flags = OPT_IPFIX, .metavar = "HOST:PORT",

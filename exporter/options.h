@@ -51,10 +51,12 @@ struct ebpflow_config {
 	uint32_t idle_timeout_s;
 	uint32_t active_timeout_s;
 	uint32_t map_entries;
+	uint32_t map_memory_max_mib; /* the flow map's kernel memory may not exceed this */
 	enum hook_tier hooks;
 	enum log_level log_level;
 	enum log_target log_target;
 	char *config_path; /* NULL: no file */
+	char *user;        /* switch to this user once attached; NULL: keep the uid */
 	bool check_config; /* --check-config: validate and exit */
 	/* IPFIX */
 	GPtrArray *collectors; /* char *: HOST:PORT */

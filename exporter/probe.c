@@ -20,6 +20,7 @@
 #include "ebpflow.skel.h"
 #include "tiers.h"
 #include "log.h"
+#include "mapmem.h"
 #include "options.h"
 
 #define PROBE_ERROR g_quark_from_static_string("ebpflow-probe")
@@ -118,6 +119,20 @@ static int attach_all(struct probe *p, GError **gerr)
 	return n;
 }
 
+/* What the flow map takes here: as the budget computes it, and as the kernel counts it. */
+static void log_flow_map(const struct probe *p, uint32_t entries)
+{
+	int ncpus = libbpf_num_possible_cpus();
+	int64_t counted = mapmem_kernel_bytes(bpf_map__fd(p->skel->maps.flows));
+	uint64_t bytes = mapmem_flow_map_bytes(entries, ncpus > 0 ? ncpus : 1);
+	char kernel[64] = "";
+
+	if (counted >= 0)
+		snprintf(kernel, sizeof(kernel), "; the kernel counts %lld", (long long)counted);
+	pr_info("flow map: %u flows, %.1f MiB of kernel memory on %d possible CPUs (%llu bytes%s)\n",
+		entries, bytes / MIB, ncpus, (unsigned long long)bytes, kernel);
+}
+
 int probe_start(struct probe **out, const struct probe_options *o, GError **gerr)
 {
 	struct probe *p = calloc(1, sizeof(*p));
@@ -165,7 +180,8 @@ int probe_start(struct probe **out, const struct probe_options *o, GError **gerr
 	err = attach_all(p, gerr);
 	if (err < 0)
 		goto fail;
-	pr_info("attached %d programs; flow map holds %u flows\n", err, o->map_entries);
+	pr_info("attached %d programs\n", err);
+	log_flow_map(p, o->map_entries);
 	*out = p;
 	return 0;
 fail:

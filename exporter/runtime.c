@@ -9,6 +9,7 @@
  */
 #include "runtime.h"
 
+#include <bpf/libbpf.h>
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
@@ -23,6 +24,7 @@
 #include "enrich.h"
 #include "flowtable.h"
 #include "log.h"
+#include "mapmem.h"
 #include "outputs.h"
 #include "privileges.h"
 #include "probe.h"
@@ -51,13 +53,33 @@ struct runtime {
 /* How often the caches of names forget what no flow, record or row used. */
 #define SWEEP_EVERY_NS (10ull * 1000000000ull)
 
+/*
+ * What a configuration needs of the world (the options were parsed and
+ * range-checked when read): the flow map within its memory budget, the user
+ * to become, the outputs. Collectors are resolved only when resolve is set:
+ * --check-config catches a typo, while a start goes on and tries a name that
+ * does not resolve yet again.
+ */
+static gboolean check_world(const struct ebpflow_config *cfg, bool resolve, GError **err)
+{
+	int ncpus = libbpf_num_possible_cpus();
+
+	if (ncpus <= 0) {
+		g_set_error(err, RUNTIME_ERROR, 1, "cannot count the possible CPUs: %s",
+			    g_strerror(ncpus < 0 ? -ncpus : EINVAL));
+		return FALSE;
+	}
+	return mapmem_check(cfg->map_entries, cfg->map_memory_max_mib, ncpus, err) &&
+	       privileges_check(cfg->user, err) && outputs_check_ipfix(cfg, resolve, err) &&
+	       outputs_check_zmq(cfg, err);
+}
+
 gboolean runtime_check(const struct ebpflow_config *cfg, GError **err)
 {
 	struct kernel_features f;
 	struct tier_plan plan;
 
-	/* the options were parsed and range-checked when read; what is left is the world */
-	if (!outputs_check_ipfix(cfg, true, err) || !outputs_check_zmq(cfg, err))
+	if (!check_world(cfg, true, err))
 		return FALSE;
 	/* a forced tier this kernel lacks (probing it loads test programs: root only) */
 	if (cfg->hooks != HOOKS_AUTO && geteuid() == 0) {
@@ -413,35 +435,29 @@ static void make_parts(struct runtime *rt, const struct ebpflow_config *cfg)
 int runtime_start(struct runtime **out, struct ebpflow_config *cfg, GError **err)
 {
 	struct runtime *rt = g_new0(struct runtime, 1);
-	sigset_t hold, old_mask;
 	int e;
 
 	*out = rt;
-	/* collectors are not resolved here: one that does not resolve yet is tried again */
-	if (!outputs_check_ipfix(cfg, false, err) || !outputs_check_zmq(cfg, err)) {
+	/* the forced tier is the probe's to check, below */
+	if (!check_world(cfg, false, err)) {
 		config_clear(cfg);
 		return EBPFLOW_EXIT_USAGE;
+	}
+	/* before anything is made: files, sockets and threads, as the user */
+	if (!privileges_become(cfg->user, err)) {
+		config_clear(cfg);
+		return 1;
 	}
 	make_parts(rt, cfg);
 	if (!apply(rt, cfg, err)) {
 		config_clear(cfg);
 		return EBPFLOW_EXIT_USAGE;
 	}
-	/*
-	 * The signals wait while the programs load: the verifier gives up with
-	 * EAGAIN when a signal is pending (libbpf tries a few times only), so a
-	 * SIGHUP at start must not reach it. Handled in the loop, after.
-	 */
-	sigemptyset(&hold);
-	sigaddset(&hold, SIGHUP);
-	sigaddset(&hold, SIGINT);
-	sigaddset(&hold, SIGTERM);
-	pthread_sigmask(SIG_BLOCK, &hold, &old_mask);
+	/* the signals are held by main.c until this returns: none reaches the verifier */
 	e = probe_start(&rt->probe,
 			&(struct probe_options){ .map_entries = rt->cfg.map_entries,
 						 .hooks = rt->cfg.hooks },
 			err);
-	pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
 	if (e)
 		return e == -EOPNOTSUPP ? EBPFLOW_EXIT_USAGE : 1; /* a tier the kernel lacks */
 	rt->drain = drain_new(probe_flows_fd(rt->probe));
@@ -452,7 +468,10 @@ int runtime_start(struct runtime **out, struct ebpflow_config *cfg, GError **err
 	containers_set_names_fd(rt->containers, probe_cgroups_fd(rt->probe));
 	if (!set_filter(rt, &rt->cfg.filter, err))
 		return 1;
-	privileges_drop(probe_flows_fd(rt->probe));
+	if (!privileges_drop(probe_flows_fd(rt->probe), err))
+		return 1;
+	/* the first threads of eBPFlow's own: made now, they hold what the drop left */
+	containers_start(rt->containers);
 	pr_info("watching; %s every %us%s\n",
 		rt->cfg.output == OUTPUT_CONSOLE ? "console refresh" : "a pass",
 		rt->cfg.interval_s, rt->cfg.duration_s ? "" : "; Ctrl-C to stop");

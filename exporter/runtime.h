@@ -22,9 +22,11 @@ struct runtime;
 gboolean runtime_check(const struct ebpflow_config *cfg, GError **err);
 /*
  * Check cfg (taken over, cleared on return), load and attach the probe,
- * apply cfg, arm the timers, drop privileges. Returns 0, or the exit status
- * with err set: EBPFLOW_EXIT_USAGE when the configuration cannot run (then
- * nothing was attached), 1 when the probe cannot.
+ * apply cfg, arm the timers, drop privileges (in every thread: the caller
+ * makes no thread before this returns), then start the worker threads.
+ * Returns 0, or the exit status with err set: EBPFLOW_EXIT_USAGE when the
+ * configuration cannot run (then nothing was attached), 1 when the probe
+ * cannot, or privileges could not be dropped.
  */
 int runtime_start(struct runtime **out, struct ebpflow_config *cfg, GError **err);
 /* SIGHUP: apply cfg (taken over); on error all stays as it was. */

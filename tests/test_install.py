@@ -5,9 +5,10 @@
 paths of that installation, the collector mappings) and nothing elsewhere;
 DESTDIR with the prefix /usr gives /etc/ebpflow/ebpflow.conf as a package has
 it; a reinstall keeps an edited configuration; `man -l` renders every page
-without a warning."""
+without a warning; `systemd-analyze security` rates the unit 2.5 or less."""
 import glob
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -84,6 +85,22 @@ class Install(unittest.TestCase):
         self.assertIn("ExecReload=/bin/kill -HUP $MAINPID", unit)
         self.assertIn("CapabilityBoundingSet=CAP_BPF CAP_PERFMON CAP_NET_ADMIN", unit)
         self.assertIn("NoNewPrivileges=yes", unit)
+        for line in ("Type=notify", "User=ebpflow",
+                     "AmbientCapabilities=CAP_BPF CAP_PERFMON CAP_NET_ADMIN CAP_SYS_RESOURCE"):
+            self.assertIn(f"\n{line}\n", unit)
+
+    def test_unit_exposure(self):
+        """The installed unit's sandbox, as systemd-analyze rates it offline."""
+        if shutil.which("systemd-analyze") is None:
+            # CI must rate the unit: there a missing systemd-analyze fails
+            self.assertNotEqual(os.environ.get("CI"), "true",
+                                "systemd-analyze is not installed (package systemd)")
+            self.skipTest("systemd-analyze is not installed (package systemd)")
+        r = subprocess.run(["systemd-analyze", "security", "--offline=true", f"--root={self.root}",
+                            "ebpflow.service"], capture_output=True, text=True)
+        m = re.search(r"Overall exposure level for ebpflow.service: ([0-9.]+)", r.stdout)
+        self.assertIsNotNone(m, r.stdout + r.stderr)
+        self.assertLessEqual(float(m.group(1)), 2.5, r.stdout)
 
     def test_installed_config_checks(self):
         conf = os.path.join(self.root, "etc/ebpflow/ebpflow.conf")

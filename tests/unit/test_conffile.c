@@ -84,7 +84,7 @@ static void test_mistakes(void)
 {
 	const struct bad bad[] = {
 		{ "[output]\nmode = json\n[nonsense]\nx = 1\n",
-		  ":3: [nonsense]: unknown section (sections: output, flows, kernel, ipfix, zmq, "
+		  ":3: [nonsense]: unknown section (sections: output, flows, kernel, service, ipfix, zmq, "
 		  "containers, filter, log)" },
 		{ "[output]\nmode = json\nintervall = 5\n",
 		  ":3: [output] intervall: unknown key (in [output]: mode, interval, ended_rows)" },
