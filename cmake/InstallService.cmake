@@ -38,6 +38,11 @@ set(EBPFLOW_COLLECTORS_DIR "${data_dir}/ebpflow/collectors")
 set(EBPFLOW_LIBEXEC_DIR "${libexec_dir}/ebpflow")
 set(PROJECT_VERSION "${EBPFLOW_VERSION}")
 set(out "${EBPFLOW_BINARY_DIR}/install")
+# the unit's user: systemd-sysusers reads lib/sysusers.d (of /usr, where a
+# package installs; after another prefix: systemd-sysusers FILE)
+file(INSTALL "${EBPFLOW_SOURCE_DIR}/systemd/ebpflow.sysusers"
+  DESTINATION "${CMAKE_INSTALL_PREFIX}/lib/sysusers.d" RENAME ebpflow.conf
+  FILE_PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ)
 configure_file("${EBPFLOW_SOURCE_DIR}/systemd/ebpflow.service.in" "${out}/ebpflow.service" @ONLY)
 file(INSTALL "${out}/ebpflow.service" DESTINATION "${unit_dir}"
   FILE_PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ)

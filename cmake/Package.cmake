@@ -4,10 +4,8 @@
 # with /usr/sbin/ebpflow, /usr/bin/ebpflow-collector, /etc/ebpflow/ebpflow.conf
 # (a conffile), the systemd unit, the man pages and the collector mappings;
 # Depends from the shared libraries the binaries link (dpkg-shlibdeps).
-#
-# A system user for the service (a later hardening step) would be a
-# sysusers.d file installed to lib/sysusers.d and a postinst that runs
-# systemd-sysusers on it: add both to CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA below.
+# The unit's system user: its sysusers.d file (installed by the install rules)
+# is applied by the postinst (packaging/postinst).
 include(${CMAKE_SOURCE_DIR}/cmake/EbpflowDirs.cmake)
 
 set(EBPFLOW_PACKAGE_MAINTAINER
@@ -41,7 +39,8 @@ set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
 # the configuration is a conffile: dpkg keeps an administrator's edits
 ebpflow_full_dir(pkg_conf_dir "${CMAKE_INSTALL_SYSCONFDIR}/ebpflow" /usr)
 file(WRITE ${CMAKE_BINARY_DIR}/packaging/conffiles "${pkg_conf_dir}/ebpflow.conf\n")
-set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA ${CMAKE_BINARY_DIR}/packaging/conffiles)
+set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA ${CMAKE_BINARY_DIR}/packaging/conffiles
+  ${CMAKE_SOURCE_DIR}/packaging/postinst)
 set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION TRUE)
 
 # Debian's changelog of a native package, compressed reproducibly

@@ -45,7 +45,9 @@ def setUpModule():
 
 
 def dpkg(root, *args):
-    return subprocess.run(["dpkg", f"--root={root}", f"--log={root}/dpkg.log", *args],
+    # the maintainer scripts run from this host, with DPKG_ROOT (the root has no shell)
+    return subprocess.run(["dpkg", f"--root={root}", f"--log={root}/dpkg.log",
+                           "--force-script-chrootless", *args],
                           stdin=subprocess.DEVNULL, capture_output=True, text=True)
 
 
@@ -127,6 +129,14 @@ class Package(unittest.TestCase):
             r = subprocess.run([binary, "-c", conf, "--check-config"], capture_output=True,
                                text=True)
             self.assertEqual(r.returncode, 0, r.stderr)
+            # the unit's user, made by the postinst from the package's sysusers.d file
+            with open(os.path.join(root, "usr/lib/systemd/system/ebpflow.service")) as f:
+                self.assertIn("User=ebpflow", f.read())
+            self.assertTrue(os.path.exists(os.path.join(root, "usr/lib/sysusers.d/ebpflow.conf")))
+            with open(os.path.join(root, "etc/passwd")) as f:
+                user = [l.split(":") for l in f if l.startswith("ebpflow:")]
+            self.assertEqual(len(user), 1)
+            self.assertEqual(user[0][5:7], ["/var/lib/ebpflow", "/usr/sbin/nologin\n"])
 
             # a short capture with the packaged binary and configuration
             probe = Ebpflow("-c", conf, "-o", "json", "-i", "1", binary=binary)
@@ -153,9 +163,12 @@ class Package(unittest.TestCase):
 
             r = dpkg(root, "--purge", "ebpflow")
             self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+            # a system user stays after a purge (Debian's practice: files may be its)
+            users = {os.path.join(root, "etc", f) for f in ("passwd", "group", "shadow",
+                                                             "gshadow", ".pwd.lock")}
             left = [os.path.join(d, f) for d, _, fs in os.walk(root) for f in fs
                     if not os.path.join(d, f).startswith(os.path.join(root, "var/lib/dpkg"))
-                    and f != "dpkg.log"]
+                    and f != "dpkg.log" and os.path.join(d, f) not in users]
             self.assertEqual(left, [])
         finally:
             shutil.rmtree(root, ignore_errors=True)
