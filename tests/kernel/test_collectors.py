@@ -11,6 +11,7 @@ exact count; tshark must dissect every message without a malformed packet or
 an error; nfdump shows the flows as before. The same for the ntop profile
 (nProbe's elements) with its own generated file. One flow as each collector
 shows it goes to stderr (docs/collectors.md shows the same)."""
+import contextlib
 import json
 import os
 import re
@@ -115,22 +116,27 @@ def export(profile, workloads, *args):
     file) watched by tshark, and to nfcapd and ebpflow-collector; run the
     workloads; return what each collector got."""
     base = P if profile == "ebpflow" else P + 10
-    tshark = Tshark(base)
-    nfacctd = Nfacctd(base, os.path.join(MAPPINGS, profile, "pmacct-primitives.lst"))
-    nfcapd = Nfcapd(base + 1)
-    collector = Collector(base + 2)
-    probe = Ebpflow("-o", "json", "-i", "1", "--ie-profile", profile, "--collector",
-                    f"127.0.0.1:{base}", "--collector", f"127.0.0.1:{base + 1}",
-                    "--collector", f"127.0.0.1:{base + 2}", *args)
-    try:
-        ran = workloads()
-        time.sleep(2)  # the exits are reported at the next drain
-    finally:
-        probe.stop()
-        time.sleep(0.5)  # the last messages are on their way over loopback
-        got = {"nfacctd": nfacctd.records(), "aggregate": nfacctd.aggregate,
-               "nfdump": nfcapd.flows(), "collector": collector.records(),
-               "tshark": tshark.dissect()}
+    with contextlib.ExitStack() as started:  # what a failure leaves is killed
+        tshark = Tshark(base)
+        started.callback(tshark.kill_if_running)
+        nfacctd = Nfacctd(base, os.path.join(MAPPINGS, profile, "pmacct-primitives.lst"))
+        started.callback(nfacctd.kill_if_running)
+        nfcapd = Nfcapd(base + 1)
+        started.callback(nfcapd.kill_if_running)
+        collector = Collector(base + 2)
+        started.callback(collector.kill_if_running)
+        probe = Ebpflow("-o", "json", "-i", "1", "--ie-profile", profile, "--collector",
+                        f"127.0.0.1:{base}", "--collector", f"127.0.0.1:{base + 1}",
+                        "--collector", f"127.0.0.1:{base + 2}", *args)
+        try:
+            ran = workloads()
+            time.sleep(2)  # the exits are reported at the next drain
+        finally:
+            probe.stop()
+            time.sleep(0.5)  # the last messages are on their way over loopback
+            got = {"nfacctd": nfacctd.records(), "aggregate": nfacctd.aggregate,
+                   "nfdump": nfcapd.flows(), "collector": collector.records(),
+                   "tshark": tshark.dissect()}
     if probe.returncode != 0:
         raise RuntimeError(f"ebpflow exited with {probe.returncode}: {probe.stderr}")
     got["json"] = probe.records()

@@ -14,6 +14,7 @@ published is counted as lost and said once. Then ntopng's collector mode
 (a trailing c: the subscriber binds, eBPFlow connects) and a SIGHUP that
 moves eBPFlow to another endpoint. One flow as the subscriber shows it goes
 to stderr (docs/collectors.md shows the same)."""
+import contextlib
 import json
 import os
 import re
@@ -150,7 +151,7 @@ def publish_to_connecting_subscriber():
     try:
         RUN["zmq_threads"] = zmq_thread_caps(probe.proc.pid)
         udp(P + 1, 2, RUN, "unsubscribed", probe)  # its records go out, to nobody
-        sub = Subscriber(f"tcp://127.0.0.1:{P}")
+        sub = Subscriber(f"tcp://127.0.0.1:{P}")  # stopped below whatever happens
         time.sleep(1.5)  # it connects, its subscription reaches eBPFlow
         workloads(RUN)
         # the exits are reported at a pass to come
@@ -158,7 +159,11 @@ def publish_to_connecting_subscriber():
             probe.wait_for(lambda r: r.get("pid") == proc.pid and r["end_reason"] == "end")
     finally:
         probe.stop()
-        RUN["messages"] = sub.messages() if sub else []
+        try:
+            RUN["messages"] = sub.messages() if sub else []
+        finally:
+            if sub:
+                sub.kill_if_running()
     if probe.returncode != 0:
         raise RuntimeError(f"ebpflow exited with {probe.returncode}: {probe.stderr}")
     RUN["json"] = probe.records()
@@ -175,21 +180,25 @@ def collector_mode_and_reload():
                     f"endpoint = tcp://127.0.0.1:{port}c\n")
         os.chmod(path, 0o600)
 
-    first, second = Subscriber(f"tcp://127.0.0.1:{P + 8}c"), Subscriber(f"tcp://127.0.0.1:{P + 9}c")
-    conf(P + 8)
     ran = {}
-    probe = Ebpflow("-c", path)
-    try:
-        time.sleep(1)  # connected, subscribed
-        udp(P + 10, 3, ran, "before", probe)
-        conf(P + 9)
-        probe.proc.send_signal(signal.SIGHUP)
-        probe.wait_log("configuration reloaded")
-        time.sleep(1)  # connected to the second, subscribed
-        udp(P + 11, 4, ran, "after", probe)
-    finally:
-        probe.stop()
-        ran["first"], ran["second"] = first.messages(), second.messages()
+    with contextlib.ExitStack() as started:  # what a failure leaves is killed
+        first = Subscriber(f"tcp://127.0.0.1:{P + 8}c")
+        started.callback(first.kill_if_running)
+        second = Subscriber(f"tcp://127.0.0.1:{P + 9}c")
+        started.callback(second.kill_if_running)
+        conf(P + 8)
+        probe = Ebpflow("-c", path)
+        try:
+            time.sleep(1)  # connected, subscribed
+            udp(P + 10, 3, ran, "before", probe)
+            conf(P + 9)
+            probe.proc.send_signal(signal.SIGHUP)
+            probe.wait_log("configuration reloaded")
+            time.sleep(1)  # connected to the second, subscribed
+            udp(P + 11, 4, ran, "after", probe)
+        finally:
+            probe.stop()
+            ran["first"], ran["second"] = first.messages(), second.messages()
     ran["stderr"] = probe.stderr
     RUN["reload"] = ran
 

@@ -6,6 +6,7 @@ program, and eBPFlow itself as a child process.
 A test that cannot run here (not root, no BTF) exits with SKIP_CODE and says
 why; under CI=true that is a failure instead, because CI must run them.
 """
+import atexit
 import json
 import os
 import re
@@ -19,6 +20,18 @@ import threading
 import time
 
 SKIP_CODE = 77
+
+# Every process a test starts through this module; whatever is still running
+# when the test exits (a failure half-way through a set-up) is killed then.
+_STARTED = []
+
+
+@atexit.register
+def _kill_leftovers():
+    for p in _STARTED:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
 BUILD_DIR = os.environ.get("EBPFLOW_BUILD_DIR", os.path.join(os.path.dirname(__file__), "..", "..", "build"))
 EBPFLOW = os.path.join(BUILD_DIR, "ebpflow")
 WORKLOAD = os.path.join(BUILD_DIR, "tests", "ebpflow-wl")
@@ -124,6 +137,7 @@ class Workload:
             cmd += ["setpriv", f"--reuid={NOBODY_UID}", f"--regid={NOBODY_UID}", "--clear-groups"]
         cmd += [self.binary()] + [str(a) for a in args]
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
+        _STARTED.append(self.proc)
         self.ready = self._line("ready")
         self.pid = self.ready["pid"]
         self.done = None
@@ -169,6 +183,7 @@ class Ebpflow:
         self.proc = subprocess.Popen([binary or EBPFLOW, *hooks_args(), *args],
                                      stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, text=True)
+        _STARTED.append(self.proc)
         self._lines = []
         self._cond = threading.Condition()
         self._reader = threading.Thread(target=self._read_stdout, daemon=True)
@@ -261,6 +276,13 @@ class Process:
 
     def __init__(self, cmd, **kw):
         self.proc = subprocess.Popen(cmd, **kw)
+        _STARTED.append(self.proc)
+
+    def kill_if_running(self):
+        """For a test's clean-up: nothing of ours left running when it fails."""
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
 
     def stop(self, timeout=20):
         if self.proc.poll() is None:
