@@ -415,12 +415,12 @@ void containers_wait(struct containers *c, unsigned int ms)
 	}
 }
 
-void containers_touch(struct containers *c, uint64_t cgroup_id)
+void containers_touch(struct containers *c, uint64_t cgroup_id, uint64_t now_ns)
 {
 	struct entry *k = g_hash_table_lookup(c->cache, &cgroup_id);
 
 	if (k)
-		k->used_ns = clock_mono_ns();
+		k->used_ns = now_ns;
 }
 
 static gboolean unused(gpointer key, gpointer value, gpointer cutoff)

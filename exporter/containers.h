@@ -62,7 +62,7 @@ void containers_collect(struct containers *c);
 /* Wait up to ms for the lookups in flight (at shutdown), collecting them. */
 void containers_wait(struct containers *c, unsigned int ms);
 /* A flow still refers to cgroup_id: keep its entry. */
-void containers_touch(struct containers *c, uint64_t cgroup_id);
+void containers_touch(struct containers *c, uint64_t cgroup_id, uint64_t now_ns);
 /* Forget the entries not used (nor touched) since cutoff_ns (CLOCK_MONOTONIC). */
 void containers_forget_unused(struct containers *c, uint64_t cutoff_ns);
 unsigned int containers_cached(const struct containers *c);

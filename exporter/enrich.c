@@ -243,14 +243,14 @@ void enrich_record(struct flow_record *rec, void *ctx)
 	enrich_container(ctx, rec->cgroup_id, &rec->container, &rec->container_id);
 }
 
-void enrich_touch(struct enrich *e, uint32_t uid, uint64_t cgroup_id)
+void enrich_touch(struct enrich *e, uint32_t uid, uint64_t cgroup_id, uint64_t now_ns)
 {
 	struct user *u = g_hash_table_lookup(e->users, GUINT_TO_POINTER(uid));
 
 	if (u)
-		u->used_ns = clock_mono_ns();
+		u->used_ns = now_ns;
 	if (e->containers)
-		containers_touch(e->containers, cgroup_id);
+		containers_touch(e->containers, cgroup_id, now_ns);
 }
 
 static gboolean unused(gpointer key, gpointer value, gpointer cutoff)

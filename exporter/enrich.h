@@ -61,7 +61,7 @@ bool enrich_container_wanted(struct enrich *e, const GPtrArray *want, uint64_t c
 /* flow_enrich_fn: ctx is the struct enrich */
 void enrich_record(struct flow_record *rec, void *ctx);
 /* A flow still refers to uid and cgroup_id: keep what is known of them. */
-void enrich_touch(struct enrich *e, uint32_t uid, uint64_t cgroup_id);
+void enrich_touch(struct enrich *e, uint32_t uid, uint64_t cgroup_id, uint64_t now_ns);
 /*
  * Forget the user names and containers not used (nor touched) in the
  * ENRICH_FORGET_AFTER_S before now_ns (CLOCK_MONOTONIC); those being asked stay.

@@ -191,19 +191,28 @@ static void report_stats(struct runtime *rt, bool at_exit)
 			(unsigned long long)s.udp_no_peer);
 }
 
+struct sweep {
+	struct enrich *enrich;
+	uint64_t now_ns; /* one clock reading for the whole sweep: it visits every flow */
+};
+
 static void touch(const struct flow_key *key, const struct flow_totals *t, uint64_t unreported,
 		  void *ctx)
 {
-	enrich_touch(ctx, t->uid, t->cgroup_id);
+	const struct sweep *s = ctx;
+
+	enrich_touch(s->enrich, t->uid, t->cgroup_id, s->now_ns);
 }
 
 /* What the live flows refer to is kept; names unused for a while are forgotten. */
 static void sweep_caches(struct runtime *rt, uint64_t now)
 {
+	struct sweep s = { .enrich = rt->enrich, .now_ns = now };
+
 	if (now < rt->next_sweep_ns)
 		return;
 	rt->next_sweep_ns = now + SWEEP_EVERY_NS;
-	flowtable_foreach(rt->ft, touch, rt->enrich);
+	flowtable_foreach(rt->ft, touch, &s);
 	enrich_forget_unused(rt->enrich, now);
 }
 

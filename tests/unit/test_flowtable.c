@@ -13,6 +13,7 @@
 struct fake {
 	GArray *records;          /* struct flow_record */
 	GArray *forgotten;        /* struct flow_key */
+	size_t forget_calls, forget_max; /* flow_forget_fn calls, most keys in one */
 	struct flow_totals kernel; /* what the kernel holds for the one flow */
 	bool kernel_has;
 	int takes;
@@ -25,7 +26,11 @@ static void on_report(const struct flow_record *rec, void *ctx)
 
 static void on_forget(const struct flow_key *keys, size_t n, void *ctx)
 {
-	g_array_append_vals(((struct fake *)ctx)->forgotten, keys, n);
+	struct fake *f = ctx;
+
+	g_array_append_vals(f->forgotten, keys, n);
+	f->forget_calls++;
+	f->forget_max = MAX(f->forget_max, n);
 }
 
 static bool on_take(const struct flow_key *key, struct flow_totals *final, void *ctx)
@@ -319,6 +324,51 @@ static void test_forget_budget_per_pass(void)
 	teardown(&f, ft);
 }
 
+/*
+ * Ten thousand flows of one exited process, all removed in one pass: they
+ * reach the kernel in bounded batches (no copy of the pass's keys), each
+ * key once.
+ */
+static void test_forget_in_bounded_batches(void)
+{
+	GHashTable *exited = g_hash_table_new_full(proc_key_hash, proc_key_equal, g_free, NULL);
+	GHashTable *seen = g_hash_table_new(g_direct_hash, g_direct_equal);
+	struct proc_key p = { .start_ns = 1, .pid = 9 };
+	struct fake f;
+	struct flowtable *ft = setup(&f, 600, 600);
+
+	for (int pass = 0; pass < 2; pass++) {
+		flowtable_begin_pass(ft);
+		for (uint32_t i = 0; i < 10000; i++) {
+			struct flow_key k = { .pid = 9, .start_ns = 1, .port = i % 65536,
+					      .ip_version = 4 };
+
+			memcpy(k.daddr, &i, sizeof(i));
+			kernel_calls(&f, ft, &k, 1, 1 * S, 1 * S);
+		}
+		if (pass == 0) {
+			g_hash_table_add(exited, g_memdup2(&p, sizeof(p)));
+			flowtable_end_processes(ft, exited);
+		}
+		flowtable_expire(ft, 2 * S);
+	}
+	g_assert_cmpuint(f.records->len, ==, 10000);
+	g_assert_cmpuint(f.forgotten->len, ==, 10000);
+	g_assert_cmpuint(f.forget_calls, >=, 3);
+	g_assert_cmpuint(f.forget_max, <=, 4096);
+	for (guint i = 0; i < f.forgotten->len; i++) {
+		uint32_t a;
+
+		memcpy(&a, g_array_index(f.forgotten, struct flow_key, i).daddr, sizeof(a));
+		g_hash_table_add(seen, GUINT_TO_POINTER(a + 1));
+	}
+	g_assert_cmpuint(g_hash_table_size(seen), ==, 10000);
+	g_assert_cmpuint(flowtable_size(ft), ==, 0);
+	g_hash_table_destroy(seen);
+	g_hash_table_destroy(exited);
+	teardown(&f, ft);
+}
+
 /* At shutdown a flow whose process exited is still an end, the others forced. */
 static void test_shutdown_reasons(void)
 {
@@ -387,6 +437,7 @@ int main(int argc, char **argv)
 			test_process_end_reports_then_forgets);
 	g_test_add_func("/flowtable/idle_budget_per_pass", test_idle_budget_per_pass);
 	g_test_add_func("/flowtable/forget_budget_per_pass", test_forget_budget_per_pass);
+	g_test_add_func("/flowtable/forget_in_bounded_batches", test_forget_in_bounded_batches);
 	g_test_add_func("/flowtable/shutdown_reasons", test_shutdown_reasons);
 	g_test_add_func("/flowtable/wanted_filter_counts_as_filtered",
 			test_wanted_filter_counts_as_filtered);
