@@ -18,7 +18,10 @@
  *       an address on the unconnected socket
  *   ebpflow-wl udp-client ADDR PORT N SPACING_MS sendto|connected|thread|refused [BIND_PORT]
  *       refused: connected to a port where nobody listens: sends fail with
- *       ECONNREFUSED after the peer's ICMP, and that is counted, not fatal
+ *       ECONNREFUSED after the peer's ICMP, and that is counted, not fatal; the
+ *       socket asks for its errors (IP_RECVERR) and reads each from its error
+ *       queue (MSG_ERRQUEUE) after a failed send (errq= says how many it read)
+ *       An IPv4-mapped ADDR (::ffff:a.b.c.d) sends IPv4 from an IPv6 socket.
  *   ebpflow-wl udp-spray ADDR PORT NPORTS N   (N sendto over PORT..PORT+NPORTS-1 in turn, as fast as it can)
  *   ebpflow-wl tcp-loop ADDR PORT N           (N connect + accept + close, both ends in this process)
  *
@@ -93,6 +96,8 @@ static void sleep_ms(int ms)
 static unsigned long long first_call_ns, last_call_ns;
 /* calls that succeeded and failed (sends, receives, connects: whichever the mode makes) */
 static long ok_calls, failed_calls;
+/* messages read from a socket's error queue (MSG_ERRQUEUE) */
+static long errqueue_reads;
 
 static void stamp(void)
 {
@@ -106,8 +111,9 @@ static void stamp(void)
 
 static void say(const char *what)
 {
-	printf("%s pid=%d tid=%ld first_ns=%llu last_ns=%llu ok=%ld failed=%ld\n", what, getpid(),
-	       (long)syscall(SYS_gettid), first_call_ns, last_call_ns, ok_calls, failed_calls);
+	printf("%s pid=%d tid=%ld first_ns=%llu last_ns=%llu ok=%ld failed=%ld errq=%ld\n", what,
+	       getpid(), (long)syscall(SYS_gettid), first_call_ns, last_call_ns, ok_calls,
+	       failed_calls, errqueue_reads);
 	fflush(stdout);
 }
 
@@ -279,6 +285,25 @@ static int udp_server(const char *addr, int port, int n, enum udp_rmode mode, co
 	return 0;
 }
 
+/* Read every message waiting in the socket's error queue: none of them is a receive. */
+static void read_error_queue(int fd)
+{
+	char data[256], control[512];
+	struct iovec iov = { data, sizeof(data) };
+
+	for (;;) {
+		struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
+				      .msg_control = control, .msg_controllen = sizeof(control) };
+
+		if (recvmsg(fd, &msg, MSG_ERRQUEUE | MSG_DONTWAIT) < 0) {
+			if (errno != EAGAIN && errno != EWOULDBLOCK)
+				die("recvmsg (MSG_ERRQUEUE)");
+			return;
+		}
+		errqueue_reads++;
+	}
+}
+
 struct udp_job {
 	struct sockaddr_storage ss;
 	socklen_t len;
@@ -298,6 +323,14 @@ static void *udp_send_all(void *arg)
 		if (bind(fd, (void *)&b, j->len))
 			die("bind");
 	}
+	if (j->refused) {
+		int one = 1;
+
+		if (j->ss.ss_family == AF_INET6 ?
+			    setsockopt(fd, IPPROTO_IPV6, IPV6_RECVERR, &one, sizeof(one)) :
+			    setsockopt(fd, IPPROTO_IP, IP_RECVERR, &one, sizeof(one)))
+			die("setsockopt (IP_RECVERR)");
+	}
 	if (j->connected && connect(fd, (void *)&j->ss, j->len))
 		die("connect");
 	for (int i = 0; i < j->n; i++) {
@@ -310,10 +343,12 @@ static void *udp_send_all(void *arg)
 				 : sendto(fd, payload, sizeof(payload) - 1, 0, (void *)&j->ss, j->len);
 		if (r < 0 && !(j->refused && errno == ECONNREFUSED))
 			die("send");
-		if (r < 0)
+		if (r < 0) {
 			failed_calls++;
-		else
+			read_error_queue(fd);
+		} else {
 			ok_calls++;
+		}
 	}
 	close(fd);
 	return NULL;

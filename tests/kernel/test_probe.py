@@ -40,7 +40,7 @@ def port(name):
 
 SCENARIOS = ["tcp4", "tcp6", "tcp4read", "tcp4xfer", "tcp6xfer", "tcp4refused", "tcp4fork",
              "udp4", "udp6", "udp4c", "udp4c-peer", "udp6c", "udp6c-peer", "thread", "udp4nb",
-             "udp6peek", "udp4recv", "udp4refused"]
+             "udp6peek", "udp4recv", "udp4refused", "udp4mapped", "udp4mappedc"]
 
 
 def scenario(name, server_args, client_args):
@@ -88,6 +88,12 @@ def run_workloads():
              cli("udp-client", b4, "udp4recv", "sendto"))
     # connected to a port where nobody listens: sends fail after the ICMP errors
     scenario("udp4refused", None, cli("udp-client", b4, "udp4refused", "refused"))
+    # IPv4 from dual-stack IPv6 sockets (IPv4-mapped addresses): udpv6_sendmsg hands
+    # the call to udp_sendmsg, and the flow is one IPv4 flow counted once
+    scenario("udp4mapped", ["udp-server", b4, port("udp4mapped"), N],
+             cli("udp-client", "::ffff:" + b4, "udp4mapped", "sendto"))
+    scenario("udp4mappedc", ["udp-server", b4, port("udp4mappedc"), N],
+             cli("udp-client", "::ffff:" + b4, "udp4mappedc", "connected"))
 
 
 def setUpModule():
@@ -243,9 +249,19 @@ class ProbeTest(unittest.TestCase):
         ok, failed = client.done["ok"], client.done["failed"]
         self.assertEqual(ok + failed, N)
         self.assertGreater(failed, 0, "no send was refused: the test proves nothing")
+        # after each refused send it read the ICMP error from its error queue
+        # (MSG_ERRQUEUE): flow() asserts that made no inbound flow
+        self.assertGreater(client.done["errq"], 0, "no error-queue read: the test proves less")
         a, b = TwoHosts.V4
         f = self.flow("outbound", client.pid, 4, "UDP", a, b, port("udp4refused"))
         self.check(f, NOBODY_UID, "nobody", ok, ok * PAYLOAD)
+
+
+    def test_udp4_mapped_sendto_from_ipv6_socket(self):
+        self.outbound_inbound("udp4mapped", 4, "UDP", *TwoHosts.V4, N * PAYLOAD)
+
+    def test_udp4_mapped_connected_from_ipv6_socket(self):
+        self.outbound_inbound("udp4mappedc", 4, "UDP", *TwoHosts.V4, N * PAYLOAD)
 
 
 if __name__ == "__main__":
