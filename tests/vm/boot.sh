@@ -10,10 +10,13 @@ R=/newroot
 
 mount -t 9p -o "trans=virtio,version=9p2000.L,ro,$ROOT_OPTS" hostroot $R ||
 	off "cannot mount the host's root"
-# the root is read-only: everything that is written goes to memory
+# the root is read-only: everything that is written goes to memory, but what
+# the commands need of the host's /tmp, /run, /var/tmp stays (guest.py: SCRATCH)
+keep_aside $R
 for d in tmp run var/tmp; do
 	mount -t tmpfs -o mode=1777 tmpfs $R/$d
 done
+keep_back $R
 mount -t proc proc $R/proc
 mount -t sysfs sys $R/sys
 mount -t devtmpfs dev $R/dev

@@ -13,6 +13,10 @@ EBPFLOW_VM_MEMORY (default 2G), EBPFLOW_VM_CACHE (kernels, initramfs, logs;
 default BUILD/vm), EBPFLOW_VM_KEEP=1 keeps the exchange folder (boot script,
 each command's script, output and exit code) for debugging.
 
+The guest's /tmp, /run and /var/tmp are its own (memory): the host's
+folders a command needs there (a clone in /tmp: its working directory, and
+every absolute path in its argv and env) are bound back into them, read-only.
+
 The boot is parameterised for other uses: `boot_script` replaces boot.sh (for
 instance to switch_root into systemd), `setup` is shell run after the standard
 mounts (extra mounts; $R is the new root), `cmdline` is appended to the
@@ -31,6 +35,9 @@ from kernels import Kernel, KernelUnavailable  # noqa: F401 (callers catch it)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 BOOT_ALLOWANCE = 180   # seconds for qemu to start and the guest to boot, on TCG
+# Folders of the host's root that a guest covers with its own memory
+# (boot.sh, systemd_boot.sh): what a command needs in them is bound back.
+SCRATCH = ("/tmp", "/run", "/var/tmp")
 BASE_ENV = {
     "PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
     "HOME": "/root", "LANG": "C.UTF-8", "TERM": "dumb",
@@ -135,11 +142,39 @@ class Guest:
             else:
                 shutil.rmtree(xchg, ignore_errors=True)
 
+    @staticmethod
+    def kept_paths(commands):
+        """The host folders under SCRATCH that the commands name: their working
+        directories and every absolute path in their argv and env, outermost only."""
+        wanted = set()
+        for c in commands:
+            for p in [c.cwd or os.getcwd(), *map(str, c.argv), *(c.env or {}).values()]:
+                p = str(p)
+                if not os.path.isabs(p) or not os.path.exists(p):
+                    continue
+                p = os.path.realpath(p)
+                if not os.path.isdir(p):
+                    p = os.path.dirname(p)
+                if any(p.startswith(d + "/") for d in SCRATCH):
+                    wanted.add(p)
+        return sorted(p for p in wanted
+                      if not any(p.startswith(q + "/") for q in wanted if q != p))
+
     def _prepare(self, xchg, commands):
         shutil.copy(self.boot_script, os.path.join(xchg, "boot.sh"))
+        kept = self.kept_paths(commands)
+        aside = "".join(f"mkdir -p /keep/{i} && mount --bind \"$1\"{shlex.quote(p)} /keep/{i} ||"
+                        f" off {shlex.quote('cannot keep ' + p)}\n" for i, p in enumerate(kept))
+        back = "".join(f"mkdir -p \"$1\"{shlex.quote(p)} && mount --bind /keep/{i} \"$1\""
+                       f"{shlex.quote(p)} && umount /keep/{i} ||"
+                       f" off {shlex.quote('cannot keep ' + p)}\n" for i, p in enumerate(kept))
         with open(os.path.join(xchg, "config.sh"), "w") as f:
             f.write(f"ROOT_OPTS={shlex.quote(self.root_opts)}\n")
             f.write(f"setup() {{\n:\n{self.setup}\n}}\n")
+            # the host's folders under SCRATCH the commands need: aside from the
+            # host's root ($1) before the guest's own memory covers them, then back
+            # into the new root ($1)
+            f.write(f"keep_aside() {{\n:\n{aside}}}\nkeep_back() {{\n:\n{back}}}\n")
         os.mkdir(os.path.join(xchg, "cmd"))
         for i, c in enumerate(commands):
             env = dict(BASE_ENV, **(c.env or {}))

@@ -24,8 +24,11 @@ mkdir -p /mem/stage /mem/upper /mem/work
 cp -a "/host$STAGE/." /mem/stage/ || off "cannot copy the installed tree"
 mount -t overlay overlay -o "lowerdir=/mem/stage:/host,upperdir=/mem/upper,workdir=/mem/work" $R ||
 	off "cannot mount the root's overlay"
+# what the commands need of the host's /tmp and /run stays (guest.py: SCRATCH)
+keep_aside /host
 mount -t tmpfs -o mode=0755 tmpfs $R/run || off "cannot mount /run"
 mount -t tmpfs -o mode=1777 tmpfs $R/tmp
+keep_back $R
 mkdir -p $R/run/ebpflow-vm
 mount --bind /xchg $R/run/ebpflow-vm || off "cannot bind the exchange share"
 # the machines that build eBPFlow are containers: systemd must not think it
