@@ -479,8 +479,10 @@ int runtime_start(struct runtime **out, struct ebpflow_config *cfg, GError **err
 		return 1;
 	if (!privileges_drop(probe_flows_fd(rt->probe), err))
 		return 1;
-	/* the first threads of eBPFlow's own: made now, they hold what the drop left */
+	/* the first threads of eBPFlow's own: made now, they hold what the drop left
+	 * (GLib's signal thread, for the terminal's size, is one) */
 	containers_start(rt->containers);
+	tty_watch_size(rt->tty);
 	pr_info("watching; %s every %us%s\n",
 		rt->cfg.output == OUTPUT_CONSOLE ? "console refresh" : "a pass",
 		rt->cfg.interval_s, rt->cfg.duration_s ? "" : "; Ctrl-C to stop");

@@ -80,8 +80,13 @@ struct tty *tty_open(int out_fd, int in_fd, tty_event_fn fn, void *ctx)
 			t->key_source = g_unix_fd_add(in_fd, G_IO_IN, on_input, t);
 		}
 	}
-	t->winch_source = g_unix_signal_add(SIGWINCH, on_winch, t);
 	return t;
+}
+
+void tty_watch_size(struct tty *t)
+{
+	if (t && !t->winch_source)
+		t->winch_source = g_unix_signal_add(SIGWINCH, on_winch, t);
 }
 
 void tty_close(struct tty *t)

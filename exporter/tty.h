@@ -18,6 +18,12 @@ struct tty;
 
 /* NULL when out_fd is not a terminal; keys are read when in_fd is one too. */
 struct tty *tty_open(int out_fd, int in_fd, tty_event_fn fn, void *ctx);
+/*
+ * Tell of size changes (SIGWINCH) from now on. Apart from tty_open because
+ * GLib handles a signal in a thread of its own, which it starts then: call
+ * it once privileges are dropped, or that thread keeps them all.
+ */
+void tty_watch_size(struct tty *t);
 void tty_close(struct tty *t);
 /* rows and columns of the terminal at out_fd; false (0 x 0) when unknown */
 bool tty_size(const struct tty *t, unsigned int *rows, unsigned int *cols);

@@ -7,15 +7,18 @@ set, no new privileges; with --user every thread runs as that user, the flows
 are still read exactly, and SIGHUP re-reads a file that user can read. The
 flow map's kernel memory: logged at start as the kernel counts it, and a map
 over [flows] map_memory_max refused with exit 2 before anything is attached."""
+import fcntl
 import json
 import os
 import pwd
 import shutil
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import tempfile
+import termios
 import threading
 import time
 import unittest
@@ -188,6 +191,69 @@ class Threads(unittest.TestCase):
         self.assertIn(f"running as user nobody (uid {testlib.NOBODY_UID})", probe.stderr)
         for _, name, st in seen:
             self.assertEqual(st["Gid"].split(), [str(pwd.getpwnam("nobody").pw_gid)] * 4, name)
+
+
+class Terminal(unittest.TestCase):
+    """The console view on a terminal (the README's first command): it watches
+    keys and size changes there, and still no thread keeps a capability."""
+
+    def test_console_on_a_terminal(self):
+        master, slave = os.openpty()
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 120, 0, 0))
+        proc = subprocess.Popen([EBPFLOW, "-i", "1"], stdin=slave, stdout=slave,
+                                stderr=subprocess.PIPE, text=True, start_new_session=True)
+        testlib._STARTED.append(proc)
+        os.close(slave)
+        screen = []
+        # what eBPFlow draws is read as it comes, or its writes would block
+        reader = threading.Thread(target=drain_pty, args=(master, screen), daemon=True)
+        reader.start()
+        log = []
+        logger = threading.Thread(target=lambda: log.extend(proc.stderr), daemon=True)
+        logger.start()
+        try:
+            deadline = time.monotonic() + 60
+            while not any("watching" in line for line in log):
+                self.assertIsNone(proc.poll(), f"eBPFlow ended on a terminal: {''.join(log)}")
+                self.assertLess(time.monotonic(), deadline, "".join(log))
+                time.sleep(0.1)
+            fcntl.ioctl(master, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 132, 0, 0))
+            proc.send_signal(signal.SIGWINCH)
+            _, cli = testlib.udp_pair(P + 8, N)
+            time.sleep(1.5)  # a refresh or two, resized
+            seen = threads(proc.pid)
+            self.assertIsNone(proc.poll(), "".join(log))
+        finally:
+            proc.send_signal(signal.SIGINT)
+            proc.wait(30)
+            logger.join(10)
+            reader.join(10)
+            os.close(master)
+        self.assertEqual(proc.returncode, 0, "".join(log))
+        keep = CAP_BPF if bpf_reads_need_cap_bpf() else 0
+        # the main thread and GLib's (it handles the signals, SIGWINCH among them)
+        self.assertGreaterEqual(len(seen), 2, [name for _, name, _ in seen])
+        for tid, name, st in seen:
+            for cap in ("CapPrm", "CapEff", "CapBnd"):
+                self.assertEqual(int(st[cap], 16), keep, f"thread {tid} ({name}): {cap} {st[cap]}")
+        # the view at exit: the client's flow, counted exactly, in the table's columns
+        text = b"".join(screen).decode(errors="replace")
+        rows = [line.split() for line in text.splitlines()
+                if line.split()[:1] == [str(cli)] and "UDP" in line]
+        self.assertTrue(rows, f"no row of pid {cli} on the terminal:\n{text[-3000:]}")
+        self.assertEqual({r[7] for r in rows}, {str(P + 8)}, rows)  # RPORT
+        self.assertEqual(int(rows[-1][8]), N, rows)  # COUNT
+
+
+def drain_pty(fd, into):
+    while True:
+        try:
+            chunk = os.read(fd, 65536)
+        except OSError:  # EIO: the other side is closed
+            return
+        if not chunk:
+            return
+        into.append(chunk)
 
 
 def conf(name, text, mode=0o644):
