@@ -92,28 +92,47 @@ static void sleep_ms(int ms)
 		;
 }
 
-/* CLOCK_MONOTONIC (the kernel's bpf_ktime_get_ns) just before the first and last call */
-static unsigned long long first_call_ns, last_call_ns;
+/*
+ * CLOCK_MONOTONIC (the kernel's bpf_ktime_get_ns) just before the first and
+ * the last call, and just after each: the kernel stamps a call somewhere
+ * between the two.
+ */
+static unsigned long long first_call_ns, last_call_ns, first_end_ns, last_end_ns;
 /* calls that succeeded and failed (sends, receives, connects: whichever the mode makes) */
 static long ok_calls, failed_calls;
 /* messages read from a socket's error queue (MSG_ERRQUEUE) */
 static long errqueue_reads;
 
-static void stamp(void)
+static unsigned long long now_ns(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
-	last_call_ns = ts.tv_sec * 1000000000ull + ts.tv_nsec;
+	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+/* just before a call */
+static void stamp(void)
+{
+	last_call_ns = now_ns();
 	if (!first_call_ns)
 		first_call_ns = last_call_ns;
 }
 
+/* just after it returned */
+static void stamp_end(void)
+{
+	last_end_ns = now_ns();
+	if (!first_end_ns)
+		first_end_ns = last_end_ns;
+}
+
 static void say(const char *what)
 {
-	printf("%s pid=%d tid=%ld first_ns=%llu last_ns=%llu ok=%ld failed=%ld errq=%ld\n", what,
-	       getpid(), (long)syscall(SYS_gettid), first_call_ns, last_call_ns, ok_calls,
-	       failed_calls, errqueue_reads);
+	printf("%s pid=%d tid=%ld first_ns=%llu last_ns=%llu first_end_ns=%llu last_end_ns=%llu "
+	       "ok=%ld failed=%ld errq=%ld\n",
+	       what, getpid(), (long)syscall(SYS_gettid), first_call_ns, last_call_ns, first_end_ns,
+	       last_end_ns, ok_calls, failed_calls, errqueue_reads);
 	fflush(stdout);
 }
 
@@ -199,12 +218,14 @@ static int tcp_client(const char *addr, int port, int n, int spacing, enum tcp_m
 
 	say("ready");
 	for (int i = 0; i < n; i++) {
-		int fd = make_socket(&ss, SOCK_STREAM);
+		int fd = make_socket(&ss, SOCK_STREAM), r;
 
 		if (i)
 			sleep_ms(spacing);
 		stamp();
-		if (connect(fd, (void *)&ss, len)) {
+		r = connect(fd, (void *)&ss, len);
+		stamp_end();
+		if (r) {
 			if (mode != TCP_REFUSED || errno != ECONNREFUSED)
 				die("connect");
 			failed_calls++;
@@ -341,6 +362,7 @@ static void *udp_send_all(void *arg)
 		stamp();
 		r = j->connected ? send(fd, payload, sizeof(payload) - 1, 0)
 				 : sendto(fd, payload, sizeof(payload) - 1, 0, (void *)&j->ss, j->len);
+		stamp_end();
 		if (r < 0 && !(j->refused && errno == ECONNREFUSED))
 			die("send");
 		if (r < 0) {
