@@ -265,6 +265,14 @@ static void on_tty(int key, void *ctx)
 
 	if (key == 'q' || key == 'Q') {
 		raise(SIGINT); /* as Ctrl-C: one way out */
+	} else if (key == TTY_GONE) {
+		/*
+		 * Its SIGHUP is taken for a reload, but a console view without its
+		 * terminal has nobody to show anything to: stop as a SIGTERM would,
+		 * every record to the other outputs first.
+		 */
+		pr_info("the console's terminal hung up: stopping\n");
+		raise(SIGTERM);
 	} else if (key == TTY_RESIZED) {
 		tty_size(rt->tty, &rows, &cols);
 		console_set_terminal(rt->console, true, rows, cols);

@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/ioctl.h>
+#include <errno.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -34,9 +35,13 @@ static gboolean on_input(gint fd, GIOCondition cond, gpointer data)
 	unsigned char buf[32];
 	ssize_t n = read(fd, buf, sizeof(buf));
 
+	if (n < 0 && (errno == EINTR || errno == EAGAIN))
+		return G_SOURCE_CONTINUE;
 	if (n <= 0) {
+		/* end of file or EIO: the terminal hung up */
 		t->key_source = 0;
-		return G_SOURCE_REMOVE; /* the terminal went away */
+		t->fn(TTY_GONE, t->ctx);
+		return G_SOURCE_REMOVE;
 	}
 	for (ssize_t i = 0; i < n; i++) {
 		if (buf[i] == 0x1b)

@@ -10,8 +10,12 @@
 
 #include <stdbool.h>
 
-/* key: a byte typed, or TTY_RESIZED when the terminal changed size */
+/*
+ * key: a byte typed, TTY_RESIZED when the terminal changed size, TTY_GONE
+ * when it hung up (closed window, dropped ssh session): the last event.
+ */
 #define TTY_RESIZED (-1)
+#define TTY_GONE (-2)
 typedef void (*tty_event_fn)(int key, void *ctx);
 
 struct tty;

@@ -6,7 +6,9 @@ work, asking a runtime of ours) every thread of eBPFlow holds no capability
 set, no new privileges; with --user every thread runs as that user, the flows
 are still read exactly, and SIGHUP re-reads a file that user can read. The
 flow map's kernel memory: logged at start as the kernel counts it, and a map
-over [flows] map_memory_max refused with exit 2 before anything is attached."""
+over [flows] map_memory_max refused with exit 2 before anything is attached.
+The console view on a terminal: no capability there either, and a terminal
+that hangs up stops eBPFlow with every record exported."""
 import fcntl
 import json
 import os
@@ -195,28 +197,41 @@ class Threads(unittest.TestCase):
 
 class Terminal(unittest.TestCase):
     """The console view on a terminal (the README's first command): it watches
-    keys and size changes there, and still no thread keeps a capability."""
+    keys and size changes there, and still no thread keeps a capability; when
+    its terminal hangs up it stops, every record delivered."""
 
-    def test_console_on_a_terminal(self):
+    def on_terminal(self, *args):
+        """eBPFlow on a new pseudo-terminal, its controlling one, as a shell starts
+        it; what it draws is read as it comes (or its writes would block)."""
         master, slave = os.openpty()
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 120, 0, 0))
-        proc = subprocess.Popen([EBPFLOW, "-i", "1"], stdin=slave, stdout=slave,
-                                stderr=subprocess.PIPE, text=True, start_new_session=True)
+
+        def controlling_terminal():
+            os.setsid()
+            fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+        proc = subprocess.Popen([EBPFLOW, "-i", "1", *args], stdin=slave, stdout=slave,
+                                stderr=subprocess.PIPE, text=True,
+                                preexec_fn=controlling_terminal)
         testlib._STARTED.append(proc)
         os.close(slave)
-        screen = []
-        # what eBPFlow draws is read as it comes, or its writes would block
-        reader = threading.Thread(target=drain_pty, args=(master, screen), daemon=True)
-        reader.start()
-        log = []
-        logger = threading.Thread(target=lambda: log.extend(proc.stderr), daemon=True)
-        logger.start()
+        screen, log = [], []
+        readers = [threading.Thread(target=drain_pty, args=(master, screen), daemon=True),
+                   threading.Thread(target=lambda: log.extend(proc.stderr), daemon=True)]
+        for r in readers:
+            r.start()
+        deadline = time.monotonic() + 60
+        while not any("watching" in line for line in log):
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                os.close(master)
+                self.fail(f"eBPFlow did not watch on a terminal (exit {proc.poll()}): {''.join(log)}")
+            time.sleep(0.1)
+        return proc, master, screen, log, readers
+
+    def test_console_on_a_terminal(self):
+        proc, master, screen, log, readers = self.on_terminal()
         try:
-            deadline = time.monotonic() + 60
-            while not any("watching" in line for line in log):
-                self.assertIsNone(proc.poll(), f"eBPFlow ended on a terminal: {''.join(log)}")
-                self.assertLess(time.monotonic(), deadline, "".join(log))
-                time.sleep(0.1)
             fcntl.ioctl(master, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 132, 0, 0))
             proc.send_signal(signal.SIGWINCH)
             _, cli = testlib.udp_pair(P + 8, N)
@@ -224,11 +239,13 @@ class Terminal(unittest.TestCase):
             seen = threads(proc.pid)
             self.assertIsNone(proc.poll(), "".join(log))
         finally:
-            proc.send_signal(signal.SIGINT)
-            proc.wait(30)
-            logger.join(10)
-            reader.join(10)
-            os.close(master)
+            os.write(master, b"\x03")  # Ctrl-C, as a user types it
+            try:
+                proc.wait(30)
+            finally:
+                for r in readers:
+                    r.join(10)
+                os.close(master)
         self.assertEqual(proc.returncode, 0, "".join(log))
         keep = CAP_BPF if bpf_reads_need_cap_bpf() else 0
         # the main thread and GLib's (it handles the signals, SIGWINCH among them)
@@ -238,11 +255,32 @@ class Terminal(unittest.TestCase):
                 self.assertEqual(int(st[cap], 16), keep, f"thread {tid} ({name}): {cap} {st[cap]}")
         # the view at exit: the client's flow, counted exactly, in the table's columns
         text = b"".join(screen).decode(errors="replace")
+        self.assertIn("(at exit)", text)
         rows = [line.split() for line in text.splitlines()
                 if line.split()[:1] == [str(cli)] and "UDP" in line]
         self.assertTrue(rows, f"no row of pid {cli} on the terminal:\n{text[-3000:]}")
         self.assertEqual({r[7] for r in rows}, {str(P + 8)}, rows)  # RPORT
         self.assertEqual(int(rows[-1][8]), N, rows)  # COUNT
+
+    def test_terminal_hangs_up(self):
+        """A closed window or a dropped ssh session: its SIGHUP is no reload to
+        keep a console running for nobody; eBPFlow stops, its records exported."""
+        col = Collector(P + 9)
+        proc, master, _, log, readers = self.on_terminal("--collector", f"127.0.0.1:{P + 9}")
+        try:
+            _, cli = testlib.udp_pair(P + 10, N)
+            time.sleep(0.5)  # counted in the kernel, not yet reported, maybe
+        finally:
+            os.close(master)  # the terminal hangs up
+            try:
+                proc.wait(30)
+            finally:
+                for r in readers:
+                    r.join(10)
+            got = col.records()
+        self.assertEqual(proc.returncode, 0, "".join(log))
+        self.assertIn("terminal hung up: stopping", "".join(log))
+        self.assertEqual(testlib.ipfix_calls(got, cli), N, "".join(log))
 
 
 def drain_pty(fd, into):
