@@ -38,6 +38,17 @@ WORKLOAD = os.path.join(BUILD_DIR, "tests", "ebpflow-wl")
 NOBODY_UID = 65534
 
 
+def skip_or_fail(what, why, skip=None):
+    """A test that cannot run here: under CI=true a failure ("WHAT must run in
+    CI, but WHY": a skip there would hide a broken machine), elsewhere a skip
+    (exit 77) that says `skip` (default: why)."""
+    if os.environ.get("CI") == "true":
+        print(f"FAIL: {what} must run in CI, but {why}", file=sys.stderr)
+        sys.exit(1)
+    print(f"SKIP: {skip or why}", file=sys.stderr)
+    sys.exit(SKIP_CODE)
+
+
 def require_kernel_privileges():
     """Exit with a skip (or, in CI, a failure) where the probe cannot run."""
     missing = []
@@ -51,11 +62,7 @@ def require_kernel_privileges():
     if not missing:
         return
     why = "; ".join(missing)
-    if os.environ.get("CI") == "true":
-        print(f"FAIL: kernel tests must run in CI, but {why}", file=sys.stderr)
-        sys.exit(1)
-    print(f"SKIP: kernel tests need root and BTF: {why}", file=sys.stderr)
-    sys.exit(SKIP_CODE)
+    skip_or_fail("kernel tests", why, f"kernel tests need root and BTF: {why}")
 
 
 def require_tools(*tools):
@@ -64,12 +71,8 @@ def require_tools(*tools):
     missing = [t for t in tools if shutil.which(t) is None]
     if not missing:
         return
-    why = f"{', '.join(missing)} not installed (scripts/deps.sh --test installs it)"
-    if os.environ.get("CI") == "true":
-        print(f"FAIL: this test must run in CI, but {why}", file=sys.stderr)
-        sys.exit(1)
-    print(f"SKIP: {why}", file=sys.stderr)
-    sys.exit(SKIP_CODE)
+    skip_or_fail("this test",
+                 f"{', '.join(missing)} not installed (scripts/deps.sh --test installs it)")
 
 
 def run(*cmd):
