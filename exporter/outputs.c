@@ -215,20 +215,22 @@ bool outputs_have_ipfix(const struct outputs *o)
 void outputs_record(const struct flow_record *rec, void *ctx)
 {
 	struct outputs *o = ctx;
+	/* read once a record: its JSON, IPFIX and ZMQ forms carry the same times */
+	int64_t epoch_offset_ns = o->json || o->ipfix || o->zmq ? clock_epoch_offset_ns() : 0;
 
 	if (o->json)
-		json_write_record(rec, o->out);
+		json_write_record(rec, epoch_offset_ns, o->out);
 	if (o->console)
 		console_record(o->console, rec);
 	if (o->ipfix) {
 		GError *err = NULL;
 
 		rotate_if_due(o);
-		if (!ipfix_add(o->ipfix, rec, clock_epoch_offset_ns(), &err))
+		if (!ipfix_add(o->ipfix, rec, epoch_offset_ns, &err))
 			warn_error("cannot encode an IPFIX record", err);
 	}
 	if (o->zmq)
-		zmq_export_add(o->zmq, rec, clock_epoch_offset_ns());
+		zmq_export_add(o->zmq, rec, epoch_offset_ns);
 }
 
 void outputs_flush(struct outputs *o)
