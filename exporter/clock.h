@@ -23,6 +23,18 @@ static inline uint64_t clock_mono_ns(void)
 	return clock_ns(CLOCK_MONOTONIC);
 }
 
+/*
+ * Exponential back-off after a failure, in ns: min_ms after the first one,
+ * doubled after each further one (at most 64 times min_ms), never above max_ms.
+ */
+static inline uint64_t clock_backoff_ns(unsigned int failures, uint64_t min_ms, uint64_t max_ms)
+{
+	unsigned int doublings = failures ? failures - 1 : 0;
+	uint64_t ms = min_ms << (doublings < 6 ? doublings : 6);
+
+	return (ms < max_ms ? ms : max_ms) * 1000000ull;
+}
+
 /* realtime minus monotonic, in ns */
 static inline int64_t clock_epoch_offset_ns(void)
 {

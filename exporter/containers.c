@@ -251,9 +251,7 @@ static struct runtime_sock *sock_state(struct containers *c, const char *socket)
 
 static uint64_t backoff_ns(unsigned int failures)
 {
-	uint64_t ms = (uint64_t)CONTAINERS_RETRY_MIN_MS << MIN(failures ? failures - 1 : 0, 6u);
-
-	return MIN(ms, (uint64_t)CONTAINERS_RETRY_MAX_MS) * 1000000ull;
+	return clock_backoff_ns(failures, CONTAINERS_RETRY_MIN_MS, CONTAINERS_RETRY_MAX_MS);
 }
 
 static void ask(struct containers *c, struct entry *k, uint64_t cgroup_id, bool probe)

@@ -215,10 +215,9 @@ static void incident(struct dest *d, const char *fmt, ...)
 
 static void retry_later(struct dest *d)
 {
-	uint64_t ms = TRANSPORT_RETRY_MIN_MS << MIN(d->retries, 6u);
-
-	d->retry_at_ns = clock_mono_ns() + MIN(ms, (uint64_t)TRANSPORT_RETRY_MAX_MS) * 1000000ull;
 	d->retries++;
+	d->retry_at_ns = clock_mono_ns() +
+			 clock_backoff_ns(d->retries, TRANSPORT_RETRY_MIN_MS, TRANSPORT_RETRY_MAX_MS);
 }
 
 /* What a look-up found: connected, or an incident and a retry later. True when connected. */

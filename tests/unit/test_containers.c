@@ -3,6 +3,7 @@
 #include <glib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "containers.h"
 
 static bool parse(const char *body, char *name)
@@ -62,6 +63,18 @@ static void test_name_too_long(void)
 	g_assert_false(containers_parse_inspect(body, strlen(body), name, sizeof(name)));
 }
 
+/* The back-off of failed look-ups (and of collectors): 1 s, doubling, 60 s at most. */
+static void test_backoff(void)
+{
+	const uint64_t s = 1000000000ull;
+	const unsigned int failures[] = { 0, 1, 2, 3, 6, 7, 8, 1000 };
+	const uint64_t want[] = { 1, 1, 2, 4, 32, 60, 60, 60 };
+
+	for (size_t i = 0; i < G_N_ELEMENTS(failures); i++)
+		g_assert_cmpuint(clock_backoff_ns(failures[i], CONTAINERS_RETRY_MIN_MS,
+						  CONTAINERS_RETRY_MAX_MS), ==, want[i] * s);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -69,5 +82,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/containers/kubernetes_labels", test_kubernetes_labels);
 	g_test_add_func("/containers/garbage", test_garbage);
 	g_test_add_func("/containers/name_too_long", test_name_too_long);
+	g_test_add_func("/containers/backoff", test_backoff);
 	return g_test_run();
 }
