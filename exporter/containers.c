@@ -275,6 +275,12 @@ static void retry_if_due(struct containers *c, struct entry *k, uint64_t cgroup_
 	ask(c, k, cgroup_id, false);
 }
 
+/* k failed with the runtime at socket and is not being asked again */
+static bool failed_at(const struct entry *k, const char *socket)
+{
+	return k->failed && !k->pub.pending && k->socket == socket;
+}
+
 /*
  * A runtime that is down is probed with one look-up (of a container that
  * failed) each time its back-off is over, whether flows come or not: when it
@@ -290,7 +296,7 @@ static void probe(struct containers *c, struct runtime_sock *s, const char *sock
 		return;
 	g_hash_table_iter_init(&it, c->cache);
 	while (g_hash_table_iter_next(&it, (gpointer *)&id, (gpointer *)&k)) {
-		if (k->failed && !k->pub.pending && k->socket == socket) {
+		if (failed_at(k, socket)) {
 			s->probing = true;
 			ask(c, k, *id, true);
 			return;
@@ -375,7 +381,7 @@ static void take(struct containers *c, struct result *r)
 		/* what failed while it was down is asked again now */
 		g_hash_table_iter_init(&it, c->cache);
 		while (g_hash_table_iter_next(&it, (gpointer *)&id, (gpointer *)&e))
-			if (e->failed && !e->pub.pending && e->socket == r->socket)
+			if (failed_at(e, r->socket))
 				ask(c, e, *id, false);
 	}
 }
