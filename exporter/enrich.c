@@ -95,8 +95,6 @@ struct enrich *enrich_new_with(struct containers *containers, enrich_user_fn loo
 	e->lookup = lookup ? lookup : getpw_name;
 	e->users = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, user_free);
 	e->done = g_async_queue_new_full(answer_free);
-	/* no user data: a job still running after enrich_free touches nothing of e */
-	e->pool = g_thread_pool_new(ask, NULL, 2, FALSE, NULL);
 	e->budget_ns = ENRICH_USER_BUDGET_MS * MS;
 	return e;
 }
@@ -106,12 +104,25 @@ struct enrich *enrich_new(struct containers *containers)
 	return enrich_new_with(containers, NULL);
 }
 
+void enrich_start(struct enrich *e)
+{
+	/*
+	 * Not in enrich_new: a thread has the capabilities of the thread that
+	 * made it, and from GLib 2.76 the first shared pool starts a thread
+	 * (pool-spawner) as soon as it exists, which would keep root's.
+	 * No user data: a job still running after enrich_free touches nothing of e.
+	 */
+	if (!e->pool)
+		e->pool = g_thread_pool_new(ask, NULL, 2, FALSE, NULL);
+}
+
 void enrich_free(struct enrich *e)
 {
 	if (!e)
 		return;
 	/* a look-up still hanging in the directory ends by itself, later */
-	g_thread_pool_free(e->pool, FALSE, FALSE);
+	if (e->pool)
+		g_thread_pool_free(e->pool, FALSE, FALSE);
 	g_async_queue_unref(e->done);
 	g_hash_table_destroy(e->users);
 	g_free(e);

@@ -37,6 +37,12 @@ struct enrich *enrich_new(struct containers *containers);
 struct enrich *enrich_new_with(struct containers *containers, enrich_user_fn lookup);
 void enrich_free(struct enrich *e);
 /*
+ * Start the worker threads that ask for user names: once privileges are
+ * dropped, so that no thread ever holds more than the caller. Nothing may
+ * ask for a user name before.
+ */
+void enrich_start(struct enrich *e);
+/*
  * The user name of uid as ps shows it, or the uid in decimal while it is
  * asked (or when it has none). Never waits more than what is left of this
  * pass's ENRICH_USER_BUDGET_MS.

@@ -489,6 +489,7 @@ int runtime_start(struct runtime **out, struct ebpflow_config *cfg, GError **err
 		return 1;
 	/* the first threads of eBPFlow's own: made now, they hold what the drop left
 	 * (GLib's signal thread, for the terminal's size, is one) */
+	enrich_start(rt->enrich);
 	containers_start(rt->containers);
 	tty_watch_size(rt->tty);
 	pr_info("watching; %s every %us%s\n",

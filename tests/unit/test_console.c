@@ -65,6 +65,7 @@ static void rig_init(struct rig *r, uint64_t wanted_cgroup)
 	r->wanted_cgroup = wanted_cgroup;
 	r->ft = flowtable_new(&t, &ops);
 	r->en = enrich_new(NULL);
+	enrich_start(r->en);
 	r->mem = open_memstream(&r->text, &r->len);
 	r->c = console_new(r->mem, r->en, wanted, r);
 }

@@ -3,13 +3,15 @@
  * Unit tests of the user names: a directory service that takes a second per
  * look-up does not hold the drain loop (a pass waits ENRICH_USER_BUDGET_MS
  * at most); the names come in a later pass; a record waits for its name a
- * bounded time; names nothing uses are forgotten.
+ * bounded time; names nothing uses are forgotten. No thread before
+ * enrich_start (the privilege drop comes between the two).
  */
 #include <glib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "clock.h"
+#include "containers.h"
 #include "enrich.h"
 
 static gint asked;
@@ -35,6 +37,45 @@ static char *fast_lookup(uint32_t uid)
 	return g_strdup_printf("user%u", uid);
 }
 
+/* Started, as runtime.c does once privileges are dropped. */
+static struct enrich *started(enrich_user_fn lookup)
+{
+	struct enrich *e = enrich_new_with(NULL, lookup);
+
+	enrich_start(e);
+	return e;
+}
+
+static unsigned int threads(void)
+{
+	GDir *d = g_dir_open("/proc/self/task", 0, NULL);
+	unsigned int n = 0;
+
+	g_assert_nonnull(d);
+	while (g_dir_read_name(d))
+		n++;
+	g_dir_close(d);
+	return n;
+}
+
+/*
+ * Made before the privilege drop, the parts make no thread: one made then
+ * would keep root's capabilities (GLib 2.76 and later start a pool-spawner
+ * thread with the first shared pool). Run first: later tests make pools.
+ */
+static void test_no_thread_before_start(void)
+{
+	unsigned int before = threads();
+	struct containers *c = containers_new(&(struct containers_config){ .resolve_names = true });
+	struct enrich *e = enrich_new(c);
+
+	g_assert_cmpuint(threads(), ==, before);
+	enrich_start(e);
+	g_assert_cmpstr(enrich_user(e, 0), ==, "root");
+	enrich_free(e);
+	containers_free(c);
+}
+
 static double ms_since(uint64_t t0)
 {
 	return (clock_mono_ns() - t0) / 1e6;
@@ -42,7 +83,7 @@ static double ms_since(uint64_t t0)
 
 static void test_slow_directory_does_not_stall(void)
 {
-	struct enrich *e = enrich_new_with(NULL, slow_lookup);
+	struct enrich *e = started(slow_lookup);
 	uint64_t t0 = clock_mono_ns();
 
 	g_atomic_int_set(&asked, 0);
@@ -69,7 +110,7 @@ static void test_slow_directory_does_not_stall(void)
 
 static void test_record_waits_a_bounded_time(void)
 {
-	struct enrich *e = enrich_new_with(NULL, hanging_lookup);
+	struct enrich *e = started(hanging_lookup);
 	uint64_t t0 = clock_mono_ns();
 
 	g_assert_false(enrich_user_ready(e, 2000));
@@ -85,7 +126,7 @@ static void test_record_waits_a_bounded_time(void)
 
 static void test_fast_directory_answers_at_once(void)
 {
-	struct enrich *e = enrich_new_with(NULL, fast_lookup);
+	struct enrich *e = started(fast_lookup);
 
 	g_assert_cmpstr(enrich_user(e, 7), ==, "user7");
 	g_assert_true(enrich_user_ready(e, 7));
@@ -94,7 +135,7 @@ static void test_fast_directory_answers_at_once(void)
 
 static void test_unused_names_forgotten(void)
 {
-	struct enrich *e = enrich_new_with(NULL, fast_lookup);
+	struct enrich *e = started(fast_lookup);
 	uint64_t s = 1000000000ull, now;
 
 	enrich_user(e, 1);
@@ -110,7 +151,7 @@ static void test_unused_names_forgotten(void)
 	g_assert_cmpuint(enrich_users_cached(e), ==, 0);
 	enrich_free(e);
 	/* a name still being asked stays */
-	e = enrich_new_with(NULL, hanging_lookup);
+	e = started(hanging_lookup);
 	enrich_user(e, 3);
 	enrich_forget_unused(e, clock_mono_ns() + (ENRICH_FORGET_AFTER_S + 1) * s);
 	g_assert_cmpuint(enrich_users_cached(e), ==, 1);
@@ -120,6 +161,7 @@ static void test_unused_names_forgotten(void)
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
+	g_test_add_func("/enrich/no_thread_before_start", test_no_thread_before_start);
 	g_test_add_func("/enrich/slow_directory_does_not_stall", test_slow_directory_does_not_stall);
 	g_test_add_func("/enrich/record_waits_a_bounded_time", test_record_waits_a_bounded_time);
 	g_test_add_func("/enrich/fast_directory_answers_at_once",
