@@ -110,7 +110,7 @@ static uint64_t status_hex(const char *status, const char *name)
 
 /*
  * Every thread holds nothing beyond keep (and the bounding set nothing beyond
- * bounding), and runs as uid.
+ * bounding), has no_new_privs, and runs as uid.
  */
 static gboolean verify_threads(uint64_t keep, uint64_t bounding, uid_t uid, GError **err)
 {
@@ -152,6 +152,9 @@ static gboolean verify_threads(uint64_t keep, uint64_t bounding, uid_t uid, GErr
 		if (ok && (status_hex(status, "\nCapBnd:\t") & ~bounding))
 			ok = fail(err, "thread %s (%s) kept its bounding set", e->d_name,
 				  comm ? comm : "?");
+		if (ok && status_hex(status, "\nNoNewPrivs:\t") != 1)
+			ok = fail(err, "thread %s (%s) runs without no_new_privs", e->d_name,
+				  comm ? comm : "?");
 		u = strstr(status, "\nUid:\t");
 		if (ok && (!u || sscanf(u, "\nUid:\t%u\t%u\t%u\t%u", &ruid, &euid, &suid, &fsuid) != 4 ||
 		     ruid != uid || euid != uid || suid != uid || fsuid != uid))
@@ -175,6 +178,15 @@ gboolean privileges_become(const char *user, GError **err)
 	gid_t *groups;
 	int n = 0;
 
+	/*
+	 * no_new_privs belongs to each thread and is inherited by the threads
+	 * it makes: set now, before any (libzmq's are made before the drop),
+	 * so that every thread has it. eBPFlow runs no program, and loading
+	 * BPF programs does not need what it forbids (gaining privileges
+	 * through execve).
+	 */
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
+		return fail(err, "cannot set no_new_privs: %s", g_strerror(errno));
 	if (!user)
 		return TRUE;
 	pw = account(user, err);
@@ -261,8 +273,6 @@ gboolean privileges_drop(int map_fd, GError **err)
 		return fail(err, "cannot clear the ambient capabilities: %s", g_strerror(errno));
 	if (set_caps(keep, keep) != 0)
 		return fail(err, "cannot drop capabilities: %s", g_strerror(errno));
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
-		return fail(err, "cannot set no_new_privs: %s", g_strerror(errno));
 	/*
 	 * No core dump of what the maps hold, and no ptrace by another process
 	 * of the same user, which would reach the BPF descriptors eBPFlow holds.

@@ -15,16 +15,17 @@
  */
 gboolean privileges_check(const char *user, GError **err);
 /*
- * Become user with its groups (NULL, or the user it runs as: nothing to
- * do), keeping the capabilities it has until privileges_drop. Before any
- * thread is made: glibc changes the uid of every thread, and aborts if one
- * cannot follow.
+ * Set no_new_privs, and become user with its groups (NULL, or the user it
+ * runs as: nothing more to do), keeping the capabilities it has until
+ * privileges_drop. Before any thread is made: glibc changes the uid of
+ * every thread, and aborts if one cannot follow; no_new_privs is each
+ * thread's, inherited by the threads it makes.
  */
 gboolean privileges_become(const char *user, GError **err);
 /*
  * Drop every capability and the bounding set (it needs CAP_SETPCAP), but
- * CAP_BPF where reading map_fd without it fails; set no_new_privs and make
- * the process not dumpable. Then check every thread of the process: FALSE,
+ * CAP_BPF where reading map_fd without it fails, and make the process not
+ * dumpable. Then check every thread of the process: FALSE,
  * with err set, if any holds more than that or runs as another user.
  */
 gboolean privileges_drop(int map_fd, GError **err);

@@ -341,7 +341,8 @@ class User(unittest.TestCase):
 
     def test_user_with_zmq(self):
         """libzmq's threads, made before the drop, run as the user too (glibc
-        changes every thread's uid, and aborts if one cannot follow)."""
+        changes every thread's uid, and aborts if one cannot follow), and have
+        no_new_privs (each thread's own, inherited from the thread that made it)."""
         if "--zmq" not in subprocess.run([EBPFLOW, "--help"], capture_output=True,
                                          text=True).stdout:
             self.skipTest("this build has no libzmq (--zmq)")
@@ -355,6 +356,8 @@ class User(unittest.TestCase):
         keep = CAP_BPF if bpf_reads_need_cap_bpf() else 0
         for tid, name, st in seen:
             self.assertEqual(st["Uid"].split(), [str(testlib.NOBODY_UID)] * 4, name)
+            # set before libzmq made its threads, so theirs too
+            self.assertEqual(st["NoNewPrivs"], "1", f"thread {tid} ({name})")
             # libzmq's threads gave up everything themselves; the others hold what
             # the main thread kept
             held = 0 if name.startswith("ZMQbg") else keep
