@@ -30,7 +30,7 @@ struct outputs {
 	struct transport *transport; /* NULL without IPFIX */
 	struct ipfix *ipfix;
 	struct zmq_export *zmq; /* NULL without --zmq */
-	bool started; /* IPFIX outputs were set once: later collectors resolve in a thread */
+	bool started; /* IPFIX outputs were set once: collectors resolve in a thread at once */
 	bool rotate_failing; /* the IPFIX file's rotation failed: said once */
 };
 
@@ -140,8 +140,10 @@ gboolean outputs_set_ipfix(struct outputs *o, const struct ebpflow_config *cfg, 
 	close_ipfix(o);
 	o->transport = t;
 	o->ipfix = x;
+	/* at start outputs_start sends them, once the collectors' names had a moment */
+	if (o->started)
+		outputs_send_templates(o);
 	o->started = true;
-	outputs_send_templates(o);
 	return TRUE;
 }
 
@@ -233,6 +235,36 @@ void outputs_record(const struct flow_record *rec, void *ctx)
 		zmq_export_add(o->zmq, rec, epoch_offset_ns);
 }
 
+/* Start the due look-ups, take the answers: a collector just reached gets the templates first. */
+static void poll_collectors(struct outputs *o)
+{
+	if (o->transport && transport_poll(o->transport))
+		outputs_send_templates(o);
+}
+
+/* How long the start waits for the collectors' names (a name in /etc/hosts takes microseconds). */
+#define START_LOOKUP_WAIT_MS 250
+
+void outputs_start(struct outputs *o)
+{
+	uint64_t until = clock_mono_ns() + START_LOOKUP_WAIT_MS * 1000000ull;
+
+	if (!o->transport)
+		return;
+	/*
+	 * The templates wait a moment for the names that resolve at once, so
+	 * that the collectors get them now rather than at the next refresh
+	 * (each collector reached later gets them then); a slow name server
+	 * does not hold the start longer.
+	 */
+	transport_poll(o->transport);
+	while (transport_resolving(o->transport) && clock_mono_ns() < until) {
+		g_usleep(2000);
+		transport_poll(o->transport);
+	}
+	outputs_send_templates(o);
+}
+
 void outputs_flush(struct outputs *o)
 {
 	GError *err = NULL;
@@ -243,9 +275,7 @@ void outputs_flush(struct outputs *o)
 		return;
 	if (!ipfix_flush(o->ipfix, &err))
 		warn_error("cannot emit an IPFIX message", err);
-	/* a collector that just resolved gets the templates before any record */
-	if (transport_poll(o->transport))
-		outputs_send_templates(o);
+	poll_collectors(o);
 	rotate_if_due(o);
 }
 

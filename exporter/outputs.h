@@ -52,6 +52,12 @@ void outputs_set_zmq(struct outputs *o, const struct ebpflow_config *cfg, struct
 /* flow_report_fn: ctx is the struct outputs */
 void outputs_record(const struct flow_record *rec, void *ctx);
 /* Send the IPFIX and ZMQ records waiting in the current messages (every pass). */
+/*
+ * Once privileges are dropped: the look-ups of the collectors' names start
+ * (in worker threads: a slow name server holds the start 250 ms at most),
+ * then the templates go out.
+ */
+void outputs_start(struct outputs *o);
 void outputs_flush(struct outputs *o);
 /* (Re)send the IPFIX templates (every --template-refresh). */
 void outputs_send_templates(struct outputs *o);

@@ -491,6 +491,7 @@ int runtime_start(struct runtime **out, struct ebpflow_config *cfg, GError **err
 	 * (GLib's signal thread, for the terminal's size, is one) */
 	enrich_start(rt->enrich);
 	containers_start(rt->containers);
+	outputs_start(rt->out);
 	tty_watch_size(rt->tty);
 	pr_info("watching; %s every %us%s\n",
 		rt->cfg.output == OUTPUT_CONSOLE ? "console refresh" : "a pass",

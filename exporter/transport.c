@@ -277,7 +277,7 @@ static void start_lookup(struct dest *d)
 		retry_later(d);
 }
 
-gboolean transport_add_collector(struct transport *t, const char *spec, bool wait, GError **err)
+gboolean transport_add_collector(struct transport *t, const char *spec, bool defer, GError **err)
 {
 	struct addrinfo *res = NULL;
 	struct dest *d;
@@ -295,15 +295,12 @@ gboolean transport_add_collector(struct transport *t, const char *spec, bool wai
 	if (d->fd < 0) {
 		incident(d, "cannot make a socket: %s", g_strerror(errno));
 		retry_later(d);
-	} else if (wait || resolve_numeric(host, port, &res)) {
-		int rc = res ? 0 : resolve_now(host, port, &res);
-
-		take_lookup(d, rc, res);
-		if (res)
-			freeaddrinfo(res);
-	} else {
+	} else if (resolve_numeric(host, port, &res)) {
+		take_lookup(d, 0, res);
+		freeaddrinfo(res);
+	} else if (!defer) {
 		start_lookup(d);
-	}
+	} /* else the next transport_poll starts the look-up (its retry is due) */
 	return TRUE;
 }
 
@@ -345,6 +342,14 @@ bool transport_poll(struct transport *t)
 		}
 	}
 	return ready;
+}
+
+bool transport_resolving(const struct transport *t)
+{
+	for (guint i = 0; i < t->dests->len; i++)
+		if (((struct dest *)g_ptr_array_index(t->dests, i))->lookup)
+			return true;
+	return false;
 }
 
 static struct dest *file_dest(const struct transport *t)

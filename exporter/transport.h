@@ -40,12 +40,14 @@ gboolean transport_check_collector(const char *spec, GError **err);
 /*
  * "HOST:PORT", "[IPv6]:PORT" or "IPv4:PORT". The socket is made now (its
  * send buffer forced to 8 MiB where CAP_NET_ADMIN allows). An address is
- * taken at once; a name is resolved now with wait, else in a worker thread
- * (transport_poll takes the answer); either way a name that does not
- * resolve is logged and tried again with back-off, its messages counted as
- * lost. Fails only on a spec that is not HOST:PORT.
+ * taken at once; a name is resolved in a worker thread (transport_poll
+ * takes the answer), started now or, with defer, by the next transport_poll
+ * (at start: no thread before the privilege drop, and a slow name server
+ * never holds the start); a name that does not resolve is logged and tried
+ * again with back-off, its messages counted as lost. Fails only on a spec
+ * that is not HOST:PORT.
  */
-gboolean transport_add_collector(struct transport *t, const char *spec, bool wait, GError **err);
+gboolean transport_add_collector(struct transport *t, const char *spec, bool defer, GError **err);
 /*
  * Move the collector spec, with its socket, its state and its counters,
  * from `from` to t: a reload keeps what it does not change (the socket's
@@ -58,6 +60,8 @@ bool transport_adopt_collector(struct transport *t, struct transport *from, cons
  * collector became reachable: it needs the templates before anything else.
  */
 bool transport_poll(struct transport *t);
+/* Is a collector's name being looked up? */
+bool transport_resolving(const struct transport *t);
 /* Open the IPFIX file (created 0600/0640, appended to; ipfixfile.h). */
 gboolean transport_add_file(struct transport *t, const struct ipfix_file_config *cfg,
 			    GError **err);

@@ -12,9 +12,12 @@ import re
 import select
 import shutil
 import signal
+import socket
+import struct
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import unittest
 
@@ -138,6 +141,101 @@ class UnresolvedCollectorTest(unittest.TestCase):
         self.assertEqual(testlib.ipfix_calls(recs, lost), 0)
         m = re.search(rf"collector {NAME}:{P}: (\d+) messages sent, (\d+) lost", d.log)
         self.assertGreater(int(m.group(2)), 0)
+
+
+class HeldNameServer(threading.Thread):
+    """A name server of ours on a loopback address of the test's own: it answers
+    every query for NAME with 127.0.0.1 (no IPv6 address), but only once
+    release() is called; until then a resolver waits."""
+
+    def __init__(self, addr):
+        super().__init__(daemon=True)
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind((addr, 53))
+        self.sock.settimeout(0.1)
+        self.released = threading.Event()
+        self.done = threading.Event()
+        self.queries = 0
+
+    @staticmethod
+    def answer(query):
+        qid, flags = struct.unpack("!HH", query[:4])
+        end = 12
+        while query[end]:
+            end += query[end] + 1
+        qtype = struct.unpack("!H", query[end + 1:end + 3])[0]
+        question = query[12:end + 5]
+        a = qtype == 1  # A: 127.0.0.1; AAAA and others: no data
+        rr = struct.pack("!HHHIH4s", 0xC00C, 1, 1, 60, 4, socket.inet_aton("127.0.0.1"))
+        return (struct.pack("!HHHHHH", qid, 0x8180 | (flags & 0x0100), 1, int(a), 0, 0) +
+                question + (rr if a else b""))
+
+    def run(self):
+        held = []
+        while not self.done.is_set():
+            try:
+                query, peer = self.sock.recvfrom(512)
+                self.queries += 1
+                held.append((query, peer))
+            except socket.timeout:
+                pass
+            if self.released.is_set():
+                for query, peer in held:
+                    self.sock.sendto(self.answer(query), peer)
+                held = []
+        self.sock.close()
+
+    def release(self):
+        self.released.set()
+
+    def stop(self):
+        self.done.set()
+        self.join(5)
+
+
+class SlowNameServerTest(unittest.TestCase):
+    """A collector's name asked of a name server that has not answered yet:
+    eBPFlow starts watching at once (the look-up goes on in a worker thread
+    made after the privilege drop), and sends once the answer comes."""
+
+    def test_start_does_not_wait_for_the_name(self):
+        pid = os.getpid()
+        server_addr = f"127.53.{(pid >> 8) & 255}.{pid & 255 or 1}"
+        name = f"collector-{pid}.ebpflow-test.example"
+        server = HeldNameServer(server_addr)
+        server.start()
+        hosts, resolv, nss = (os.path.join(TMP, f"slow-{f}") for f in ("hosts", "resolv", "nss"))
+        with open(hosts, "w") as f:
+            f.write("127.0.0.1 localhost\n")
+        with open(resolv, "w") as f:  # longer than the start may take
+            f.write(f"nameserver {server_addr}\noptions timeout:5 attempts:1\n")
+        with open(nss, "w") as f:
+            f.write("passwd: files\ngroup: files\nhosts: files dns\n")
+        prefix = ["unshare", "-m", "sh", "-c",
+                  f"mount --bind {hosts} /etc/hosts && mount --bind {resolv} /etc/resolv.conf && "
+                  f"mount --bind {nss} /etc/nsswitch.conf && exec \"$@\"", "sh"]
+        port = P + 20
+        collector = Collector(port)
+        d = Daemon(prefix + [EBPFLOW, *testlib.hooks_args(), "-o", "none", "-i", "1",
+                             "--template-refresh", "600", "--collector", f"{name}:{port}"])
+        try:
+            d.wait_for("watching", timeout=20)
+            server.release()
+            d.wait_for(f"collector {name}:{port}: resolved to 127.0.0.1; sending", timeout=30)
+            _, sent = testlib.udp_pair(port + 1, 4)
+            time.sleep(1.5)
+        finally:
+            rc = d.stop()
+            server.stop()
+            time.sleep(0.3)
+            recs = collector.records()
+        self.assertEqual(rc, 0, d.log)
+        # the start did not wait for the answer, nor give up on the name
+        self.assertNotIn("cannot resolve", d.log)
+        self.assertLess(d.log.index("watching"), d.log.index("resolved to"), d.log)
+        self.assertGreater(server.queries, 0)
+        # the templates went out once it was reached: every record decoded
+        self.assertEqual(testlib.ipfix_calls(recs, sent), 4)
 
 
 class UnreachableCollectorTest(unittest.TestCase):
