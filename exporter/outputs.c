@@ -69,6 +69,7 @@ static void file_config(const struct ebpflow_config *cfg, struct ipfix_file_conf
 {
 	fc->path = cfg->ipfix_file;
 	fc->group = cfg->ipfix_file_group;
+	fc->user = cfg->user;
 	fc->rotate_s = cfg->ipfix_file_rotate_s;
 	fc->rotate_bytes = (uint64_t)cfg->ipfix_file_rotate_kib * 1024;
 }

@@ -373,6 +373,7 @@ gboolean transport_add_file(struct transport *t, const struct ipfix_file_config 
 	d->file_cfg = *cfg;
 	d->file_cfg.path = g_strdup(cfg->path);
 	d->file_cfg.group = g_strdup(cfg->group);
+	d->file_cfg.user = NULL; /* not kept: an open checks against the uid it runs as */
 	g_ptr_array_add(t->dests, d);
 	return TRUE;
 }
