@@ -2,10 +2,10 @@
 /*
  * Unit tests of the IPFIX file: modes (0600, 0640 with a group, an existing
  * 0644 file tightened), appended to and never truncated, symbolic links,
- * FIFOs, directories and files of another user refused, whole messages only (RLIMIT_FSIZE cuts a
- * write short as a full disk does: the part written is cut away, and
- * writing resumes when the limit is raised), no data before templates, and
- * rotation by size and by the clock.
+ * FIFOs, directories and files of another user refused, whole messages
+ * only (RLIMIT_FSIZE cuts a write short as a full disk does: the part
+ * written is cut away, and writing resumes when the limit is raised), no
+ * data before templates, and rotation by size and by the clock.
  */
 #include <errno.h>
 #include <fcntl.h>
