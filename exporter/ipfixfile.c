@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,14 +80,68 @@ static gboolean resolve_group(const char *group, gid_t *gid, GError **err)
 	return FALSE;
 }
 
+/* "user NAME (uid N)", or "uid N" when no user has it. */
+static char *describe_uid(uid_t uid)
+{
+	struct passwd pw, *res = NULL;
+	char buf[4096];
+
+	if (getpwuid_r(uid, &pw, buf, sizeof(buf), &res) == 0 && res)
+		return g_strdup_printf("user %s (uid %u)", res->pw_name, (unsigned int)uid);
+	return g_strdup_printf("uid %u", (unsigned int)uid);
+}
+
+/*
+ * A file another user made at PATH beforehand (in a directory others can
+ * write into, /tmp say) is refused, not taken over: fchown and fchmod would
+ * not close a descriptor they opened before, and through it they would read
+ * every process's flows. Not removed either: it is theirs.
+ */
+static gboolean owned_by(const char *path, uid_t owner, uid_t uid, GError **err)
+{
+	char *o, *u;
+
+	if (owner == uid)
+		return TRUE;
+	o = describe_uid(owner);
+	u = describe_uid(uid);
+	g_set_error(err, IPFIX_FILE_ERROR, 1,
+		    "IPFIX file '%s' belongs to %s, not to eBPFlow's %s: refused (whoever owns it "
+		    "could read every flow written to it; remove it, or name another file)",
+		    path, o, u);
+	g_free(o);
+	g_free(u);
+	return FALSE;
+}
+
+/* The uid eBPFlow runs as when it opens the file: [service] user's, or its own. */
+static gboolean writer_uid(const char *user, uid_t *uid, GError **err)
+{
+	struct passwd pw, *res = NULL;
+	char buf[4096];
+
+	if (!user) {
+		*uid = geteuid();
+		return TRUE;
+	}
+	if (getpwnam_r(user, &pw, buf, sizeof(buf), &res) != 0 || !res) {
+		g_set_error(err, IPFIX_FILE_ERROR, 1, "[service] user: no user '%s'", user);
+		return FALSE;
+	}
+	*uid = res->pw_uid;
+	return TRUE;
+}
+
 gboolean ipfix_file_check(const struct ipfix_file_config *cfg, GError **err)
 {
 	char *dir = g_path_get_dirname(cfg->path);
 	struct stat st;
 	gid_t gid;
+	uid_t uid;
 	int e;
 
-	if (cfg->group && !resolve_group(cfg->group, &gid, err)) {
+	if ((cfg->group && !resolve_group(cfg->group, &gid, err)) ||
+	    !writer_uid(cfg->user, &uid, err)) {
 		g_free(dir);
 		return FALSE;
 	}
@@ -95,6 +150,10 @@ gboolean ipfix_file_check(const struct ipfix_file_config *cfg, GError **err)
 			g_set_error(err, IPFIX_FILE_ERROR, 1,
 				    "IPFIX file '%s' is a symbolic link: refused (name the file itself)",
 				    cfg->path);
+			g_free(dir);
+			return FALSE;
+		}
+		if (S_ISREG(st.st_mode) && !owned_by(cfg->path, st.st_uid, uid, err)) {
 			g_free(dir);
 			return FALSE;
 		}
@@ -167,9 +226,10 @@ static gboolean open_path(struct ipfix_file *f, time_t now, GError **err)
 		why = g_strerror(errno);
 	else if (!S_ISREG(st.st_mode))
 		why = "not a regular file";
-	if (why) {
+	if (why)
 		g_set_error(err, IPFIX_FILE_ERROR, 1, "IPFIX file '%s': %s", f->path, why);
-		f->last_err = EINVAL;
+	if (why || !owned_by(f->path, st.st_uid, geteuid(), err)) {
+		f->last_err = why ? EINVAL : EPERM;
 		close(fd);
 		return FALSE;
 	}

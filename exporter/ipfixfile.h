@@ -21,6 +21,7 @@
 struct ipfix_file_config {
 	const char *path;
 	const char *group;      /* NULL: mode 0600; else 0640 and this group (name or gid) */
+	const char *user;       /* eBPFlow's user ([service] user) for the check; NULL: as now */
 	uint32_t rotate_s;      /* rotate at every multiple of this on the clock; 0: never */
 	uint64_t rotate_bytes;  /* rotate once the file holds this much; 0: never */
 };
@@ -29,10 +30,14 @@ struct ipfix_file;
 
 /*
  * What opening would meet, creating nothing: the group exists, the path is
- * no symbolic link, no directory, and it or its directory is writable.
+ * no symbolic link, no directory, no file of another user than cfg->user,
+ * and it or its directory is writable.
  */
 gboolean ipfix_file_check(const struct ipfix_file_config *cfg, GError **err);
-/* Open (create, or append to) cfg->path; cfg is copied. */
+/*
+ * Open (create, or append to) cfg->path; cfg is copied. A file that is not
+ * the effective uid's is refused (a rotation's new file too).
+ */
 struct ipfix_file *ipfix_file_open(const struct ipfix_file_config *cfg, GError **err);
 void ipfix_file_close(struct ipfix_file *f);
 /*

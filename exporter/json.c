@@ -60,13 +60,3 @@ void json_format_record(GString *out, const struct flow_record *rec, int64_t off
 			       clock_mono_to_epoch_ms(rec->end_ns, off),
 			       flow_end_reason_name(rec->reason));
 }
-
-void json_write_record(const struct flow_record *rec, int64_t epoch_offset_ns, FILE *f)
-{
-	GString *s = g_string_sized_new(384);
-
-	json_format_record(s, rec, epoch_offset_ns);
-	g_string_append_c(s, '\n');
-	fwrite(s->str, 1, s->len, f);
-	g_string_free(s, TRUE);
-}

@@ -4,7 +4,6 @@
 #define EBPFLOW_JSON_H
 
 #include <glib.h>
-#include <stdio.h>
 
 #include "flow.h"
 
@@ -12,7 +11,5 @@
 void json_format_record(GString *out, const struct flow_record *rec, int64_t epoch_offset_ns);
 /* Append s as a JSON string literal, quotes included. */
 void json_append_string(GString *out, const char *s);
-/* One record as a line of JSON on f (times: monotonic + epoch_offset_ns). */
-void json_write_record(const struct flow_record *rec, int64_t epoch_offset_ns, FILE *f);
 
 #endif

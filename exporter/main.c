@@ -111,7 +111,7 @@ int main(int argc, char **argv)
 	notify("READY=1\nSTATUS=watching");
 	g_main_loop_run(w.loop);
 	notify("STOPPING=1\nSTATUS=reporting every flow");
-	runtime_stop(w.rt);
+	rc = runtime_stop(w.rt);
 out:
 	g_clear_error(&err);
 	config_clear(&cfg);

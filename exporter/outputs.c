@@ -10,6 +10,7 @@
 #include "outputs.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -17,6 +18,7 @@
 #include "clock.h"
 #include "ipfix.h"
 #include "json.h"
+#include "jsonout.h"
 #include "log.h"
 #include "transport.h"
 #include "zmq_export.h"
@@ -24,8 +26,10 @@
 #define OUTPUTS_ERROR g_quark_from_static_string("ebpflow-outputs")
 
 struct outputs {
-	FILE *out;
-	bool json;
+	struct json_out *json; /* NULL without -o json */
+	bool json_failing;     /* a JSON write failed: said once, until it recovers */
+	bool json_stopping;    /* its reader went away: SIGTERM raised */
+	uint64_t json_failed_ns, json_records_at_failure;
 	struct console *console;
 	struct transport *transport; /* NULL without IPFIX */
 	struct ipfix *ipfix;
@@ -38,8 +42,8 @@ struct outputs *outputs_new(FILE *out, bool json, struct console *console)
 {
 	struct outputs *o = g_new0(struct outputs, 1);
 
-	o->out = out;
-	o->json = json;
+	if (json)
+		o->json = json_out_new(fileno(out));
 	o->console = console;
 	return o;
 }
@@ -56,6 +60,7 @@ void outputs_free(struct outputs *o)
 		return;
 	close_ipfix(o);
 	zmq_export_free(o->zmq);
+	json_out_free(o->json);
 	g_free(o);
 }
 
@@ -69,6 +74,7 @@ static void file_config(const struct ebpflow_config *cfg, struct ipfix_file_conf
 {
 	fc->path = cfg->ipfix_file;
 	fc->group = cfg->ipfix_file_group;
+	fc->user = cfg->user;
 	fc->rotate_s = cfg->ipfix_file_rotate_s;
 	fc->rotate_bytes = (uint64_t)cfg->ipfix_file_rotate_kib * 1024;
 }
@@ -214,14 +220,64 @@ bool outputs_have_ipfix(const struct outputs *o)
 	return o->ipfix != NULL;
 }
 
+/* As the IPFIX file does: an incident ends after 30 s of lines written whole. */
+#define JSON_RECOVERED_AFTER_NS (30ull * 1000000000ull)
+
+/*
+ * What a JSON write met: said once per incident. A reader that went away
+ * (EPIPE, `ebpflow -o json | head`) is a way to stop, as SIGTERM is: the
+ * other outputs still get every record, and the exit status is 0.
+ */
+static void json_result(struct outputs *o, int e)
+{
+	const struct json_out_stats *js = json_out_stats(o->json);
+	uint64_t now = clock_mono_ns();
+
+	if (e == EPIPE) {
+		if (!o->json_stopping) {
+			pr_info("JSON output: its reader went away: stopping\n");
+			raise(SIGTERM);
+		}
+		o->json_stopping = true;
+	} else if (e) {
+		if (!o->json_failing)
+			pr_warn("JSON output: %s; records are counted as lost until it recovers\n",
+				g_strerror(e));
+		o->json_failing = true;
+		o->json_failed_ns = now;
+		o->json_records_at_failure = js->records;
+	} else if (o->json_failing && !js->gone && js->records > o->json_records_at_failure &&
+		   now - o->json_failed_ns >= JSON_RECOVERED_AFTER_NS) {
+		pr_info("JSON output: writing again (%llu records lost so far)\n",
+			(unsigned long long)js->records_lost);
+		o->json_failing = false;
+	}
+}
+
+static void json_add(struct outputs *o, const GString *line, bool record, uint64_t calls)
+{
+	json_result(o, json_out_add(o->json, line, record, calls));
+}
+
+static void json_flush(struct outputs *o)
+{
+	if (o->json)
+		json_result(o, json_out_flush(o->json));
+}
+
 void outputs_record(const struct flow_record *rec, void *ctx)
 {
 	struct outputs *o = ctx;
 	/* read once a record: its JSON, IPFIX and ZMQ forms carry the same times */
 	int64_t epoch_offset_ns = o->json || o->ipfix || o->zmq ? clock_epoch_offset_ns() : 0;
 
-	if (o->json)
-		json_write_record(rec, epoch_offset_ns, o->out);
+	if (o->json) {
+		GString *line = g_string_sized_new(384);
+
+		json_format_record(line, rec, epoch_offset_ns);
+		json_add(o, line, true, rec->count);
+		g_string_free(line, TRUE);
+	}
 	if (o->console)
 		console_record(o->console, rec);
 	if (o->ipfix) {
@@ -269,6 +325,7 @@ void outputs_flush(struct outputs *o)
 {
 	GError *err = NULL;
 
+	json_flush(o);
 	if (o->zmq)
 		zmq_export_flush(o->zmq);
 	if (!o->ipfix)
@@ -289,10 +346,18 @@ void outputs_send_templates(struct outputs *o)
 		warn_error("cannot send the IPFIX templates", err);
 }
 
-void outputs_count(const struct outputs *o, struct ebpflow_stats *s)
+void outputs_count(struct outputs *o, struct ebpflow_stats *s)
 {
 	const struct ipfix_stats *is;
 
+	if (o->json) {
+		const struct json_out_stats *js;
+
+		json_flush(o); /* the lines waiting met their fate: counted */
+		js = json_out_stats(o->json);
+		s->json_records_lost = js->records_lost;
+		s->json_calls_lost = js->calls_lost;
+	}
 	if (!o->ipfix)
 		return;
 	is = ipfix_stats(o->ipfix);
@@ -309,9 +374,8 @@ void outputs_stats(struct outputs *o, const struct ebpflow_stats *s)
 		GString *j = g_string_new(NULL);
 
 		stats_json(j, s);
-		g_string_append_c(j, '\n');
-		fwrite(j->str, 1, j->len, o->out);
-		fflush(o->out);
+		json_add(o, j, false, 0);
+		json_flush(o);
 		g_string_free(j, TRUE);
 	}
 	if (o->ipfix) {
@@ -338,10 +402,26 @@ void outputs_log_zmq(const struct outputs *o)
 		(unsigned long long)z->lost, (unsigned long long)z->lost_records);
 }
 
+bool outputs_lost(const struct outputs *o)
+{
+	return o->json && json_out_stats(o->json)->lost_by_error;
+}
+
 void outputs_log(const struct outputs *o)
 {
 	const struct ipfix_stats *s;
 
+	if (o->json) {
+		const struct json_out_stats *js = json_out_stats(o->json);
+
+		pr_info("JSON: %llu records written; %llu records (%llu calls) lost%s\n",
+			(unsigned long long)js->records, (unsigned long long)js->records_lost,
+			(unsigned long long)js->calls_lost,
+			js->gone ? " (its reader went away)" : "");
+		if (js->lost_by_error)
+			pr_warn("JSON output: %llu lines lost to write errors: exit status 1\n",
+				(unsigned long long)js->lost_by_error);
+	}
 	outputs_log_zmq(o);
 	if (!o->ipfix)
 		return;

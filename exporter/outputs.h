@@ -19,7 +19,11 @@
 
 struct outputs;
 
-/* json: records as JSON lines on out; console may be NULL. Not owned. */
+/*
+ * json: records as JSON lines on out's descriptor (jsonout.h: each line
+ * whole or counted as lost; a reader that goes away raises SIGTERM);
+ * console may be NULL. Not owned.
+ */
 struct outputs *outputs_new(FILE *out, bool json, struct console *console);
 void outputs_free(struct outputs *o);
 /*
@@ -61,12 +65,20 @@ void outputs_start(struct outputs *o);
 void outputs_flush(struct outputs *o);
 /* (Re)send the IPFIX templates (every --template-refresh). */
 void outputs_send_templates(struct outputs *o);
-/* The IPFIX counters into s (messages, records, octets, lost). */
-void outputs_count(const struct outputs *o, struct ebpflow_stats *s);
+/*
+ * The IPFIX counters into s (messages, records, octets, lost), and the JSON
+ * records lost, the JSON lines waiting written first so that they count.
+ */
+void outputs_count(struct outputs *o, struct ebpflow_stats *s);
 /* The accounting as a JSON line (-o json) and an IPFIX options record. */
 void outputs_stats(struct outputs *o, const struct ebpflow_stats *s);
-/* At exit: what IPFIX sent, per destination, and what ZMQ published, in the log. */
+/*
+ * At exit: what JSON wrote and lost, what IPFIX sent, per destination, and
+ * what ZMQ published, in the log.
+ */
 void outputs_log(const struct outputs *o);
+/* Were JSON lines lost to a write error (a full disk; not a reader gone)? Exit status 1. */
+bool outputs_lost(const struct outputs *o);
 /* What the ZMQ publisher sent and lost, in the log (at exit, and when it is replaced). */
 void outputs_log_zmq(const struct outputs *o);
 

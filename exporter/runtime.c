@@ -518,7 +518,7 @@ static void log_resources(void)
 		ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6, ru.ru_maxrss);
 }
 
-void runtime_stop(struct runtime *rt)
+int runtime_stop(struct runtime *rt)
 {
 	stop_timers(rt);
 	if (rt->tty) {
@@ -542,6 +542,7 @@ void runtime_stop(struct runtime *rt)
 	fflush(stdout);
 	outputs_log(rt->out);
 	log_resources();
+	return outputs_lost(rt->out) ? 1 : 0;
 }
 
 void runtime_free(struct runtime *rt)

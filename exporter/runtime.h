@@ -31,8 +31,12 @@ gboolean runtime_check(const struct ebpflow_config *cfg, GError **err);
 int runtime_start(struct runtime **out, struct ebpflow_config *cfg, GError **err);
 /* SIGHUP: apply cfg (taken over); on error all stays as it was. */
 gboolean runtime_reload(struct runtime *rt, struct ebpflow_config *cfg, GError **err);
-/* Stop counting, report every flow, print and log the final accounting. */
-void runtime_stop(struct runtime *rt);
+/*
+ * Stop counting, report every flow, print and log the final accounting.
+ * Returns the exit status: 0, or 1 when an output lost records to a write
+ * error (JSON on a full disk; a JSON reader that went away is a stop).
+ */
+int runtime_stop(struct runtime *rt);
 void runtime_free(struct runtime *rt);
 
 #endif

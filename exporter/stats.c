@@ -33,10 +33,12 @@ void stats_json(GString *out, const struct ebpflow_stats *s)
 		",\"calls_live\":%" PRIu64 ",\"calls_lost\":%" PRIu64 ",\"calls_refused\":%" PRIu64
 		",\"flows_evicted\":%" PRIu64 ",\"records\":%" PRIu64 ",\"udp_no_peer\":%" PRIu64
 		",\"ipfix_messages\":%" PRIu64 ",\"ipfix_records\":%" PRIu64
-		",\"ipfix_octets\":%" PRIu64 ",\"ipfix_messages_lost\":%" PRIu64 "}",
+		",\"ipfix_octets\":%" PRIu64 ",\"ipfix_messages_lost\":%" PRIu64
+		",\"json_records_lost\":%" PRIu64 ",\"json_calls_lost\":%" PRIu64 "}",
 		s->time_ms, s->kernel_calls, s->calls_filtered, s->calls_reported, s->calls_live,
 		s->calls_lost, s->calls_refused, s->flows_evicted, s->records, s->udp_no_peer,
-		s->ipfix_messages, s->ipfix_records, s->ipfix_octets, s->ipfix_messages_lost);
+		s->ipfix_messages, s->ipfix_records, s->ipfix_octets, s->ipfix_messages_lost,
+		s->json_records_lost, s->json_calls_lost);
 }
 
 void stats_ipfix(struct ipfix_stats_rec *r, const struct ebpflow_stats *s, uint32_t pid)

@@ -28,6 +28,7 @@ struct ebpflow_stats {
 	uint64_t records;
 	uint64_t udp_no_peer;
 	uint64_t ipfix_messages, ipfix_records, ipfix_octets, ipfix_messages_lost;
+	uint64_t json_records_lost, json_calls_lost; /* -o json could not write them */
 };
 
 /*

@@ -378,6 +378,7 @@ gboolean transport_add_file(struct transport *t, const struct ipfix_file_config 
 	d->file_cfg = *cfg;
 	d->file_cfg.path = g_strdup(cfg->path);
 	d->file_cfg.group = g_strdup(cfg->group);
+	d->file_cfg.user = NULL; /* not kept: an open checks against the uid it runs as */
 	g_ptr_array_add(t->dests, d);
 	return TRUE;
 }
@@ -468,10 +469,15 @@ static void send_udp(struct dest *d, const uint8_t *msg, size_t len)
 	if (n < 0 && errno == ECONNREFUSED) {
 		/*
 		 * The refusal is an earlier message's (the ICMP error of a send
-		 * surfaces on the next one): that one was lost, this one was
-		 * not sent. Send it again.
+		 * surfaces on the next one), already counted as sent: it moves
+		 * from sent to lost, and this one, which did not leave, is sent
+		 * again. So sent + lost = messages made, each counted once; the
+		 * last message's refusal, if any, never surfaces: it stays sent.
 		 */
-		account(d, false, ECONNREFUSED);
+		if (d->sent) {
+			d->sent--;
+			account(d, false, ECONNREFUSED);
+		}
 		n = send(d->fd, msg, len, MSG_DONTWAIT | MSG_NOSIGNAL);
 	}
 	account(d, n == (ssize_t)len, n < 0 ? errno : EMSGSIZE);

@@ -3,6 +3,7 @@
 """The command line as a user meets it: help, version, and usage errors that
 name the flag and exit 2 before anything is loaded (no root needed)."""
 import os
+import shutil
 import subprocess
 import tempfile
 import unittest
@@ -157,6 +158,40 @@ class Spellings(unittest.TestCase):
                 self.assertEqual(r.returncode, 2)
                 self.assertIn(message, r.stderr)
                 self.assertEqual(r.stdout, "")
+
+
+@unittest.skipUnless(os.geteuid() == 0, "making a file of another user needs root")
+class ForeignIpfixFile(unittest.TestCase):
+    """An IPFIX file another user (nobody) made beforehand in a directory everyone may
+    write into (sticky, as /tmp) is refused, at --check-config and at start, and left
+    as it was: taken over, it would stay theirs, and they would read every flow."""
+
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix=f"ebpflow-cli-{os.getpid()}-")
+        os.chmod(self.dir, 0o1777)
+        self.path = os.path.join(self.dir, "flows.ipfix")
+        with open(self.path, "w") as f:
+            f.write("theirs")
+        os.chown(self.path, 65534, 65534)
+        os.chmod(self.path, 0o644)
+        self.addCleanup(shutil.rmtree, self.dir)
+
+    def test_refused(self):
+        want = (f"IPFIX file '{self.path}' belongs to user nobody (uid 65534), not to "
+                "eBPFlow's user root (uid 0): refused")
+        for extra in (["--check-config"], []):
+            with self.subTest(extra=extra):
+                r = run("-o", "none", "--ipfix-file", self.path, *extra)
+                self.assertEqual(r.returncode, 2, r.stderr)
+                self.assertIn(want, r.stderr)
+                self.assertNotIn("attached", r.stderr)
+                st = os.stat(self.path)
+                self.assertEqual((st.st_uid, st.st_mode & 0o7777, st.st_size), (65534, 0o644, 6))
+
+    def test_own_user_takes_it(self):
+        """Running as nobody, the file is eBPFlow's own."""
+        r = run("-o", "none", "--ipfix-file", self.path, "--user", "nobody", "--check-config")
+        self.assertEqual(r.returncode, 0, r.stderr)
 
 
 if __name__ == "__main__":

@@ -2,19 +2,21 @@
 /*
  * Unit tests of the IPFIX file: modes (0600, 0640 with a group, an existing
  * 0644 file tightened), appended to and never truncated, symbolic links,
- * FIFOs and directories refused, whole messages only (RLIMIT_FSIZE cuts a
- * write short as a full disk does: the part written is cut away, and
- * writing resumes when the limit is raised), no data before templates, and
- * rotation by size and by the clock.
+ * FIFOs, directories and files of another user refused, whole messages
+ * only (RLIMIT_FSIZE cuts a write short as a full disk does: the part
+ * written is cut away, and writing resumes when the limit is raised), no
+ * data before templates, and rotation by size and by the clock.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <glib.h>
 #include <glib/gstdio.h>
+#include <pwd.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ipfixfile.h"
@@ -191,6 +193,78 @@ static void test_refused(void)
 	g_free(fifo);
 }
 
+#define OTHER_UID 65534 /* nobody: a file made beforehand by another user */
+
+/* A file at p that another user made (root only: chown). */
+static void foreign_file(const char *p)
+{
+	g_assert_true(g_file_set_contents(p, "theirs", 6, NULL));
+	g_assert_cmpint(chown(p, OTHER_UID, OTHER_UID), ==, 0);
+	g_assert_cmpint(chmod(p, 0666), ==, 0);
+}
+
+static void assert_untouched(const char *p)
+{
+	struct stat st;
+
+	g_assert_cmpint(stat(p, &st), ==, 0);
+	g_assert_cmpuint(st.st_uid, ==, OTHER_UID);
+	g_assert_cmpuint(st.st_mode & 07777, ==, 0666);
+	g_assert_cmpint(st.st_size, ==, 6);
+}
+
+/*
+ * A file another user made at PATH (a directory others can write into) is
+ * refused, at the check, at open and when a rotation meets it: it would
+ * stay theirs, and they could read every flow through it.
+ */
+static void test_other_owner_refused(void)
+{
+	char *p = path_of("theirs.ipfix"), *want;
+	struct ipfix_file_config cfg = { .path = p };
+	uint8_t *t = message(100, true, 1);
+	struct ipfix_file *f;
+	struct passwd *pw;
+	GError *err = NULL;
+
+	if (geteuid() != 0) {
+		g_test_skip("needs root to make a file of another user");
+		g_free(p);
+		g_free(t);
+		return;
+	}
+	foreign_file(p);
+	pw = getpwuid(OTHER_UID);
+	want = pw ? g_strdup_printf("IPFIX file '%s' belongs to user %s (uid %u), not to eBPFlow's "
+				    "user root (uid 0): refused", p, pw->pw_name, OTHER_UID)
+		  : g_strdup_printf("IPFIX file '%s' belongs to uid %u, not to eBPFlow's user root "
+				    "(uid 0): refused", p, OTHER_UID);
+	g_assert_false(ipfix_file_check(&cfg, &err));
+	if (!strstr(err->message, want))
+		g_error("'%s' does not say '%s'", err->message, want);
+	g_clear_error(&err);
+	refused(p, want);
+	assert_untouched(p);
+	/* the rotation's new file: someone put theirs at PATH meanwhile */
+	g_unlink(p);
+	f = open_ok(p, NULL);
+	g_assert_cmpint(ipfix_file_write(f, t, 100), ==, 0);
+	g_unlink(p);
+	foreign_file(p);
+	g_assert_false(ipfix_file_rotate(f, time(NULL), &err));
+	if (!strstr(err->message, want))
+		g_error("'%s' does not say '%s'", err->message, want);
+	g_clear_error(&err);
+	assert_untouched(p);
+	g_assert_cmpint(ipfix_file_write(f, t, 100), !=, 0);
+	ipfix_file_close(f);
+	assert_untouched(p);
+	g_unlink(p);
+	g_free(want);
+	g_free(t);
+	g_free(p);
+}
+
 /*
  * RLIMIT_FSIZE stops a write at the limit with a short count, then EFBIG,
  * as a full disk does with ENOSPC: the file keeps whole messages only.
@@ -296,6 +370,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/ipfixfile/modes", test_modes);
 	g_test_add_func("/ipfixfile/appends", test_appends);
 	g_test_add_func("/ipfixfile/refused", test_refused);
+	g_test_add_func("/ipfixfile/other_owner_refused", test_other_owner_refused);
 	g_test_add_func("/ipfixfile/whole_messages_only", test_whole_messages_only);
 	g_test_add_func("/ipfixfile/rotation_by_size", test_rotation_by_size);
 	g_test_add_func("/ipfixfile/rotation_by_time", test_rotation_by_time);
