@@ -10,10 +10,12 @@
  *
  * Flow records print the elements their template carries; RFC 5610 type
  * records print as {"_record":"element_type", ...}. Elements eBPFlow does
- * not send are not decoded.
+ * not send are not decoded. Over UDP a malformed datagram is dropped and
+ * counted; SIGTERM or SIGINT end it with a summary on stderr.
  */
 #include <getopt.h>
 #include <glib.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,12 +42,59 @@ static void enlarge_receive_buffers(int bytes)
 	}
 }
 
-/* Wait for a datagram, then read it: in manual mode nothing reads it for us. */
-static fBuf_t *next_datagram(fBuf_t *fbuf, void *listener, GError **err)
-{
-	fBuf_t *b = fbListenerWait(listener, err);
+static volatile sig_atomic_t stopping;
 
-	return b && fBufNextMessage(b, err) ? b : NULL;
+static void on_stop(int sig)
+{
+	(void)sig;
+	stopping = 1;
+}
+
+/*
+ * No SA_RESTART: the signal interrupts libfixbuf's wait (FB_ERROR_NLREAD),
+ * the loop sees stopping. One that comes between two waits is seen at the
+ * next datagram; a second signal ends the process at once.
+ */
+static void catch_stop_signals(void)
+{
+	struct sigaction sa = { .sa_handler = on_stop, .sa_flags = SA_RESETHAND };
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+}
+
+struct udp_input {
+	fbListener_t *listener;
+	struct collector *c;
+};
+
+/*
+ * Wait for a datagram, then read it: in manual mode nothing reads it for us.
+ * A malformed one is dropped (collector_drop); a signal ends the input as a
+ * file's end would.
+ */
+static fBuf_t *next_datagram(fBuf_t *fbuf, void *ctx, GError **err)
+{
+	struct udp_input *in = ctx;
+
+	for (;;) {
+		fBuf_t *b;
+
+		if (stopping) {
+			g_set_error(err, FB_ERROR_DOMAIN, FB_ERROR_EOF, "stopped by a signal");
+			return NULL;
+		}
+		b = fbListenerWait(in->listener, err);
+		if (b && fBufNextMessage(b, err))
+			return b;
+		if (g_error_matches(*err, FB_ERROR_DOMAIN, FB_ERROR_NLREAD) ||
+		    (b && collector_drop(in->c, err))) {
+			g_clear_error(err);
+			continue;
+		}
+		return NULL;
+	}
 }
 
 static void usage(FILE *f)
@@ -76,7 +125,7 @@ int main(int argc, char **argv)
 	fbConnSpec_t spec = { 0 };
 	GError *err = NULL;
 	fBuf_t *fbuf = NULL;
-	fbListener_t *listener = NULL;
+	struct udp_input in = { 0 };
 	int opt, rc = 0;
 
 	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -116,6 +165,9 @@ int main(int argc, char **argv)
 	c = collector_new((uint32_t)pen, limit, &err);
 	if (!c)
 		goto fail;
+	c->drop_malformed = TRUE;
+	in.c = c;
+	catch_stop_signals();
 	{
 		char *colon = strrchr(udp, ':');
 
@@ -129,26 +181,32 @@ int main(int argc, char **argv)
 		if (udp[0] == '[' && colon[-1] == ']')
 			colon[-1] = '\0';
 		spec.svc = colon + 1;
-		listener = fbListenerAlloc(&spec, c->session, NULL, NULL, &err);
-		if (!listener)
+		in.listener = fbListenerAlloc(&spec, c->session, NULL, NULL, &err);
+		if (!in.listener)
 			goto fail;
 		enlarge_receive_buffers(32 << 20);
 		fprintf(stderr, "ebpflow-collector: listening on UDP %s port %s\n", spec.host,
 			spec.svc);
-		fbuf = fbListenerWait(listener, &err);
+		fbuf = next_datagram(NULL, &in, &err);
 		if (!fbuf)
 			goto fail;
 	}
-	if (collector_run(c, fbuf, next_datagram, listener, &err))
+	if (collector_run(c, fbuf, next_datagram, &in, &err))
 		goto out;
 	if (g_error_matches(err, FB_ERROR_DOMAIN, FB_ERROR_EOF))
 		goto out;
 fail:
-	fprintf(stderr, "ebpflow-collector: %s\n", err ? err->message : "failed");
-	rc = 1;
+	if (!g_error_matches(err, FB_ERROR_DOMAIN, FB_ERROR_EOF)) {
+		fprintf(stderr, "ebpflow-collector: %s\n", err ? err->message : "failed");
+		rc = 1;
+	}
 out:
+	if (c)
+		fprintf(stderr, "ebpflow-collector: %llu flow records, %llu datagrams dropped "
+				"(malformed)\n",
+			(unsigned long long)c->records, (unsigned long long)c->dropped);
 	g_clear_error(&err);
-	if (listener)
-		fbListenerFree(listener);
+	if (in.listener)
+		fbListenerFree(in.listener);
 	return rc;
 }

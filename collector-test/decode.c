@@ -148,6 +148,42 @@ static void print_type_info(const fbInfoElementOptRec_t *r)
 	g_string_free(out, TRUE);
 }
 
+/* Errors of one message's content; the others are the transport's (EOF, IO, CONN, ...). */
+static gboolean message_error(const GError *e)
+{
+	static const int codes[] = { FB_ERROR_TMPL,	 FB_ERROR_EOM,	      FB_ERROR_IPFIX,
+				     FB_ERROR_BUFSZ,	 FB_ERROR_NOELEMENT,  FB_ERROR_NETFLOWV9,
+				     FB_ERROR_TRANSMISC, FB_ERROR_SFLOW,      FB_ERROR_LAXSIZE };
+
+	for (size_t i = 0; e && i < G_N_ELEMENTS(codes); i++)
+		if (g_error_matches(e, FB_ERROR_DOMAIN, codes[i]))
+			return TRUE;
+	return FALSE;
+}
+
+gboolean collector_drop(struct collector *c, GError **err)
+{
+	gint64 now = g_get_monotonic_time();
+
+	if (!c->drop_malformed || !message_error(*err))
+		return FALSE;
+	c->dropped++;
+	/* the first ten each, then a line a second at most: a flood stays readable */
+	if (c->dropped > 10 && now - c->warned_us < G_USEC_PER_SEC) {
+		c->unwarned++;
+	} else {
+		fprintf(stderr, "ebpflow-collector: dropped a datagram: %s", (*err)->message);
+		if (c->unwarned)
+			fprintf(stderr, " (and %llu more since the last warning)",
+				(unsigned long long)c->unwarned);
+		fputc('\n', stderr);
+		c->unwarned = 0;
+		c->warned_us = now;
+	}
+	g_clear_error(err);
+	return TRUE;
+}
+
 /* Read records until the end of the input (a file) or the limit. */
 gboolean collector_run(struct collector *c, fBuf_t *fbuf, collector_next_fn next, void *ctx,
 		       GError **err)
@@ -170,24 +206,22 @@ gboolean collector_run(struct collector *c, fBuf_t *fbuf, collector_next_fn next
 		fbTemplate_t *ext = fBufNextCollectionTemplate(fbuf, &etid, err);
 		gboolean type_info, stats;
 
-		if (!ext && !g_error_matches(*err, FB_ERROR_DOMAIN, FB_ERROR_EOM))
-			return FALSE;
+		/* the rest of a malformed message is left (its records before stay printed) */
+		if (!ext) {
+			if (!g_error_matches(*err, FB_ERROR_DOMAIN, FB_ERROR_EOM) &&
+			    !collector_drop(c, err))
+				return FALSE;
+			goto next_message;
+		}
 		/*
 		 * Every real record takes at least a byte of its message (65535 at
 		 * most). A template whose records take none would have us read the
 		 * same place for ever: leave such a message.
 		 */
-		if (ext && ++in_message > 65535)
+		if (++in_message > 65535) {
 			fprintf(stderr, "ebpflow-collector: records of template %u take no room: "
 					"leaving the message\n", etid);
-		if (!ext || in_message > 65535) {
-			g_clear_error(err);
-			in_message = 0;
-			fbuf = next(fbuf, ctx, err);
-			if (!fbuf)
-				return FALSE;
-			fBufSetAutomaticMode(fbuf, FALSE);
-			continue;
+			goto next_message;
 		}
 		type_info = fbInfoModelTypeInfoRecord(ext);
 		stats = !type_info && fbTemplateGetOptionsScope(ext) &&
@@ -201,8 +235,11 @@ gboolean collector_run(struct collector *c, fBuf_t *fbuf, collector_next_fn next
 		if (!fBufSetInternalTemplate(fbuf, itid, err))
 			return FALSE;
 		memset(&rec, 0, sizeof(rec));
-		if (!fBufNext(fbuf, (uint8_t *)&rec, &len, err))
-			return FALSE;
+		if (!fBufNext(fbuf, (uint8_t *)&rec, &len, err)) {
+			if (!collector_drop(c, err))
+				return FALSE;
+			goto next_message;
+		}
 		if (type_info) {
 			print_type_info(&rec.type);
 			continue;
@@ -212,8 +249,16 @@ gboolean collector_run(struct collector *c, fBuf_t *fbuf, collector_next_fn next
 			continue;
 		}
 		print_flow(c, ext, etid, flags, (const uint8_t *)&rec.flow);
-		if (c->limit && ++c->records >= c->limit)
+		if (++c->records >= c->limit && c->limit)
 			return TRUE;
+		continue;
+next_message:
+		g_clear_error(err);
+		in_message = 0;
+		fbuf = next(fbuf, ctx, err);
+		if (!fbuf)
+			return FALSE;
+		fBufSetAutomaticMode(fbuf, FALSE);
 	}
 }
 

@@ -90,13 +90,17 @@ static void long_error(const char *arg, GError **err)
 			count++;
 		}
 	}
-	if (count > 1)
+	if (count > 1) {
 		g_set_error(err, OPT_ERROR, 1, "option '%.*s' is ambiguous (%s)", (int)len + 2, arg,
 			    matches->str);
-	else if (count == 1 && arg[len + 2] == '=')
+	} else if (count == 1 && arg[len + 2] == '=') {
 		g_set_error(err, OPT_ERROR, 1, "%s takes no value", matches->str);
-	else
-		g_set_error(err, OPT_ERROR, 1, "unknown option '%s'", arg);
+	} else {
+		char *shown = log_excerpt(arg);
+
+		g_set_error(err, OPT_ERROR, 1, "unknown option '%s'", shown);
+		g_free(shown);
+	}
 	g_string_free(matches, TRUE);
 }
 
@@ -159,7 +163,10 @@ static int read_args(struct ebpflow_config *c, int argc, char **argv, enum pass 
 		}
 	}
 	if (!rc && optind < argc) {
-		g_set_error(err, OPT_ERROR, 1, "unexpected argument '%s'", argv[optind]);
+		char *shown = log_excerpt(argv[optind]);
+
+		g_set_error(err, OPT_ERROR, 1, "unexpected argument '%s'", shown);
+		g_free(shown);
 		rc = -1;
 	}
 	table_free(&g);

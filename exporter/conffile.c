@@ -4,16 +4,23 @@
  * the line of every section and key (GKeyFile keeps none) and rejects what is
  * not INI, so that every message can say FILE:LINE. The schema is the table
  * of options (options.c): its sections and keys, and each key's parser, the
- * one the command line uses too.
+ * one the command line uses too. What GKeyFile would take without a word is
+ * refused here first: a translated key (key[xx]), a NUL byte; the file is
+ * read up to 1 MiB, and messages quote a key or value by its start only.
  */
 #include "conffile.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #define CONF_ERROR g_quark_from_static_string("ebpflow-conf")
+/* far above any real configuration, far below what would hurt to read */
+#define CONF_MAX_BYTES (1u << 20)
+#define UTF8_BOM "\xef\xbb\xbf"
 
 struct conf {
 	const char *path;
@@ -40,16 +47,32 @@ static gboolean fail(const struct conf *f, const char *section, const char *key,
 	va_list ap;
 	char *what;
 
+	char *shown_section = log_excerpt(section);
+	char *shown_key = key ? log_excerpt(key) : NULL;
+
 	va_start(ap, fmt);
 	what = g_strdup_vprintf(fmt, ap);
 	va_end(ap);
 	if (key)
 		g_set_error(err, CONF_ERROR, 1, "%s:%d: [%s] %s: %s", f->path,
-			    line_of(f, section, key), section, key, what);
+			    line_of(f, section, key), shown_section, shown_key, what);
 	else
-		g_set_error(err, CONF_ERROR, 1, "%s:%d: [%s]: %s", f->path, line_of(f, section, NULL),
-			    section, what);
+		g_set_error(err, CONF_ERROR, 1, "%s:%d: [%s]: %s", f->path,
+			    line_of(f, section, NULL), shown_section, what);
+	g_free(shown_key);
+	g_free(shown_section);
 	g_free(what);
+	return FALSE;
+}
+
+/* A line refused as a whole: "FILE:LINE: 'LINE' is WHY", the line cut. */
+static gboolean fail_line(const struct conf *f, int line, const char *text, const char *why,
+			  GError **err)
+{
+	char *shown = log_excerpt(text);
+
+	g_set_error(err, CONF_ERROR, 1, "%s:%d: '%s' is %s", f->path, line, shown, why);
+	g_free(shown);
 	return FALSE;
 }
 
@@ -80,6 +103,14 @@ static char *schema(const char *section)
 	return g_string_free(s, FALSE);
 }
 
+static bool has_control(const char *s, const char *end)
+{
+	for (; s < end; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return true;
+	return false;
+}
+
 /* First pass: lines of sections and keys, and anything that is not INI. */
 static gboolean scan_lines(struct conf *f, const char *text, GError **err)
 {
@@ -89,17 +120,17 @@ static gboolean scan_lines(struct conf *f, const char *text, GError **err)
 
 	for (int i = 0; ok && lines[i]; i++) {
 		char *l = g_strstrip(lines[i]);
-		char *eq;
+		char *eq, *key;
 
 		if (!*l || *l == '#' || *l == ';')
 			continue;
 		if (*l == '[') {
 			char *end = strchr(l, ']');
 
-			if (!end || end[1]) {
-				g_set_error(err, CONF_ERROR, 1, "%s:%d: '%s' is not a [section]",
-					    f->path, i + 1, l);
-				ok = FALSE;
+			/* the names GKeyFile would refuse saying no line */
+			if (!end || end[1] || memchr(l + 1, '[', end - l - 1) ||
+			    has_control(l + 1, end)) {
+				ok = fail_line(f, i + 1, l, "not a [section]", err);
 				break;
 			}
 			g_free(section);
@@ -110,15 +141,21 @@ static gboolean scan_lines(struct conf *f, const char *text, GError **err)
 		}
 		eq = strchr(l, '=');
 		if (!eq || eq == l || !section) {
-			g_set_error(err, CONF_ERROR, 1, "%s:%d: '%s' is %s", f->path, i + 1, l,
-				    !section ? "outside any [section]"
-					     : "not a key = value, a [section] or a # comment");
-			ok = FALSE;
+			ok = fail_line(f, i + 1, l,
+				       !section ? "outside any [section]"
+						: "not a key = value, a [section] or a # comment",
+				       err);
 			break;
 		}
 		*eq = '\0';
-		g_hash_table_insert(f->lines, g_strdup_printf("%s\n%s", section, g_strstrip(l)),
+		key = g_strstrip(l);
+		g_hash_table_insert(f->lines, g_strdup_printf("%s\n%s", section, key),
 				    GINT_TO_POINTER(i + 1));
+		/* GKeyFile keeps key[xx] only in the locale xx, as a translation of key */
+		if (strchr(key, '['))
+			ok = fail(f, section, key, err,
+				  "a translated key (key[locale]): eBPFlow's keys have no "
+				  "translations");
 	}
 	g_free(section);
 	g_strfreev(lines);
@@ -141,6 +178,65 @@ static gboolean check_permissions(const char *path, GError **err)
 		return FALSE;
 	}
 	return TRUE;
+}
+
+/*
+ * The whole file, or an error if it is over CONF_MAX_BYTES: a size given by
+ * mistake (a log, a disk image) is refused before it is read.
+ */
+static gboolean read_bounded(const char *path, char **text, size_t *len, GError **err)
+{
+	GString *s = NULL;
+	struct stat st;
+	char buf[65536];
+	ssize_t n = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+
+	if (fd < 0 || fstat(fd, &st) != 0)
+		goto io_error;
+	if (S_ISREG(st.st_mode) && st.st_size > CONF_MAX_BYTES)
+		goto too_large;
+	s = g_string_new(NULL);
+	while ((n = read(fd, buf, sizeof(buf))) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			goto io_error;
+		g_string_append_len(s, buf, n);
+		if (s->len > CONF_MAX_BYTES) /* it grew, or is no regular file */
+			goto too_large;
+	}
+	close(fd);
+	*len = s->len;
+	*text = g_string_free(s, FALSE);
+	return TRUE;
+too_large:
+	g_set_error(err, CONF_ERROR, 1,
+		    "%s: %lld bytes, more than a configuration file may have (1 MiB)", path,
+		    s ? (long long)s->len : (long long)st.st_size);
+	goto out;
+io_error:
+	g_set_error(err, CONF_ERROR, 1, "%s: %s", path, g_strerror(errno));
+out:
+	if (fd >= 0)
+		close(fd);
+	if (s)
+		g_string_free(s, TRUE);
+	return FALSE;
+}
+
+/* A NUL would end the text GKeyFile and scan_lines see: say where it is. */
+static gboolean check_no_nul(const struct conf *f, const char *text, size_t len, GError **err)
+{
+	const char *nul = memchr(text, '\0', len);
+	int line = 1;
+
+	if (!nul)
+		return TRUE;
+	for (const char *p = text; p < nul; p++)
+		line += *p == '\n';
+	g_set_error(err, CONF_ERROR, 1, "%s:%d: a NUL byte: the file is not text", f->path, line);
+	return FALSE;
 }
 
 /* One [section]: every key known and its value valid. */
@@ -182,24 +278,28 @@ gboolean conffile_load(const char *path, struct ebpflow_config *c, GError **err)
 {
 	struct conf f = { .path = path, .c = c };
 	gchar **groups = NULL;
-	char *text = NULL;
-	gsize len = 0;
+	char *text = NULL, *body;
+	size_t len = 0;
 	gboolean ok = FALSE;
 	GError *e = NULL;
 
-	if (!check_permissions(path, err))
+	if (!check_permissions(path, err) || !read_bounded(path, &text, &len, err))
 		return FALSE;
-	if (!g_file_get_contents(path, &text, &len, &e)) {
-		g_set_error(err, CONF_ERROR, 1, "%s", e->message);
-		g_error_free(e);
-		return FALSE;
+	/* a UTF-8 byte order mark, as some editors write: skipped, as most INI readers do */
+	body = text;
+	if (g_str_has_prefix(text, UTF8_BOM)) {
+		body += strlen(UTF8_BOM);
+		len -= strlen(UTF8_BOM);
 	}
 	f.lines = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	f.kf = g_key_file_new();
-	if (!scan_lines(&f, text, err))
+	if (!check_no_nul(&f, body, len, err) || !scan_lines(&f, body, err))
 		goto out;
-	if (!g_key_file_load_from_data(f.kf, text, len, G_KEY_FILE_NONE, &e)) {
-		g_set_error(err, CONF_ERROR, 1, "%s: %s", path, e->message);
+	if (!g_key_file_load_from_data(f.kf, body, len, G_KEY_FILE_NONE, &e)) {
+		char *shown = log_excerpt(e->message);
+
+		g_set_error(err, CONF_ERROR, 1, "%s: %s", path, shown);
+		g_free(shown);
 		g_error_free(e);
 		goto out;
 	}

@@ -3,7 +3,9 @@
 #include "log.h"
 
 #include <bpf/libbpf.h>
+#include <glib.h>
 #include <stdio.h>
+#include <string.h>
 #include <syslog.h>
 
 static enum log_level current = LOG_LVL_INFO;
@@ -60,4 +62,17 @@ int log_libbpf(enum libbpf_print_level libbpf_level, const char *fmt, va_list ap
 	}
 	fputs("ebpflow: libbpf: ", stderr);
 	return vfprintf(stderr, fmt, ap);
+}
+
+char *log_excerpt(const char *text)
+{
+	size_t len = strlen(text);
+	const char *end = text + LOG_EXCERPT_BYTES;
+
+	if (len <= LOG_EXCERPT_BYTES)
+		return g_strdup(text);
+	/* not in the middle of a character of a UTF-8 text */
+	if (g_utf8_validate(text, len, NULL))
+		end = g_utf8_find_prev_char(text, end + 1);
+	return g_strdup_printf("%.*s... (%zu bytes)", (int)(end - text), text, len);
 }

@@ -16,6 +16,14 @@ void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(p
 /* libbpf's print callback: its warnings become our info, its info our debug */
 int log_libbpf(enum libbpf_print_level libbpf_level, const char *fmt, va_list ap);
 
+/*
+ * text as a message quotes it: whole up to LOG_EXCERPT_BYTES, else its first
+ * bytes and its size ("xxx... (52428800 bytes)"), so that a value of any size
+ * makes a message of a line. g_free() it.
+ */
+#define LOG_EXCERPT_BYTES 64
+char *log_excerpt(const char *text);
+
 #define pr_err(...) log_msg(LOG_LVL_ERROR, __VA_ARGS__)
 #define pr_warn(...) log_msg(LOG_LVL_WARN, __VA_ARGS__)
 #define pr_info(...) log_msg(LOG_LVL_INFO, __VA_ARGS__)

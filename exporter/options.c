@@ -257,6 +257,25 @@ static gboolean bad(GError **err, const char *fmt, ...)
 	return FALSE;
 }
 
+/* "'TEXT' is ...": the value refused, cut to a line (log_excerpt) */
+static gboolean bad_value(GError **err, const char *quote, const char *text, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static gboolean bad_value(GError **err, const char *quote, const char *text, const char *fmt, ...)
+{
+	char *shown = log_excerpt(text);
+	char *what;
+	va_list ap;
+
+	va_start(ap, fmt);
+	what = g_strdup_vprintf(fmt, ap);
+	va_end(ap);
+	bad(err, "%s%s%s %s", quote, shown, quote, what);
+	g_free(what);
+	g_free(shown);
+	return FALSE;
+}
+
 /* text among o->names: its index */
 static gboolean choose(const struct option_def *o, const char *text, int *out, GError **err)
 {
@@ -269,7 +288,7 @@ static gboolean choose(const struct option_def *o, const char *text, int *out, G
 		}
 	}
 	allowed = option_names(o, ", ");
-	bad(err, "'%s' is not one of: %s", text, allowed);
+	bad_value(err, "'", text, "is not one of: %s", allowed);
 	g_free(allowed);
 	return FALSE;
 }
@@ -313,7 +332,7 @@ static gboolean set_item(const struct option_def *o, void *field, const char *it
 		return TRUE;
 	case OPT_UINT_LIST:
 		if (parse_u32(item, o->min, o->max, &u) != U32_OK)
-			return bad(err, "'%s' is not a number (%u-%u)", item, o->min, o->max);
+			return bad_value(err, "'", item, "is not a number (%u-%u)", o->min, o->max);
 		g_array_append_val(*(GArray **)field, u);
 		return TRUE;
 	case OPT_BITS:
@@ -361,14 +380,15 @@ gboolean option_set(const struct option_def *o, struct ebpflow_config *c, const 
 		else if (!strcmp(text, "false") || !strcmp(text, "no") || !strcmp(text, "off"))
 			*(bool *)field = false;
 		else
-			return bad(err, "'%s' is not true or false", text);
+			return bad_value(err, "'", text, "is not true or false");
 		return TRUE;
 	case OPT_UINT:
 		switch (parse_u32(text, o->min, o->max, &u)) {
 		case U32_NOT_NUMBER:
-			return bad(err, "'%s' is not a whole number (%u-%u)", text, o->min, o->max);
+			return bad_value(err, "'", text, "is not a whole number (%u-%u)", o->min,
+					 o->max);
 		case U32_RANGE:
-			return bad(err, "%s is out of range (%u-%u)", text, o->min, o->max);
+			return bad_value(err, "", text, "is out of range (%u-%u)", o->min, o->max);
 		}
 		*(uint32_t *)field = u;
 		return TRUE;
@@ -428,7 +448,8 @@ static gboolean parse_users(const struct option_def *o, const char *text, void *
 		if (pw)
 			uid = pw->pw_uid;
 		else if (parse_u32(items[i], 0, UINT32_MAX, &uid) != U32_OK)
-			ok = bad(err, "'%s' is no user of this host (a name or a uid)", items[i]);
+			ok = bad_value(err, "'", items[i],
+				       "is no user of this host (a name or a uid)");
 		if (ok)
 			g_array_append_val(*(GArray **)field, uid);
 	}

@@ -91,6 +91,7 @@ void transport_free(struct transport *t)
 
 gboolean transport_parse_hostport(const char *spec, char **host, char **port, GError **err)
 {
+	char *shown = NULL, *shown_port = NULL;
 	const char *colon;
 
 	if (spec[0] == '[') {
@@ -109,23 +110,32 @@ gboolean transport_parse_hostport(const char *spec, char **host, char **port, GE
 	}
 	for (const char *p = *port; *p; p++) {
 		if (*p < '0' || *p > '9') {
-			g_set_error(err, TRANSPORT_ERROR, 1, "collector '%s': port '%s' is not a number",
-				    spec, *port);
+			shown = log_excerpt(spec);
+			shown_port = log_excerpt(*port);
+			g_set_error(err, TRANSPORT_ERROR, 1,
+				    "collector '%s': port '%s' is not a number", shown, shown_port);
 			goto fail;
 		}
 	}
-	if (atoi(*port) < 1 || atoi(*port) > 65535) {
-		g_set_error(err, TRANSPORT_ERROR, 1, "collector '%s': port %s is out of range (1-65535)",
-			    spec, *port);
+	if (strlen(*port) > 5 || atoi(*port) < 1 || atoi(*port) > 65535) {
+		shown = log_excerpt(spec);
+		shown_port = log_excerpt(*port);
+		g_set_error(err, TRANSPORT_ERROR, 1,
+			    "collector '%s': port %s is out of range (1-65535)", shown, shown_port);
 		goto fail;
 	}
 	return TRUE;
 bad:
-	g_set_error(err, TRANSPORT_ERROR, 1,
-		    "collector '%s' is not HOST:PORT (an IPv6 address goes in brackets: [::1]:4739)",
-		    spec);
+	shown = log_excerpt(spec);
+	g_set_error(
+	    err, TRANSPORT_ERROR, 1,
+	    "collector '%s' is not HOST:PORT (an IPv6 address goes in brackets: [::1]:4739)",
+	    shown);
+	g_free(shown);
 	return FALSE;
 fail:
+	g_free(shown);
+	g_free(shown_port);
 	g_clear_pointer(host, g_free);
 	g_clear_pointer(port, g_free);
 	return FALSE;

@@ -93,6 +93,15 @@ class ConfigFile(unittest.TestCase):
             ("[output]\nmood = json\n", ":2: [output] mood: unknown key", True),
             ("[ipfix]\nfile = /tmp/x.ipfix\nfile_rotate_size = 10\n",
              "[ipfix] file_rotate_size: 10 KiB is less than 64 KiB", True),
+            # a translation, which GKeyFile used to drop without a word
+            ("[output]\ninterval[de] = garbage\n",
+             ":2: [output] interval[de]: a translated key (key[locale])", True),
+            ("[output]\nmode = none\n\0\ninterval = x\n", ":3: a NUL byte: the file is not text",
+             True),
+            ("[output]\ninterval = " + "9" * 100000 + "\n",
+             ":2: [output] interval: " + "9" * 64 + "... (100000 bytes) is out of range", True),
+            ("#\n" * (1 << 20), ": 2097152 bytes, more than a configuration file may have (1 MiB)",
+             True),
         ]
         for text, message, at_start in cases:
             with self.subTest(text=text):
@@ -102,6 +111,12 @@ class ConfigFile(unittest.TestCase):
                     self.assertEqual(r.returncode, 2, r.stderr)
                     self.assertIn(message, r.stderr)
                     self.assertNotIn("attached", r.stderr)
+                    self.assertLess(len(r.stderr), 400)
+
+    def test_byte_order_mark_skipped(self):
+        path = self.conf("\ufeff[output]\nmode = none\n")
+        r = run("-c", path, "--check-config")
+        self.assertEqual(r.returncode, 0, r.stderr)
 
     def test_writable_file_refused(self):
         path = self.conf("[output]\nmode = json\n", 0o666)

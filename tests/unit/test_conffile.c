@@ -83,28 +83,48 @@ struct bad {
 static void test_mistakes(void)
 {
 	const struct bad bad[] = {
-		{ "[output]\nmode = json\n[nonsense]\nx = 1\n",
-		  ":3: [nonsense]: unknown section (sections: output, flows, kernel, service, ipfix, zmq, "
-		  "containers, filter, log)" },
-		{ "[output]\nmode = json\nintervall = 5\n",
-		  ":3: [output] intervall: unknown key (in [output]: mode, interval, ended_rows)" },
-		{ "[output]\ninterval = soon\n", ":2: [output] interval: 'soon' is not a whole number (1-3600)" },
-		{ "[output]\ninterval = 0\n", ":2: [output] interval: 0 is out of range (1-3600)" },
-		{ "[flows]\nmap_size = 99999999999\n", ":2: [flows] map_size: 99999999999 is out of range (1024-16777216)" },
-		{ "[output]\nmode = xml\n", ":2: [output] mode: 'xml' is not one of: console, json, none" },
-		{ "[containers]\n\nresolve_names = maybe\n", ":3: [containers] resolve_names: 'maybe' is not true or false" },
-		{ "[ipfix]\ncollectors = 127.0.0.1:9995, nocolon\n",
-		  ":2: [ipfix] collectors: collector 'nocolon' is not HOST:PORT (an IPv6 address goes in brackets: [::1]:4739)" },
-		{ "[ipfix]\ntransport = sctp\n", ":2: [ipfix] transport: 'sctp' is not one of: udp" },
-		{ "[ipfix]\nprofile = nprobe\n", ":2: [ipfix] profile: 'nprobe' is not one of: ebpflow, ntop" },
-		{ "[filter]\nports = 53, 0\n", ":2: [filter] ports: '0' is not a number (1-65535)" },
-		{ "[filter]\nusers = root, no-such-user-here\n",
-		  ":2: [filter] users: 'no-such-user-here' is no user of this host (a name or a uid)" },
-		{ "[filter]\nprotocols = tcp, icmp\n", ":2: [filter] protocols: 'icmp' is not one of: tcp, udp" },
-		{ "[log]\nlevel = loud\n", ":2: [log] level: 'loud' is not one of: error, warning, info, debug" },
-		{ "mode = json\n", ":1: 'mode = json' is outside any [section]" },
-		{ "[output]\njust words\n", ":2: 'just words' is not a key = value, a [section] or a # comment" },
-		{ "[output\n", ":1: '[output' is not a [section]" },
+	    {"[output]\nmode = json\n[nonsense]\nx = 1\n",
+	     ":3: [nonsense]: unknown section (sections: output, flows, kernel, service, ipfix, "
+	     "zmq, "
+	     "containers, filter, log)"},
+	    {"[output]\nmode = json\nintervall = 5\n",
+	     ":3: [output] intervall: unknown key (in [output]: mode, interval, ended_rows)"},
+	    {"[output]\ninterval = soon\n",
+	     ":2: [output] interval: 'soon' is not a whole number (1-3600)"},
+	    {"[output]\ninterval = 0\n", ":2: [output] interval: 0 is out of range (1-3600)"},
+	    {"[flows]\nmap_size = 99999999999\n",
+	     ":2: [flows] map_size: 99999999999 is out of range (1024-16777216)"},
+	    {"[output]\nmode = xml\n",
+	     ":2: [output] mode: 'xml' is not one of: console, json, none"},
+	    {"[containers]\n\nresolve_names = maybe\n",
+	     ":3: [containers] resolve_names: 'maybe' is not true or false"},
+	    {"[ipfix]\ncollectors = 127.0.0.1:9995, nocolon\n",
+	     ":2: [ipfix] collectors: collector 'nocolon' is not HOST:PORT (an IPv6 address goes "
+	     "in brackets: [::1]:4739)"},
+	    {"[ipfix]\ntransport = sctp\n", ":2: [ipfix] transport: 'sctp' is not one of: udp"},
+	    {"[ipfix]\nprofile = nprobe\n",
+	     ":2: [ipfix] profile: 'nprobe' is not one of: ebpflow, ntop"},
+	    {"[filter]\nports = 53, 0\n", ":2: [filter] ports: '0' is not a number (1-65535)"},
+	    {"[filter]\nusers = root, no-such-user-here\n",
+	     ":2: [filter] users: 'no-such-user-here' is no user of this host (a name or a uid)"},
+	    {"[filter]\nprotocols = tcp, icmp\n",
+	     ":2: [filter] protocols: 'icmp' is not one of: tcp, udp"},
+	    {"[log]\nlevel = loud\n",
+	     ":2: [log] level: 'loud' is not one of: error, warning, info, debug"},
+	    {"mode = json\n", ":1: 'mode = json' is outside any [section]"},
+	    {"[output]\njust words\n",
+	     ":2: 'just words' is not a key = value, a [section] or a # comment"},
+	    {"[output\n", ":1: '[output' is not a [section]"},
+	    /* names GKeyFile refuses saying no line */
+	    {"[output]\nmode = json\n[a[b]\n", ":3: '[a[b]' is not a [section]"},
+	    {"[output]\n[\x01]\n", ":2: '[\x01]' is not a [section]"},
+	    /* GKeyFile reads key[xx] as a translation and drops it unless xx is the locale */
+	    {"[output]\nmode = json\ninterval[de] = garbage\n",
+	     ":3: [output] interval[de]: a translated key (key[locale]): eBPFlow's keys have no "
+	     "translations"},
+	    {"[filter]\nports[xx] = 9\n",
+	     ":2: [filter] ports[xx]: a translated key (key[locale]): eBPFlow's keys have no "
+	     "translations"},
 	};
 
 	for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
@@ -124,6 +144,111 @@ static void test_mistakes(void)
 		g_free(path);
 		g_free(want);
 	}
+}
+
+/* Bytes written as they are (a NUL included), mode 0600. */
+static char *write_bytes(const char *bytes, gssize len)
+{
+	char *path = write_conf("", 0600);
+
+	g_assert_true(g_file_set_contents(path, bytes, len, NULL));
+	g_chmod(path, 0600);
+	return path;
+}
+
+static char *load_error(const char *path)
+{
+	struct ebpflow_config c;
+	GError *err = NULL;
+	char *message;
+
+	config_defaults(&c);
+	g_assert_false(conffile_load(path, &c, &err));
+	g_assert_nonnull(err);
+	message = g_strdup(err->message);
+	g_error_free(err);
+	config_clear(&c);
+	return message;
+}
+
+static void assert_error(const char *bytes, gssize len, const char *after_path)
+{
+	char *path = write_bytes(bytes, len);
+	char *got = load_error(path);
+	char *want = g_strconcat(path, after_path, NULL);
+
+	g_assert_cmpstr(got, ==, want);
+	g_unlink(path);
+	g_free(path);
+	g_free(got);
+	g_free(want);
+}
+
+/* A NUL used to end the text GKeyFile and the line scan saw: "FILE:0:" after it. */
+static void test_nul_byte(void)
+{
+	static const char text[] = "[output]\nmode = json\n\n# a\0b\n[output]\ninterval = x\n";
+
+	assert_error(text, sizeof(text) - 1, ":4: a NUL byte: the file is not text");
+}
+
+/* A UTF-8 byte order mark, as some editors write, is skipped. */
+static void test_bom_skipped(void)
+{
+	char *path = write_conf("\xef\xbb\xbf[output]\ninterval = 7\n", 0600);
+	struct ebpflow_config c;
+	GError *err = NULL;
+
+	config_defaults(&c);
+	g_assert_true(conffile_load(path, &c, &err));
+	g_assert_no_error(err);
+	g_assert_cmpuint(c.interval_s, ==, 7);
+	config_clear(&c);
+	g_unlink(path);
+	g_free(path);
+	assert_error("\xef\xbb\xbf[output]\ninterval = soon\n", -1,
+		     ":2: [output] interval: 'soon' is not a whole number (1-3600)");
+}
+
+/* A value, a key or a line of 512 KiB is shown by its first 64 bytes and its size. */
+static void test_long_text_cut(void)
+{
+	size_t n = 512 * 1024;
+	char *x = g_strnfill(n, 'x');
+	char *x64 = g_strnfill(64, 'x');
+	char *text = g_strdup_printf("[output]\ninterval = %s\n", x);
+	char *want = g_strdup_printf(":2: [output] interval: '%s... (%zu bytes)' is not a whole "
+				     "number (1-3600)",
+				     x64, n);
+
+	assert_error(text, -1, want);
+	g_free(text);
+	g_free(want);
+	text = g_strdup_printf("[output]\n%s = 1\n", x);
+	want = g_strdup_printf(":2: [output] %s... (%zu bytes): unknown key (in [output]: mode, "
+			       "interval, ended_rows)",
+			       x64, n);
+	assert_error(text, -1, want);
+	g_free(text);
+	g_free(want);
+	text = g_strdup_printf("[%s\n", x);
+	want = g_strdup_printf(":1: '[%s... (%zu bytes)' is not a [section]", x64 + 1, n + 1);
+	assert_error(text, -1, want);
+	g_free(text);
+	g_free(want);
+	g_free(x64);
+	g_free(x);
+}
+
+/* 1 MiB at most: a larger file is refused before it is read (50 MB were). */
+static void test_size_bounded(void)
+{
+	size_t n = (1 << 20) + 1;
+	char *text = g_strnfill(n, '#');
+
+	text[n - 1] = '\n';
+	assert_error(text, n, ": 1048577 bytes, more than a configuration file may have (1 MiB)");
+	g_free(text);
 }
 
 static void test_writable_file_refused(void)
@@ -192,6 +317,10 @@ int main(int argc, char **argv)
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/conffile/every_key", test_every_key);
 	g_test_add_func("/conffile/mistakes", test_mistakes);
+	g_test_add_func("/conffile/nul_byte", test_nul_byte);
+	g_test_add_func("/conffile/bom_skipped", test_bom_skipped);
+	g_test_add_func("/conffile/long_text_cut", test_long_text_cut);
+	g_test_add_func("/conffile/size_bounded", test_size_bounded);
 	g_test_add_func("/conffile/writable_file_refused", test_writable_file_refused);
 	g_test_add_func("/conffile/shipped_file_is_the_defaults", test_shipped_file_is_the_defaults);
 	g_test_add_func("/conffile/flags_win", test_flags_win);

@@ -127,6 +127,60 @@ static void test_errors(void)
 	expect_error("unexpected argument 'extra'", "extra", NULL);
 }
 
+/*
+ * A value of any length is shown by its first 64 bytes and its size: each
+ * parser that quotes what it refuses, from the file or the command line.
+ */
+static void test_long_values_cut(void)
+{
+	static const struct {
+		const char *section, *key, *before, *after;
+	} cases[] = {
+	    {"output", "interval", "'", "' is not a whole number (1-3600)"},
+	    {"output", "mode", "'", "' is not one of: console, json, none"},
+	    {"containers", "resolve_names", "'", "' is not true or false"},
+	    {"filter", "ports", "'", "' is not a number (1-65535)"},
+	    {"filter", "protocols", "'", "' is not one of: tcp, udp"},
+	    {"filter", "users", "'", "' is no user of this host (a name or a uid)"},
+	    {"ipfix", "collectors", "collector '",
+	     "' is not HOST:PORT (an IPv6 address goes in brackets: [::1]:4739)"},
+	};
+	size_t n = 100000;
+	char *x = g_strnfill(n, 'x');
+	char *x64 = g_strnfill(64, 'x');
+	char *arg = g_strconcat("--", x, NULL);
+	char *argv[] = {"ebpflow", arg, NULL};
+	struct ebpflow_config c;
+	GError *err = NULL;
+
+	config_defaults(&c);
+	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+		const struct option_def *o = option_by_key(cases[i].section, cases[i].key);
+		char *want = g_strdup_printf("%s%s... (%zu bytes)%s", cases[i].before, x64, n,
+					     cases[i].after);
+
+		g_assert_nonnull(o);
+		g_assert_false(option_set(o, &c, x, false, true, &err));
+		g_assert_nonnull(err);
+		if (strcmp(err->message, want))
+			g_error("[%s] %s:\n got  %.200s\n want %s", cases[i].section, cases[i].key,
+				err->message, want);
+		g_clear_error(&err);
+		g_free(want);
+	}
+	config_clear(&c);
+	config_defaults(&c);
+	g_assert_cmpint(config_parse_args(&c, 2, argv, &err), ==, -1);
+	g_assert_nonnull(err);
+	g_assert_cmpuint(strlen(err->message), <, 120);
+	g_assert_nonnull(strstr(err->message, "... (100002 bytes)"));
+	g_clear_error(&err);
+	config_clear(&c);
+	g_free(arg);
+	g_free(x64);
+	g_free(x);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -134,5 +188,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/options/every_option", test_every_option);
 	g_test_add_func("/options/ipfix", test_ipfix_options);
 	g_test_add_func("/options/errors", test_errors);
+	g_test_add_func("/options/long_values_cut", test_long_values_cut);
 	return g_test_run();
 }
