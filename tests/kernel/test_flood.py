@@ -12,6 +12,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
@@ -89,6 +90,27 @@ class FloodTest(unittest.TestCase):
         self.assertEqual(last["uids"], [{"uid": UID_B, "calls_folded": FLOOD - BUDGET,
                                          "calls_refused": 0, "flows_unread": 0}])
         self.assertIn(f"uid {UID_B}: {FLOOD - BUDGET} calls folded, 0 refused", probe.stderr)
+
+    def test_budget_is_freed_as_flows_go(self):
+        """B's flows removed from the map free its budget: after BUDGET - 28 flows
+        ended (their process exited), as many new ones are kept whole, none folded.
+        Without what eBPFlow writes back after each pass, the second batch would
+        go over the budget."""
+        n = BUDGET - 28
+        probe = Ebpflow("-c", self.conf, "-o", "json", "-i", "1", "--map-size", str(MAP))
+        try:
+            AsUid(self.ns, UID_B, ["udp-spray", "127.0.0.1", P_B, n, n]).wait()
+            for port in range(P_B, P_B + n):
+                probe.wait_for(lambda r, port=port: r["uid"] == UID_B and r["dport"] == port)
+            # removed a pass after their end; the pass after that no longer reads them
+            time.sleep(3.5)
+            AsUid(self.ns, UID_B, ["udp-spray", "127.0.0.1", P_B + n, n, n]).wait()
+        finally:
+            probe.stop(timeout=120)
+        flood = [r for r in probe.records() if r["uid"] == UID_B]
+        self.assertEqual([r for r in flood if r.get("overflow")], [])
+        self.assertEqual(sorted(r["dport"] for r in flood), list(range(P_B, P_B + 2 * n)))
+        self.assertEqual(probe.stats()[-1]["calls_folded"], 0)
 
     def test_unread_evictions_are_counted_and_named(self):
         """With no budget (--uid-flow-budget at --map-size), the same flood evicts
