@@ -47,6 +47,7 @@ struct runtime {
 	struct tty *tty;         /* the console's terminal, when stdout is one */
 	struct outputs *out;
 	struct uids *uids; /* whose flows the kernel made, folded, refused */
+	bool release_failed; /* a budget write-back failed (warned once) */
 	guint tick_source, templates_source, stats_source;
 	uint64_t kernel_stats[EBPFLOW_STAT__MAX]; /* as read before the last pass */
 	uint64_t next_sweep_ns; /* CLOCK_MONOTONIC: forget what nothing refers to */
@@ -133,7 +134,14 @@ static void on_read(uint32_t uid, bool first, void *ctx)
 
 static void on_release(uint32_t uid, uint64_t released, void *ctx)
 {
-	probe_release_uid(((struct runtime *)ctx)->probe, uid, released);
+	struct runtime *rt = ctx;
+	int e = probe_release_uid(rt->probe, uid, released);
+
+	/* the budget then errs towards folding that uid's flows: said once */
+	if (e && !rt->release_failed)
+		pr_warn("cannot free the flow budget of uid %u in the kernel: %s\n", uid,
+			g_strerror(-e));
+	rt->release_failed |= e != 0;
 }
 
 /*
