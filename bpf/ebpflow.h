@@ -33,11 +33,21 @@ struct flow_key {
 	__u8 direction;  /* enum ebpflow_direction */
 	__u8 ip_version; /* 4 or 6; IPv4-mapped IPv6 is reported as 4 */
 	__u8 proto;      /* IPPROTO_TCP or IPPROTO_UDP */
-	__u8 pad[7];
+	__u8 flags;      /* EBPFLOW_KEY_* */
+	__u8 pad[2];
+	__u32 uid;       /* an overflow flow's uid; 0 in every other key */
 	/* network byte order; IPv4 in the first 4 bytes, the rest zero */
 	__u8 saddr[EBPFLOW_ADDR_LEN];
 	__u8 daddr[EBPFLOW_ADDR_LEN];
 };
+
+/*
+ * The overflow flow of a uid over its budget of flow entries (below): every
+ * new flow of that uid, one direction, protocol and IP version, folded into one
+ * entry whose pid, start, port and addresses are zero. Its calls are still
+ * counted exactly; they only lose their peers.
+ */
+#define EBPFLOW_KEY_OVERFLOW 1u
 
 /* A process: its pid and the start time that tells it from a reused pid. */
 struct proc_key {
@@ -97,7 +107,23 @@ enum ebpflow_stat {
 	EBPFLOW_STAT_TCP_FAILED,    /* connects that never became established */
 	EBPFLOW_STAT_CONN_FULL,     /* TCP connections whose bytes are lost: no room to follow them */
 	EBPFLOW_STAT_CLOSE_LOST,    /* closes whose bytes the flow map refused */
+	EBPFLOW_STAT_FOLDED,        /* calls folded into an overflow flow (counted there too) */
 	EBPFLOW_STAT__MAX,
+};
+
+/*
+ * What one uid did to the flow map, counted by the kernel (map uid_usage)
+ * when it makes a flow entry, or cannot. The kernel folds a uid's new flows
+ * into its overflow flow while it holds `budget` entries or more: created
+ * minus what user space says are gone (map uid_released, uid -> __u64,
+ * written by user space after each reading). Root (uid 0) has no budget.
+ */
+#define EBPFLOW_UID_MAX 4096 /* uids followed; a uid beyond them is folded at once */
+
+struct uid_usage {
+	__u64 created; /* flow entries made for it (overflow flows included) */
+	__u64 folded;  /* calls folded into its overflow flows */
+	__u64 refused; /* calls lost: the full flow map refused their flow */
 };
 
 /*

@@ -36,6 +36,8 @@
 /* Load-time knobs, set through skel->rodata before load. */
 const volatile __u32 ebpflow_self_tgid __weak = 0; /* never count ourselves */
 const volatile __u32 ebpflow_tier __weak = 0;      /* enum ebpflow_tier */
+/* flow entries a uid may hold before its new flows are folded (0: no budget) */
+const volatile __u64 ebpflow_uid_budget __weak = 0;
 
 /* max_entries is set by the exporter before load (--map-size). */
 struct {
@@ -51,6 +53,21 @@ struct {
 	__type(key, __u32);
 	__type(value, __u64);
 } stats SEC(".maps") __weak;
+
+/* The budget of flow entries per uid (ebpflow.h struct uid_usage). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, EBPFLOW_UID_MAX);
+	__type(key, __u32);
+	__type(value, struct uid_usage);
+} uid_usage SEC(".maps") __weak;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, EBPFLOW_UID_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} uid_released SEC(".maps") __weak;
 
 /* cgroup id -> names, for the exporter's container resolution */
 struct {
@@ -319,19 +336,82 @@ static __always_inline void ident_set(struct flow_value *v, const struct flow_id
 	__builtin_memcpy(v->comm, id->comm, sizeof(v->comm));
 }
 
+/* The counters of uid, made on its first flow; NULL when EBPFLOW_UID_MAX uids are followed. */
+static __always_inline struct uid_usage *uid_usage_of(__u32 uid)
+{
+	static const struct uid_usage zero;
+	struct uid_usage *u = bpf_map_lookup_elem(&uid_usage, &uid);
+
+	if (u)
+		return u;
+	bpf_map_update_elem(&uid_usage, &uid, &zero, BPF_NOEXIST); /* EEXIST: another CPU's */
+	return bpf_map_lookup_elem(&uid_usage, &uid);
+}
+
+/*
+ * Does uid hold its budget of entries? Asked only when it would make a new
+ * one, so a flood of new flows by one user folds into its overflow flows and
+ * cannot evict the flows of others. A uid that cannot be followed is folded:
+ * a budget that a full map of uids would lift is none.
+ */
+static __always_inline bool over_budget(const struct uid_usage *u, __u32 uid)
+{
+	__u64 *released;
+
+	if (!ebpflow_uid_budget || uid == 0)
+		return false;
+	if (!u)
+		return true;
+	released = bpf_map_lookup_elem(&uid_released, &uid);
+	if (released && *released >= u->created)
+		return false;
+	return u->created - (released ? *released : 0) >= ebpflow_uid_budget;
+}
+
+/*
+ * Make k's entry with the identity id unless another CPU just did (the loser
+ * of the BPF_NOEXIST insert looks the key up again); this CPU's slot, or
+ * NULL when the map refused it.
+ */
+static __always_inline struct flow_value *flow_make(const struct flow_key *k,
+						    const struct flow_ident *id,
+						    struct uid_usage *u)
+{
+	struct flow_value init = {};
+	long err;
+
+	ident_set(&init, id);
+	err = bpf_map_update_elem(&flows, k, &init, BPF_NOEXIST);
+	if (!err) {
+		stat_inc(EBPFLOW_STAT_FLOW_CREATED);
+		if (u)
+			__sync_fetch_and_add(&u->created, 1);
+		note_cgroup(id->cgroup_id);
+	} else if (err != -EEXIST) {
+		return NULL;
+	}
+	return bpf_map_lookup_elem(&flows, k);
+}
+
+/* Where a flow that is not made goes: what flow_slot did, for the caller to count. */
+struct flow_slot_info {
+	struct uid_usage *usage; /* the maker's counters, when a new flow was asked for */
+	bool folded;             /* into the maker's overflow flow */
+};
+
 /*
  * This CPU's slot of k's flow, made with the identity id (NULL: the current
- * task's, read only then: it costs three helper calls) when the flow is new.
- * Two CPUs may create the same key at once: the loser of the BPF_NOEXIST
- * insert looks the key up again. A slot never used on this CPU is all zeros
- * and gets the identity here. NULL when the map refused the flow.
+ * task's, read only then: it costs three helper calls) when the flow is new,
+ * or the slot of the maker's overflow flow when that uid holds its budget.
+ * A slot never used on this CPU is all zeros and gets the identity here.
+ * NULL when the map refused the flow.
  */
 static __always_inline struct flow_value *flow_slot(const struct flow_key *k,
-						    const struct flow_ident *id)
+						    const struct flow_ident *id,
+						    struct flow_slot_info *info)
 {
 	struct flow_value *v = bpf_map_lookup_elem(&flows, k);
 	struct flow_ident cur;
-	long err;
 
 	if (v && (v->uid || v->cgroup_id || v->comm[0]))
 		return v;
@@ -340,17 +420,25 @@ static __always_inline struct flow_value *flow_slot(const struct flow_key *k,
 		id = &cur;
 	}
 	if (!v) {
-		struct flow_value init = {};
+		struct uid_usage *u = uid_usage_of(id->uid);
 
-		ident_set(&init, id);
-		err = bpf_map_update_elem(&flows, k, &init, BPF_NOEXIST);
-		if (!err) {
-			stat_inc(EBPFLOW_STAT_FLOW_CREATED);
-			note_cgroup(id->cgroup_id);
-		} else if (err != -EEXIST) {
-			return NULL;
+		info->usage = u;
+		if (over_budget(u, id->uid)) {
+			struct flow_key fold = {
+				.direction = k->direction,
+				.ip_version = k->ip_version,
+				.proto = k->proto,
+				.flags = EBPFLOW_KEY_OVERFLOW,
+				.uid = id->uid,
+			};
+
+			info->folded = true;
+			v = bpf_map_lookup_elem(&flows, &fold);
+			if (!v)
+				v = flow_make(&fold, id, u);
+		} else {
+			v = flow_make(k, id, u);
 		}
-		v = bpf_map_lookup_elem(&flows, k);
 		if (!v)
 			return NULL;
 	}
@@ -367,6 +455,7 @@ static __always_inline struct flow_value *flow_slot(const struct flow_key *k,
  */
 static __always_inline bool flow_account(struct flow_key *k, __u64 bytes)
 {
+	struct flow_slot_info info = {};
 	struct flow_value *v;
 	__u64 now;
 
@@ -374,10 +463,17 @@ static __always_inline bool flow_account(struct flow_key *k, __u64 bytes)
 		stat_inc(EBPFLOW_STAT_FILTERED);
 		return false;
 	}
-	v = flow_slot(k, NULL);
+	v = flow_slot(k, NULL, &info);
 	if (!v) {
 		stat_inc(EBPFLOW_STAT_UPDATE_FAILED);
+		if (info.usage)
+			__sync_fetch_and_add(&info.usage->refused, 1);
 		return false;
+	}
+	if (info.folded) {
+		stat_inc(EBPFLOW_STAT_FOLDED);
+		if (info.usage)
+			__sync_fetch_and_add(&info.usage->folded, 1);
 	}
 	now = bpf_ktime_get_ns();
 	if (!v->first_ns)

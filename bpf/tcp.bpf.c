@@ -86,6 +86,7 @@ static __always_inline void conn_bytes(struct sock *sk, struct conn *c, int olds
 static __always_inline void conn_close(struct sock *sk, int oldstate)
 {
 	struct conn *c = conn_get(sk, false);
+	struct flow_slot_info info = {}; /* bytes, not calls: nothing of it is counted */
 	struct flow_value *v;
 	__u64 sent = 0, received = 0, fwd, rev;
 
@@ -100,7 +101,7 @@ static __always_inline void conn_close(struct sock *sk, int oldstate)
 	} else if (c->key.direction != EBPFLOW_DIR_OUTBOUND) {
 		goto out;
 	}
-	v = flow_slot(&c->key, &c->ident);
+	v = flow_slot(&c->key, &c->ident, &info);
 	if (!v) {
 		stat_inc(EBPFLOW_STAT_CLOSE_LOST);
 		goto out;

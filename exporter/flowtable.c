@@ -193,6 +193,15 @@ static void start_generation(struct flow_entry *e, const struct flow_totals *t)
 	e->active_since_ns = first;
 }
 
+/* Every reading of a kernel entry goes here: the entries read tell the unread from the read. */
+static void was_read(struct flowtable *ft, const struct flow_totals *t, bool first)
+{
+	if (first)
+		ft->stats.entries++;
+	if (ft->ops.read)
+		ft->ops.read(t->uid, first, ft->ops.ctx);
+}
+
 /*
  * The kernel evicted e and a later call started it again: what the old
  * entry had when last read is all we will ever know of it.
@@ -202,6 +211,7 @@ static void renew(struct flowtable *ft, struct flow_entry *e, const struct flow_
 	report(ft, e, FLOW_END_LACK);
 	ft->stats.generations++;
 	start_generation(e, t);
+	was_read(ft, t, true);
 }
 
 void flowtable_begin_pass(struct flowtable *ft)
@@ -219,9 +229,12 @@ void flowtable_update(struct flowtable *ft, const struct flow_key *key, const st
 		e->seen_pass = ft->pass;
 		start_generation(e, t);
 		g_hash_table_insert(ft->flows, &e->key, e);
+		was_read(ft, t, true);
 		return;
 	}
 	e->seen_pass = ft->pass;
+	if (same_generation(e, t) || e->state == FLOW_ENDED || e->state == FLOW_DOOMED)
+		was_read(ft, t, false); /* renew says it of a new entry */
 	if (e->state == FLOW_ENDED || e->state == FLOW_DOOMED) {
 		/* a pass after the exit: what came in flight is in, and nothing more */
 		if (same_generation(e, t))

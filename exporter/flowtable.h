@@ -56,6 +56,12 @@ typedef void (*flow_forget_fn)(const struct flow_key *keys, size_t n, void *ctx)
 typedef bool (*flow_ready_fn)(uint64_t cgroup_id, uint32_t uid, void *ctx);
 typedef bool (*flow_wanted_fn)(uint64_t cgroup_id, void *ctx);
 
+/*
+ * A reading of a kernel entry made by uid; first: the entry was never read
+ * before (a new flow, or a new entry of a key the kernel evicted).
+ */
+typedef void (*flow_read_fn)(uint32_t uid, bool first, void *ctx);
+
 /* Fills what a record carries besides counts (user name, container). */
 typedef void (*flow_enrich_fn)(struct flow_record *rec, void *ctx);
 
@@ -66,6 +72,7 @@ struct flowtable_ops {
 	flow_ready_fn ready;   /* NULL: always ready */
 	flow_wanted_fn wanted; /* NULL: every flow */
 	flow_enrich_fn enrich;
+	flow_read_fn read; /* NULL: nobody asks */
 	void *ctx;
 };
 
@@ -74,6 +81,7 @@ struct flowtable_stats {
 	uint64_t calls;       /* calls reported, summed over records */
 	uint64_t filtered;    /* calls left out by flow_wanted_fn (never reported) */
 	uint64_t generations; /* a flow the kernel evicted and started again */
+	uint64_t entries;     /* kernel entries read (each once, whatever its readings) */
 };
 
 struct flowtable *flowtable_new(const struct flowtable_timeouts *t, const struct flowtable_ops *ops);

@@ -50,6 +50,9 @@ void json_format_record(GString *out, const struct flow_record *rec, int64_t off
 			       flow_addr_str(k, k->saddr, sa, sizeof(sa)),
 			       flow_addr_str(k, k->daddr, da, sizeof(da)), k->port, rec->count,
 			       rec->bytes, rec->reverse_bytes, rec->failed);
+	/* only where it is so: the key set of a plain record stays as it was */
+	if (k->flags & EBPFLOW_KEY_OVERFLOW)
+		g_string_append(out, ",\"overflow\":true");
 	if (mtbs < 0)
 		g_string_append(out, ",\"mtbs_s\":null");
 	else

@@ -77,6 +77,13 @@ static const struct option_def options[] = {
 		      .help = "which kernel hooks to attach: auto probes the running kernel and "
 			      "picks the best tier; forcing a tier the kernel lacks is an error, "
 			      "exit status 2"),
+	DEFINE_OPTION("uid-flow-budget", OPT_UINT, uid_flow_budget, .section = "kernel",
+		      .key = "uid_flow_budget", .min = 0, .max = 1u << 24, .def = "0",
+		      .metavar = "FLOWS", .flags = OPT_RESTART,
+		      .help = "flows of the kernel map one uid may hold (root: no limit); its "
+			      "further new flows are counted in one overflow flow of that uid, so "
+			      "that no user can evict the flows of others; 0: an eighth of "
+			      "--map-size; --map-size or more: no limit"),
 	/* a user name, not a path: OPT_PATH is the table's one plain string type */
 	DEFINE_OPTION("user", OPT_PATH, user, .section = "service", .key = "user",
 		      .metavar = "USER", .flags = OPT_RESTART,

@@ -22,6 +22,7 @@
 #include "log.h"
 #include "mapmem.h"
 #include "options.h"
+#include "uids.h"
 
 #define PROBE_ERROR g_quark_from_static_string("ebpflow-probe")
 
@@ -163,6 +164,8 @@ int probe_start(struct probe **out, const struct probe_options *o, GError **gerr
 	p->skel->rodata->ebpflow_tier = p->plan.tier;
 	p->skel->rodata->accept_at_first_use = p->plan.accept_first_use;
 	p->skel->rodata->conn_in_sk_storage = p->plan.conn_sk_storage;
+	/* a budget the map cannot hold anyway costs a look-up per new flow for nothing */
+	p->skel->rodata->ebpflow_uid_budget = o->uid_budget < o->map_entries ? o->uid_budget : 0;
 	err = bpf_map__set_max_entries(p->skel->maps.flows, o->map_entries);
 	if (err) {
 		g_set_error(gerr, PROBE_ERROR, -err, "cannot size the flow map: %s", strerror(-err));
@@ -266,6 +269,32 @@ int probe_set_filter(struct probe *p, const struct ebpflow_filter *f)
 	cfg.protocols = f->protocols;
 	cfg.directions = f->directions;
 	if (bpf_map_update_elem(bpf_map__fd(p->skel->maps.filter_cfg), &zero, &cfg, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+int probe_read_uids(const struct probe *p, struct uids *u)
+{
+	int fd = bpf_map__fd(p->skel->maps.uid_usage);
+	__u32 key, next;
+	const __u32 *prev = NULL;
+	struct uid_usage v;
+
+	/* a few uids, never deleted: a plain walk */
+	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+		if (bpf_map_lookup_elem(fd, &next, &v) == 0)
+			uids_set_kernel(u, next, &v);
+		key = next;
+		prev = &key;
+	}
+	return 0;
+}
+
+int probe_release_uid(const struct probe *p, uint32_t uid, uint64_t released)
+{
+	__u64 v = released;
+
+	if (bpf_map_update_elem(bpf_map__fd(p->skel->maps.uid_released), &uid, &v, BPF_ANY))
 		return -errno;
 	return 0;
 }

@@ -17,6 +17,7 @@ struct probe;
 
 struct probe_options {
 	uint32_t map_entries; /* capacity of the flow map */
+	uint32_t uid_budget;  /* flow entries per uid; >= map_entries: none */
 	int hooks;            /* enum hook_tier: the tier asked for, or auto */
 };
 
@@ -35,6 +36,11 @@ int probe_cgroups_fd(const struct probe *p);
 struct ebpflow_filter;
 /* Put a filter in force in the kernel (at start and on SIGHUP). */
 int probe_set_filter(struct probe *p, const struct ebpflow_filter *f);
+struct uids;
+/* The kernel's counters of every uid (struct uid_usage) into u. */
+int probe_read_uids(const struct probe *p, struct uids *u);
+/* Tell the kernel how many of uid's entries are gone (its budget's other half). */
+int probe_release_uid(const struct probe *p, uint32_t uid, uint64_t released);
 /* Sum of the kernel's per-CPU counters, indexed by enum ebpflow_stat */
 int probe_read_stats(const struct probe *p, uint64_t out[EBPFLOW_STAT__MAX]);
 

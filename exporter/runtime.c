@@ -31,6 +31,7 @@
 #include "stats.h"
 #include "tiers.h"
 #include "tty.h"
+#include "uids.h"
 
 #define RUNTIME_ERROR g_quark_from_static_string("ebpflow-runtime")
 
@@ -45,6 +46,8 @@ struct runtime {
 	struct console *console; /* -o console */
 	struct tty *tty;         /* the console's terminal, when stdout is one */
 	struct outputs *out;
+	struct uids *uids; /* whose flows the kernel made, folded, refused */
+	bool release_failed; /* a budget write-back failed (warned once) */
 	guint tick_source, templates_source, stats_source;
 	uint64_t kernel_stats[EBPFLOW_STAT__MAX]; /* as read before the last pass */
 	uint64_t next_sweep_ns; /* CLOCK_MONOTONIC: forget what nothing refers to */
@@ -124,12 +127,35 @@ static void on_record(const struct flow_record *rec, void *ctx)
 	outputs_record(rec, ((struct runtime *)ctx)->out);
 }
 
-/* Read the kernel: the exits first (then every call of an exited process is in the map). */
+static void on_read(uint32_t uid, bool first, void *ctx)
+{
+	uids_read(((struct runtime *)ctx)->uids, uid, first);
+}
+
+static void on_release(uint32_t uid, uint64_t released, void *ctx)
+{
+	struct runtime *rt = ctx;
+	int e = probe_release_uid(rt->probe, uid, released);
+
+	/* the budget then errs towards folding that uid's flows: said once */
+	if (e && !rt->release_failed)
+		pr_warn("cannot free the flow budget of uid %u in the kernel: %s\n", uid,
+			g_strerror(-e));
+	rt->release_failed |= e != 0;
+}
+
+/*
+ * Read the kernel: its counters, then the exits (then every call of an exited
+ * process is in the map), then the flows.
+ */
 static int read_kernel(struct runtime *rt)
 {
 	GHashTable *exited = g_hash_table_new_full(proc_key_hash, proc_key_equal, g_free, NULL);
 	int n;
 
+	probe_read_stats(rt->probe, rt->kernel_stats);
+	probe_read_uids(rt->probe, rt->uids);
+	uids_begin_pass(rt->uids);
 	drain_exits(probe_exits_fd(rt->probe), exited);
 	n = drain_pass(rt->drain, rt->ft);
 	if (n < 0)
@@ -170,7 +196,8 @@ static void report_stats(struct runtime *rt, bool at_exit)
 	struct ebpflow_stats s = { .time_ms = clock_ns(CLOCK_REALTIME) / 1000000 };
 
 	stats_account(&s, rt->kernel_stats, fs->calls, fs->filtered,
-		      flowtable_unreported_calls(rt->ft), fs->records, fs->generations);
+		      flowtable_unreported_calls(rt->ft), fs->records, fs->generations, fs->entries);
+	s.ntop = uids_top(rt->uids, s.top, STATS_TOP_UIDS);
 	outputs_count(rt->out, &s);
 	outputs_stats(rt->out, &s);
 	pr_info("%scalls: %llu counted by the kernel, %llu reported in %llu records, %llu live, "
@@ -181,9 +208,22 @@ static void report_stats(struct runtime *rt, bool at_exit)
 		(unsigned long long)s.calls_lost);
 	if (at_exit && s.calls_lost)
 		pr_warn("%llu calls were lost (%llu refused by a full flow map, the rest in %llu "
-			"flows evicted before they were read: raise --map-size or lower --interval)\n",
+			"flows evicted before they were read, %llu of them never read: raise "
+			"--map-size or lower --interval)\n",
 			(unsigned long long)s.calls_lost, (unsigned long long)s.calls_refused,
-			(unsigned long long)s.flows_evicted);
+			(unsigned long long)s.flows_evicted, (unsigned long long)s.flows_unread);
+	if (at_exit && s.ntop) {
+		GString *who = g_string_new(NULL);
+
+		stats_uids_text(who, &s);
+		if (s.calls_lost)
+			pr_warn("whose: %s\n", who->str);
+		else
+			pr_info("%llu calls folded into overflow flows (users over "
+				"--uid-flow-budget): %s\n",
+				(unsigned long long)s.calls_folded, who->str);
+		g_string_free(who, TRUE);
+	}
 	log_caches(rt);
 	if (at_exit && s.udp_no_peer)
 		pr_info("%llu UDP calls on unconnected sockets named no peer (recv() without an "
@@ -226,10 +266,10 @@ static gboolean on_tick(gpointer data)
 	containers_collect(rt->containers);
 	enrich_collect(rt->enrich);
 	sweep_caches(rt, t0);
-	probe_read_stats(rt->probe, rt->kernel_stats);
 	n = read_kernel(rt);
 	t1 = clock_mono_ns();
 	flowtable_expire(rt->ft, t1);
+	uids_release(rt->uids, on_release, rt);
 	outputs_flush(rt->out);
 	t2 = clock_mono_ns();
 	pr_debug("pass: read %d flows in %.1f ms, expired and reported %llu records in %.1f ms, "
@@ -427,7 +467,7 @@ static void make_parts(struct runtime *rt, const struct ebpflow_config *cfg)
 {
 	struct flowtable_ops ops = {
 		.report = on_record, .take = on_take, .forget = on_forget, .ready = on_ready,
-		.wanted = on_wanted, .enrich = on_enrich, .ctx = rt,
+		.wanted = on_wanted, .enrich = on_enrich, .read = on_read, .ctx = rt,
 	};
 	unsigned int rows, cols;
 
@@ -447,6 +487,7 @@ static void make_parts(struct runtime *rt, const struct ebpflow_config *cfg)
 	}
 	rt->out = outputs_new(stdout, cfg->output == OUTPUT_JSON, rt->console);
 	rt->ft = flowtable_new(&(struct flowtable_timeouts){ 0 }, &ops);
+	rt->uids = uids_new();
 }
 
 int runtime_start(struct runtime **out, struct ebpflow_config *cfg, GError **err)
@@ -473,6 +514,9 @@ int runtime_start(struct runtime **out, struct ebpflow_config *cfg, GError **err
 	/* the signals are held by main.c until this returns: none reaches the verifier */
 	e = probe_start(&rt->probe,
 			&(struct probe_options){ .map_entries = rt->cfg.map_entries,
+						 .uid_budget = rt->cfg.uid_flow_budget ?
+								       rt->cfg.uid_flow_budget :
+								       rt->cfg.map_entries / 8,
 						 .hooks = rt->cfg.hooks },
 			err);
 	if (e)
@@ -528,7 +572,6 @@ int runtime_stop(struct runtime *rt)
 	}
 	/* stop counting, read what is left, report every flow */
 	probe_detach(rt->probe);
-	probe_read_stats(rt->probe, rt->kernel_stats);
 	read_kernel(rt);
 	/* name the containers of what is left before the last records go */
 	flowtable_foreach(rt->ft, ask_container, rt);
@@ -557,6 +600,7 @@ void runtime_free(struct runtime *rt)
 	enrich_free(rt->enrich);
 	containers_free(rt->containers);
 	drain_free(rt->drain);
+	uids_free(rt->uids);
 	probe_destroy(rt->probe);
 	config_clear(&rt->cfg);
 	g_free(rt);

@@ -7,8 +7,10 @@
 
 void stats_account(struct ebpflow_stats *s, const uint64_t k[EBPFLOW_STAT__MAX],
 		   uint64_t reported, uint64_t filtered, uint64_t live, uint64_t records,
-		   uint64_t evicted)
+		   uint64_t renewed, uint64_t entries)
 {
+	uint64_t made = k[EBPFLOW_STAT_FLOW_CREATED];
+
 	uint64_t accounted;
 
 	s->kernel_calls = k[EBPFLOW_STAT_TCP_CONNECT] + k[EBPFLOW_STAT_TCP_ACCEPT] +
@@ -19,7 +21,10 @@ void stats_account(struct ebpflow_stats *s, const uint64_t k[EBPFLOW_STAT__MAX],
 	s->calls_reported = reported;
 	s->calls_live = live;
 	s->records = records;
-	s->flows_evicted = evicted;
+	s->calls_folded = k[EBPFLOW_STAT_FOLDED];
+	/* entries made after k[] was read may be read already: never below zero */
+	s->flows_unread = made > entries ? made - entries : 0;
+	s->flows_evicted = renewed + s->flows_unread;
 	accounted = s->calls_filtered + reported + live;
 	s->calls_lost = s->kernel_calls > accounted ? s->kernel_calls - accounted : 0;
 }
@@ -34,11 +39,32 @@ void stats_json(GString *out, const struct ebpflow_stats *s)
 		",\"flows_evicted\":%" PRIu64 ",\"records\":%" PRIu64 ",\"udp_no_peer\":%" PRIu64
 		",\"ipfix_messages\":%" PRIu64 ",\"ipfix_records\":%" PRIu64
 		",\"ipfix_octets\":%" PRIu64 ",\"ipfix_messages_lost\":%" PRIu64
-		",\"json_records_lost\":%" PRIu64 ",\"json_calls_lost\":%" PRIu64 "}",
+		",\"json_records_lost\":%" PRIu64 ",\"json_calls_lost\":%" PRIu64,
 		s->time_ms, s->kernel_calls, s->calls_filtered, s->calls_reported, s->calls_live,
 		s->calls_lost, s->calls_refused, s->flows_evicted, s->records, s->udp_no_peer,
 		s->ipfix_messages, s->ipfix_records, s->ipfix_octets, s->ipfix_messages_lost,
 		s->json_records_lost, s->json_calls_lost);
+	/* whose: the uids that folded or lost the most */
+	g_string_append_printf(out, ",\"calls_folded\":%" PRIu64 ",\"flows_unread\":%" PRIu64
+			       ",\"uids\":[",
+			       s->calls_folded, s->flows_unread);
+	for (size_t i = 0; i < s->ntop; i++)
+		g_string_append_printf(out,
+				       "%s{\"uid\":%u,\"calls_folded\":%" PRIu64
+				       ",\"calls_refused\":%" PRIu64 ",\"flows_unread\":%" PRIu64 "}",
+				       i ? "," : "", s->top[i].uid, s->top[i].calls_folded,
+				       s->top[i].calls_refused, s->top[i].flows_unread);
+	g_string_append(out, "]}");
+}
+
+void stats_uids_text(GString *out, const struct ebpflow_stats *s)
+{
+	for (size_t i = 0; i < s->ntop; i++)
+		g_string_append_printf(out,
+				       "%suid %u: %" PRIu64 " calls folded, %" PRIu64
+				       " refused, %" PRIu64 " flows evicted unread",
+				       i ? "; " : "", s->top[i].uid, s->top[i].calls_folded,
+				       s->top[i].calls_refused, s->top[i].flows_unread);
 }
 
 void stats_ipfix(struct ipfix_stats_rec *r, const struct ebpflow_stats *s, uint32_t pid)

@@ -15,6 +15,10 @@
 
 #include "ebpflow.h"
 #include "templates.h"
+#include "uids.h"
+
+/* The uids named in the accounting, the costliest first. */
+#define STATS_TOP_UIDS 5
 
 struct ebpflow_stats {
 	uint64_t time_ms;        /* Unix time of the accounting */
@@ -24,7 +28,11 @@ struct ebpflow_stats {
 	uint64_t calls_live;     /* read, in flows not reported yet */
 	uint64_t calls_refused;  /* a full flow map refused them */
 	uint64_t calls_lost;     /* all calls missing: refused + in evicted flows */
-	uint64_t flows_evicted;  /* flows the kernel map evicted before they were read */
+	uint64_t calls_folded;   /* into overflow flows: counted, without their peers */
+	uint64_t flows_evicted;  /* flows the kernel map evicted before they were read: */
+	uint64_t flows_unread;   /* ... of them never read at all */
+	struct uid_loss top[STATS_TOP_UIDS]; /* whose (uids_top) */
+	size_t ntop;
 	uint64_t records;
 	uint64_t udp_no_peer;
 	uint64_t ipfix_messages, ipfix_records, ipfix_octets, ipfix_messages_lost;
@@ -35,12 +43,16 @@ struct ebpflow_stats {
  * Fill the kernel and flow-table part: k[] are the kernel's counters read
  * *before* the drain pass whose results the table now holds, so that no call
  * counted is on its way between the two. filtered: calls the user-space
- * filter left out (added to those the kernel's filter did).
+ * filter left out (added to those the kernel's filter did). renewed: flows
+ * evicted after a reading and made again; entries: kernel entries ever read
+ * (the others the kernel made were evicted unread).
  */
 void stats_account(struct ebpflow_stats *s, const uint64_t k[EBPFLOW_STAT__MAX],
 		   uint64_t reported, uint64_t filtered, uint64_t live, uint64_t records,
-		   uint64_t evicted);
+		   uint64_t renewed, uint64_t entries);
 void stats_json(GString *out, const struct ebpflow_stats *s);
+/* The top uids for the log: "uid N: F calls folded, R refused, U flows evicted unread; ..." */
+void stats_uids_text(GString *out, const struct ebpflow_stats *s);
 void stats_ipfix(struct ipfix_stats_rec *r, const struct ebpflow_stats *s, uint32_t pid);
 
 #endif

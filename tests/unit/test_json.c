@@ -77,6 +77,22 @@ static void test_single_call_and_ipv6_inbound(void)
 	g_string_free(s, TRUE);
 }
 
+/* A uid's overflow flow says so; a plain record has no such key. */
+static void test_overflow(void)
+{
+	struct flow_record r = sample();
+	GString *s = g_string_new(NULL);
+
+	json_format_record(s, &r, 0);
+	g_assert_null(strstr(s->str, "overflow"));
+	g_string_truncate(s, 0);
+	r.key.flags = EBPFLOW_KEY_OVERFLOW;
+	r.key.uid = 65534;
+	json_format_record(s, &r, 0);
+	g_assert_nonnull(strstr(s->str, ",\"failed\":0,\"overflow\":true,\"mtbs_s\":"));
+	g_string_free(s, TRUE);
+}
+
 static void test_escape(void)
 {
 	GString *s = g_string_new(NULL);
@@ -97,6 +113,7 @@ int main(int argc, char **argv)
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/json/record", test_record);
 	g_test_add_func("/json/single_call_and_ipv6_inbound", test_single_call_and_ipv6_inbound);
+	g_test_add_func("/json/overflow", test_overflow);
 	g_test_add_func("/json/escape", test_escape);
 	return g_test_run();
 }
