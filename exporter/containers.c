@@ -322,8 +322,7 @@ const struct container *containers_get(struct containers *c, uint64_t cgroup_id)
 	*key = cgroup_id;
 	/* no names (the kernel's LRU map dropped them) or no known layout: no container */
 	if (c->names_fd >= 0 && bpf_map_lookup_elem(c->names_fd, &cgroup_id, &names) == 0) {
-		names.leaf[sizeof(names.leaf) - 1] = names.parent[sizeof(names.parent) - 1] = '\0';
-		cgroup_parse_names(names.parent, names.leaf, &k->pub.info);
+		cgroup_parse_names(&names, &k->pub.info);
 	}
 	if (k->pub.info.runtime == RT_SYSTEMD)
 		snprintf(k->pub.name, sizeof(k->pub.name), "%s", k->pub.info.unit);
