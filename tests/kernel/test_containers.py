@@ -8,7 +8,9 @@ shares its network namespace, connects N times, sends N datagrams and exits.
 eBPFlow in docker mode must name both containers, with exact counts, on the
 console, in JSON and in IPFIX. Then the runtime API misbehaving: a fake
 socket that hangs, answers garbage or a huge body; flows keep flowing with
-their container ids."""
+their container ids. And cgroups made like a user's own subtree
+(user@UID.service): named as the user's, never as the container or the
+system unit their names claim."""
 import json
 import os
 import shutil
@@ -367,6 +369,80 @@ class MisbehavingRuntime(unittest.TestCase):
         self.assertEqual(probe.stderr.count(f"container runtime at {path}: "), 1, probe.stderr)
         self.assertEqual(probe.stderr.count(f"container runtime at {path} answers again"), 1,
                          probe.stderr)
+
+
+def cgroup_root():
+    return "/sys/fs/cgroup/unified" if os.path.isdir("/sys/fs/cgroup/unified") else "/sys/fs/cgroup"
+
+
+class ForgedNames(unittest.TestCase):
+    """What any user under systemd can make: directories in their manager's
+    subtree called docker-<id>.scope or sshd.service, a process moved in.
+    Its flows are the user's (`user@UID.service/...`, no container id), with
+    -d no runtime is asked, and a `[filter] containers` allow-list naming
+    the container or the unit leaves them out."""
+
+    FAKE_ID = "%064x" % (0xf0f9ed * (os.getpid() + 1))
+    UID = 10000 + os.getpid() % 50000
+
+    def setUp(self):
+        self.made = []  # directories made here, deepest last
+        self.manager = (f"{cgroup_root()}/user.slice/user-{self.UID}.slice/"
+                        f"user@{self.UID}.service")
+        self.docker = self.mkdirs(f"{self.manager}/app.slice/docker-{self.FAKE_ID}.scope")
+        self.sshd = self.mkdirs(f"{self.manager}/sshd.service")
+        self.tmp = tempfile.mkdtemp(prefix=f"ebpflow-forged-{os.getpid()}-")
+
+    def mkdirs(self, path):
+        parts = path.split("/")
+        for i in range(len(cgroup_root().split("/")) + 1, len(parts) + 1):
+            d = "/".join(parts[:i])
+            if not os.path.isdir(d):
+                os.mkdir(d)
+                self.made.append(d)
+        return path
+
+    def tearDown(self):
+        for d in reversed(self.made):
+            try:
+                os.rmdir(d)
+            except OSError:
+                pass
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def client(self, cg, port):
+        out = subprocess.run(["sh", "-c", f"echo $$ > {cg}/cgroup.procs && exec "
+                              f"{os.path.join(BUILD_DIR, 'tests', 'ebpflow-wl')} udp-client "
+                              f"127.0.0.1 {port} {N} 10 sendto"], check=True, capture_output=True,
+                             text=True).stdout
+        return int(out.split("pid=")[1].split()[0])
+
+    def test_user_subtree_is_the_users(self):
+        path = f"{self.tmp}/runtime.sock"
+        fake = FakeRuntime(path, "ok", "forged-name")  # would name anything it is asked
+        fake.start()
+        conf = f"{self.tmp}/ebpflow.conf"
+        with open(conf, "w") as f:
+            f.write(f"[filter]\ncontainers = {self.FAKE_ID};sshd.service;forged-name\n")
+        named = Ebpflow("-d", "--docker-socket", path, "-o", "json", "-i", "1")
+        allowed = Ebpflow("-c", conf, "-d", "--docker-socket", path, "-o", "json", "-i", "1")
+        try:
+            in_docker = self.client(self.docker, P + 9)
+            in_sshd = self.client(self.sshd, P + 10)
+            time.sleep(2.5)
+        finally:
+            named.stop()
+            allowed.stop()
+            fake.stop()
+        recs = named.records()
+        for pid, unit in ((in_docker, f"docker-{self.FAKE_ID}.scope"), (in_sshd, "sshd.service")):
+            mine = [r for r in recs if r["pid"] == pid and r["direction"] == "outbound"]
+            self.assertEqual(sum(r["count"] for r in mine), N, named.stderr)
+            self.assertEqual({(r["container"], r["container_id"]) for r in mine},
+                             {(f"user@{self.UID}.service/{unit}", "")}, named.stderr)
+        self.assertEqual(fake.conns, [], "the runtime was asked about a user's cgroup")
+        # the allow-list meant for the container and the system unit leaves both out
+        self.assertEqual([r for r in allowed.records() if r["pid"] in (in_docker, in_sshd)], [])
 
 
 if __name__ == "__main__":
