@@ -211,11 +211,14 @@ def wait_log(probe, text, timeout):
 
 class FakeRuntime(threading.Thread):
     """A unix socket that answers like a broken container runtime (or, "ok", a
-    working one that names every container `name`)."""
+    working one that names every container `name`; "by-id": names the ids in
+    `names`, with Kubernetes labels when a name has two '/', and answers
+    garbage for the others)."""
 
-    def __init__(self, path, mode, name=""):
+    def __init__(self, path, mode, name="", names=None):
         super().__init__(daemon=True)
-        self.path, self.mode, self.name = path, mode, name
+        self.path, self.mode, self.name, self.names = path, mode, name, names or {}
+        self.asked = []  # the container ids asked, in order
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self.sock.bind(path)
         self.sock.listen(16)
@@ -230,8 +233,18 @@ class FakeRuntime(threading.Thread):
                 return
             self.conns.append(c)
             try:
-                c.recv(65536)
-                if self.mode == "ok":
+                request = c.recv(65536).decode(errors="replace")
+                cid = request.split("/containers/")[1].split("/")[0] if "/containers/" in request else ""
+                self.asked.append(cid)
+                if self.mode == "by-id" and cid in self.names:
+                    body = json.dumps(self.inspect(self.names[cid])).encode()
+                    c.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                              b"Content-Length: %d\r\nConnection: close\r\n\r\n" % len(body) + body)
+                    c.close()
+                elif self.mode == "by-id":
+                    c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 12\r\n\r\nnot json {{{")
+                    c.close()
+                elif self.mode == "ok":
                     body = json.dumps({"Name": f"/{self.name}", "Config": {"Labels": {}}}).encode()
                     c.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
                               b"Content-Length: %d\r\nConnection: close\r\n\r\n" % len(body) + body)
@@ -247,6 +260,15 @@ class FakeRuntime(threading.Thread):
                 # "hang": keep the connection open and say nothing
             except OSError:
                 pass
+
+    @staticmethod
+    def inspect(name):
+        if name.count("/") != 2:
+            return {"Name": f"/{name}", "Config": {"Labels": {}}}
+        ns, pod, ctr = name.split("/")
+        return {"Name": f"/k8s_{ctr}_{pod}_{ns}_0", "Config": {"Labels": {
+            "io.kubernetes.pod.namespace": ns, "io.kubernetes.pod.name": pod,
+            "io.kubernetes.container.name": ctr}}}
 
     def stop(self):
         self.stopping = True
@@ -338,6 +360,43 @@ class MisbehavingRuntime(unittest.TestCase):
                               f"127.0.0.1 {port} {N} 10 sendto"], check=True, capture_output=True,
                              text=True).stdout
         return int(out.split("pid=")[1].split()[0])
+
+    def test_bad_reply_fails_one_container(self):
+        """A reply that names no container (garbage), then a container started
+        after it whose name is Kubernetes' longest (63 + 253 + 63 bytes and two
+        '/'): the runtime is not taken as down, the later container is named."""
+        other_id = "%064x" % (0xb0b * (os.getpid() + 1))
+        other = f"{self.cg_parent}/docker-{other_id}.scope"
+        os.makedirs(other)
+        long_name = f"{'n' * 63}/{'p' * 253}/{'c' * 63}"
+        path = f"{self.tmp}/by-id.sock"
+        fake = FakeRuntime(path, "by-id", names={other_id: long_name})
+        fake.start()
+        probe = Ebpflow("-d", "--docker-socket", path, "-o", "json", "-i", "1")
+        try:
+            bad = self.client(P + 11)
+            time.sleep(2.5)  # its look-up failed
+            self.cg, first = other, self.cg
+            good = self.client(P + 12)
+            self.cg = first
+            time.sleep(2.5)
+        finally:
+            probe.stop()
+            fake.stop()
+            os.rmdir(other)
+        recs = probe.records()
+        before = [r for r in recs if r["pid"] == bad and r["direction"] == "outbound"]
+        after = [r for r in recs if r["pid"] == good and r["direction"] == "outbound"]
+        self.assertEqual(sum(r["count"] for r in before), N)
+        self.assertEqual({(r["container"], r["container_id"]) for r in before}, {("", self.FAKE_ID)})
+        self.assertEqual(sum(r["count"] for r in after), N)
+        self.assertEqual({(r["container"], r["container_id"]) for r in after},
+                         {(long_name, other_id)}, probe.stderr)
+        self.assertEqual(len(long_name), 381)
+        # one warning, about that container; the runtime was never taken as down
+        self.assertEqual(probe.stderr.count(f"container runtime at {path}"), 1, probe.stderr)
+        self.assertIn(f"container {self.FAKE_ID[:12]}: a reply that is not a container", probe.stderr)
+        self.assertNotIn("answers again", probe.stderr)
 
     def test_down_then_up(self):
         """The runtime is down when eBPFlow asks, then starts: the names come back
