@@ -277,6 +277,15 @@ class FakeRuntime(threading.Thread):
             c.close()
 
 
+def client_in(cg, port):
+    """A process in cgroup cg: N datagrams to port; its pid."""
+    out = subprocess.run(["sh", "-c", f"echo $$ > {cg}/cgroup.procs && exec "
+                          f"{os.path.join(BUILD_DIR, 'tests', 'ebpflow-wl')} udp-client "
+                          f"127.0.0.1 {port} {N} 10 sendto"], check=True, capture_output=True,
+                         text=True).stdout
+    return int(out.split("pid=")[1].split()[0])
+
+
 class MisbehavingRuntime(unittest.TestCase):
     """Flows from a process in a docker-like cgroup of ours, the runtime's socket
     broken three ways: bounded time, one warning, flows with their container id."""
@@ -354,12 +363,7 @@ class MisbehavingRuntime(unittest.TestCase):
         self.assertEqual(probe.stderr.count(f"container runtime at {path}"), 1, probe.stderr)
 
     def client(self, port):
-        """A process in the fake container: N datagrams to port; its pid."""
-        out = subprocess.run(["sh", "-c", f"echo $$ > {self.cg}/cgroup.procs && exec "
-                              f"{os.path.join(BUILD_DIR, 'tests', 'ebpflow-wl')} udp-client "
-                              f"127.0.0.1 {port} {N} 10 sendto"], check=True, capture_output=True,
-                             text=True).stdout
-        return int(out.split("pid=")[1].split()[0])
+        return client_in(self.cg, port)
 
     def test_bad_reply_fails_one_container(self):
         """A reply that names no container (garbage), then a container started
@@ -376,9 +380,7 @@ class MisbehavingRuntime(unittest.TestCase):
         try:
             bad = self.client(P + 11)
             time.sleep(2.5)  # its look-up failed
-            self.cg, first = other, self.cg
-            good = self.client(P + 12)
-            self.cg = first
+            good = client_in(other, P + 12)
             time.sleep(2.5)
         finally:
             probe.stop()
@@ -469,13 +471,6 @@ class ForgedNames(unittest.TestCase):
                 pass
         shutil.rmtree(self.tmp, ignore_errors=True)
 
-    def client(self, cg, port):
-        out = subprocess.run(["sh", "-c", f"echo $$ > {cg}/cgroup.procs && exec "
-                              f"{os.path.join(BUILD_DIR, 'tests', 'ebpflow-wl')} udp-client "
-                              f"127.0.0.1 {port} {N} 10 sendto"], check=True, capture_output=True,
-                             text=True).stdout
-        return int(out.split("pid=")[1].split()[0])
-
     def test_user_subtree_is_the_users(self):
         path = f"{self.tmp}/runtime.sock"
         fake = FakeRuntime(path, "ok", "forged-name")  # would name anything it is asked
@@ -486,8 +481,8 @@ class ForgedNames(unittest.TestCase):
         named = Ebpflow("-d", "--docker-socket", path, "-o", "json", "-i", "1")
         allowed = Ebpflow("-c", conf, "-d", "--docker-socket", path, "-o", "json", "-i", "1")
         try:
-            in_docker = self.client(self.docker, P + 9)
-            in_sshd = self.client(self.sshd, P + 10)
+            in_docker = client_in(self.docker, P + 9)
+            in_sshd = client_in(self.sshd, P + 10)
             time.sleep(2.5)
         finally:
             named.stop()
