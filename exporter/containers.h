@@ -34,11 +34,12 @@ struct containers_config {
 
 /*
  * The longest container name kept (a longer one fails that container's
- * look-up): well above Kubernetes' "<namespace>/<pod>/<container>", at most
+ * look-up): above Kubernetes' "<namespace>/<pod>/<container>", at most
  * 63 + 1 + 253 + 1 + 63 = 381 bytes (a DNS label, a DNS subdomain, a DNS
- * label); Docker's and Podman's name patterns set no length limit.
+ * label). Docker's and Podman's name patterns set no length limit; the cap
+ * is what an IPFIX record still fits in a UDP-sized message (test_ipfix).
  */
-#define CONTAINERS_NAME_MAX 4096u
+#define CONTAINERS_NAME_MAX 512u
 
 struct container {
 	struct cgroup_info info;
