@@ -82,16 +82,28 @@ struct flow_value {
 };
 
 /*
- * The names of a cgroup seen in a flow: its directory and its parent's
- * (enough to tell docker/<id>, libpod-<id>.scope, kubepods...pod<uid>/<id>
- * and system.slice/<unit>). Written by the kernel side when a flow is first
+ * The path of a cgroup seen in a flow, from the cgroup v2 root: the names of
+ * its top-most EBPFLOW_CGROUP_LEVELS directories, the root's child first.
+ * Read from the root because what a name means depends on where it is: a
+ * user may make any name under the subtree systemd delegates to them
+ * (user@UID.service), so only the layouts systemd and the runtimes make from
+ * the root tell a unit or a container (exporter/cgroup.c); the levels below
+ * those are never needed. Written by the kernel side when a flow is first
  * made, so a container that is gone by the time the exporter looks is still
- * known. NUL-terminated, cut at EBPFLOW_CGROUP_NAME_LEN - 1 bytes.
+ * known.
+ *
+ * depth is the number of levels below the root (EBPFLOW_CGROUP_TOO_DEEP past
+ * what the kernel side walks); a name longer than EBPFLOW_CGROUP_NAME_LEN - 1
+ * bytes is cut, and its bit in cut says so. Names are NUL-terminated.
  */
+#define EBPFLOW_CGROUP_LEVELS 6
 #define EBPFLOW_CGROUP_NAME_LEN 128
+#define EBPFLOW_CGROUP_WALK_MAX 32 /* levels the kernel side walks up to the root */
+#define EBPFLOW_CGROUP_TOO_DEEP 0xffffffffu
 struct cgroup_names {
-	char leaf[EBPFLOW_CGROUP_NAME_LEN];
-	char parent[EBPFLOW_CGROUP_NAME_LEN];
+	__u32 depth;
+	__u32 cut; /* bit i: name[i] was cut */
+	char name[EBPFLOW_CGROUP_LEVELS][EBPFLOW_CGROUP_NAME_LEN];
 };
 
 /* Per-CPU counters of what the kernel side handled, indexed by this enum. */

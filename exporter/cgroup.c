@@ -1,17 +1,25 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * cgroup layouts of the container runtimes and of systemd, as they appear
- * in the names of a process's cgroup and of its parent:
+ * cgroup layouts of the container runtimes and of systemd, read from the
+ * root of the cgroup v2 hierarchy (or of a v1 one, from /proc):
  *
- *   docker (cgroupfs)          docker / <id>
- *   docker (systemd)           system.slice / docker-<id>.scope
- *   podman (systemd)           machine.slice / libpod-<id>.scope
- *   podman (cgroupfs)          libpod_parent / libpod-<id>
- *   podman (split)             libpod-<id>.scope / container
- *   kubepods (cgroupfs)        pod<uid> / <id>
- *   kubepods (systemd)         kubepods-<qos>-pod<uid_with_underscores>.slice /
+ *   docker (cgroupfs)          /docker/<id>
+ *   docker (systemd)           /system.slice/docker-<id>.scope
+ *   podman (systemd)           /machine.slice/libpod-<id>.scope[/container]
+ *   podman (cgroupfs)          /libpod_parent/libpod-<id>
+ *   kubepods (cgroupfs)        /kubepods[/<qos>]/pod<uid>/<id>
+ *   kubepods (systemd)         /kubepods.slice/kubepods-<qos>.slice/kubepods-<qos>-pod<uid_>.slice/
  *                              cri-containerd-<id>.scope | crio-<id>.scope | docker-<id>.scope
- *   systemd units              <parent> / <name>.service | <name>.scope
+ *   systemd units              /<name>.slice/.../<name>.service | <name>.scope
+ *   a user's manager           /user.slice/user-<uid>.slice/user@<uid>.service/...
+ *
+ * Slices are made by systemd alone; the first directory from the root that
+ * is not a slice decides, and what is below it belongs to it: a container's
+ * own sub-cgroups stay that container's, and a unit's subtree (a delegated
+ * one: every user's manager) can name neither another unit nor a container.
+ * So under user@<uid>.service a flow is the user's, rootless containers
+ * included: no container id is taken there, and the unit is shown as
+ * "user@<uid>.service/<the user's own unit>".
  */
 #include "cgroup.h"
 
@@ -75,71 +83,152 @@ static bool take_pod_uid(const char *s, char *uid)
 	return true;
 }
 
-bool cgroup_parse_names(const char *parent, const char *leaf, struct cgroup_info *out)
+static bool is_unit(const char *s)
 {
-	memset(out, 0, sizeof(*out));
-	if (!leaf || !*leaf)
-		return false;
-	if (!parent)
-		parent = "";
+	return ends_with(s, ".service") || ends_with(s, ".scope");
+}
 
-	take_pod_uid(parent, out->pod_uid);
-	if (take_id(leaf, "docker-", ".scope", out->id) ||
-	    (!strcmp(parent, "docker") && take_id(leaf, "", "", out->id))) {
-		out->runtime = RT_DOCKER;
-		return true;
-	}
-	if (take_id(leaf, "cri-containerd-", ".scope", out->id)) {
-		out->runtime = RT_CONTAINERD;
-		return true;
-	}
-	if (take_id(leaf, "crio-", ".scope", out->id)) {
-		out->runtime = RT_CRIO;
-		return true;
-	}
-	if (take_id(leaf, "libpod-", ".scope", out->id) || take_id(leaf, "libpod-", "", out->id) ||
-	    (!strcmp(leaf, "container") && (take_id(parent, "libpod-", ".scope", out->id) ||
-					     take_id(parent, "libpod-", "", out->id)))) {
-		out->runtime = RT_PODMAN;
-		return true;
-	}
-	if (out->pod_uid[0] && take_id(leaf, "", "", out->id)) {
-		out->runtime = RT_KUBERNETES;
-		return true;
-	}
-	out->pod_uid[0] = '\0';
-	/* conmon and other helpers of a runtime are not the container */
-	if ((ends_with(leaf, ".service") || ends_with(leaf, ".scope")) &&
-	    strncmp(leaf, "libpod-conmon-", 14)) {
-		out->runtime = RT_SYSTEMD;
-		snprintf(out->unit, sizeof(out->unit), "%s", leaf);
-		return true;
+/* A container's own scope, made by its runtime under a slice. */
+static bool container_scope(const char *s, struct cgroup_info *out)
+{
+	static const struct {
+		const char *prefix;
+		enum container_runtime rt;
+	} scopes[] = {
+		{ "docker-", RT_DOCKER },
+		{ "cri-containerd-", RT_CONTAINERD },
+		{ "crio-", RT_CRIO },
+		{ "libpod-", RT_PODMAN },
+	};
+
+	for (size_t i = 0; i < sizeof(scopes) / sizeof(scopes[0]); i++) {
+		if (take_id(s, scopes[i].prefix, ".scope", out->id)) {
+			out->runtime = scopes[i].rt;
+			return true;
+		}
 	}
 	return false;
 }
 
+/* "user@<digits>.service": a user's manager, whose subtree systemd delegates to that user */
+static bool is_user_manager(const char *s)
+{
+	size_t d;
+
+	if (strncmp(s, "user@", 5))
+		return false;
+	d = strspn(s + 5, "0123456789");
+	return d && !strcmp(s + 5 + d, ".service");
+}
+
+/* The names of a path, the root's child first; at most max (deeper ones never decide). */
+static size_t split(char *path, char **names, size_t max)
+{
+	char *save = NULL;
+	size_t n = 0;
+
+	for (char *t = strtok_r(path, "/", &save); t && n < max; t = strtok_r(NULL, "/", &save))
+		names[n++] = t;
+	return n;
+}
+
+/* The cgroupfs layouts: a runtime's own directory at the root. */
+static bool parse_cgroupfs(char **c, size_t n, struct cgroup_info *out)
+{
+	size_t i = 1;
+
+	if (!strcmp(c[0], "docker") && n > 1 && take_id(c[1], "", "", out->id)) {
+		out->runtime = RT_DOCKER;
+		return true;
+	}
+	if (!strcmp(c[0], "libpod_parent") && n > 1 && take_id(c[1], "libpod-", "", out->id)) {
+		out->runtime = RT_PODMAN;
+		return true;
+	}
+	if (strcmp(c[0], "kubepods"))
+		return false;
+	if (i < n && (!strcmp(c[i], "besteffort") || !strcmp(c[i], "burstable")))
+		i++;
+	if (i + 1 < n && !strncmp(c[i], "pod", 3) && take_pod_uid(c[i], out->pod_uid) &&
+	    take_id(c[i + 1], "", "", out->id)) {
+		out->runtime = RT_KUBERNETES;
+		return true;
+	}
+	out->pod_uid[0] = '\0';
+	return false;
+}
+
+/* The systemd layouts: slices from the root, then the unit or scope that owns the rest. */
+static bool parse_systemd(char **c, size_t n, struct cgroup_info *out)
+{
+	bool kubepods = !strcmp(c[0], "kubepods.slice");
+	size_t i = 0, u;
+
+	for (; i < n && ends_with(c[i], ".slice"); i++)
+		if (kubepods && !strncmp(c[i], "kubepods-", 9))
+			take_pod_uid(c[i], out->pod_uid);
+	if (i < n && container_scope(c[i], out))
+		return true;
+	out->pod_uid[0] = '\0';
+	/* conmon and other helpers of a runtime are not the container */
+	if (i == n || !is_unit(c[i]) || !strncmp(c[i], "libpod-conmon-", 14))
+		return false;
+	out->runtime = RT_SYSTEMD;
+	snprintf(out->unit, sizeof(out->unit), "%s", c[i]);
+	if (!is_user_manager(c[i]))
+		return true;
+	/* the user's own unit, named as theirs: never as a system unit */
+	for (u = i + 1; u < n && ends_with(c[u], ".slice"); u++)
+		;
+	if (u < n && is_unit(c[u]))
+		snprintf(out->unit, sizeof(out->unit), "%s/%s", c[i], c[u]);
+	return true;
+}
+
 bool cgroup_parse_path(const char *path, struct cgroup_info *out)
 {
-	char buf[512], *leaf, *parent;
+	char buf[4096], *c[16];
+	size_t n;
 
 	memset(out, 0, sizeof(*out));
-	if (!path || snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf))
+	if (!path || *path != '/' || snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf))
 		return false;
-	for (size_t n = strlen(buf); n > 1 && buf[n - 1] == '/'; n--)
-		buf[n - 1] = '\0';
-	leaf = strrchr(buf, '/');
-	if (!leaf)
+	n = split(buf, c, sizeof(c) / sizeof(c[0]));
+	if (!n)
 		return false;
-	*leaf++ = '\0';
-	parent = strrchr(buf, '/');
-	parent = parent ? parent + 1 : buf;
-	return cgroup_parse_names(parent, leaf, out);
+	return parse_cgroupfs(c, n, out) || parse_systemd(c, n, out);
+}
+
+bool cgroup_parse_names(const struct cgroup_names *names, struct cgroup_info *out)
+{
+	char path[EBPFLOW_CGROUP_LEVELS * (EBPFLOW_CGROUP_NAME_LEN + 1) + 2] = "/";
+	size_t len = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (names->depth == EBPFLOW_CGROUP_TOO_DEEP)
+		return false;
+	/*
+	 * The path down to the first name that was cut: a cut name is not the
+	 * directory's, and the layouts are decided above it anyway.
+	 */
+	for (__u32 i = 0; i < names->depth && i < EBPFLOW_CGROUP_LEVELS; i++) {
+		const char *name = names->name[i];
+		size_t l = strnlen(name, EBPFLOW_CGROUP_NAME_LEN);
+
+		if ((names->cut & (1u << i)) || l == EBPFLOW_CGROUP_NAME_LEN || !l)
+			break;
+		path[len++] = '/';
+		memcpy(path + len, name, l);
+		len += l;
+		path[len] = '\0';
+	}
+	return cgroup_parse_path(path, out);
 }
 
 bool cgroup_parse_proc_line(const char *line, struct cgroup_info *out)
 {
 	const char *c1 = strchr(line, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
-	char path[512];
+	char path[4096];
 
 	memset(out, 0, sizeof(*out));
 	if (!c2)

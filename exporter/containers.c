@@ -26,16 +26,31 @@ struct job {
 
 struct result {
 	uint64_t cgroup_id;
-	char name[256];
+	char *name;      /* on success */
 	char error[256]; /* "" on success */
 	const char *socket;
-	bool socket_fault; /* the runtime itself failed (not just this container) */
+	/*
+	 * The runtime itself failed (no connection, no answer, an HTTP error);
+	 * else a failure is this container's alone (unknown to the runtime, or a
+	 * reply that does not name it): its runtime answers.
+	 */
+	bool socket_fault;
+	bool bad_reply; /* this container's reply is too big or does not name it */
 	bool probe;
 };
 
+static void result_free(gpointer data)
+{
+	struct result *r = data;
+
+	g_free(r->name);
+	g_free(r);
+}
+
 /* A cache entry: what containers_get hands out, and when to ask again. */
 struct entry {
-	struct container pub;
+	struct container pub; /* pub.name: "" or name */
+	char *name;
 	const char *socket; /* the runtime to ask, or NULL: nothing to ask */
 	bool failed;        /* the last look-up failed: asked again from retry_at_ns */
 	unsigned int failures;
@@ -65,6 +80,21 @@ struct containers {
 
 static void lookup(gpointer data, gpointer user);
 
+static void entry_free(gpointer data)
+{
+	struct entry *k = data;
+
+	g_free(k->name);
+	g_free(k);
+}
+
+static void entry_set_name(struct entry *k, char *name)
+{
+	g_free(k->name);
+	k->name = name;
+	k->pub.name = name ? name : "";
+}
+
 struct containers *containers_new(const struct containers_config *cfg)
 {
 	struct containers *c = g_new0(struct containers, 1);
@@ -77,8 +107,8 @@ struct containers *containers_new(const struct containers_config *cfg)
 	if (!c->cfg.timeout_ms)
 		c->cfg.timeout_ms = CONTAINERS_TIMEOUT_MS;
 	c->names_fd = -1;
-	c->cache = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, g_free);
-	c->done = g_async_queue_new_full(g_free);
+	c->cache = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, entry_free);
+	c->done = g_async_queue_new_full(result_free);
 	return c;
 }
 
@@ -123,13 +153,13 @@ static const char *label(JsonObject *labels, const char *key)
 		       : NULL;
 }
 
-bool containers_parse_inspect(const char *body, size_t len, char *name, size_t name_len)
+char *containers_parse_inspect(const char *body, size_t len)
 {
 	JsonParser *p = json_parser_new();
 	JsonObject *root, *config = NULL, *labels = NULL;
 	const char *n = NULL, *pod, *ns, *cname;
 	JsonNode *node;
-	bool ok = false;
+	char *name = NULL;
 
 	if (!body || !json_parser_load_from_data(p, body, (gssize)len, NULL))
 		goto out;
@@ -147,7 +177,7 @@ bool containers_parse_inspect(const char *body, size_t len, char *name, size_t n
 	ns = label(labels, "io.kubernetes.pod.namespace");
 	cname = label(labels, "io.kubernetes.container.name");
 	if (pod && ns && cname) {
-		ok = (size_t)snprintf(name, name_len, "%s/%s/%s", ns, pod, cname) < name_len;
+		name = g_strdup_printf("%s/%s/%s", ns, pod, cname);
 		goto out;
 	}
 	node = json_object_get_member(root, "Name");
@@ -156,10 +186,12 @@ bool containers_parse_inspect(const char *body, size_t len, char *name, size_t n
 	if (n && *n == '/')
 		n++;
 	if (n && *n)
-		ok = (size_t)snprintf(name, name_len, "%s", n) < name_len;
+		name = g_strdup(n);
 out:
 	g_object_unref(p);
-	return ok;
+	if (name && strlen(name) > CONTAINERS_NAME_MAX)
+		g_clear_pointer(&name, g_free);
+	return name;
 }
 
 struct body {
@@ -210,8 +242,9 @@ static void lookup(gpointer data, gpointer user)
 	rc = curl_easy_perform(curl);
 	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
 	if (b.too_big) {
+		/* about this container: another one's reply may be fine */
 		snprintf(r->error, sizeof(r->error), "reply larger than %u bytes", CONTAINERS_MAX_REPLY);
-		r->socket_fault = true;
+		r->bad_reply = true;
 	} else if (rc != CURLE_OK) {
 		snprintf(r->error, sizeof(r->error), "%s", curl_easy_strerror(rc));
 		r->socket_fault = true;
@@ -220,9 +253,11 @@ static void lookup(gpointer data, gpointer user)
 	} else if (status != 200) {
 		snprintf(r->error, sizeof(r->error), "HTTP status %ld", status);
 		r->socket_fault = true;
-	} else if (!containers_parse_inspect(b.buf->str, b.buf->len, r->name, sizeof(r->name))) {
-		snprintf(r->error, sizeof(r->error), "a reply that is not a container description");
-		r->socket_fault = true;
+	} else if (!(r->name = containers_parse_inspect(b.buf->str, b.buf->len))) {
+		snprintf(r->error, sizeof(r->error),
+			 "a reply that is not a container description (or a name over %u bytes)",
+			 CONTAINERS_NAME_MAX);
+		r->bad_reply = true;
 	}
 	curl_easy_cleanup(curl);
 out:
@@ -318,15 +353,15 @@ const struct container *containers_get(struct containers *c, uint64_t cgroup_id)
 	}
 	k = g_new0(struct entry, 1);
 	k->used_ns = now;
+	entry_set_name(k, NULL);
 	key = g_new(uint64_t, 1);
 	*key = cgroup_id;
 	/* no names (the kernel's LRU map dropped them) or no known layout: no container */
 	if (c->names_fd >= 0 && bpf_map_lookup_elem(c->names_fd, &cgroup_id, &names) == 0) {
-		names.leaf[sizeof(names.leaf) - 1] = names.parent[sizeof(names.parent) - 1] = '\0';
-		cgroup_parse_names(names.parent, names.leaf, &k->pub.info);
+		cgroup_parse_names(&names, &k->pub.info);
 	}
 	if (k->pub.info.runtime == RT_SYSTEMD)
-		snprintf(k->pub.name, sizeof(k->pub.name), "%s", k->pub.info.unit);
+		entry_set_name(k, g_strdup(k->pub.info.unit));
 	g_hash_table_insert(c->cache, key, k);
 	if (c->pool && k->pub.info.id[0])
 		k->socket = socket_for(c, k->pub.info.runtime);
@@ -351,7 +386,12 @@ static void take(struct containers *c, struct result *r)
 		k->failures = k->failed ? k->failures + 1 : 0;
 		k->retry_at_ns = now + backoff_ns(k->failures);
 		if (!k->failed)
-			snprintf(k->pub.name, sizeof(k->pub.name), "%s", r->name);
+			entry_set_name(k, g_steal_pointer(&r->name));
+		else if (r->bad_reply && k->failures == 1)
+			/* once per container: its runtime answers, only this one stays unnamed */
+			pr_warn("container runtime at %s: container %.12s: %s; it stays without a "
+				"name (asked again with back-off), other containers are named\n",
+				r->socket, k->pub.info.id, r->error);
 	}
 	if (r->socket_fault) {
 		/* the back-off grows with the probes, not with the look-ups in flight when it fell */
@@ -393,7 +433,7 @@ void containers_collect(struct containers *c)
 
 	while ((r = g_async_queue_try_pop(c->done))) {
 		take(c, r);
-		g_free(r);
+		result_free(r);
 	}
 	if (c->pool) {
 		probe(c, &c->docker, c->cfg.docker_socket, now);
@@ -415,7 +455,7 @@ void containers_wait(struct containers *c, unsigned int ms)
 		if (!r)
 			break;
 		take(c, r);
-		g_free(r);
+		result_free(r);
 	}
 }
 

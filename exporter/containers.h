@@ -32,10 +32,19 @@ struct containers_config {
 #define CONTAINERS_RETRY_MIN_MS 1000u
 #define CONTAINERS_RETRY_MAX_MS 60000u
 
+/*
+ * The longest container name kept (a longer one fails that container's
+ * look-up): above Kubernetes' "<namespace>/<pod>/<container>", at most
+ * 63 + 1 + 253 + 1 + 63 = 381 bytes (a DNS label, a DNS subdomain, a DNS
+ * label). Docker's and Podman's name patterns set no length limit; the cap
+ * is what an IPFIX record still fits in a UDP-sized message (test_ipfix).
+ */
+#define CONTAINERS_NAME_MAX 512u
+
 struct container {
 	struct cgroup_info info;
-	char name[256]; /* container name, or the systemd unit; "" if not known */
-	bool pending;   /* a runtime lookup is in flight */
+	const char *name; /* container name, or the systemd unit; "" if not known */
+	bool pending;     /* a runtime lookup is in flight */
 };
 
 struct containers;
@@ -70,8 +79,9 @@ unsigned int containers_cached(const struct containers *c);
 /*
  * The name in an Engine API /containers/<id>/json reply: Kubernetes'
  * "<namespace>/<pod>/<container>" from the labels where they are, else the
- * container's name without its leading '/'. False for anything else.
+ * container's name without its leading '/'; to be freed with g_free(). NULL
+ * for anything else, or for a name longer than CONTAINERS_NAME_MAX bytes.
  */
-bool containers_parse_inspect(const char *body, size_t len, char *name, size_t name_len);
+char *containers_parse_inspect(const char *body, size_t len);
 
 #endif

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* libFuzzer target: cgroup names and paths (cgroup.c), as the kernel or /proc gives them. */
+/* libFuzzer target: cgroup paths (cgroup.c), as the kernel side or /proc gives them. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,7 +8,8 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	char *s = malloc(size + 1), *leaf;
+	char *s = malloc(size + 1);
+	struct cgroup_names names;
 	struct cgroup_info ci;
 
 	if (!s)
@@ -17,11 +18,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	s[size] = '\0';
 	cgroup_parse_path(s, &ci);
 	cgroup_parse_proc_line(s, &ci);
-	/* parent and leaf as the kernel side hands them: two strings */
-	leaf = memchr(s, '\n', size);
-	if (leaf)
-		*leaf++ = '\0';
-	cgroup_parse_names(s, leaf ? leaf : "", &ci);
 	free(s);
+	/* the kernel side's record as raw bytes: any depth, cut bits, unterminated names */
+	memset(&names, 0, sizeof(names));
+	memcpy(&names, data, size < sizeof(names) ? size : sizeof(names));
+	cgroup_parse_names(&names, &ci);
 	return 0;
 }

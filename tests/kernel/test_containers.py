@@ -8,7 +8,9 @@ shares its network namespace, connects N times, sends N datagrams and exits.
 eBPFlow in docker mode must name both containers, with exact counts, on the
 console, in JSON and in IPFIX. Then the runtime API misbehaving: a fake
 socket that hangs, answers garbage or a huge body; flows keep flowing with
-their container ids."""
+their container ids. And cgroups made like a user's own subtree
+(user@UID.service): named as the user's, never as the container or the
+system unit their names claim."""
 import json
 import os
 import shutil
@@ -209,11 +211,14 @@ def wait_log(probe, text, timeout):
 
 class FakeRuntime(threading.Thread):
     """A unix socket that answers like a broken container runtime (or, "ok", a
-    working one that names every container `name`)."""
+    working one that names every container `name`; "by-id": names the ids in
+    `names`, with Kubernetes labels when a name has two '/', and answers
+    garbage for the others)."""
 
-    def __init__(self, path, mode, name=""):
+    def __init__(self, path, mode, name="", names=None):
         super().__init__(daemon=True)
-        self.path, self.mode, self.name = path, mode, name
+        self.path, self.mode, self.name, self.names = path, mode, name, names or {}
+        self.asked = []  # the container ids asked, in order
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         self.sock.bind(path)
         self.sock.listen(16)
@@ -228,8 +233,18 @@ class FakeRuntime(threading.Thread):
                 return
             self.conns.append(c)
             try:
-                c.recv(65536)
-                if self.mode == "ok":
+                request = c.recv(65536).decode(errors="replace")
+                cid = request.split("/containers/")[1].split("/")[0] if "/containers/" in request else ""
+                self.asked.append(cid)
+                if self.mode == "by-id" and cid in self.names:
+                    body = json.dumps(self.inspect(self.names[cid])).encode()
+                    c.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                              b"Content-Length: %d\r\nConnection: close\r\n\r\n" % len(body) + body)
+                    c.close()
+                elif self.mode == "by-id":
+                    c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 12\r\n\r\nnot json {{{")
+                    c.close()
+                elif self.mode == "ok":
                     body = json.dumps({"Name": f"/{self.name}", "Config": {"Labels": {}}}).encode()
                     c.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
                               b"Content-Length: %d\r\nConnection: close\r\n\r\n" % len(body) + body)
@@ -246,11 +261,29 @@ class FakeRuntime(threading.Thread):
             except OSError:
                 pass
 
+    @staticmethod
+    def inspect(name):
+        if name.count("/") != 2:
+            return {"Name": f"/{name}", "Config": {"Labels": {}}}
+        ns, pod, ctr = name.split("/")
+        return {"Name": f"/k8s_{ctr}_{pod}_{ns}_0", "Config": {"Labels": {
+            "io.kubernetes.pod.namespace": ns, "io.kubernetes.pod.name": pod,
+            "io.kubernetes.container.name": ctr}}}
+
     def stop(self):
         self.stopping = True
         self.sock.close()
         for c in self.conns:
             c.close()
+
+
+def client_in(cg, port):
+    """A process in cgroup cg: N datagrams to port; its pid."""
+    out = subprocess.run(["sh", "-c", f"echo $$ > {cg}/cgroup.procs && exec "
+                          f"{os.path.join(BUILD_DIR, 'tests', 'ebpflow-wl')} udp-client "
+                          f"127.0.0.1 {port} {N} 10 sendto"], check=True, capture_output=True,
+                         text=True).stdout
+    return int(out.split("pid=")[1].split()[0])
 
 
 class MisbehavingRuntime(unittest.TestCase):
@@ -330,12 +363,42 @@ class MisbehavingRuntime(unittest.TestCase):
         self.assertEqual(probe.stderr.count(f"container runtime at {path}"), 1, probe.stderr)
 
     def client(self, port):
-        """A process in the fake container: N datagrams to port; its pid."""
-        out = subprocess.run(["sh", "-c", f"echo $$ > {self.cg}/cgroup.procs && exec "
-                              f"{os.path.join(BUILD_DIR, 'tests', 'ebpflow-wl')} udp-client "
-                              f"127.0.0.1 {port} {N} 10 sendto"], check=True, capture_output=True,
-                             text=True).stdout
-        return int(out.split("pid=")[1].split()[0])
+        return client_in(self.cg, port)
+
+    def test_bad_reply_fails_one_container(self):
+        """A reply that names no container (garbage), then a container started
+        after it whose name is Kubernetes' longest (63 + 253 + 63 bytes and two
+        '/'): the runtime is not taken as down, the later container is named."""
+        other_id = "%064x" % (0xb0b * (os.getpid() + 1))
+        other = f"{self.cg_parent}/docker-{other_id}.scope"
+        os.makedirs(other)
+        long_name = f"{'n' * 63}/{'p' * 253}/{'c' * 63}"
+        path = f"{self.tmp}/by-id.sock"
+        fake = FakeRuntime(path, "by-id", names={other_id: long_name})
+        fake.start()
+        probe = Ebpflow("-d", "--docker-socket", path, "-o", "json", "-i", "1")
+        try:
+            bad = self.client(P + 11)
+            time.sleep(2.5)  # its look-up failed
+            good = client_in(other, P + 12)
+            time.sleep(2.5)
+        finally:
+            probe.stop()
+            fake.stop()
+            os.rmdir(other)
+        recs = probe.records()
+        before = [r for r in recs if r["pid"] == bad and r["direction"] == "outbound"]
+        after = [r for r in recs if r["pid"] == good and r["direction"] == "outbound"]
+        self.assertEqual(sum(r["count"] for r in before), N)
+        self.assertEqual({(r["container"], r["container_id"]) for r in before}, {("", self.FAKE_ID)})
+        self.assertEqual(sum(r["count"] for r in after), N)
+        self.assertEqual({(r["container"], r["container_id"]) for r in after},
+                         {(long_name, other_id)}, probe.stderr)
+        self.assertEqual(len(long_name), 381)
+        # one warning, about that container; the runtime was never taken as down
+        self.assertEqual(probe.stderr.count(f"container runtime at {path}"), 1, probe.stderr)
+        self.assertIn(f"container {self.FAKE_ID[:12]}: a reply that is not a container", probe.stderr)
+        self.assertNotIn("answers again", probe.stderr)
 
     def test_down_then_up(self):
         """The runtime is down when eBPFlow asks, then starts: the names come back
@@ -367,6 +430,73 @@ class MisbehavingRuntime(unittest.TestCase):
         self.assertEqual(probe.stderr.count(f"container runtime at {path}: "), 1, probe.stderr)
         self.assertEqual(probe.stderr.count(f"container runtime at {path} answers again"), 1,
                          probe.stderr)
+
+
+def cgroup_root():
+    return "/sys/fs/cgroup/unified" if os.path.isdir("/sys/fs/cgroup/unified") else "/sys/fs/cgroup"
+
+
+class ForgedNames(unittest.TestCase):
+    """What any user under systemd can make: directories in their manager's
+    subtree called docker-<id>.scope or sshd.service, a process moved in.
+    Its flows are the user's (`user@UID.service/...`, no container id), with
+    -d no runtime is asked, and a `[filter] containers` allow-list naming
+    the container or the unit leaves them out."""
+
+    FAKE_ID = "%064x" % (0xf0f9ed * (os.getpid() + 1))
+    UID = 10000 + os.getpid() % 50000
+
+    def setUp(self):
+        self.made = []  # directories made here, deepest last
+        self.manager = (f"{cgroup_root()}/user.slice/user-{self.UID}.slice/"
+                        f"user@{self.UID}.service")
+        self.docker = self.mkdirs(f"{self.manager}/app.slice/docker-{self.FAKE_ID}.scope")
+        self.sshd = self.mkdirs(f"{self.manager}/sshd.service")
+        self.tmp = tempfile.mkdtemp(prefix=f"ebpflow-forged-{os.getpid()}-")
+
+    def mkdirs(self, path):
+        parts = path.split("/")
+        for i in range(len(cgroup_root().split("/")) + 1, len(parts) + 1):
+            d = "/".join(parts[:i])
+            if not os.path.isdir(d):
+                os.mkdir(d)
+                self.made.append(d)
+        return path
+
+    def tearDown(self):
+        for d in reversed(self.made):
+            try:
+                os.rmdir(d)
+            except OSError:
+                pass
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def test_user_subtree_is_the_users(self):
+        path = f"{self.tmp}/runtime.sock"
+        fake = FakeRuntime(path, "ok", "forged-name")  # would name anything it is asked
+        fake.start()
+        conf = f"{self.tmp}/ebpflow.conf"
+        with open(conf, "w") as f:
+            f.write(f"[filter]\ncontainers = {self.FAKE_ID};sshd.service;forged-name\n")
+        named = Ebpflow("-d", "--docker-socket", path, "-o", "json", "-i", "1")
+        allowed = Ebpflow("-c", conf, "-d", "--docker-socket", path, "-o", "json", "-i", "1")
+        try:
+            in_docker = client_in(self.docker, P + 9)
+            in_sshd = client_in(self.sshd, P + 10)
+            time.sleep(2.5)
+        finally:
+            named.stop()
+            allowed.stop()
+            fake.stop()
+        recs = named.records()
+        for pid, unit in ((in_docker, f"docker-{self.FAKE_ID}.scope"), (in_sshd, "sshd.service")):
+            mine = [r for r in recs if r["pid"] == pid and r["direction"] == "outbound"]
+            self.assertEqual(sum(r["count"] for r in mine), N, named.stderr)
+            self.assertEqual({(r["container"], r["container_id"]) for r in mine},
+                             {(f"user@{self.UID}.service/{unit}", "")}, named.stderr)
+        self.assertEqual(fake.conns, [], "the runtime was asked about a user's cgroup")
+        # the allow-list meant for the container and the system unit leaves both out
+        self.assertEqual([r for r in allowed.records() if r["pid"] in (in_docker, in_sshd)], [])
 
 
 if __name__ == "__main__":

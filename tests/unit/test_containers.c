@@ -6,9 +6,15 @@
 #include "clock.h"
 #include "containers.h"
 
+/* The name parsed from body into name (a test's buffer); false when there is none. */
 static bool parse(const char *body, char *name)
 {
-	return containers_parse_inspect(body, strlen(body), name, 256);
+	char *n = containers_parse_inspect(body, strlen(body));
+
+	if (n)
+		g_strlcpy(name, n, 256);
+	g_free(n);
+	return n != NULL;
 }
 
 static void test_docker_name(void)
@@ -52,15 +58,45 @@ static void test_garbage(void)
 			g_error("'%s' gave a name: %s", bad[i], name);
 	g_assert_true(parse(bad[G_N_ELEMENTS(bad) - 1], name));
 	g_assert_cmpstr(name, ==, "a");
-	g_assert_false(containers_parse_inspect(NULL, 0, name, sizeof(name)));
+	g_assert_null(containers_parse_inspect(NULL, 0));
 }
 
+/* Kubernetes' longest: a 63-byte namespace, a 253-byte pod, a 63-byte container (381 bytes). */
+static void test_kubernetes_longest(void)
+{
+	GString *body = g_string_new("{\"Name\":\"/k8s\",\"Config\":{\"Labels\":{");
+	char *ns = g_strnfill(63, 'n'), *pod = g_strnfill(253, 'p'), *ctr = g_strnfill(63, 'c');
+	char *want = g_strdup_printf("%s/%s/%s", ns, pod, ctr), *name;
+
+	g_string_append_printf(body, "\"io.kubernetes.pod.namespace\":\"%s\",\"io.kubernetes.pod.name\":"
+			       "\"%s\",\"io.kubernetes.container.name\":\"%s\"}}}", ns, pod, ctr);
+	name = containers_parse_inspect(body->str, body->len);
+	g_assert_cmpstr(name, ==, want);
+	g_assert_cmpuint(strlen(name), ==, 381);
+	g_free(name);
+	g_free(want);
+	g_free(ns);
+	g_free(pod);
+	g_free(ctr);
+	g_string_free(body, TRUE);
+}
+
+/* Up to CONTAINERS_NAME_MAX bytes, none longer. */
 static void test_name_too_long(void)
 {
-	char name[8];
-	const char *body = "{\"Name\":\"/a-very-long-container-name\"}";
+	for (size_t len = CONTAINERS_NAME_MAX; len <= CONTAINERS_NAME_MAX + 1; len++) {
+		char *n = g_strnfill(len, 'a');
+		char *body = g_strdup_printf("{\"Name\":\"/%s\"}", n);
+		char *name = containers_parse_inspect(body, strlen(body));
 
-	g_assert_false(containers_parse_inspect(body, strlen(body), name, sizeof(name)));
+		if (len <= CONTAINERS_NAME_MAX)
+			g_assert_cmpstr(name, ==, n);
+		else
+			g_assert_null(name);
+		g_free(name);
+		g_free(body);
+		g_free(n);
+	}
 }
 
 /* The back-off of failed look-ups (and of collectors): 1 s, doubling, 60 s at most. */
@@ -81,6 +117,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/containers/docker_name", test_docker_name);
 	g_test_add_func("/containers/kubernetes_labels", test_kubernetes_labels);
 	g_test_add_func("/containers/garbage", test_garbage);
+	g_test_add_func("/containers/kubernetes_longest", test_kubernetes_longest);
 	g_test_add_func("/containers/name_too_long", test_name_too_long);
 	g_test_add_func("/containers/backoff", test_backoff);
 	return g_test_run();

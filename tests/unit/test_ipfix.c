@@ -9,6 +9,7 @@
 #include <glib/gstdio.h>
 #include <string.h>
 
+#include "containers.h"
 #include "ipfix.h"
 
 #define S 1000000000ull
@@ -287,6 +288,51 @@ static void test_many_records_split_into_messages(void)
 	ipfix_free(x);
 }
 
+/*
+ * A record with the longest container name eBPFlow keeps, and a 256-byte
+ * user name, fits what a UDP-sized message has left after the templates: a
+ * record that fits no message would be lost.
+ */
+static void test_longest_container_name_fits(void)
+{
+	char *name = g_strnfill(CONTAINERS_NAME_MAX, 'k'), *user = g_strnfill(256, 'u');
+
+	for (enum ie_profile p = IE_PROFILE_EBPFLOW; p <= IE_PROFILE_NTOP; p++) {
+		struct ipfix_config cfg = { .profile = p, .pen = 4242 };
+		struct sink sink = { g_byte_array_new(), 0, 0 };
+		GError *err = NULL;
+		struct ipfix *x = ipfix_new(&cfg, on_emit, &sink, &err);
+		GPtrArray *names = g_ptr_array_new_with_free_func(g_free);
+		struct flow_record r = make(6, 0, 4321, 3);
+		gboolean ok;
+		GArray *got;
+		char *path;
+
+		r.container = name;
+		r.user = user;
+		g_assert_true(ipfix_send_templates(x, &err));
+		ok = ipfix_add(x, &r, OFFSET, &err);
+		g_assert_no_error(err);
+		g_assert_true(ok);
+		g_assert_true(ipfix_flush(x, &err));
+		g_assert_cmpuint(sink.largest, <=, IPFIX_MESSAGE_MAX);
+		path = write_temp(sink.bytes);
+		got = read_back(path, p, 4242, names);
+		g_assert_cmpuint(got->len, ==, 1);
+		g_assert_cmpmem(g_array_index(got, struct ipfix_flow_rec, 0).containerName.buf,
+				g_array_index(got, struct ipfix_flow_rec, 0).containerName.len, name,
+				CONTAINERS_NAME_MAX);
+		g_unlink(path);
+		g_free(path);
+		g_ptr_array_free(names, TRUE);
+		free_recs(got);
+		g_byte_array_free(sink.bytes, TRUE);
+		ipfix_free(x);
+	}
+	g_free(name);
+	g_free(user);
+}
+
 /* Every set of a message: at least one record (4 bytes of header and more), none past its end. */
 static void check_sets(const uint8_t *msg, size_t len, void *ctx)
 {
@@ -438,6 +484,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/ipfix/round_trip_ebpflow", test_round_trip_ebpflow);
 	g_test_add_func("/ipfix/round_trip_ntop", test_round_trip_ntop);
 	g_test_add_func("/ipfix/many_records_split", test_many_records_split_into_messages);
+	g_test_add_func("/ipfix/longest_container_name_fits", test_longest_container_name_fits);
 	g_test_add_func("/ipfix/single_call_has_no_mtbs", test_single_call_has_no_mtbs);
 	g_test_add_func("/ipfix/flow_templates_first", test_flow_templates_first);
 	g_test_add_func("/ipfix/no_empty_set_at_a_message_end", test_no_empty_set_at_a_message_end);
