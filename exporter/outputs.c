@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "appids.h"
 #include "clock.h"
 #include "ipfix.h"
 #include "json.h"
@@ -32,6 +33,7 @@ struct outputs {
 	struct zmq_export *zmq; /* NULL without --zmq */
 	bool started; /* IPFIX outputs were set once: later collectors resolve in a thread */
 	bool rotate_failing; /* the IPFIX file's rotation failed: said once */
+	bool appids_full;    /* the application id table refused a process: said once */
 };
 
 struct outputs *outputs_new(FILE *out, bool json, struct console *console)
@@ -102,6 +104,7 @@ gboolean outputs_set_ipfix(struct outputs *o, const struct ebpflow_config *cfg, 
 		.profile = cfg->ie_profile,
 		.pen = cfg->pen,
 		.domain = cfg->observation_domain,
+		.application_ids = cfg->application_ids,
 	};
 	struct ipfix_file_config fc;
 	struct transport *t = NULL;
@@ -243,6 +246,11 @@ void outputs_flush(struct outputs *o)
 		return;
 	if (!ipfix_flush(o->ipfix, &err))
 		warn_error("cannot emit an IPFIX message", err);
+	if (ipfix_stats(o->ipfix)->appids_refused && !o->appids_full) {
+		pr_warn("IPFIX: the application id table is full (%u processes): the records of "
+			"newer processes carry their id unnamed; counted at exit\n", APPIDS_MAX);
+		o->appids_full = true;
+	}
 	/* a collector that just resolved gets the templates before any record */
 	if (transport_poll(o->transport))
 		outputs_send_templates(o);
@@ -321,6 +329,9 @@ void outputs_log(const struct outputs *o)
 		(unsigned long long)s->records, (unsigned long long)s->calls,
 		(unsigned long long)s->messages, (unsigned long long)s->octets,
 		(unsigned long long)s->template_sends);
+	if (s->appids_refused)
+		pr_info("IPFIX: %llu processes left unnamed (application id table full)\n",
+			(unsigned long long)s->appids_refused);
 	for (unsigned int i = 0; i < transport_count(o->transport); i++) {
 		struct transport_dest_stats d = transport_stats(o->transport, i);
 
