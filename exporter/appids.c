@@ -84,11 +84,12 @@ void appids_describe(const struct flow_record *rec, char out[APPID_DESC_LEN])
 }
 
 const struct ipfix_appid_rec *appids_note(struct appids *a, const struct flow_record *rec,
-					  uint64_t now_ns)
+					  uint64_t now_ns, bool *fresh)
 {
-	struct proc_key k = {.start_ns = rec->key.start_ns, .pid = rec->key.pid};
+	struct proc_key k = { .start_ns = rec->key.start_ns, .pid = rec->key.pid };
 	struct entry *e = g_hash_table_lookup(a->procs, &k);
 
+	*fresh = false;
 	if (!e) {
 		if (g_hash_table_size(a->procs) >= a->max) {
 			a->refused++;
@@ -102,11 +103,10 @@ const struct ipfix_appid_rec *appids_note(struct appids *a, const struct flow_re
 		memcpy(e->rec.applicationName, rec->comm, strnlen(rec->comm, APPID_NAME_LEN - 1));
 		appids_describe(rec, e->rec.applicationDescription);
 		g_hash_table_insert(a->procs, &e->key, e);
-		e->used_ns = now_ns;
-		return &e->rec;
+		*fresh = true;
 	}
 	e->used_ns = now_ns;
-	return NULL;
+	return &e->rec;
 }
 
 static gboolean idle(gpointer key, gpointer value, gpointer now)

@@ -8,6 +8,7 @@
 #define EBPFLOW_APPIDS_H
 
 #include <glib.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "flow.h"
@@ -27,13 +28,14 @@ void appids_free(struct appids *a);
 void appids_id(const struct appids *a, const struct flow_key *k, uint8_t out[APPID_LEN]);
 
 /*
- * Note that a record of this process goes out at now_ns (monotonic). Returns
- * its options record when the process is new to the table (it must go out
- * before the record), else NULL; NULL too when the table is full (counted as
- * refused: its records carry the id, unnamed).
+ * Note that a record of this process goes out at now_ns (monotonic), and
+ * return its options record (its id for the record); *fresh when the process
+ * is new to the table: the options record must go out before the record.
+ * NULL when the table is full (counted as refused: the record carries the
+ * id, unnamed).
  */
 const struct ipfix_appid_rec *appids_note(struct appids *a, const struct flow_record *rec,
-					  uint64_t now_ns);
+					  uint64_t now_ns, bool *fresh);
 
 /* Forget the processes idle since APPIDS_IDLE_NS before now_ns. */
 void appids_expire(struct appids *a, uint64_t now_ns);

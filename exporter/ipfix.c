@@ -30,6 +30,7 @@ struct ipfix {
 	struct ipfix_stats stats;
 	struct appids *appids; /* NULL: no application ids */
 	gint64 appids_sent_us; /* when the table last went out whole */
+	uint64_t now_ns; /* monotonic, at the last flush: a process's time of use */
 };
 
 void ipfix_fill(struct ipfix_flow_rec *r, const struct flow_record *rec, int64_t off)
@@ -151,6 +152,7 @@ struct ipfix *ipfix_new(const struct ipfix_config *c, ipfix_emit_fn emit_fn, voi
 	if (!templates_add_stats(x->session, err))
 		goto fail;
 	x->appids_sent_us = g_get_monotonic_time();
+	x->now_ns = (uint64_t)x->appids_sent_us * 1000u;
 	if (c->application_ids) {
 		if (!templates_add_appids(x->session, err))
 			goto fail;
@@ -243,12 +245,15 @@ gboolean ipfix_add(struct ipfix *x, const struct flow_record *rec, int64_t off, 
 	ipfix_fill(&r, rec, off);
 	if (x->appids) {
 		/* a process's name goes before its first record: nfdump reads in order */
-		const struct ipfix_appid_rec *a =
-			appids_note(x->appids, rec, (uint64_t)g_get_monotonic_time() * 1000u);
+		bool fresh;
+		const struct ipfix_appid_rec *a = appids_note(x->appids, rec, x->now_ns, &fresh);
 
-		if (a && !add_appid(a, x, err))
+		if (a && fresh && !add_appid(a, x, err))
 			return FALSE;
-		appids_id(x->appids, &rec->key, r.applicationId);
+		if (a)
+			memcpy(r.applicationId, a->applicationId, sizeof(r.applicationId));
+		else
+			appids_id(x->appids, &rec->key, r.applicationId);
 		x->stats.appids_refused = appids_refused(x->appids);
 	}
 	if (!set_templates(x, templates_internal_tid(x->cfg.profile, inbound),
@@ -285,7 +290,11 @@ static gboolean send_appids(struct ipfix *x, GError **err)
 
 gboolean ipfix_flush(struct ipfix *x, GError **err)
 {
-	if (x->appids && g_get_monotonic_time() - x->appids_sent_us >= APPIDS_RESEND_US) {
+	gint64 now = g_get_monotonic_time();
+
+	/* read once a pass, not once a record */
+	x->now_ns = (uint64_t)now * 1000u;
+	if (x->appids && now - x->appids_sent_us >= APPIDS_RESEND_US) {
 		if (!emit(x, err) || !export_template(x, TID_APPLICATION, err) ||
 		    !send_appids(x, err))
 			return FALSE;

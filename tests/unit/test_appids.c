@@ -93,26 +93,29 @@ static void test_table_bounded(void)
 	struct appids *a = appids_new(32473, 0, 2);
 	struct flow_record p1 = make(1, 1 * S, "one"), p2 = make(2, 2 * S, "two");
 	struct flow_record p3 = make(3, 3 * S, "three"), p1b = make(1, 9 * S, "reused");
-	const struct ipfix_appid_rec *e;
+	const struct ipfix_appid_rec *e, *again;
+	bool fresh;
 
-	e = appids_note(a, &p1, 100 * S);
-	g_assert_nonnull(e);
+	e = appids_note(a, &p1, 100 * S, &fresh);
+	g_assert_true(e && fresh);
 	g_assert_cmpstr(e->applicationName, ==, "one");
 	g_assert_cmpstr(e->applicationDescription, ==, "pid=1 user=nobody");
-	g_assert_null(appids_note(a, &p1, 101 * S)); /* named already */
-	g_assert_nonnull(appids_note(a, &p2, 102 * S));
+	again = appids_note(a, &p1, 101 * S, &fresh);
+	g_assert_true(again == e && !fresh); /* named already */
+	g_assert_nonnull(appids_note(a, &p2, 102 * S, &fresh));
+	g_assert_true(fresh);
 	/* full: a third process is refused, and counted */
-	g_assert_null(appids_note(a, &p3, 103 * S));
-	g_assert_null(appids_note(a, &p1b, 103 * S));
+	g_assert_null(appids_note(a, &p3, 103 * S, &fresh));
+	g_assert_null(appids_note(a, &p1b, 103 * S, &fresh));
 	g_assert_cmpuint(appids_refused(a), ==, 2);
 	g_assert_cmpuint(appids_size(a), ==, 2);
 	/* p2 idle for longer than APPIDS_IDLE_NS is forgotten, p1 (used later) stays */
-	appids_note(a, &p1, 102 * S + APPIDS_IDLE_NS);
+	appids_note(a, &p1, 102 * S + APPIDS_IDLE_NS, &fresh);
 	appids_expire(a, 102 * S + APPIDS_IDLE_NS + 1);
 	g_assert_cmpuint(appids_size(a), ==, 1);
 	/* room again: the reused pid is another process, with its own id */
-	e = appids_note(a, &p1b, 103 * S + APPIDS_IDLE_NS);
-	g_assert_nonnull(e);
+	e = appids_note(a, &p1b, 103 * S + APPIDS_IDLE_NS, &fresh);
+	g_assert_true(e && fresh);
 	g_assert_cmpstr(e->applicationName, ==, "reused");
 	appids_free(a);
 }
