@@ -4,7 +4,8 @@
  * exporter's encoder (exporter/ipfix.c), messages handed to a sink that
  * drops them. Prints "name: value" lines.
  *
- *   ebpflow-bench-encode [N]   (default 1000000 records)
+ *   ebpflow-bench-encode [N] [noids]   (default 1000000 records, with the
+ *                                       application ids of the default config)
  */
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -33,7 +34,9 @@ static double cpu_now(void)
 int main(int argc, char **argv)
 {
 	long n = argc > 1 ? atol(argv[1]) : 1000000;
-	struct ipfix_config cfg = { .profile = IE_PROFILE_EBPFLOW, .pen = EBPFLOW_PEN_DEFAULT };
+	struct ipfix_config cfg = { .profile = IE_PROFILE_EBPFLOW,
+				    .pen = EBPFLOW_PEN_DEFAULT,
+				    .application_ids = !(argc > 2 && !strcmp(argv[2], "noids")) };
 	struct flow_record recs[64];
 	GError *err = NULL;
 	struct ipfix *x = ipfix_new(&cfg, sink, NULL, &err);

@@ -51,7 +51,13 @@ static void print_value(GString *out, const fbInfoElement_t *ie, const uint8_t *
 	case FB_OCTET_ARRAY: {
 		const fbVarfield_t *vf = (const void *)p;
 
-		if (len == FB_IE_VARLEN)
+		if (ie->type == FB_OCTET_ARRAY && len != FB_IE_VARLEN) {
+			/* bytes, not text: applicationId */
+			g_string_append_c(out, '"');
+			for (uint16_t i = 0; i < len; i++)
+				g_string_append_printf(out, "%02x", p[i]);
+			g_string_append_c(out, '"');
+		} else if (len == FB_IE_VARLEN)
 			print_string(out, vf->buf, vf->len);
 		else
 			print_string(out, p, strnlen((const char *)p, len));
@@ -184,6 +190,27 @@ gboolean collector_drop(struct collector *c, GError **err)
 	return TRUE;
 }
 
+static void print_application(const struct ipfix_appid_rec *r)
+{
+	GString *out = g_string_new(NULL);
+
+	g_string_append_printf(out, "{\"_record\":\"application\",\"observationDomainId\":%u,"
+				    "\"applicationId\":\"",
+			       r->observationDomainId);
+	for (size_t i = 0; i < sizeof(r->applicationId); i++)
+		g_string_append_printf(out, "%02x", r->applicationId[i]);
+	g_string_append(out, "\",\"applicationName\":");
+	print_string(out, (const uint8_t *)r->applicationName,
+		     strnlen(r->applicationName, sizeof(r->applicationName)));
+	g_string_append(out, ",\"applicationDescription\":");
+	print_string(out, (const uint8_t *)r->applicationDescription,
+		     strnlen(r->applicationDescription, sizeof(r->applicationDescription)));
+	g_string_append(out, "}\n");
+	fputs(out->str, stdout);
+	fflush(stdout);
+	g_string_free(out, TRUE);
+}
+
 /* Read records until the end of the input (a file) or the limit. */
 gboolean collector_run(struct collector *c, fBuf_t *fbuf, collector_next_fn next, void *ctx,
 		       GError **err)
@@ -194,8 +221,10 @@ gboolean collector_run(struct collector *c, fBuf_t *fbuf, collector_next_fn next
 		struct ipfix_flow_rec flow;
 		fbInfoElementOptRec_t type;
 		struct ipfix_stats_rec stats;
+		struct ipfix_appid_rec app;
 	} rec;
 	fbInfoElementSpec_t scope = { "exportingProcessId", 0, 0 };
+	fbInfoElementSpec_t app_name = { "applicationName", 0, 0 };
 
 	/* message by message, so that a message that never ends can be left */
 	fBufSetAutomaticMode(fbuf, FALSE);
@@ -204,7 +233,7 @@ gboolean collector_run(struct collector *c, fBuf_t *fbuf, collector_next_fn next
 		size_t len = sizeof(rec);
 		uint32_t flags = 0;
 		fbTemplate_t *ext = fBufNextCollectionTemplate(fbuf, &etid, err);
-		gboolean type_info, stats;
+		gboolean type_info, stats, app;
 
 		/* the rest of a malformed message is left (its records before stay printed) */
 		if (!ext) {
@@ -226,10 +255,14 @@ gboolean collector_run(struct collector *c, fBuf_t *fbuf, collector_next_fn next
 		type_info = fbInfoModelTypeInfoRecord(ext);
 		stats = !type_info && fbTemplateGetOptionsScope(ext) &&
 			fbTemplateContainsElementByName(ext, &scope);
+		app = !type_info && fbTemplateGetOptionsScope(ext) &&
+		      fbTemplateContainsElementByName(ext, &app_name);
 		if (type_info)
 			itid = TID_COLLECT_TYPE_INFO;
 		else if (stats)
 			itid = TID_INTERNAL_STATS;
+		else if (app)
+			itid = TID_INTERNAL_APPLICATION;
 		else
 			flags = choose_internal(ext, &itid);
 		if (!fBufSetInternalTemplate(fbuf, itid, err))
@@ -246,6 +279,10 @@ gboolean collector_run(struct collector *c, fBuf_t *fbuf, collector_next_fn next
 		}
 		if (stats) {
 			print_exporter_stats(&rec.stats);
+			continue;
+		}
+		if (app) {
+			print_application(&rec.app);
 			continue;
 		}
 		print_flow(c, ext, etid, flags, (const uint8_t *)&rec.flow);
@@ -269,7 +306,7 @@ static gboolean add_internal_templates(struct collector *c, GError **err)
 	if (!templates_add_to_session(c->session, IE_PROFILE_EBPFLOW, err) ||
 	    !templates_add_to_session(c->session, IE_PROFILE_NTOP, err))
 		return FALSE;
-	if (!templates_add_stats(c->session, err))
+	if (!templates_add_stats(c->session, err) || !templates_add_appids(c->session, err))
 		return FALSE;
 	t = fbInfoElementAllocTypeTemplate(c->model, err);
 	return t && fbSessionAddTemplate(c->session, TRUE, TID_COLLECT_TYPE_INFO, t, err);

@@ -10,7 +10,11 @@
 #include <netinet/in.h>
 #include <string.h>
 
+#include "appids.h"
 #include "clock.h"
+
+/* nfcapd starts a file every 300 s by default: each needs the id table */
+#define APPIDS_RESEND_US (300 * G_USEC_PER_SEC)
 
 struct ipfix {
 	struct ipfix_config cfg;
@@ -24,6 +28,9 @@ struct ipfix {
 	ipfix_emit_fn emit;
 	void *ctx;
 	struct ipfix_stats stats;
+	struct appids *appids; /* NULL: no application ids */
+	gint64 appids_sent_us; /* when the table last went out whole */
+	uint64_t now_ns; /* monotonic, at the last flush: a process's time of use */
 };
 
 void ipfix_fill(struct ipfix_flow_rec *r, const struct flow_record *rec, int64_t off)
@@ -140,10 +147,17 @@ struct ipfix *ipfix_new(const struct ipfix_config *c, ipfix_emit_fn emit_fn, voi
 	x->session = fbSessionAlloc(x->model);
 	/* the domain first: templates are kept per domain */
 	fbSessionSetDomain(x->session, c->domain);
-	if (!templates_add_to_session(x->session, c->profile, err))
+	if (!templates_add_flow_templates(x->session, c->profile, c->application_ids, err))
 		goto fail;
 	if (!templates_add_stats(x->session, err))
 		goto fail;
+	x->appids_sent_us = g_get_monotonic_time();
+	x->now_ns = (uint64_t)x->appids_sent_us * 1000u;
+	if (c->application_ids) {
+		if (!templates_add_appids(x->session, err))
+			goto fail;
+		x->appids = appids_new(c->pen, c->domain, APPIDS_MAX);
+	}
 	type_tmpl = fbInfoElementAllocTypeTemplate(x->model, err);
 	if (!type_tmpl)
 		goto fail;
@@ -170,6 +184,7 @@ void ipfix_free(struct ipfix *x)
 		fbSessionFree(x->session);
 	if (x->model)
 		fbInfoModelFree(x->model);
+	appids_free(x->appids);
 	g_free(x);
 }
 
@@ -203,12 +218,44 @@ static gboolean set_templates(struct ipfix *x, uint16_t itid, uint16_t etid, GEr
 		ok_;                                                                    \
 	})
 
+/*
+ * One application options record in a data set of its own: nfdump 1.7.1
+ * reads the first record of a set only. Changing the export template closes
+ * the set.
+ */
+static gboolean add_appid(const struct ipfix_appid_rec *a, void *ctx, GError **err)
+{
+	struct ipfix *x = ctx;
+
+	if (!set_templates(x, TID_INTERNAL_APPLICATION, TID_APPLICATION, err) ||
+	    !APPEND_RETRYING(x, err, fBufAppend(x->fbuf, (uint8_t *)a, sizeof(*a), err)))
+		return FALSE;
+	x->pending = true;
+	if (!fBufSetExportTemplate(x->fbuf, TID_EXPORTER_STATS, err))
+		return FALSE;
+	x->cur_ext = TID_EXPORTER_STATS;
+	return TRUE;
+}
+
 gboolean ipfix_add(struct ipfix *x, const struct flow_record *rec, int64_t off, GError **err)
 {
 	int inbound = rec->key.direction == EBPFLOW_DIR_INBOUND;
 	struct ipfix_flow_rec r;
 
 	ipfix_fill(&r, rec, off);
+	if (x->appids) {
+		/* a process's name goes before its first record: nfdump reads in order */
+		bool fresh;
+		const struct ipfix_appid_rec *a = appids_note(x->appids, rec, x->now_ns, &fresh);
+
+		if (a && fresh && !add_appid(a, x, err))
+			return FALSE;
+		if (a)
+			memcpy(r.applicationId, a->applicationId, sizeof(r.applicationId));
+		else
+			appids_id(x->appids, &rec->key, r.applicationId);
+		x->stats.appids_refused = appids_refused(x->appids);
+	}
 	if (!set_templates(x, templates_internal_tid(x->cfg.profile, inbound),
 			   templates_export_tid(x->cfg.profile, rec->key.ip_version, inbound,
 						rec->key.proto),
@@ -222,11 +269,6 @@ gboolean ipfix_add(struct ipfix *x, const struct flow_record *rec, int64_t off, 
 	return TRUE;
 }
 
-gboolean ipfix_flush(struct ipfix *x, GError **err)
-{
-	return emit(x, err);
-}
-
 /* Export one template; true if it went into the message. */
 static gboolean export_template(struct ipfix *x, uint16_t tid, GError **err)
 {
@@ -236,12 +278,38 @@ static gboolean export_template(struct ipfix *x, uint16_t tid, GError **err)
 	return TRUE;
 }
 
+/* The whole id table, after the templates, and at least every nfcapd file. */
+static gboolean send_appids(struct ipfix *x, GError **err)
+{
+	gint64 now = g_get_monotonic_time();
+
+	appids_expire(x->appids, (uint64_t)now * 1000u);
+	x->appids_sent_us = now;
+	return appids_foreach(x->appids, add_appid, x, err) && emit(x, err);
+}
+
+gboolean ipfix_flush(struct ipfix *x, GError **err)
+{
+	gint64 now = g_get_monotonic_time();
+
+	/* read once a pass, not once a record */
+	x->now_ns = (uint64_t)now * 1000u;
+	if (x->appids && now - x->appids_sent_us >= APPIDS_RESEND_US) {
+		if (!emit(x, err) || !export_template(x, TID_APPLICATION, err) ||
+		    !send_appids(x, err))
+			return FALSE;
+	}
+	return emit(x, err);
+}
+
 /*
  * The flow templates go first, in a message of their own, and the RFC 5610
  * options template last: a collector that cannot parse an options template
  * stops reading its message there and would lose every template after it
  * (pmacct 1.7.7 refuses the RFC 5610 one, whose name and description are
- * variable-length, and so never learned the IPv6 flow template).
+ * variable-length, and so never learned the IPv6 flow template). The
+ * application template is the first of its options template set: nfdump
+ * reads no other.
  */
 gboolean ipfix_send_templates(struct ipfix *x, GError **err)
 {
@@ -254,7 +322,9 @@ gboolean ipfix_send_templates(struct ipfix *x, GError **err)
 	for (size_t i = 0; i < n; i++)
 		if (!export_template(x, flow[i], err))
 			return FALSE;
-	if (!emit(x, err) || !export_template(x, TID_EXPORTER_STATS, err) ||
+	if (!emit(x, err) ||
+	    (x->appids && !export_template(x, TID_APPLICATION, err)) ||
+	    !export_template(x, TID_EXPORTER_STATS, err) ||
 	    !export_template(x, TID_TYPE_INFO, err))
 		return FALSE;
 	for (size_t i = 0; names[i]; i++) {
@@ -268,7 +338,9 @@ gboolean ipfix_send_templates(struct ipfix *x, GError **err)
 	/* the options records left the fBuf on the type-information templates */
 	x->cur_int = x->cur_ext = TID_TYPE_INFO;
 	x->stats.template_sends++;
-	return emit(x, err);
+	if (!emit(x, err))
+		return FALSE;
+	return !x->appids || send_appids(x, err);
 }
 
 gboolean ipfix_add_exporter_stats(struct ipfix *x, const struct ipfix_stats_rec *r, GError **err)

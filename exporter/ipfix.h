@@ -8,6 +8,7 @@
 #define EBPFLOW_IPFIX_H
 
 #include <glib.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "flow.h"
@@ -20,6 +21,7 @@ struct ipfix_config {
 	enum ie_profile profile;
 	uint32_t pen;    /* PEN of eBPFlow's own elements */
 	uint32_t domain; /* observation domain id */
+	bool application_ids; /* RFC 6759 ids naming each record's process (nfdump) */
 };
 
 struct ipfix_stats {
@@ -28,6 +30,7 @@ struct ipfix_stats {
 	uint64_t calls;    /* calls (packetDeltaCount) in those records */
 	uint64_t octets;   /* bytes of the messages */
 	uint64_t template_sends;
+	uint64_t appids_refused; /* processes left unnamed: the id table was full */
 };
 
 typedef void (*ipfix_emit_fn)(const uint8_t *msg, size_t len, void *ctx);
@@ -41,7 +44,10 @@ gboolean ipfix_add(struct ipfix *x, const struct flow_record *rec, int64_t epoch
 		   GError **err);
 /* Emit the records waiting in the current message, if any. */
 gboolean ipfix_flush(struct ipfix *x, GError **err);
-/* (Re)send the templates and the RFC 5610 type information (RFC 7011 8.4). */
+/*
+ * (Re)send the templates, the RFC 5610 type information (RFC 7011 8.4) and
+ * the application id table.
+ */
 gboolean ipfix_send_templates(struct ipfix *x, GError **err);
 const struct ipfix_stats *ipfix_stats(const struct ipfix *x);
 /* Append the exporter's statistics (an options record, RFC 7011 4.3). */

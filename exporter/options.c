@@ -139,6 +139,11 @@ static const struct option_def options[] = {
 		      .metavar = "NAME",
 		      .help = "ebpflow: process elements under --pen; ntop: ntop's "
 			      "SRC_PROC_*/DST_PROC_* elements, PEN 35632, for nProbe and ntopng"),
+	DEFINE_OPTION(NULL, OPT_FLAG, application_ids, .section = "ipfix",
+		      .key = "application_ids", .flags = OPT_IPFIX, .def = "true",
+		      .help = "an RFC 6759 applicationId in every record and a table naming each "
+			      "(process name; pid, user, container), as nfdump shows them "
+			      "(%nbid, %nbnam)"),
 
 	DEFINE_OPTION("zmq", OPT_PATH, zmq_endpoint, .section = "zmq", .key = "endpoint",
 		      .flags = OPT_ZMQ, .metavar = "ENDPOINT",

@@ -70,6 +70,7 @@ struct ebpflow_config {
 	uint32_t observation_domain;
 	uint32_t pen;
 	enum ie_profile ie_profile;
+	bool application_ids; /* RFC 6759 ids naming each record's process */
 	/* ntopng */
 	char *zmq_endpoint; /* NULL: no ZMQ publisher */
 	/* containers */

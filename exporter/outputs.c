@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "appids.h"
 #include "clock.h"
 #include "ipfix.h"
 #include "json.h"
@@ -36,6 +37,7 @@ struct outputs {
 	struct zmq_export *zmq; /* NULL without --zmq */
 	bool started; /* IPFIX outputs were set once: collectors resolve in a thread at once */
 	bool rotate_failing; /* the IPFIX file's rotation failed: said once */
+	bool appids_full;    /* the application id table refused a process: said once */
 };
 
 struct outputs *outputs_new(FILE *out, bool json, struct console *console)
@@ -108,6 +110,7 @@ gboolean outputs_set_ipfix(struct outputs *o, const struct ebpflow_config *cfg, 
 		.profile = cfg->ie_profile,
 		.pen = cfg->pen,
 		.domain = cfg->observation_domain,
+		.application_ids = cfg->application_ids,
 	};
 	struct ipfix_file_config fc;
 	struct transport *t = NULL;
@@ -332,6 +335,11 @@ void outputs_flush(struct outputs *o)
 		return;
 	if (!ipfix_flush(o->ipfix, &err))
 		warn_error("cannot emit an IPFIX message", err);
+	if (ipfix_stats(o->ipfix)->appids_refused && !o->appids_full) {
+		pr_warn("IPFIX: the application id table is full (%u processes): the records of "
+			"newer processes carry their id unnamed; counted at exit\n", APPIDS_MAX);
+		o->appids_full = true;
+	}
 	poll_collectors(o);
 	rotate_if_due(o);
 }
@@ -431,6 +439,9 @@ void outputs_log(const struct outputs *o)
 		(unsigned long long)s->records, (unsigned long long)s->calls,
 		(unsigned long long)s->messages, (unsigned long long)s->octets,
 		(unsigned long long)s->template_sends);
+	if (s->appids_refused)
+		pr_info("IPFIX: %llu processes left unnamed (application id table full)\n",
+			(unsigned long long)s->appids_refused);
 	for (unsigned int i = 0; i < transport_count(o->transport); i++) {
 		struct transport_dest_stats d = transport_stats(o->transport, i);
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * ebpflow-mappings: the files third-party collectors need to name eBPFlow's
- * fields (pmacct, goflow2, Logstash, Telegraf, libfixbuf's tools), written
+ * fields (pmacct, goflow2, Logstash, Telegraf, libfixbuf's tools, ipfixcol2), written
  * from the export templates of templates.c, the one element table. The build
  * runs it; installed, it writes the same files for your own --pen.
  *
@@ -19,6 +19,7 @@
 #include <glib.h>
 #include <glib/gstdio.h>
 
+#include "mappings.h"
 #include "templates.h"
 
 /* RFC 5103: reverse elements live under this PEN (Logstash's codec knows them all). */
@@ -30,23 +31,6 @@ static const struct {
 } profiles[] = {
 	{ IE_PROFILE_EBPFLOW, "ebpflow" },
 	{ IE_PROFILE_NTOP, "ntop" },
-};
-
-/* One element of a profile's export templates. */
-struct elem {
-	const fbInfoElement_t *ie; /* the element in the model: name, type, flags */
-	uint16_t len;              /* its length in the templates (FB_IE_VARLEN: varlen) */
-	char *snake;               /* process_id: pmacct, goflow2 and Telegraf names */
-};
-
-/* What each format calls a libfixbuf type. */
-struct type_names {
-	const char *iana;     /* IANA data type (libfixbuf XML) */
-	const char *pmacct;   /* aggregate_primitives semantics */
-	const char *goflow2;  /* goflow2 protobuf type */
-	const char *render;   /* goflow2 renderer; NULL: its default */
-	const char *logstash; /* netflow codec type */
-	const char *telegraf; /* PEN CSV data type */
 };
 
 static const struct type_names types[] = {
@@ -64,7 +48,7 @@ static const struct type_names types[] = {
 	[FB_IP6_ADDR] = { "ipv6Address", "ip", "bytes", "ip", ":ip6_addr", "ip" },
 };
 
-static const struct type_names *type_names(const fbInfoElement_t *ie)
+const struct type_names *type_names(const fbInfoElement_t *ie)
 {
 	if (ie->type < G_N_ELEMENTS(types) && types[ie->type].iana)
 		return &types[ie->type];
@@ -84,14 +68,14 @@ static const char *const units[] = {
 	"inferred",
 };
 
-static const char *semantics_name(const fbInfoElement_t *ie)
+const char *semantics_name(const fbInfoElement_t *ie)
 {
 	unsigned s = FB_IE_SEMANTIC(ie->flags);
 
 	return s < G_N_ELEMENTS(semantics) ? semantics[s] : NULL;
 }
 
-static const char *units_name(const fbInfoElement_t *ie)
+const char *units_name(const fbInfoElement_t *ie)
 {
 	unsigned u = FB_IE_UNITS(ie->flags);
 
@@ -203,10 +187,6 @@ static GArray *profile_elements(fbInfoModel_t *m, enum ie_profile p)
 	g_array_sort(out, by_number);
 	return out;
 }
-
-#define EACH(e, elems)                                                                          \
-	for (const struct elem *e = &g_array_index(elems, struct elem, 0);                      \
-	     e < &g_array_index(elems, struct elem, 0) + (elems)->len; e++)
 
 /* What a file is, where it comes from, how to make it for another PEN. */
 static char *header(const char *c, const char *what, const char *profile, uint32_t pen)
@@ -402,7 +382,7 @@ static void write_telegraf(FILE *f, GArray *elems, const char *profile, uint32_t
 	}
 }
 
-static void xml_text(FILE *f, const char *s)
+void xml_text(FILE *f, const char *s)
 {
 	char *esc = g_markup_escape_text(s, -1);
 
@@ -454,18 +434,20 @@ static void write_xml(FILE *f, GArray *elems, const char *profile, uint32_t pen)
 	fprintf(f, "  </registry>\n</registry>\n");
 }
 
-typedef void (*writer_fn)(FILE *f, GArray *elems, const char *profile, uint32_t pen);
-
 static const struct {
 	const char *format;
 	const char *file;
 	writer_fn write;
+	bool (*wanted)(GArray *elems, uint32_t pen); /* NULL: every profile */
 } formats[] = {
-	{ "pmacct", "pmacct-primitives.lst", write_pmacct },
-	{ "goflow2", "goflow2-mapping.yaml", write_goflow2 },
-	{ "logstash", "logstash-ipfix-definitions.yaml", write_logstash },
-	{ "telegraf", "telegraf-pen.csv", write_telegraf },
-	{ "xml", "ipfix-elements.xml", write_xml },
+	{ "pmacct", "pmacct-primitives.lst", write_pmacct, NULL },
+	{ "goflow2", "goflow2-mapping.yaml", write_goflow2, NULL },
+	{ "logstash", "logstash-ipfix-definitions.yaml", write_logstash, NULL },
+	{ "telegraf", "telegraf-pen.csv", write_telegraf, NULL },
+	{ "xml", "ipfix-elements.xml", write_xml, NULL },
+	/* libfds (ipfixcol2) reads one PEN a file */
+	{ "libfds", "ipfixcol2-ebpflow.xml", write_libfds_pen, libfds_pen_wanted },
+	{ "libfds-ntop", "ipfixcol2-ntop.xml", write_libfds_ntop, libfds_ntop_wanted },
 };
 
 static void write_file(const char *path, writer_fn w, GArray *elems, const char *profile,
@@ -498,7 +480,9 @@ int main(int argc, char **argv)
 		{ "profile", 0, 0, G_OPTION_ARG_STRING, &only_profile,
 		  "print one profile (ebpflow, ntop) ...", "NAME" },
 		{ "format", 0, 0, G_OPTION_ARG_STRING, &only_format,
-		  "... in one format (pmacct, goflow2, logstash, telegraf, xml)", "NAME" },
+		  "... in one format (pmacct, goflow2, logstash, telegraf, xml, libfds, "
+		  "libfds-ntop)",
+		  "NAME" },
 		{ NULL }
 	};
 	GOptionContext *ctx = g_option_context_new("- collector mappings for eBPFlow's IPFIX");
@@ -530,7 +514,8 @@ int main(int argc, char **argv)
 			return 1;
 		}
 		for (size_t i = 0; i < G_N_ELEMENTS(formats); i++) {
-			if (only_format && strcmp(only_format, formats[i].format))
+			if ((only_format && strcmp(only_format, formats[i].format)) ||
+			    (formats[i].wanted && !formats[i].wanted(elems, (uint32_t)pen)))
 				continue;
 			if (dir) {
 				char *path = g_build_filename(dir, formats[i].file, NULL);

@@ -112,7 +112,8 @@ const fbInfoElementSpec_t flow_spec[] = {
 	{ "flowDirection", 1, 0 },
 	{ "flowEndReason", 1, 0 },
 	{ "ipVersion", 1, 0 },
-	{ "paddingOctets", 2, TF_INTERNAL },
+	{ "applicationId", APPID_LEN, TF_APPID },
+	{ "paddingOctets", 3, TF_INTERNAL },
 	{ "reverseOctetDeltaCount", 8, TF_TCP }, /* last: see struct ipfix_flow_rec */
 	FB_IESPEC_NULL
 };
@@ -129,6 +130,14 @@ const fbInfoElementSpec_t stats_spec[] = {
 	{ "ignoredPacketTotalCount", 8, 0 },
 	{ "notSentPacketTotalCount", 8, 0 },
 	{ "notSentFlowTotalCount", 8, 0 },
+	FB_IESPEC_NULL
+};
+
+const fbInfoElementSpec_t appid_spec[] = {
+	{ "observationDomainId", 4, 0 },
+	{ "applicationId", APPID_LEN, 0 },
+	{ "applicationName", APPID_NAME_LEN, 0 },
+	{ "applicationDescription", APPID_DESC_LEN, 0 },
 	FB_IESPEC_NULL
 };
 
@@ -162,7 +171,7 @@ static const struct tmpl_def tmpl_defs[] = {
 	{ IE_PROFILE_EBPFLOW, TID_EBPFLOW_TCP_V4, TF_V4 | TF_OUT | TF_IN | E | T },
 	{ IE_PROFILE_EBPFLOW, TID_EBPFLOW_TCP_V6, TF_V6 | TF_OUT | TF_IN | E | T },
 	{ IE_PROFILE_EBPFLOW, TID_INTERNAL_EBPFLOW,
-	  TF_V4 | TF_V6 | TF_OUT | TF_IN | E | U | T | TF_INTERNAL },
+	  TF_V4 | TF_V6 | TF_OUT | TF_IN | E | U | T | TF_INTERNAL | TF_APPID },
 	{ IE_PROFILE_NTOP, TID_NTOP_V4_OUT, TF_V4 | NO | U },
 	{ IE_PROFILE_NTOP, TID_NTOP_V4_IN, TF_V4 | NI | U },
 	{ IE_PROFILE_NTOP, TID_NTOP_V6_OUT, TF_V6 | NO | U },
@@ -171,8 +180,10 @@ static const struct tmpl_def tmpl_defs[] = {
 	{ IE_PROFILE_NTOP, TID_NTOP_TCP_V4_IN, TF_V4 | NI | T },
 	{ IE_PROFILE_NTOP, TID_NTOP_TCP_V6_OUT, TF_V6 | NO | T },
 	{ IE_PROFILE_NTOP, TID_NTOP_TCP_V6_IN, TF_V6 | NI | T },
-	{ IE_PROFILE_NTOP, TID_INTERNAL_NTOP_OUT, TF_V4 | TF_V6 | NO | U | T | TF_INTERNAL },
-	{ IE_PROFILE_NTOP, TID_INTERNAL_NTOP_IN, TF_V4 | TF_V6 | NI | U | T | TF_INTERNAL },
+	{ IE_PROFILE_NTOP, TID_INTERNAL_NTOP_OUT,
+	  TF_V4 | TF_V6 | NO | U | T | TF_INTERNAL | TF_APPID },
+	{ IE_PROFILE_NTOP, TID_INTERNAL_NTOP_IN,
+	  TF_V4 | TF_V6 | NI | U | T | TF_INTERNAL | TF_APPID },
 };
 
 uint16_t templates_export_tid(enum ie_profile p, int ip_version, int inbound, int proto)
@@ -226,17 +237,24 @@ void templates_add_elements(fbInfoModel_t *model, uint32_t pen)
 
 gboolean templates_add_to_session(fbSession_t *s, enum ie_profile p, GError **err)
 {
+	return templates_add_flow_templates(s, p, TRUE, err);
+}
+
+gboolean templates_add_flow_templates(fbSession_t *s, enum ie_profile p, gboolean appids,
+				      GError **err)
+{
 	fbInfoModel_t *model = fbSessionGetInfoModel(s);
 
 	for (size_t i = 0; i < sizeof(tmpl_defs) / sizeof(tmpl_defs[0]); i++) {
 		const struct tmpl_def *d = &tmpl_defs[i];
 		gboolean internal = (d->flags & TF_INTERNAL) != 0;
+		uint32_t flags = d->flags | (appids ? TF_APPID : 0);
 		fbTemplate_t *t;
 
 		if (d->profile != p)
 			continue;
 		t = fbTemplateAlloc(model);
-		if (!fbTemplateAppendSpecArray(t, (fbInfoElementSpec_t *)flow_spec, d->flags, err) ||
+		if (!fbTemplateAppendSpecArray(t, (fbInfoElementSpec_t *)flow_spec, flags, err) ||
 		    !fbSessionAddTemplate(s, internal, d->tid, t, err)) {
 			fbTemplateFreeUnused(t);
 			return FALSE;
@@ -260,6 +278,25 @@ gboolean templates_add_stats(fbSession_t *s, GError **err)
 		fbTemplateSetOptionsScope(t, 1); /* exportingProcessId, first */
 		if (!fbSessionAddTemplate(s, internal, internal ? TID_INTERNAL_STATS : TID_EXPORTER_STATS,
 					  t, err))
+			return FALSE;
+	}
+	return TRUE;
+}
+
+gboolean templates_add_appids(fbSession_t *s, GError **err)
+{
+	fbInfoModel_t *model = fbSessionGetInfoModel(s);
+
+	for (int internal = 0; internal <= 1; internal++) {
+		fbTemplate_t *t = fbTemplateAlloc(model);
+
+		if (!fbTemplateAppendSpecArray(t, (fbInfoElementSpec_t *)appid_spec, 0, err)) {
+			fbTemplateFreeUnused(t);
+			return FALSE;
+		}
+		fbTemplateSetOptionsScope(t, 1); /* observationDomainId, first */
+		if (!fbSessionAddTemplate(s, internal,
+					  internal ? TID_INTERNAL_APPLICATION : TID_APPLICATION, t, err))
 			return FALSE;
 	}
 	return TRUE;

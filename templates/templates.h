@@ -32,7 +32,11 @@ enum iana_ie {
 	IANA_DESTINATION_IPV6_ADDRESS = 28,
 	IANA_IP_VERSION = 60,
 	IANA_FLOW_DIRECTION = 61,
+	IANA_APPLICATION_DESCRIPTION = 94,
+	IANA_APPLICATION_ID = 95,
+	IANA_APPLICATION_NAME = 96,
 	IANA_FLOW_END_REASON = 136,
+	IANA_OBSERVATION_DOMAIN_ID = 149,
 	IANA_FLOW_START_MILLISECONDS = 152,
 	IANA_FLOW_END_MILLISECONDS = 153,
 	IANA_PADDING_OCTETS = 210,
@@ -95,11 +99,13 @@ enum ebpflow_tid {
 	TID_NTOP_TCP_V4_IN = 267,
 	TID_NTOP_TCP_V6_OUT = 268,
 	TID_NTOP_TCP_V6_IN = 269,
+	TID_APPLICATION = 270, /* RFC 6759 application id options: a process's name */
 	/* internal templates (never on the wire) */
 	TID_INTERNAL_EBPFLOW = 0xff01,
 	TID_INTERNAL_NTOP_OUT = 0xff02,
 	TID_INTERNAL_NTOP_IN = 0xff03,
 	TID_INTERNAL_STATS = 0xff04,
+	TID_INTERNAL_APPLICATION = 0xff05,
 };
 
 /*
@@ -124,6 +130,35 @@ struct ipfix_stats_rec {
 };
 
 extern const fbInfoElementSpec_t stats_spec[];
+
+/*
+ * RFC 6759 application ids, the one way a process reaches nfdump (which
+ * keeps no enterprise element and no string of a flow record): each record
+ * carries applicationId, an options record names it. The id is
+ * classification engine 20 (PEN-based), the PEN, then a selector of
+ * observation domain, process start and pid (docs/collectors.md says why).
+ * nfdump 1.7.1 dictates the shape: a fixed-length id of 9 to 15 bytes but
+ * not 16 (shorter ones, and 16, it byte-swaps as numbers; longer ones it
+ * drops), and name and description fixed-length, NUL-terminated, 253 bytes
+ * together.
+ */
+#define APPID_ENGINE_PEN 20
+#define APPID_LEN 15
+#define APPID_NAME_LEN 16 /* a comm (15) and the NUL nfdump writes over the last byte */
+#define APPID_DESC_LEN (253 - APPID_NAME_LEN)
+
+/*
+ * One application options record, in appid_spec order. The scope is the
+ * observation domain: nfdump 1.7.1 reads no table whose scope is the id.
+ */
+struct ipfix_appid_rec {
+	uint32_t observationDomainId;
+	uint8_t applicationId[APPID_LEN];
+	char applicationName[APPID_NAME_LEN];
+	char applicationDescription[APPID_DESC_LEN];
+};
+
+extern const fbInfoElementSpec_t appid_spec[];
 
 /*
  * One flow record as libfixbuf transcodes it (the internal template): the
@@ -159,7 +194,8 @@ struct ipfix_flow_rec {
 	uint8_t flowDirection; /* 0 ingress (inbound), 1 egress (outbound) */
 	uint8_t flowEndReason;
 	uint8_t ipVersion;
-	uint8_t padding[2];
+	uint8_t applicationId[APPID_LEN]; /* only with [ipfix] application_ids */
+	uint8_t padding[3];
 	/*
 	 * TCP: payload bytes back. Last in the templates: pmacct 1.7.7 reads a
 	 * custom primitive from the first element of its number whatever the
@@ -178,6 +214,7 @@ struct ipfix_flow_rec {
 #define TF_INTERNAL 0x40u
 #define TF_TCP 0x80u
 #define TF_UDP 0x100u
+#define TF_APPID 0x200u /* applicationId: in export templates unless turned off */
 
 extern const fbInfoElementSpec_t flow_spec[];
 
@@ -198,9 +235,15 @@ void templates_add_elements(fbInfoModel_t *model, uint32_t pen);
  * The elements must be in the session's model.
  */
 gboolean templates_add_to_session(fbSession_t *s, enum ie_profile p, GError **err);
+/* The same, the export templates with applicationId or without. */
+gboolean templates_add_flow_templates(fbSession_t *s, enum ie_profile p, gboolean appids,
+				      GError **err);
 
 /* Add the statistics options template (internal and export) to the session. */
 gboolean templates_add_stats(fbSession_t *s, GError **err);
+
+/* Add the application id options template (internal and export) to the session. */
+gboolean templates_add_appids(fbSession_t *s, GError **err);
 
 /* The enterprise elements a profile's export templates use (for RFC 5610). */
 const char *const *templates_enterprise_names(enum ie_profile p);

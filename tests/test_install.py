@@ -60,12 +60,16 @@ class Install(unittest.TestCase):
             self.assertTrue(path.startswith(self.root + "/"), path)
 
     def test_collector_mappings(self):
+        # ipfixcol2's (libfds) files hold one PEN each: ntop's only where it is sent
+        libfds = {"ebpflow": ["ipfixcol2-ebpflow.xml"],
+                  "ntop": ["ipfixcol2-ebpflow.xml", "ipfixcol2-ntop.xml"]}
         for profile in ("ebpflow", "ntop"):
             got = sorted(os.path.basename(p) for p in glob.glob(
                 os.path.join(self.root, "share/ebpflow/collectors", profile, "*")))
-            self.assertEqual(got, ["goflow2-mapping.yaml", "ipfix-elements.xml",
-                                   "logstash-ipfix-definitions.yaml", "pmacct-primitives.lst",
-                                   "telegraf-pen.csv"])
+            self.assertEqual(got, sorted(["goflow2-mapping.yaml", "ipfix-elements.xml",
+                                          "logstash-ipfix-definitions.yaml",
+                                          "pmacct-primitives.lst", "telegraf-pen.csv",
+                                          *libfds[profile]]))
 
     def test_man_pages_render(self):
         for page, title in PAGES:

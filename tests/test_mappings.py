@@ -47,6 +47,24 @@ LOGSTASH_TYPES = {"unsigned8": ":uint8", "unsigned16": ":uint16", "unsigned32": 
                   "dateTimeSeconds": ":uint32", "boolean": ":uint8",
                   "macAddress": ":mac_addr", "octetArray": ":octetarray"}
 TELEGRAF_TYPES = {"uint", "hex", "string", "ip", "proto"}
+# what libfds's XML parser takes (CESNET/libfds src/iemgr/iemgr.cpp: parser_create's
+# arguments, table_type, table_semantic, table_unit) and the scope names of the
+# files it ships (config/system/elements/), which a user file may not reuse
+LIBFDS_SCOPE = {"pen", "name", "biflow"}
+LIBFDS_ELEMENT = {"id", "name", "dataType", "dataSemantics", "units", "status", "biflowId"}
+LIBFDS_TYPES = {"octetArray", "unsigned8", "unsigned16", "unsigned32", "unsigned64", "signed8",
+                "signed16", "signed32", "signed64", "float32", "float64", "boolean",
+                "macAddress", "string", "dateTimeSeconds", "dateTimeMilliseconds",
+                "dateTimeMicroseconds", "dateTimeNanoseconds", "ipv4Address", "ipv6Address",
+                "basicList", "subTemplateList", "subTemplateMultiList"}
+LIBFDS_SEMANTICS = {"default", "quantity", "totalCounter", "deltaCounter", "identifier",
+                    "flags", "list", "snmpCounter", "snmpGauge"}
+LIBFDS_UNITS = {"none", "bits", "octets", "packets", "flows", "seconds", "milliseconds",
+                "microseconds", "nanoseconds", "4-octet words", "messages", "hops", "entries",
+                "frames", "ports", "inferred"}
+LIBFDS_SYSTEM_SCOPES = {"iana", "cert", "cesnet", "cisco", "flowmon", "muni", "netflow",
+                        "netflowExtra", "netscaler", "vmware"}
+LIBFDS_FILES = {"ipfixcol2-ebpflow.xml": PEN, "ipfixcol2-ntop.xml": NTOP_PEN}
 
 
 def elements(path):
@@ -195,6 +213,45 @@ class Mappings(unittest.TestCase):
                 self.assertEqual(dtype, {"string": "string", "ipv4Address": "ip",
                                          "ipv6Address": "ip"}.get(
                     table[key][1], "uint" if table[key][1] in INTEGER else "hex"))
+
+    def test_libfds(self):
+        """ipfixcol2's element files: one PEN each, every enterprise element the
+        profile sends but RFC 5103's (libfds knows IANA's and their reverse)."""
+        for profile, table in self.table.items():
+            got, scopes = {}, set()
+            for name, scope_pen in LIBFDS_FILES.items():
+                path = self.path(profile, name)
+                if not any(k[0] == scope_pen for k in table):
+                    self.assertFalse(os.path.exists(path), path)
+                    continue
+                root = ET.parse(path).getroot()
+                self.assertEqual(root.tag, "ipfix-elements")
+                self.assertEqual([c.tag for c in root][0], "scope")
+                self.assertEqual({c.tag for c in root}, {"scope", "element"})
+                scope = root.find("scope")
+                self.assertEqual({c.tag for c in scope}, LIBFDS_SCOPE)
+                self.assertEqual(int(scope.find("pen").text), scope_pen)
+                self.assertEqual(scope.find("biflow").get("mode"), "none")
+                sname = scope.find("name").text
+                self.assertNotIn(sname, LIBFDS_SYSTEM_SCOPES | scopes)
+                scopes.add(sname)
+                for e in root.iter("element"):
+                    self.assertTrue({c.tag for c in e} <= LIBFDS_ELEMENT, e)
+                    key = (scope_pen, int(e.find("id").text))
+                    self.assertLess(key[1], 2 ** 15)
+                    self.assertNotIn(key, got)
+                    got[key] = (e.find("name").text, e.find("dataType").text,
+                                e.find("dataSemantics").text)
+                    self.assertIn(got[key][1], LIBFDS_TYPES)
+                    self.assertIn(got[key][2], LIBFDS_SEMANTICS)
+                    units = e.find("units")
+                    if units is not None:
+                        self.assertIn(units.text, LIBFDS_UNITS)
+            self.assertEqual(set(got), {k for k in table if k[0] not in (0, REVERSE_PEN)},
+                             profile)
+            for key, (name, dtype, sem) in got.items():
+                self.assertEqual((name, dtype, sem),
+                                 (table[key][0], table[key][1], table[key][2] or "default"))
 
     def test_one_profile_to_stdout(self):
         out = subprocess.run([MAPPINGS, "--pen", str(PEN), "--profile", "ntop", "--format",

@@ -313,6 +313,21 @@ class NfdumpTest(unittest.TestCase):
                          [("0", N_TCP, 0), ("1", N_TCP, 0)])
         print("nfdump:", ",".join(f"{k}={v}" for k, v in mine[0].items() if v), file=sys.stderr)
 
+    def test_process_in_both_profiles_and_containers(self):
+        """The RFC 6759 table names the process, its user and its container (%nbnam)."""
+        a, b = TwoHosts.V4
+        for profile, port in (("ebpflow", P + 3), ("ntop", P + 13)):
+            cli, srv = RUN[profile]["tcp"]
+            rows = {r["dir"]: r["nbnam"] for r in RUN[profile]["nfdump"]
+                    if r["sa"] == a and r["da"] == b and r["dp"] == str(port)}
+            self.assertEqual(rows, {"1": f"{COMM}/pid={cli.pid} user=nobody",
+                                    "0": f"{COMM}/pid={srv.pid} user=root"}, profile)
+        got = RUN["ebpflow"]
+        srv_pid = got["containers"]["test-server"]["pid"]
+        rows = {r["dir"]: r["nbnam"] for r in got["nfdump"] if r["dp"] == str(P + 5)}
+        self.assertRegex(rows["1"], rf"^{COMM}/pid=\d+ user=root container=test-client$")
+        self.assertEqual(rows["0"], f"{COMM}/pid={srv_pid} user=root container=test-server")
+
 
 class CollectorTest(unittest.TestCase):
     """ebpflow-collector: every element by name, the container ids as nfacctd has them."""

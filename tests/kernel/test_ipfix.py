@@ -24,6 +24,7 @@ XFER = (700, 9000)   # TCP payload bytes client -> server, server -> client, per
 N_REFUSED = 3
 P = port_base()      # P..P+9: ours
 COMM = "ebpflow-wl"
+PEN = 32473          # RFC 5612's, eBPFlow's default
 
 NET = None
 RUN = {}
@@ -125,6 +126,22 @@ class NfdumpTest(unittest.TestCase):
         a, b = TwoHosts.V4
         rows = self.rows(a, b, P + 7, "TCP", 1)
         self.assertEqual([(int(r["fl"]), int(r["ibyt"])) for r in rows], [(N_REFUSED, 0)])
+
+    def test_every_flow_names_its_process(self):
+        """RFC 6759 application ids: nfdump's one way to the process (docs/collectors.md)."""
+        flows = (("tcp", TwoHosts.V4, P + 2, "TCP"), ("udp6", TwoHosts.V6, P + 3, "UDP"),
+                 ("long", TwoHosts.V4, P + 4, "UDP"), ("xfer", TwoHosts.V6, P + 6, "TCP"),
+                 ("refused", TwoHosts.V4, P + 7, "TCP"))
+        for run, (a, b), port, proto in flows:
+            cli, srv = RUN[run]
+            sides = [(cli, 1, "nobody")] + ([(srv, 0, "root")] if srv else [])
+            for proc, direction, user in sides:
+                rows = self.rows(a, b, port, proto, direction)
+                self.assertTrue(rows, f"{run} direction {direction}")
+                for r in rows:
+                    self.assertEqual((r["nbid"], r["nbnam"]),
+                                     (f"20..{PEN}..{proc.pid}",
+                                      f"{COMM}/pid={proc.pid} user={user}"), f"{run}: {r}")
 
     def test_long_flow_parts_add_up(self):
         a, b = TwoHosts.V4
@@ -239,6 +256,24 @@ class CollectorTest(unittest.TestCase):
                 ipfix = testlib.ipfix_calls(RUN["collector"], proc.pid)
                 js = sum(r["count"] for r in RUN["json"] if r["pid"] == proc.pid)
                 self.assertEqual(ipfix, js, f"{name} pid {proc.pid}")
+
+    def test_application_table_names_every_process(self):
+        """The RFC 6759 table (options records) names each record's applicationId."""
+        apps = {r["applicationId"]: r for r in RUN["collector"]
+                if r.get("_record") == "application"}
+        for run in ("tcp", "udp6", "long", "xfer", "refused"):
+            for proc, user in zip(RUN[run], ("nobody", "root")):
+                if proc is None:
+                    continue
+                recs = flows_of(RUN["collector"], proc.pid)
+                self.assertTrue(recs, run)
+                for r in recs:
+                    # engine 20, the PEN, observation domain 0, start, pid
+                    self.assertRegex(r["applicationId"],
+                                     f"^14{PEN:08x}00000000[0-9a-f]{{4}}{proc.pid:08x}$")
+                    a = apps[r["applicationId"]]
+                    self.assertEqual((a["applicationName"], a["applicationDescription"]),
+                                     (COMM, f"pid={proc.pid} user={user}"))
 
     def test_rfc5610_type_records(self):
         types = {r["informationElementName"]: r for r in RUN["collector"]

@@ -334,8 +334,9 @@ class Nfcapd(Process):
 
     # what the tests read: nfdump -o csv has no column for the flows a record
     # aggregates (deltaFlowCount, TCP's count), so the columns are chosen here
+    # %nbid/%nbnam: the RFC 6759 application id and "name/description" of its table
     FIELDS = ("ts", "te", "sa", "da", "sp", "dp", "pr", "fl", "ipkt", "ibyt", "opkt", "obyt",
-              "dir")
+              "dir", "nbid", "nbnam")
 
     def flows(self):
         """Stop it (SIGTERM writes the file) and read every flow with nfdump."""
