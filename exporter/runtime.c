@@ -28,6 +28,7 @@
 #include "outputs.h"
 #include "privileges.h"
 #include "probe.h"
+#include "reload.h"
 #include "stats.h"
 #include "tiers.h"
 #include "tty.h"
@@ -200,35 +201,8 @@ static void report_stats(struct runtime *rt, bool at_exit)
 	s.ntop = uids_top(rt->uids, s.top, STATS_TOP_UIDS);
 	outputs_count(rt->out, &s);
 	outputs_stats(rt->out, &s);
-	pr_info("%scalls: %llu counted by the kernel, %llu reported in %llu records, %llu live, "
-		"%llu filtered out, %llu lost\n",
-		at_exit ? "at exit: " : "", (unsigned long long)s.kernel_calls,
-		(unsigned long long)s.calls_reported, (unsigned long long)s.records,
-		(unsigned long long)s.calls_live, (unsigned long long)s.calls_filtered,
-		(unsigned long long)s.calls_lost);
-	if (at_exit && s.calls_lost)
-		pr_warn("%llu calls were lost (%llu refused by a full flow map, the rest in %llu "
-			"flows evicted before they were read, %llu of them never read: raise "
-			"--map-size or lower --interval)\n",
-			(unsigned long long)s.calls_lost, (unsigned long long)s.calls_refused,
-			(unsigned long long)s.flows_evicted, (unsigned long long)s.flows_unread);
-	if (at_exit && s.ntop) {
-		GString *who = g_string_new(NULL);
-
-		stats_uids_text(who, &s);
-		if (s.calls_lost)
-			pr_warn("whose: %s\n", who->str);
-		else
-			pr_info("%llu calls folded into overflow flows (users over "
-				"--uid-flow-budget): %s\n",
-				(unsigned long long)s.calls_folded, who->str);
-		g_string_free(who, TRUE);
-	}
+	stats_log(&s, at_exit);
 	log_caches(rt);
-	if (at_exit && s.udp_no_peer)
-		pr_info("%llu UDP calls on unconnected sockets named no peer (recv() without an "
-			"address): their peer address is unspecified\n",
-			(unsigned long long)s.udp_no_peer);
 }
 
 struct sweep {
@@ -347,54 +321,6 @@ static void arm_timers(struct runtime *rt)
 	rt->stats_source = g_timeout_add(rt->cfg.template_refresh_s * 1000u, on_stats, rt);
 }
 
-/* Does n change an option of class flag (OPT_IPFIX, OPT_RESTART) of o? */
-static bool changed(const struct option_def *opt, const struct ebpflow_config *o,
-		    const struct ebpflow_config *n)
-{
-	char *a = option_format(opt, o), *b = option_format(opt, n);
-	bool diff = strcmp(a, b) != 0;
-
-	g_free(a);
-	g_free(b);
-	return diff;
-}
-
-/* Does n change any option flagged flag (OPT_IPFIX, OPT_ZMQ)? */
-static bool outputs_changed(const struct ebpflow_config *o, const struct ebpflow_config *n,
-			    unsigned int flag)
-{
-	size_t count;
-	const struct option_def *t = options_table(&count);
-
-	for (size_t i = 0; i < count; i++)
-		if ((t[i].flags & flag) && changed(&t[i], o, n))
-			return true;
-	return false;
-}
-
-/* What a reload cannot change keeps its running value in n, said once per option. */
-static void keep_restart_values(struct ebpflow_config *o, struct ebpflow_config *n)
-{
-	size_t count;
-	const struct option_def *t = options_table(&count);
-
-	for (size_t i = 0; i < count; i++) {
-		char tmp[sizeof(void *) > sizeof(int) ? sizeof(void *) : sizeof(int)];
-
-		if (!(t[i].flags & OPT_RESTART) || !changed(&t[i], o, n))
-			continue;
-		if (t[i].section)
-			pr_warn("reload: [%s] %s takes effect at restart\n", t[i].section,
-				t[i].key);
-		else
-			pr_warn("reload: --%s takes effect at restart\n", t[i].name);
-		/* swapped, not copied: each config still owns what it frees */
-		memcpy(tmp, (char *)o + t[i].offset, t[i].size);
-		memcpy((char *)o + t[i].offset, (char *)n + t[i].offset, t[i].size);
-		memcpy((char *)n + t[i].offset, tmp, t[i].size);
-	}
-}
-
 static gboolean set_filter(struct runtime *rt, const struct ebpflow_filter *f, GError **err)
 {
 	int e = probe_set_filter(rt->probe, f);
@@ -413,8 +339,8 @@ static gboolean set_filter(struct runtime *rt, const struct ebpflow_filter *f, G
 static gboolean apply(struct runtime *rt, struct ebpflow_config *n, GError **err)
 {
 	bool reload = rt->applied;
-	bool new_ipfix = !reload || outputs_changed(&rt->cfg, n, OPT_IPFIX);
-	bool new_zmq = !reload || outputs_changed(&rt->cfg, n, OPT_ZMQ);
+	bool new_ipfix = !reload || options_changed(&rt->cfg, n, OPT_IPFIX);
+	bool new_zmq = !reload || options_changed(&rt->cfg, n, OPT_ZMQ);
 	struct zmq_export *zmq = NULL;
 
 	if (rt->probe && !set_filter(rt, &n->filter, err)) {
@@ -432,7 +358,7 @@ static gboolean apply(struct runtime *rt, struct ebpflow_config *n, GError **err
 	if (new_zmq)
 		outputs_set_zmq(rt->out, n, zmq);
 	if (reload)
-		keep_restart_values(&rt->cfg, n);
+		options_keep_restart_values(&rt->cfg, n);
 	flowtable_set_timeouts(rt->ft, &(struct flowtable_timeouts){
 		.idle_ns = (uint64_t)n->idle_timeout_s * 1000000000ull,
 		.active_ns = (uint64_t)n->active_timeout_s * 1000000000ull,

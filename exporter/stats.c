@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* The accounting of calls (stats.h), and its JSON and IPFIX forms. */
+/* The accounting of calls (stats.h), and its JSON, IPFIX and log forms. */
 #include "stats.h"
 
 #include <inttypes.h>
 #include <string.h>
+
+#include "log.h"
 
 void stats_account(struct ebpflow_stats *s, const uint64_t k[EBPFLOW_STAT__MAX],
 		   uint64_t reported, uint64_t filtered, uint64_t live, uint64_t records,
@@ -79,4 +81,36 @@ void stats_ipfix(struct ipfix_stats_rec *r, const struct ebpflow_stats *s, uint3
 	r->ignoredPacketTotalCount = s->calls_refused;
 	r->notSentPacketTotalCount = s->calls_lost > s->calls_refused ? s->calls_lost - s->calls_refused : 0;
 	r->notSentFlowTotalCount = s->flows_evicted;
+}
+
+void stats_log(const struct ebpflow_stats *s, bool at_exit)
+{
+	pr_info("%scalls: %llu counted by the kernel, %llu reported in %llu records, %llu live, "
+		"%llu filtered out, %llu lost\n",
+		at_exit ? "at exit: " : "", (unsigned long long)s->kernel_calls,
+		(unsigned long long)s->calls_reported, (unsigned long long)s->records,
+		(unsigned long long)s->calls_live, (unsigned long long)s->calls_filtered,
+		(unsigned long long)s->calls_lost);
+	if (at_exit && s->calls_lost)
+		pr_warn("%llu calls were lost (%llu refused by a full flow map, the rest in %llu "
+			"flows evicted before they were read, %llu of them never read: raise "
+			"--map-size or lower --interval)\n",
+			(unsigned long long)s->calls_lost, (unsigned long long)s->calls_refused,
+			(unsigned long long)s->flows_evicted, (unsigned long long)s->flows_unread);
+	if (at_exit && s->ntop) {
+		GString *who = g_string_new(NULL);
+
+		stats_uids_text(who, s);
+		if (s->calls_lost)
+			pr_warn("whose: %s\n", who->str);
+		else
+			pr_info("%llu calls folded into overflow flows (users over "
+				"--uid-flow-budget): %s\n",
+				(unsigned long long)s->calls_folded, who->str);
+		g_string_free(who, TRUE);
+	}
+	if (at_exit && s->udp_no_peer)
+		pr_info("%llu UDP calls on unconnected sockets named no peer (recv() without an "
+			"address): their peer address is unspecified\n",
+			(unsigned long long)s->udp_no_peer);
 }

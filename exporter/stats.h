@@ -53,6 +53,8 @@ void stats_account(struct ebpflow_stats *s, const uint64_t k[EBPFLOW_STAT__MAX],
 void stats_json(GString *out, const struct ebpflow_stats *s);
 /* The top uids for the log: "uid N: F calls folded, R refused, U flows evicted unread; ..." */
 void stats_uids_text(GString *out, const struct ebpflow_stats *s);
+/* The accounting in the log: the calls each pass; at exit what was lost, folded, and whose. */
+void stats_log(const struct ebpflow_stats *s, bool at_exit);
 void stats_ipfix(struct ipfix_stats_rec *r, const struct ebpflow_stats *s, uint32_t pid);
 
 #endif
