@@ -25,6 +25,7 @@ TEST_PACKAGES="
 	nfdump libfixbuf-tools pmacct tshark       # kernel_ipfix, kernel_collectors
 	lintian                                    # kernel_package
 	qemu-system-x86                            # vm_matrix: Debian's own kernels in guests
+	mmdebstrap                                 # userland_trixie: Debian 13's userland
 	systemd                                    # vm_systemd's PID 1, install's systemd-analyze, sysusers
 "
 

@@ -20,7 +20,9 @@ every absolute path in its argv and env) are bound back into them, read-only.
 The boot is parameterised for other uses: `boot_script` replaces boot.sh (for
 instance to switch_root into systemd), `setup` is shell run after the standard
 mounts (extra mounts; $R is the new root), `cmdline` is appended to the
-kernel's command line, `modules` adds kernel modules.
+kernel's command line, `modules` adds kernel modules, `root` shares
+another folder than the host's / as the guest's root (another release's
+userland: tests/userland), in which the commands' paths are then taken.
 """
 import os
 import shlex
@@ -106,7 +108,7 @@ def qemu_binary():
 
 class Guest:
     def __init__(self, series, cache=None, memory=None, smp=2, cmdline="", setup="",
-                 boot_script=None, modules=(), root_opts="msize=262144,cache=loose"):
+                 boot_script=None, modules=(), root_opts="msize=262144,cache=loose", root="/"):
         self.kernel = Kernel(series, cache)   # fetched on first use
         self.series = series
         self.memory = memory or os.environ.get("EBPFLOW_VM_MEMORY", "2G")
@@ -116,6 +118,7 @@ class Guest:
         self.boot_script = boot_script or os.path.join(HERE, "boot.sh")
         self.modules = kernels.MODULES + list(modules)
         self.root_opts = root_opts
+        self.root = root
         self.boot_seconds = None   # qemu start to the first command, last boot
         self.console_log = None
         self.accel = None          # "kvm" or "tcg", last boot
@@ -162,7 +165,8 @@ class Guest:
 
     def _prepare(self, xchg, commands):
         shutil.copy(self.boot_script, os.path.join(xchg, "boot.sh"))
-        kept = self.kept_paths(commands)
+        # in another root, the commands' paths are not the host's
+        kept = self.kept_paths(commands) if self.root == "/" else []
         aside = "".join(f"mkdir -p /keep/{i} && mount --bind \"$1\"{shlex.quote(p)} /keep/{i} ||"
                         f" off {shlex.quote('cannot keep ' + p)}\n" for i, p in enumerate(kept))
         back = "".join(f"mkdir -p \"$1\"{shlex.quote(p)} && mount --bind /keep/{i} \"$1\""
@@ -213,7 +217,7 @@ class Guest:
                "-append", f"console=ttyS0 panic=-1 random.trust_cpu=on {self.cmdline}".strip(),
                "-serial", f"file:{self.console_log}",
                "-device", "virtio-rng-pci",
-               "-virtfs", "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,"
+               "-virtfs", f"local,path={self.root},mount_tag=hostroot,security_model=none,readonly=on,"
                           "multidevs=remap",
                "-virtfs", f"local,path={xchg},mount_tag=xchg,security_model=none"]
         t0 = time.monotonic()
