@@ -4,7 +4,8 @@
  * nProbe and ntop's own eBPF exporter were: ntopng's SUB socket connects to
  * the probe's publisher, or, with a trailing 'c' on both sides, binds and
  * the probe connects (ZMQCollectorInterface.cpp). Records are batched into
- * one message per pass (at most NTOPNG_MAX_PAYLOAD bytes each).
+ * one message per pass (at most NTOPNG_MAX_PAYLOAD bytes each), in nDPI's
+ * TLV (which every ntopng parses) or JSON ([zmq] format).
  *
  * The drain must never wait for a subscriber. A PUB socket drops silently
  * what a full subscriber queue cannot take, and sends to nobody when nobody
@@ -27,6 +28,7 @@
 #include "clock.h"
 #include "log.h"
 #include "ntopng.h"
+#include "ntopng_tlv.h"
 
 /* messages queued per subscriber before sends fail: 16 MiB at most */
 #define ZMQ_EXPORT_SNDHWM 256
@@ -39,8 +41,9 @@ struct zmq_export {
 	char *endpoint; /* as given, for the log */
 	void *ctx, *sock;
 	uint32_t source_id;
+	enum zmq_format format;
 	uint32_t msg_id;       /* of the last message, sent or lost */
-	GString *payload;      /* "[{..},{..}" being built, "" when empty */
+	GString *payload;      /* TLV or "[{..},{..}" being built, "" when empty */
 	GString *record;       /* one record, before it is known to fit */
 	unsigned int batch;    /* records in payload */
 	unsigned int subscribed; /* distinct subscribed topics that match "flow" */
@@ -122,7 +125,8 @@ static gpointer make_socket(gpointer ctx)
 	return zmq_socket(ctx, ZMQ_XPUB);
 }
 
-struct zmq_export *zmq_export_new(const char *endpoint, uint32_t source_id, GError **err)
+struct zmq_export *zmq_export_new(const char *endpoint, uint32_t source_id,
+				  enum zmq_format format, GError **err)
 {
 	struct zmq_export *z;
 	bool connect;
@@ -134,6 +138,7 @@ struct zmq_export *zmq_export_new(const char *endpoint, uint32_t source_id, GErr
 	z = g_new0(struct zmq_export, 1);
 	z->endpoint = g_strdup(endpoint);
 	z->source_id = source_id;
+	z->format = format;
 	z->payload = g_string_sized_new(NTOPNG_MAX_PAYLOAD + 1);
 	z->record = g_string_sized_new(512);
 	z->ctx = zmq_ctx_new();
@@ -158,8 +163,9 @@ struct zmq_export *zmq_export_new(const char *endpoint, uint32_t source_id, GErr
 			    connect ? "connect to" : "bind", addr, zmq_strerror(errno));
 		goto fail;
 	}
-	pr_info("ZMQ: publishing flows for ntopng on %s (%s)\n", addr,
-		connect ? "connecting to ntopng, which listens" : "ntopng connects here");
+	pr_info("ZMQ: publishing flows for ntopng on %s (%s), as %s\n", addr,
+		connect ? "connecting to ntopng, which listens" : "ntopng connects here",
+		format == ZMQ_FORMAT_TLV ? "TLV" : "JSON");
 	g_free(addr);
 	return z;
 fail:
@@ -220,12 +226,17 @@ static void send_message(struct zmq_export *z)
 {
 	struct ntopng_hdr h;
 	const char *lost_why = NULL;
+	bool tlv = z->format == ZMQ_FORMAT_TLV;
+	uint8_t version = NTOPNG_HDR_VERSION_JSON;
 
 	if (!z->batch)
 		return;
-	g_string_append_c(z->payload, ']');
+	if (tlv) /* each record ends with its own end byte: nothing closes the message */
+		version = NTOPNG_HDR_VERSION_TLV;
+	else
+		g_string_append_c(z->payload, ']');
 	/* a lost message takes its id too: ntopng counts the gap as drops */
-	ntopng_header(&h, NTOPNG_TOPIC_FLOW, z->payload->len, ++z->msg_id, z->source_id);
+	ntopng_header(&h, NTOPNG_TOPIC_FLOW, version, z->payload->len, ++z->msg_id, z->source_id);
 	read_subscriptions(z);
 	if (!z->subscribed) {
 		lost_why = "no subscriber (is ntopng connected?)";
@@ -242,12 +253,24 @@ static void send_message(struct zmq_export *z)
 
 void zmq_export_add(struct zmq_export *z, const struct flow_record *rec, int64_t off)
 {
+	bool tlv = z->format == ZMQ_FORMAT_TLV;
+
 	g_string_truncate(z->record, 0);
-	ntopng_format_flow(z->record, rec, off);
-	/* 2: the separator and the closing bracket; one record always fits alone */
-	if (z->batch && z->payload->len + z->record->len + 2 > NTOPNG_MAX_PAYLOAD)
+	if (tlv)
+		ntopng_tlv_format_flow(z->record, rec, off);
+	else
+		ntopng_format_flow(z->record, rec, off);
+	/*
+	 * What a record adds beyond itself: JSON, a separator and the closing
+	 * bracket; TLV, nothing (the 2 bytes that begin a message are counted
+	 * already). One record always fits alone.
+	 */
+	if (z->batch && z->payload->len + z->record->len + (tlv ? 0 : 2) > NTOPNG_MAX_PAYLOAD)
 		send_message(z);
-	g_string_append_c(z->payload, z->batch ? ',' : '[');
+	if (tlv && !z->batch)
+		g_string_append_len(z->payload, NTOPNG_TLV_BEGIN, NTOPNG_TLV_BEGIN_LEN);
+	else if (!tlv)
+		g_string_append_c(z->payload, z->batch ? ',' : '[');
 	g_string_append_len(z->payload, z->record->str, z->record->len);
 	z->batch++;
 }
@@ -282,6 +305,14 @@ const char *zmq_export_endpoint(const struct zmq_export *z)
 void zmq_export_set_source_id(struct zmq_export *z, uint32_t source_id)
 {
 	z->source_id = source_id;
+}
+
+void zmq_export_set_format(struct zmq_export *z, enum zmq_format format)
+{
+	if (format == z->format)
+		return;
+	send_message(z);
+	z->format = format;
 }
 
 const struct zmq_export_stats *zmq_export_stats(const struct zmq_export *z)
