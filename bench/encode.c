@@ -35,31 +35,42 @@ static double cpu_now(void)
 }
 
 /* as zmq.c's zmq_export_add: a record, then into the message if it fits */
-static void ntopng_encode(const struct flow_record *recs, long n, bool tlv)
+static void ntopng_encode_json(const struct flow_record *recs, long n)
 {
 	GString *msg = g_string_sized_new(NTOPNG_MAX_PAYLOAD + 1), *rec = g_string_sized_new(512);
 
 	for (long i = 0; i < n; i++) {
 		g_string_truncate(rec, 0);
-		if (tlv)
-			ntopng_tlv_format_flow(rec, &recs[i & 63], 0);
-		else
-			ntopng_format_flow(rec, &recs[i & 63], 0);
-		if (msg->len && msg->len + rec->len + (tlv ? 0 : 2) > NTOPNG_MAX_PAYLOAD) {
-			sink((const uint8_t *)msg->str, msg->len + !tlv, NULL);
+		ntopng_format_flow(rec, &recs[i & 63], 0);
+		if (msg->len && msg->len + rec->len + 2 > NTOPNG_MAX_PAYLOAD) {
+			sink((const uint8_t *)msg->str, msg->len + 1, NULL); /* + the closing ']' */
 			g_string_truncate(msg, 0);
 		}
-		if (!msg->len)
-			g_string_append_len(msg, tlv ? NTOPNG_TLV_BEGIN : "[",
-					    tlv ? NTOPNG_TLV_BEGIN_LEN : 1);
-		else if (!tlv)
-			g_string_append_c(msg, ',');
+		g_string_append_c(msg, msg->len ? ',' : '[');
 		g_string_append_len(msg, rec->str, rec->len);
 	}
 	if (msg->len)
-		sink((const uint8_t *)msg->str, msg->len + !tlv, NULL); /* + the closing ']' */
+		sink((const uint8_t *)msg->str, msg->len + 1, NULL);
 	g_string_free(msg, TRUE);
 	g_string_free(rec, TRUE);
+}
+
+/* the publisher's own message builder (pairs of records included) */
+static void ntopng_encode_tlv(const struct flow_record *recs, long n)
+{
+	struct ntopng_tlv_msg *m = ntopng_tlv_msg_new();
+	const GString *msg = ntopng_tlv_msg_payload(m);
+
+	for (long i = 0; i < n; i++) {
+		if (ntopng_tlv_msg_add(m, &recs[i & 63], 0))
+			continue;
+		sink((const uint8_t *)msg->str, msg->len, NULL);
+		ntopng_tlv_msg_clear(m);
+		ntopng_tlv_msg_add(m, &recs[i & 63], 0);
+	}
+	if (msg->len)
+		sink((const uint8_t *)msg->str, msg->len, NULL);
+	ntopng_tlv_msg_free(m);
 }
 
 int main(int argc, char **argv)
@@ -107,7 +118,10 @@ int main(int argc, char **argv)
 		goto fail;
 	t0 = cpu_now();
 	if (!ipfix) {
-		ntopng_encode(recs, n, !strcmp(format, "ntopng-tlv"));
+		if (!strcmp(format, "ntopng-tlv"))
+			ntopng_encode_tlv(recs, n);
+		else
+			ntopng_encode_json(recs, n);
 	} else {
 		for (long i = 0; i < n; i++)
 			if (!ipfix_add(x, &recs[i & 63], 0, &err))

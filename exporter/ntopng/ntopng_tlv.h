@@ -16,6 +16,7 @@
 #define EBPFLOW_NTOPNG_TLV_H
 
 #include <glib.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "flow.h"
@@ -43,8 +44,31 @@ void ntopng_tlv_end_record(GString *out);
 
 /*
  * Append one record (its end byte included): the same fields as
- * ntopng_format_flow, under their numeric ids (ntopng's include/ntop_flow.h).
+ * ntopng_format_flow, under their numeric ids (ntopng's include/ntop_flow.h),
+ * the process's items last.
  */
 void ntopng_tlv_format_flow(GString *out, const struct flow_record *rec, int64_t epoch_offset_ns);
+/* The process's items alone: SRC_PROC_* when outbound, DST_PROC_* when inbound. */
+void ntopng_tlv_process(GString *out, const struct flow_record *rec);
+
+/*
+ * A message being built. When eBPFlow sees both ends of a connection (this
+ * host's processes, over loopback or between its namespaces), an outbound
+ * and an inbound record have the same addresses and ports: one ntopng flow.
+ * Two such records in one message each carry the other's process items
+ * too, so that ntopng, which keeps the processes of a flow's first record
+ * only, shows both ends. A record pairs with at most one other.
+ */
+struct ntopng_tlv_msg;
+
+struct ntopng_tlv_msg *ntopng_tlv_msg_new(void);
+void ntopng_tlv_msg_free(struct ntopng_tlv_msg *m);
+/* false, and nothing added, if the record would take the message past
+ * NTOPNG_MAX_PAYLOAD (a record alone is always added) */
+bool ntopng_tlv_msg_add(struct ntopng_tlv_msg *m, const struct flow_record *rec,
+			int64_t epoch_offset_ns);
+const GString *ntopng_tlv_msg_payload(const struct ntopng_tlv_msg *m);
+unsigned int ntopng_tlv_msg_records(const struct ntopng_tlv_msg *m);
+void ntopng_tlv_msg_clear(struct ntopng_tlv_msg *m);
 
 #endif

@@ -43,8 +43,9 @@ struct zmq_export {
 	uint32_t source_id;
 	enum zmq_format format;
 	uint32_t msg_id;       /* of the last message, sent or lost */
-	GString *payload;      /* TLV or "[{..},{..}" being built, "" when empty */
-	GString *record;       /* one record, before it is known to fit */
+	GString *payload;      /* JSON: "[{..},{..}" being built, "" when empty */
+	GString *record;       /* one JSON record, before it is known to fit */
+	struct ntopng_tlv_msg *tlv; /* TLV: the message being built */
 	unsigned int batch;    /* records in payload */
 	unsigned int subscribed; /* distinct subscribed topics that match "flow" */
 	struct zmq_export_stats stats;
@@ -141,6 +142,7 @@ struct zmq_export *zmq_export_new(const char *endpoint, uint32_t source_id,
 	z->format = format;
 	z->payload = g_string_sized_new(NTOPNG_MAX_PAYLOAD + 1);
 	z->record = g_string_sized_new(512);
+	z->tlv = ntopng_tlv_msg_new();
 	z->ctx = zmq_ctx_new();
 	z->sock = z->ctx ? g_thread_join(g_thread_new("ebpflow-zmq", make_socket, z->ctx)) : NULL;
 	if (!z->sock) {
@@ -227,50 +229,47 @@ static void send_message(struct zmq_export *z)
 	struct ntopng_hdr h;
 	const char *lost_why = NULL;
 	bool tlv = z->format == ZMQ_FORMAT_TLV;
-	uint8_t version = NTOPNG_HDR_VERSION_JSON;
+	const GString *payload = tlv ? ntopng_tlv_msg_payload(z->tlv) : z->payload;
 
 	if (!z->batch)
 		return;
-	if (tlv) /* each record ends with its own end byte: nothing closes the message */
-		version = NTOPNG_HDR_VERSION_TLV;
-	else
+	/* TLV: each record ends with its own end byte, nothing closes the message */
+	if (!tlv)
 		g_string_append_c(z->payload, ']');
 	/* a lost message takes its id too: ntopng counts the gap as drops */
-	ntopng_header(&h, NTOPNG_TOPIC_FLOW, version, z->payload->len, ++z->msg_id, z->source_id);
+	ntopng_header(&h, NTOPNG_TOPIC_FLOW, tlv ? NTOPNG_HDR_VERSION_TLV : NTOPNG_HDR_VERSION_JSON,
+		      payload->len, ++z->msg_id, z->source_id);
 	read_subscriptions(z);
 	if (!z->subscribed) {
 		lost_why = "no subscriber (is ntopng connected?)";
 	} else if (zmq_send(z->sock, &h, sizeof(h), ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0 ||
 		   /* the high-water mark counts whole messages: the second frame follows */
-		   zmq_send(z->sock, z->payload->str, z->payload->len, ZMQ_DONTWAIT) < 0) {
+		   zmq_send(z->sock, payload->str, payload->len, ZMQ_DONTWAIT) < 0) {
 		lost_why = errno == EAGAIN ? "a subscriber does not read (its queue is full)"
 					   : zmq_strerror(errno);
 	}
-	account(z, lost_why, z->batch, z->payload->len);
+	account(z, lost_why, z->batch, payload->len);
 	g_string_truncate(z->payload, 0);
+	ntopng_tlv_msg_clear(z->tlv);
 	z->batch = 0;
 }
 
 void zmq_export_add(struct zmq_export *z, const struct flow_record *rec, int64_t off)
 {
-	bool tlv = z->format == ZMQ_FORMAT_TLV;
-
+	if (z->format == ZMQ_FORMAT_TLV) {
+		if (!ntopng_tlv_msg_add(z->tlv, rec, off)) {
+			send_message(z);
+			ntopng_tlv_msg_add(z->tlv, rec, off); /* alone, it fits */
+		}
+		z->batch++;
+		return;
+	}
 	g_string_truncate(z->record, 0);
-	if (tlv)
-		ntopng_tlv_format_flow(z->record, rec, off);
-	else
-		ntopng_format_flow(z->record, rec, off);
-	/*
-	 * What a record adds beyond itself: JSON, a separator and the closing
-	 * bracket; TLV, nothing (the 2 bytes that begin a message are counted
-	 * already). One record always fits alone.
-	 */
-	if (z->batch && z->payload->len + z->record->len + (tlv ? 0 : 2) > NTOPNG_MAX_PAYLOAD)
+	ntopng_format_flow(z->record, rec, off);
+	/* 2: the separator and the closing bracket; one record always fits alone */
+	if (z->batch && z->payload->len + z->record->len + 2 > NTOPNG_MAX_PAYLOAD)
 		send_message(z);
-	if (tlv && !z->batch)
-		g_string_append_len(z->payload, NTOPNG_TLV_BEGIN, NTOPNG_TLV_BEGIN_LEN);
-	else if (!tlv)
-		g_string_append_c(z->payload, z->batch ? ',' : '[');
+	g_string_append_c(z->payload, z->batch ? ',' : '[');
 	g_string_append_len(z->payload, z->record->str, z->record->len);
 	z->batch++;
 }
@@ -293,6 +292,7 @@ void zmq_export_free(struct zmq_export *z)
 		;
 	g_string_free(z->payload, TRUE);
 	g_string_free(z->record, TRUE);
+	ntopng_tlv_msg_free(z->tlv);
 	g_free(z->endpoint);
 	g_free(z);
 }

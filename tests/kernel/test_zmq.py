@@ -89,9 +89,29 @@ class Subscriber(testlib.Process):
         return msgs
 
 
+def side(f):
+    """The side of the record's own process: SRC outbound, DST inbound."""
+    return "SRC" if f["DIRECTION"] == 1 else "DST"
+
+
 def flows(msgs, pids):
-    return [f for m in msgs for f in (m["flows"] or [])
-            if f.get("SRC_PROC_PID", f.get("DST_PROC_PID")) in pids]
+    """The records made by these processes (each record names its own side's)."""
+    return [f for m in msgs for f in (m["flows"] or []) if f[f"{side(f)}_PROC_PID"] in pids]
+
+
+def own(f):
+    """The record without the other end's process, which a TLV record carries
+    when the other end's record is in the same message (the two ends of a
+    connection of this host's processes: one ntopng flow)."""
+    other = "DST" if side(f) == "SRC" else "SRC"
+    return {k: v for k, v in f.items() if not k.startswith(f"{other}_PROC_")}
+
+
+def peer(f):
+    """The other end's process in a record, as a tuple, or None."""
+    other = "DST" if side(f) == "SRC" else "SRC"
+    keys = [f"{other}_PROC_{k}" for k in ("PID", "NAME", "UID", "USER_NAME", "CONTAINER_ID")]
+    return tuple(f[k] for k in keys) if keys[0] in f else None
 
 
 def ntop_of(r):
@@ -320,7 +340,10 @@ class FlowTest(unittest.TestCase):
                 self.assertEqual((f["IPV4_SRC_ADDR"], f["IPV4_DST_ADDR"], f["L4_DST_PORT"],
                                   f["PROTOCOL"], f["IP_PROTOCOL_VERSION"], f["DIRECTION"]),
                                  (a, b, ports["tcp"], 6, 4, 1))
-                self.assertFalse([k for k in f if k.startswith("DST_PROC_")])
+                # the server's process, when its record was in the same message (TLV)
+                self.assertIn(peer(f), (None, (srv.pid, COMM, 0, "root", "")))
+                if fmt == "json":
+                    self.assertIsNone(peer(f))
                 self.assertNotIn("IN_PKTS", f)  # a TCP call is a connection, not a packet
             self.assertEqual(self.sums(fl, "callDeltaCount", "IN_BYTES", "OUT_BYTES",
                                        "failedConnectionDeltaCount"),
@@ -346,11 +369,35 @@ class FlowTest(unittest.TestCase):
                 # the initiator is the source: the peer, for an inbound flow
                 self.assertEqual((f["IPV4_SRC_ADDR"], f["IPV4_DST_ADDR"], f["L4_DST_PORT"],
                                   f["PROTOCOL"], f["DIRECTION"]), (a, b, ports["tcp"], 6, 0))
-                self.assertFalse([k for k in f if k.startswith("SRC_PROC_")])
+                self.assertIn(peer(f), (None, (cli.pid, COMM, NOBODY_UID, "nobody", "")))
+                if fmt == "json":
+                    self.assertIsNone(peer(f))
             self.assertEqual(self.sums(fl, "callDeltaCount", "IN_BYTES", "OUT_BYTES",
                                        "failedConnectionDeltaCount"),
                              (N_TCP, N_TCP * XFER[0], N_TCP * XFER[1], 0))
         self.each_format(check)
+
+    def test_both_ends_of_a_connection_in_one_message(self):
+        """TLV: the client's and the server's records of one flow, when in one
+        message, each carry the other's process (ntopng keeps the processes of
+        a flow's first record only); JSON never pairs."""
+        for fmt in PORTS:
+            run = RUN[fmt]
+            cli, srv = run["tcp"]
+            both = 0
+            for m in run["messages"]:
+                c, s = flows([m], {cli.pid}), flows([m], {srv.pid})
+                if fmt == "tlv" and c and s:
+                    both += 1
+                    self.assertEqual([peer(f) for f in c],
+                                     [(srv.pid, COMM, 0, "root", "")] * len(c))
+                    self.assertEqual([peer(f) for f in s],
+                                     [(cli.pid, COMM, NOBODY_UID, "nobody", "")] * len(s))
+                for f in c + s:
+                    if fmt == "json" or not (c and s):
+                        self.assertIsNone(peer(f), fmt)
+            if fmt == "tlv":
+                print(f"\nTLV messages with both ends of the TCP flow: {both}", file=sys.stderr)
 
     def test_refused_connects(self):
         def check(run, ports, fmt):
@@ -384,7 +431,7 @@ class FlowTest(unittest.TestCase):
             ucli, usrv = run["udp6"]
             pids = {cli.pid, srv.pid, run["refused"].pid, ucli.pid, usrv.pid}
             want = [ntop_of(r) for r in run["json"] if r["pid"] in pids]
-            got = flows(run["messages"], pids)
+            got = [own(f) for f in flows(run["messages"], pids)]
             key = lambda f: json.dumps({k: v for k, v in f.items() if "SWITCHED" not in k},
                                        sort_keys=True)
             self.assertEqual(sorted(map(key, got)), sorted(map(key, want)))

@@ -9,6 +9,7 @@
 #include <glib.h>
 #include <string.h>
 
+#include "ntopng.h"
 #include "ntopng_tlv.h"
 #include "tlv_read.h"
 
@@ -119,14 +120,15 @@ static void test_outbound_tcp(void)
 		"\x24\x15\x65\x53\xf1\x02"	       /* LAST_SWITCHED (21) 1700000002 */
 		"\x22\x3d\x01"			       /* DIRECTION (61) 1 */
 		"\x2b\x88\x00\x03" "end"	       /* FLOW_END_REASON (136) */
+		"\xb2\x00\x0e" "callDeltaCount" "\x05"
+		"\xb2\x00\x1a" "failedConnectionDeltaCount" "\x01"
+		"\xbb\x00\x0d" "containerName" "\x00\x00"
+		/* the process last */
 		"\x33\xe1\x28\x68\xf3"		       /* SRC_PROC_PID (57472 + 168) 26867 */
 		"\x3b\xe1\x29\x00\x0a" "ebpflow-wl"    /* SRC_PROC_NAME (+ 169) */
 		"\x33\xe2\x29\xff\xfe"		       /* SRC_PROC_UID (+ 425) 65534 */
 		"\x3b\xe1\xf4\x00\x06" "nobody"	       /* SRC_PROC_USER_NAME (+ 372) */
 		"\x3b\xe2\xae\x00\x00"		       /* SRC_PROC_CONTAINER_ID (+ 558) "" */
-		"\xb2\x00\x0e" "callDeltaCount" "\x05"
-		"\xb2\x00\x1a" "failedConnectionDeltaCount" "\x01"
-		"\xbb\x00\x0d" "containerName" "\x00\x00"
 		"\x01"; /* the end of the record */
 	struct flow_record r = sample();
 	GString *s = g_string_new(NULL);
@@ -151,13 +153,13 @@ static void test_inbound_udp6(void)
 		"\x24\x15\x65\x53\xf1\x02"
 		"\x22\x3d\x00"			       /* DIRECTION 0: inbound */
 		"\x2b\x88\x00\x04" "idle"
+		"\xb2\x00\x0e" "callDeltaCount" "\x04" /* no failedConnectionDeltaCount */
+		"\xbb\x00\x0d" "containerName" "\x00\x0b" "test-server"
 		"\x32\xe1\xf7\x07"		       /* DST_PROC_PID (57472 + 375) 7 */
 		"\x3b\xe1\xf8\x00\x03" "dns"	       /* DST_PROC_NAME (+ 376) */
 		"\x32\xe2\x2a\x00"		       /* DST_PROC_UID (+ 426) 0 */
 		"\x3b\xe1\xf9\x00\x04" "root"	       /* DST_PROC_USER_NAME (+ 377) */
 		"\x3b\xe2\xaf\x00\x0c" "3a0c709ca9b5"  /* DST_PROC_CONTAINER_ID (+ 559) */
-		"\xb2\x00\x0e" "callDeltaCount" "\x04" /* no failedConnectionDeltaCount */
-		"\xbb\x00\x0d" "containerName" "\x00\x0b" "test-server"
 		"\x01";
 	struct flow_record r = sample();
 	GString *s = g_string_new(NULL);
@@ -200,6 +202,97 @@ static void test_message(void)
 	g_string_free(s, TRUE);
 }
 
+/* the bytes of one record: its body, then the processes given, then the end */
+static void expect_record(GString *want, const struct flow_record *r, const GString *proc1,
+			  const GString *proc2)
+{
+	GString *full = g_string_new(NULL);
+
+	ntopng_tlv_format_flow(full, r, 0);
+	/* the body: all but the record's own process and the end byte */
+	g_string_append_len(want, full->str, full->len - proc1->len - 1);
+	g_string_append_len(want, proc1->str, proc1->len);
+	if (proc2)
+		g_string_append_len(want, proc2->str, proc2->len);
+	ntopng_tlv_end_record(want);
+	g_string_free(full, TRUE);
+}
+
+/*
+ * Both ends of one connection in a message: each record carries the
+ * other's process too (ntopng keeps the first record's processes only); a
+ * third record of the same flow pairs with nobody, the records between keep
+ * their bytes.
+ */
+static void test_pairs(void)
+{
+	struct flow_record out = sample(), other = sample(), in = sample(), third = sample();
+	struct ntopng_tlv_msg *m = ntopng_tlv_msg_new();
+	GString *want = g_string_new(NTOPNG_TLV_BEGIN), *p_out = g_string_new(NULL),
+		*p_in = g_string_new(NULL), *p_other = g_string_new(NULL),
+		*p_third = g_string_new(NULL);
+
+	other.key.port = 80; /* another flow: between the two, unpaired */
+	other.key.pid = 3;
+	in.key.direction = EBPFLOW_DIR_INBOUND;
+	in.key.pid = 7;
+	in.uid = 0;
+	in.user = "root";
+	strcpy(in.comm, "server");
+	third.key.pid = 9; /* a second client of the same server: the same ntopng flow */
+	ntopng_tlv_process(p_out, &out);
+	ntopng_tlv_process(p_in, &in);
+	ntopng_tlv_process(p_other, &other);
+	ntopng_tlv_process(p_third, &third);
+	g_assert_true(ntopng_tlv_msg_add(m, &out, 0));
+	g_assert_true(ntopng_tlv_msg_add(m, &other, 0));
+	g_assert_true(ntopng_tlv_msg_add(m, &in, 0));
+	g_assert_true(ntopng_tlv_msg_add(m, &third, 0));
+	expect_record(want, &out, p_out, p_in);
+	expect_record(want, &other, p_other, NULL);
+	expect_record(want, &in, p_in, p_out);
+	expect_record(want, &third, p_third, NULL);
+	g_assert_cmpmem(ntopng_tlv_msg_payload(m)->str, ntopng_tlv_msg_payload(m)->len, want->str,
+			want->len);
+	g_assert_cmpuint(ntopng_tlv_msg_records(m), ==, 4);
+	g_assert_cmpint(tlv_count_records((const unsigned char *)want->str, want->len), ==, 4);
+	/* a new message starts afresh: nothing left to pair with */
+	ntopng_tlv_msg_clear(m);
+	g_string_assign(want, NTOPNG_TLV_BEGIN);
+	g_assert_true(ntopng_tlv_msg_add(m, &in, 0));
+	expect_record(want, &in, p_in, NULL);
+	g_assert_cmpmem(ntopng_tlv_msg_payload(m)->str, ntopng_tlv_msg_payload(m)->len, want->str,
+			want->len);
+	ntopng_tlv_msg_free(m);
+	g_string_free(want, TRUE);
+	g_string_free(p_out, TRUE);
+	g_string_free(p_in, TRUE);
+	g_string_free(p_other, TRUE);
+	g_string_free(p_third, TRUE);
+}
+
+/* a record that would take the message past 64 KiB is refused, whole */
+static void test_full(void)
+{
+	struct flow_record r = sample();
+	struct ntopng_tlv_msg *m = ntopng_tlv_msg_new();
+	char *name = g_strnfill(1000, 'n');
+	GString *one = g_string_new(NULL);
+	unsigned int fit;
+
+	r.container = name;
+	ntopng_tlv_format_flow(one, &r, 0);
+	fit = (NTOPNG_MAX_PAYLOAD - NTOPNG_TLV_BEGIN_LEN) / one->len;
+	for (unsigned int i = 0; i < fit; i++)
+		g_assert_true(ntopng_tlv_msg_add(m, &r, 0));
+	g_assert_false(ntopng_tlv_msg_add(m, &r, 0));
+	g_assert_cmpuint(ntopng_tlv_msg_payload(m)->len, ==, NTOPNG_TLV_BEGIN_LEN + fit * one->len);
+	g_assert_cmpuint(ntopng_tlv_msg_records(m), ==, fit);
+	ntopng_tlv_msg_free(m);
+	g_string_free(one, TRUE);
+	g_free(name);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -208,5 +301,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/ntopng_tlv/outbound_tcp", test_outbound_tcp);
 	g_test_add_func("/ntopng_tlv/inbound_udp6", test_inbound_udp6);
 	g_test_add_func("/ntopng_tlv/message", test_message);
+	g_test_add_func("/ntopng_tlv/pairs", test_pairs);
+	g_test_add_func("/ntopng_tlv/full", test_full);
 	return g_test_run();
 }
