@@ -23,6 +23,7 @@ static const char *const output_names[] = { "console", "json", "none", NULL };
 static const char *const hook_names[] = { "auto", "fentry", "kprobe", "tracepoint", NULL };
 static const char *const transport_names[] = { "udp", NULL };
 static const char *const profile_names[] = { "ebpflow", "ntop", NULL };
+static const char *const zmq_format_names[] = { "tlv", "json", NULL }; /* enum zmq_format */
 static const char *const protocol_names[] = { "tcp", "udp", NULL }; /* FILTER_PROTO_* */
 static const char *const direction_names[] = { "outbound", "inbound", NULL }; /* FILTER_DIR_* */
 static const char *const level_names[] = { "error", "warning", "info", "debug", NULL };
@@ -152,6 +153,12 @@ static const struct option_def options[] = {
 			      "listens (ntopng -i tcp://HOST:5556), tcp://HOST:5556c connects to "
 			      "an ntopng that listens (ntopng -i tcp://*:5556c); needs a build with "
 			      "libzmq"),
+	DEFINE_OPTION("zmq-format", OPT_ENUM, zmq_format, .section = "zmq", .key = "format",
+		      .flags = OPT_ZMQ, .names = zmq_format_names, .def = "tlv",
+		      .metavar = "FORMAT",
+		      .help = "tlv: nDPI's binary format, which every ntopng parses; json: for "
+			      "ntopng 5.x, or 6.x builds with ntop's pro code (community 6.x drops "
+			      "JSON flows)"),
 
 	DEFINE_OPTION("docker", OPT_FLAG, docker, .short_name = 'd', .section = "containers",
 		      .key = "resolve_names", .def = "false", .flags = OPT_RESTART,

@@ -26,6 +26,8 @@ enum ipfix_transport { IPFIX_TRANSPORT_UDP };
 /* Which kernel hooks count the calls: auto picks the best the kernel offers.
  * The values match enum ebpflow_tier (bpf/ebpflow.h). */
 enum hook_tier { HOOKS_AUTO, HOOKS_FENTRY, HOOKS_KPROBE, HOOKS_TRACEPOINT };
+/* What --zmq publishes: nDPI's TLV (what ntopng 6.x community parses) or JSON. */
+enum zmq_format { ZMQ_FORMAT_TLV, ZMQ_FORMAT_JSON };
 
 /* Filter bits, as the kernel side reads them (bpf/ebpflow.h FILTER_*). */
 #define FILTER_PROTO_TCP 1u
@@ -73,6 +75,7 @@ struct ebpflow_config {
 	bool application_ids; /* RFC 6759 ids naming each record's process */
 	/* ntopng */
 	char *zmq_endpoint; /* NULL: no ZMQ publisher */
+	enum zmq_format zmq_format;
 	/* containers */
 	bool docker;          /* ask the runtimes for container names */
 	char *docker_socket;

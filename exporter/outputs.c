@@ -201,7 +201,7 @@ gboolean outputs_open_zmq(const struct outputs *o, const struct ebpflow_config *
 	/* the same endpoint stays open: a second bind of it would fail */
 	if (!cfg->zmq_endpoint || keeps_zmq(o, cfg))
 		return TRUE;
-	*out = zmq_export_new(cfg->zmq_endpoint, cfg->observation_domain, err);
+	*out = zmq_export_new(cfg->zmq_endpoint, cfg->observation_domain, cfg->zmq_format, err);
 	return *out != NULL;
 }
 
@@ -209,6 +209,7 @@ void outputs_set_zmq(struct outputs *o, const struct ebpflow_config *cfg, struct
 {
 	if (keeps_zmq(o, cfg)) {
 		zmq_export_set_source_id(o->zmq, cfg->observation_domain);
+		zmq_export_set_format(o->zmq, cfg->zmq_format);
 		return;
 	}
 	if (o->zmq) {

@@ -12,8 +12,10 @@
  * (40 bytes) and its version told by its length, as ntopng does; then the
  * payload frame into ntopng's 128 KiB buffer. One JSON line per message on
  * stdout: the header's fields, what was wrong with the message ("error"),
- * and the payload itself as "flows" (so a payload that is not JSON makes
- * the line unreadable). "subscribed" on stderr once the socket is set up.
+ * and the payload: as "flows" itself when the header says JSON (so a payload
+ * that is not JSON makes the line unreadable), in hex as "tlv" when it says
+ * TLV (version 3 in the 28-byte header: tests/lib/ntopng_tlv.py decodes it as
+ * ntopng's parseTLVFlow does). "subscribed" on stderr once the socket is set up.
  * SIGTERM or SIGINT ends it.
  */
 #include <arpa/inet.h>
@@ -51,6 +53,7 @@ struct hdr_v3 {
 };
 
 #define MSG_VERSION 4 /* the newest ntopng knows (struct hdr_v3) */
+#define MSG_VERSION_TLV 3 /* in the 24- or 28-byte headers: the payload is nDPI's TLV */
 #define PAYLOAD_MAX 131072
 
 static const char *const topics[] = { "flow",  "event",           "counter",     "template",
@@ -90,6 +93,7 @@ static void one_message(void *sock, char *payload)
 	unsigned long msg_id = 0, source_id = 0, size = 0;
 	unsigned int version;
 	const char *error = NULL;
+	int tlv;
 
 	memset(&h, 0, sizeof(h));
 	hlen = zmq_recv(sock, &h, sizeof(struct hdr_v0), 0);
@@ -132,6 +136,8 @@ static void one_message(void *sock, char *payload)
 		error = "zlib-compressed payload: not eBPFlow's";
 	}
 	payload[plen] = '\0';
+	tlv = hlen != (int)sizeof(struct hdr_v0) && hlen != (int)sizeof(struct hdr_v3) &&
+	      version == MSG_VERSION_TLV;
 	printf("{\"topic\":");
 	print_str(h.v1.url, hlen == (int)sizeof(struct hdr_v0) ? sizeof(h.v0.url) : 16);
 	printf(",\"header_len\":%d,\"version\":%u,\"size\":%lu,\"msg_id\":%lu,\"source_id\":%lu,"
@@ -139,8 +145,15 @@ static void one_message(void *sock, char *payload)
 	       hlen, version, size, msg_id, source_id, plen);
 	if (error)
 		printf(",\"error\":\"%s\"", error);
-	/* the payload as is: the test's JSON parser is the check that it is JSON */
-	printf(",\"flows\":%s}\n", plen && !error ? payload : "null");
+	if (tlv && !error) {
+		printf(",\"flows\":null,\"tlv\":\"");
+		for (int i = 0; i < plen; i++)
+			printf("%02x", (unsigned char)payload[i]);
+		printf("\"}\n");
+	} else {
+		/* the payload as is: the test's JSON parser is the check that it is JSON */
+		printf(",\"flows\":%s}\n", plen && !error ? payload : "null");
+	}
 	fflush(stdout);
 }
 

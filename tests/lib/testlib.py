@@ -237,10 +237,10 @@ class Ebpflow:
                     raise RuntimeError("ebpflow reported no such record in time")
                 self._cond.wait(left)
 
-    def wait_log(self, text, timeout=30):
-        """Wait until eBPFlow's log (stderr) says text."""
+    def wait_log(self, text, timeout=30, count=1):
+        """Wait until eBPFlow's log (stderr) says text (count times)."""
         deadline = time.monotonic() + timeout
-        while text not in self.stderr + b"".join(self._err).decode(errors="replace"):
+        while (self.stderr + b"".join(self._err).decode(errors="replace")).count(text) < count:
             if time.monotonic() > deadline:
                 raise RuntimeError(f"ebpflow did not log {text!r} in time")
             time.sleep(0.05)

@@ -53,14 +53,14 @@ static void test_header(void)
 	uint16_t size = 1234;
 	uint32_t id = htonl(7), source = 42;
 
-	ntopng_header(&h, NTOPNG_TOPIC_FLOW, 1234, 7, 42);
+	ntopng_header(&h, NTOPNG_TOPIC_FLOW, NTOPNG_HDR_VERSION_JSON, 1234, 7, 42);
 	g_assert_cmpmem(&h, 18, want, 18);
 	/* size as ntopng's own publisher writes it, the id as ntopng reads it (ntohl) */
 	g_assert_cmpmem((char *)&h + 18, 2, &size, 2);
 	g_assert_cmpmem((char *)&h + 20, 4, &id, 4);
 	g_assert_cmpmem((char *)&h + 24, 4, &source, 4);
 	/* a size past 16 bits is clamped (the publisher never builds one) */
-	ntopng_header(&h, NTOPNG_TOPIC_FLOW, 70000, 8, 0);
+	ntopng_header(&h, NTOPNG_TOPIC_FLOW, NTOPNG_HDR_VERSION_TLV, 70000, 8, 0);
 	g_assert_cmpuint(h.size, ==, NTOPNG_MAX_PAYLOAD);
 }
 

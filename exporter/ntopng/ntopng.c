@@ -17,12 +17,12 @@
 #include "clock.h"
 #include "json.h"
 
-void ntopng_header(struct ntopng_hdr *h, const char *topic, size_t size, uint32_t msg_id,
-		   uint32_t source_id)
+void ntopng_header(struct ntopng_hdr *h, const char *topic, uint8_t version, size_t size,
+		   uint32_t msg_id, uint32_t source_id)
 {
 	memset(h, 0, sizeof(*h));
 	g_strlcpy(h->url, topic, sizeof(h->url));
-	h->version = NTOPNG_HDR_VERSION;
+	h->version = version;
 	h->size = (uint16_t)MIN(size, NTOPNG_MAX_PAYLOAD);
 	h->msg_id = htonl(msg_id);
 	h->source_id = source_id;

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * --zmq: records published to ntopng the way nProbe publishes them, over a
- * ZMQ publisher socket, in ntopng's framing (ntopng.h). Built where libzmq
+ * ZMQ publisher socket, in ntopng's framing (ntopng.h), as nDPI's TLV
+ * (ntopng_tlv.h) or JSON (ntopng.h). Built where libzmq
  * is found (EBPFLOW_HAVE_ZMQ); elsewhere the option is refused at start.
  * (Not "zmq.h": that name is libzmq's own header.)
  */
@@ -13,6 +14,7 @@
 #include <stdint.h>
 
 #include "flow.h"
+#include "options.h"
 
 #define ZMQ_EXPORT_ERROR g_quark_from_static_string("ebpflow-zmq")
 
@@ -34,11 +36,14 @@ struct zmq_export_stats {
  */
 gboolean zmq_export_check(const char *endpoint, GError **err);
 /* Bind (or, with the trailing 'c', connect) a publisher; source_id goes in every header. */
-struct zmq_export *zmq_export_new(const char *endpoint, uint32_t source_id, GError **err);
+struct zmq_export *zmq_export_new(const char *endpoint, uint32_t source_id,
+				  enum zmq_format format, GError **err);
 /* Send what is held, then close; libzmq gets ZMQ_EXPORT_LINGER_MS to deliver it. */
 void zmq_export_free(struct zmq_export *z);
 const char *zmq_export_endpoint(const struct zmq_export *z);
 void zmq_export_set_source_id(struct zmq_export *z, uint32_t source_id);
+/* Records from now on in this format; what is held goes out first, in the old one. */
+void zmq_export_set_format(struct zmq_export *z, enum zmq_format format);
 /* Add a record to the message being built; a full message is sent at once. */
 void zmq_export_add(struct zmq_export *z, const struct flow_record *rec, int64_t epoch_offset_ns);
 /* Send the message being built (every pass). Never blocks. */
@@ -54,7 +59,7 @@ static inline gboolean zmq_export_check(const char *endpoint, GError **err)
 }
 
 static inline struct zmq_export *zmq_export_new(const char *endpoint, uint32_t source_id,
-						GError **err)
+						enum zmq_format format, GError **err)
 {
 	zmq_export_check(endpoint, err);
 	return NULL;
@@ -71,6 +76,10 @@ static inline const char *zmq_export_endpoint(const struct zmq_export *z)
 }
 
 static inline void zmq_export_set_source_id(struct zmq_export *z, uint32_t source_id)
+{
+}
+
+static inline void zmq_export_set_format(struct zmq_export *z, enum zmq_format format)
 {
 }
 

@@ -4,7 +4,8 @@
  * nProbe and ntop's own eBPF exporter were: ntopng's SUB socket connects to
  * the probe's publisher, or, with a trailing 'c' on both sides, binds and
  * the probe connects (ZMQCollectorInterface.cpp). Records are batched into
- * one message per pass (at most NTOPNG_MAX_PAYLOAD bytes each).
+ * one message per pass (at most NTOPNG_MAX_PAYLOAD bytes each), in nDPI's
+ * TLV (which every ntopng parses) or JSON ([zmq] format).
  *
  * The drain must never wait for a subscriber. A PUB socket drops silently
  * what a full subscriber queue cannot take, and sends to nobody when nobody
@@ -27,6 +28,7 @@
 #include "clock.h"
 #include "log.h"
 #include "ntopng.h"
+#include "ntopng_tlv.h"
 
 /* messages queued per subscriber before sends fail: 16 MiB at most */
 #define ZMQ_EXPORT_SNDHWM 256
@@ -39,9 +41,11 @@ struct zmq_export {
 	char *endpoint; /* as given, for the log */
 	void *ctx, *sock;
 	uint32_t source_id;
+	enum zmq_format format;
 	uint32_t msg_id;       /* of the last message, sent or lost */
-	GString *payload;      /* "[{..},{..}" being built, "" when empty */
-	GString *record;       /* one record, before it is known to fit */
+	GString *payload;      /* JSON: "[{..},{..}" being built, "" when empty */
+	GString *record;       /* one JSON record, before it is known to fit */
+	struct ntopng_tlv_msg *tlv; /* TLV: the message being built */
 	unsigned int batch;    /* records in payload */
 	unsigned int subscribed; /* distinct subscribed topics that match "flow" */
 	struct zmq_export_stats stats;
@@ -122,7 +126,8 @@ static gpointer make_socket(gpointer ctx)
 	return zmq_socket(ctx, ZMQ_XPUB);
 }
 
-struct zmq_export *zmq_export_new(const char *endpoint, uint32_t source_id, GError **err)
+struct zmq_export *zmq_export_new(const char *endpoint, uint32_t source_id,
+				  enum zmq_format format, GError **err)
 {
 	struct zmq_export *z;
 	bool connect;
@@ -134,8 +139,10 @@ struct zmq_export *zmq_export_new(const char *endpoint, uint32_t source_id, GErr
 	z = g_new0(struct zmq_export, 1);
 	z->endpoint = g_strdup(endpoint);
 	z->source_id = source_id;
+	z->format = format;
 	z->payload = g_string_sized_new(NTOPNG_MAX_PAYLOAD + 1);
 	z->record = g_string_sized_new(512);
+	z->tlv = ntopng_tlv_msg_new();
 	z->ctx = zmq_ctx_new();
 	z->sock = z->ctx ? g_thread_join(g_thread_new("ebpflow-zmq", make_socket, z->ctx)) : NULL;
 	if (!z->sock) {
@@ -158,8 +165,9 @@ struct zmq_export *zmq_export_new(const char *endpoint, uint32_t source_id, GErr
 			    connect ? "connect to" : "bind", addr, zmq_strerror(errno));
 		goto fail;
 	}
-	pr_info("ZMQ: publishing flows for ntopng on %s (%s)\n", addr,
-		connect ? "connecting to ntopng, which listens" : "ntopng connects here");
+	pr_info("ZMQ: publishing flows for ntopng on %s (%s), as %s\n", addr,
+		connect ? "connecting to ntopng, which listens" : "ntopng connects here",
+		format == ZMQ_FORMAT_TLV ? "TLV" : "JSON");
 	g_free(addr);
 	return z;
 fail:
@@ -220,28 +228,42 @@ static void send_message(struct zmq_export *z)
 {
 	struct ntopng_hdr h;
 	const char *lost_why = NULL;
+	bool tlv = z->format == ZMQ_FORMAT_TLV;
+	const GString *payload = tlv ? ntopng_tlv_msg_payload(z->tlv) : z->payload;
 
 	if (!z->batch)
 		return;
-	g_string_append_c(z->payload, ']');
+	/* TLV: each record ends with its own end byte, nothing closes the message */
+	if (!tlv)
+		g_string_append_c(z->payload, ']');
 	/* a lost message takes its id too: ntopng counts the gap as drops */
-	ntopng_header(&h, NTOPNG_TOPIC_FLOW, z->payload->len, ++z->msg_id, z->source_id);
+	ntopng_header(&h, NTOPNG_TOPIC_FLOW, tlv ? NTOPNG_HDR_VERSION_TLV : NTOPNG_HDR_VERSION_JSON,
+		      payload->len, ++z->msg_id, z->source_id);
 	read_subscriptions(z);
 	if (!z->subscribed) {
 		lost_why = "no subscriber (is ntopng connected?)";
 	} else if (zmq_send(z->sock, &h, sizeof(h), ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0 ||
 		   /* the high-water mark counts whole messages: the second frame follows */
-		   zmq_send(z->sock, z->payload->str, z->payload->len, ZMQ_DONTWAIT) < 0) {
+		   zmq_send(z->sock, payload->str, payload->len, ZMQ_DONTWAIT) < 0) {
 		lost_why = errno == EAGAIN ? "a subscriber does not read (its queue is full)"
 					   : zmq_strerror(errno);
 	}
-	account(z, lost_why, z->batch, z->payload->len);
+	account(z, lost_why, z->batch, payload->len);
 	g_string_truncate(z->payload, 0);
+	ntopng_tlv_msg_clear(z->tlv);
 	z->batch = 0;
 }
 
 void zmq_export_add(struct zmq_export *z, const struct flow_record *rec, int64_t off)
 {
+	if (z->format == ZMQ_FORMAT_TLV) {
+		if (!ntopng_tlv_msg_add(z->tlv, rec, off)) {
+			send_message(z);
+			ntopng_tlv_msg_add(z->tlv, rec, off); /* alone, it fits */
+		}
+		z->batch++;
+		return;
+	}
 	g_string_truncate(z->record, 0);
 	ntopng_format_flow(z->record, rec, off);
 	/* 2: the separator and the closing bracket; one record always fits alone */
@@ -270,6 +292,7 @@ void zmq_export_free(struct zmq_export *z)
 		;
 	g_string_free(z->payload, TRUE);
 	g_string_free(z->record, TRUE);
+	ntopng_tlv_msg_free(z->tlv);
 	g_free(z->endpoint);
 	g_free(z);
 }
@@ -282,6 +305,14 @@ const char *zmq_export_endpoint(const struct zmq_export *z)
 void zmq_export_set_source_id(struct zmq_export *z, uint32_t source_id)
 {
 	z->source_id = source_id;
+}
+
+void zmq_export_set_format(struct zmq_export *z, enum zmq_format format)
+{
+	if (format == z->format)
+		return;
+	send_message(z);
+	z->format = format;
 }
 
 const struct zmq_export_stats *zmq_export_stats(const struct zmq_export *z)

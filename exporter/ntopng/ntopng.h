@@ -3,8 +3,9 @@
  * What ntopng's ZMQ collector reads (src/ZMQCollectorInterface.cpp,
  * src/ZMQParserInterface.cpp and include/ntop_typedefs.h in ntopng's
  * source): a message of two frames, a header whose first bytes are the topic
- * ("flow"), then a JSON array of flow objects keyed by nProbe's element
- * names. Pure encoding, no socket: zmq.c sends it, the unit tests read it.
+ * ("flow"), then the records: nDPI's TLV (ntopng_tlv.h) or a JSON array of
+ * flow objects keyed by nProbe's element names (here). Pure encoding, no
+ * socket: zmq.c sends it, the unit tests read it.
  */
 #ifndef EBPFLOW_NTOPNG_H
 #define EBPFLOW_NTOPNG_H
@@ -17,10 +18,13 @@
 
 #define NTOPNG_TOPIC_FLOW "flow"
 /*
- * ntopng 5.4 to 6.x accept header version 2 in this layout (5.4 is the first
- * to map SRC_PROC_* by name); version 4 (zmq_msg_hdr_v3) is 6.x only.
+ * ntopng 5.4 to 6.x accept header versions 2 (JSON) and 3 (TLV) in this
+ * layout (5.4 is the first to map SRC_PROC_* by name); the 36-byte header
+ * (zmq_msg_hdr_v3, version 4) is refused by 6.2. Community builds of 6.x
+ * drop JSON flows (parseJSONFlow returns at once without NTOPNG_PRO).
  */
-#define NTOPNG_HDR_VERSION 2
+#define NTOPNG_HDR_VERSION_JSON 2
+#define NTOPNG_HDR_VERSION_TLV 3
 /* the header's size field is 16 bits; ntopng drops messages over 128 KiB */
 #define NTOPNG_MAX_PAYLOAD 65535u
 
@@ -30,7 +34,7 @@
  */
 struct ntopng_hdr {
 	char url[16];       /* the topic, NUL-padded; SUB filters on its first bytes */
-	uint8_t version;    /* NTOPNG_HDR_VERSION */
+	uint8_t version;    /* NTOPNG_HDR_VERSION_*: says how the payload is encoded */
 	uint8_t pad;
 	uint16_t size;      /* payload bytes, host order as ntopng's own publisher writes it */
 	uint32_t msg_id;    /* network order: ntopng reads it with ntohl, one more per message */
@@ -42,8 +46,8 @@ _Static_assert(offsetof(struct ntopng_hdr, size) == 18 &&
 		       offsetof(struct ntopng_hdr, source_id) == 24,
 	       "ntopng's struct zmq_msg_hdr_v2 layout");
 
-void ntopng_header(struct ntopng_hdr *h, const char *topic, size_t size, uint32_t msg_id,
-		   uint32_t source_id);
+void ntopng_header(struct ntopng_hdr *h, const char *topic, uint8_t version, size_t size,
+		   uint32_t msg_id, uint32_t source_id);
 /*
  * Append one record as an ntopng flow object (no separator). The process is
  * SRC_PROC_* on outbound flows (it initiated them) and DST_PROC_* on
