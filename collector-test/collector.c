@@ -206,7 +206,11 @@ out:
 				"(malformed)\n",
 			(unsigned long long)c->records, (unsigned long long)c->dropped);
 	g_clear_error(&err);
-	if (in.listener)
+	if (in.listener) {
 		fbListenerFree(in.listener);
+		if (c)
+			c->session = NULL; /* the listener's, freed with it */
+	}
+	collector_free(c);
 	return rc;
 }
