@@ -11,37 +11,10 @@
 #include <string.h>
 
 #include "ntopng.h"
+#include "sample_record.h"
 #include "zmq_export.h"
 
 #define S 1000000000ull
-
-static struct flow_record sample(void)
-{
-	struct flow_record r = { 0 };
-
-	r.key.direction = EBPFLOW_DIR_OUTBOUND;
-	r.key.pid = 26867;
-	r.key.ip_version = 4;
-	r.key.proto = 6;
-	r.key.port = 47511;
-	inet_pton(AF_INET, "10.199.0.1", r.key.saddr);
-	inet_pton(AF_INET, "10.199.0.2", r.key.daddr);
-	r.count = 5;
-	r.bytes = 3500;
-	r.reverse_bytes = 45000;
-	r.failed = 1;
-	r.first_ns = 10 * S;
-	r.last_ns = r.end_ns = 12 * S + 400000000;
-	r.flow_count = 5;
-	r.flow_first_ns = 10 * S;
-	r.uid = 65534;
-	strcpy(r.comm, "ebpflow-wl");
-	r.reason = FLOW_END_END;
-	r.user = "nobody";
-	r.container = "";
-	r.container_id = "";
-	return r;
-}
 
 static void test_header(void)
 {
