@@ -28,6 +28,7 @@
 
 struct outputs {
 	struct json_out *json; /* NULL without -o json */
+	GString *json_line;    /* one record's line, kept from record to record */
 	bool json_failing;     /* a JSON write failed: said once, until it recovers */
 	bool json_stopping;    /* its reader went away: SIGTERM raised */
 	uint64_t json_failed_ns, json_records_at_failure;
@@ -44,8 +45,10 @@ struct outputs *outputs_new(FILE *out, bool json, struct console *console)
 {
 	struct outputs *o = g_new0(struct outputs, 1);
 
-	if (json)
+	if (json) {
 		o->json = json_out_new(fileno(out));
+		o->json_line = g_string_sized_new(384);
+	}
 	o->console = console;
 	return o;
 }
@@ -63,6 +66,8 @@ void outputs_free(struct outputs *o)
 	close_ipfix(o);
 	zmq_export_free(o->zmq);
 	json_out_free(o->json);
+	if (o->json_line)
+		g_string_free(o->json_line, TRUE);
 	g_free(o);
 }
 
@@ -276,11 +281,9 @@ void outputs_record(const struct flow_record *rec, void *ctx)
 	int64_t epoch_offset_ns = o->json || o->ipfix || o->zmq ? clock_epoch_offset_ns() : 0;
 
 	if (o->json) {
-		GString *line = g_string_sized_new(384);
-
-		json_format_record(line, rec, epoch_offset_ns);
-		json_add(o, line, true, rec->count);
-		g_string_free(line, TRUE);
+		g_string_truncate(o->json_line, 0);
+		json_format_record(o->json_line, rec, epoch_offset_ns);
+		json_add(o, o->json_line, true, rec->count);
 	}
 	if (o->console)
 		console_record(o->console, rec);
