@@ -64,6 +64,18 @@ struct flow_record {
 	const char *user;      /* user name, or the uid in decimal */
 	const char *container;    /* container name (or systemd unit), "" when none is known */
 	const char *container_id; /* container id, "" when none */
+	/*
+	 * Who the process is (issue 19), captured when it exec'd (or read from
+	 * /proc once for a process older than eBPFlow): NULL or "", and 0, when
+	 * not known.
+	 * Bytes are the process's own: outputs escape and bound them.
+	 */
+	const char *exe;     /* full path of the executable, as /proc/PID/exe */
+	const char *cmdline; /* its first [flows] cmdline_bytes, arguments joined by ' ' */
+	bool cmdline_cut;    /* the command line was longer than what is kept */
+	uint32_t ppid;       /* the parent's pid at exec (or at the /proc read) */
+	const char *parent;  /* the parent's name */
+	const char *thread;  /* name of the calling thread at the flow's first call, "" if the same */
 };
 
 /*

@@ -146,6 +146,10 @@ static void report(struct flowtable *ft, struct flow_entry *e, enum flow_end_rea
 	rec.user = "";
 	rec.container = "";
 	rec.container_id = "";
+	rec.exe = "";
+	rec.cmdline = "";
+	rec.parent = "";
+	rec.thread = "";
 	/* left out before it is counted as reported: the accounting stays exact */
 	if (ft->ops.wanted && !ft->ops.wanted(rec.cgroup_id, ft->ops.ctx)) {
 		ft->stats.filtered += rec.count;
