@@ -15,6 +15,13 @@
 
 /* nfcapd starts a file every 300 s by default: each needs the id table */
 #define APPIDS_RESEND_US (300 * G_USEC_PER_SEC)
+/* what ends a string that was cut (templates/ELEMENTS.md) */
+#define CUT_MARK "..."
+#define CUT_MARK_LEN 3
+/* a message's header (RFC 7011 3.1), then a set's */
+#define MESSAGE_OVERHEAD (16 + 4)
+/* the longest length prefix of a variable-length element (RFC 7011 7) */
+#define VARLEN_PREFIX_MAX 3
 
 struct ipfix {
 	struct ipfix_config cfg;
@@ -31,7 +38,16 @@ struct ipfix {
 	struct appids *appids; /* NULL: no application ids */
 	gint64 appids_sent_us; /* when the table last went out whole */
 	uint64_t now_ns; /* monotonic, at the last flush: a process's time of use */
+	size_t string_room; /* bytes a record's strings may take and fit a message alone */
+	char cut_exe[IPFIX_MESSAGE_MAX], cut_cmdline[IPFIX_MESSAGE_MAX];
 };
+
+static fbVarfield_t varfield(const char *s)
+{
+	fbVarfield_t v = { .buf = (uint8_t *)(s ? s : ""), .len = s ? strlen(s) : 0 };
+
+	return v;
+}
 
 void ipfix_fill(struct ipfix_flow_rec *r, const struct flow_record *rec, int64_t off)
 {
@@ -76,6 +92,10 @@ void ipfix_fill(struct ipfix_flow_rec *r, const struct flow_record *rec, int64_t
 	r->containerId.len = strlen((const char *)r->containerId.buf);
 	r->containerName.buf = (uint8_t *)rec->container;
 	r->containerName.len = strlen(rec->container);
+	r->processExecutable = varfield(rec->exe);
+	r->processCommandLine = varfield(rec->cmdline);
+	r->parentProcessName = varfield(rec->parent);
+	r->parentProcessId = rec->ppid;
 	r->processId = k->pid;
 	r->processUserId = rec->uid;
 	r->destinationTransportPort = k->port;
@@ -83,6 +103,74 @@ void ipfix_fill(struct ipfix_flow_rec *r, const struct flow_record *rec, int64_t
 	r->flowDirection = k->direction == EBPFLOW_DIR_INBOUND ? 0 : 1;
 	r->flowEndReason = rec->reason;
 	r->ipVersion = k->ip_version;
+}
+
+/*
+ * The bytes one record's strings may take, for a record alone in a message
+ * to fit: what the profile's largest template leaves, each string counted
+ * with its longest length prefix.
+ */
+static size_t strings_room(enum ie_profile p, bool appids)
+{
+	uint16_t tids[TEMPLATES_EXPORT_MAX];
+	size_t n = templates_export_tids(p, tids), fixed_max = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		uint32_t flags = templates_flags(p, tids[i]) | (appids ? TF_APPID : 0);
+		size_t fixed = 0;
+
+		for (const fbInfoElementSpec_t *s = flow_spec; s->name; s++)
+			if ((s->flags & flags) == s->flags && !(s->flags & TF_INTERNAL))
+				fixed += s->len_override == FB_IE_VARLEN ? VARLEN_PREFIX_MAX
+									 : s->len_override;
+		fixed_max = MAX(fixed_max, fixed);
+	}
+	return IPFIX_MESSAGE_MAX - MESSAGE_OVERHEAD - fixed_max;
+}
+
+/*
+ * v in at most room bytes, in buf: its first bytes and the mark when it is
+ * too long or marked already cut. Whole UTF-8 characters, as far as they
+ * are: a reader would show a broken last one.
+ */
+static void cut(fbVarfield_t *v, bool marked, size_t room, char *buf)
+{
+	size_t keep = v->len;
+
+	if (!marked && v->len <= room)
+		return;
+	if (room < CUT_MARK_LEN) {
+		v->len = 0;
+		return;
+	}
+	if (keep > room - CUT_MARK_LEN) {
+		keep = room - CUT_MARK_LEN;
+		while (keep && (v->buf[keep] & 0xc0) == 0x80)
+			keep--;
+	}
+	memcpy(buf, v->buf, keep);
+	memcpy(buf + keep, CUT_MARK, CUT_MARK_LEN);
+	v->buf = (uint8_t *)buf;
+	v->len = keep + CUT_MARK_LEN;
+}
+
+/*
+ * The executable and the command line are the process's, of any length (a
+ * path up to 4 KiB, the command line as [flows] cmdline_bytes says): they
+ * share what the other strings leave. The command line gives way first: it
+ * is the longer, and often cut already.
+ */
+static void fit_strings(struct ipfix *x, struct ipfix_flow_rec *r, bool cmdline_cut)
+{
+	size_t others = r->processName.len + r->userName.len + r->processUserName.len +
+			r->containerId.len + r->containerName.len + r->parentProcessName.len;
+	size_t room = x->string_room > others ? x->string_room - others : 0;
+	size_t exe = r->processExecutable.len, cmd_room = room > exe ? room - exe : 0;
+
+	if (r->processCommandLine.len && cmd_room < CUT_MARK_LEN)
+		cmd_room = MIN(room, CUT_MARK_LEN); /* its mark at least says there was one */
+	cut(&r->processCommandLine, cmdline_cut, cmd_room, x->cut_cmdline);
+	cut(&r->processExecutable, false, room - r->processCommandLine.len, x->cut_exe);
 }
 
 /*
@@ -151,6 +239,7 @@ struct ipfix *ipfix_new(const struct ipfix_config *c, ipfix_emit_fn emit_fn, voi
 		goto fail;
 	if (!templates_add_stats(x->session, err))
 		goto fail;
+	x->string_room = strings_room(c->profile, c->application_ids);
 	x->appids_sent_us = g_get_monotonic_time();
 	x->now_ns = (uint64_t)x->appids_sent_us * 1000u;
 	if (c->application_ids) {
@@ -243,6 +332,7 @@ gboolean ipfix_add(struct ipfix *x, const struct flow_record *rec, int64_t off, 
 	struct ipfix_flow_rec r;
 
 	ipfix_fill(&r, rec, off);
+	fit_strings(x, &r, rec->cmdline_cut);
 	if (x->appids) {
 		/* a process's name goes before its first record: nfdump reads in order */
 		bool fresh;

@@ -53,7 +53,11 @@ const struct ipfix_stats *ipfix_stats(const struct ipfix *x);
 /* Append the exporter's statistics (an options record, RFC 7011 4.3). */
 gboolean ipfix_add_exporter_stats(struct ipfix *x, const struct ipfix_stats_rec *r, GError **err);
 
-/* The internal record of a flow record; strings point into rec. */
+/*
+ * The internal record of a flow record; strings point into rec. ipfix_add
+ * then cuts the executable and command line to fit a message, and marks a
+ * cut one (templates/ELEMENTS.md).
+ */
 void ipfix_fill(struct ipfix_flow_rec *out, const struct flow_record *rec, int64_t epoch_offset_ns);
 
 /* Take the empty sets out of an IPFIX message; returns its new length. */

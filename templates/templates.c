@@ -41,6 +41,19 @@ static const fbInfoElement_t ebpflow_elements[] = {
 	FB_IE_INIT_FULL("meanTimeBetweenCallsMicroseconds", 0, EIE_MEAN_TIME_BETWEEN_CALLS_US, 8,
 			FB_IE_F_ENDIAN | FB_IE_QUANTITY | FB_UNITS_MICROSECONDS, 0, 0, FB_UINT_64,
 			"Mean time between the flow's calls so far, 0 for a single call"),
+	FB_IE_INIT_FULL("processExecutable", 0, EIE_PROCESS_EXECUTABLE, FB_IE_VARLEN,
+			FB_IE_DEFAULT, 0, 0, FB_STRING,
+			"Full path of the executable the process ran (as /proc/PID/exe), "
+			"empty if unknown; ends in ... when cut"),
+	FB_IE_INIT_FULL("processCommandLine", 0, EIE_PROCESS_COMMAND_LINE, FB_IE_VARLEN,
+			FB_IE_DEFAULT, 0, 0, FB_STRING,
+			"First bytes of the process's command line, arguments joined by spaces, "
+			"empty if unknown or not kept; ends in ... when cut"),
+	FB_IE_INIT_FULL("parentProcessId", 0, EIE_PARENT_PROCESS_ID, 4, ID, 0, 0, FB_UINT_32,
+			"PID of the process's parent when it started, 0 if unknown"),
+	FB_IE_INIT_FULL("parentProcessName", 0, EIE_PARENT_PROCESS_NAME, FB_IE_VARLEN,
+			FB_IE_DEFAULT, 0, 0, FB_STRING,
+			"Name (comm) of that parent, empty if unknown"),
 	FB_IE_NULL
 };
 
@@ -65,6 +78,18 @@ static const fbInfoElement_t ntop_elements[] = {
 			FB_IE_DEFAULT, 0, 0, FB_STRING, "Server process user name"),
 	FB_IE_INIT_FULL("DST_PROC_CONTAINER_ID", NTOP_PEN, NTOP_DST_PROC_CONTAINER_ID,
 			FB_IE_VARLEN, FB_IE_DEFAULT, 0, 0, FB_STRING, "Server process container id"),
+	FB_IE_INIT_FULL("SRC_PROC_CMDLINE", NTOP_PEN, NTOP_SRC_PROC_CMDLINE, FB_IE_VARLEN,
+			FB_IE_DEFAULT, 0, 0, FB_STRING, "Client process command line"),
+	FB_IE_INIT_FULL("SRC_FATHER_PROC_PID", NTOP_PEN, NTOP_SRC_FATHER_PROC_PID, 4, ID, 0, 0,
+			FB_UINT_32, "Client process's parent PID"),
+	FB_IE_INIT_FULL("SRC_FATHER_PROC_NAME", NTOP_PEN, NTOP_SRC_FATHER_PROC_NAME,
+			FB_IE_VARLEN, FB_IE_DEFAULT, 0, 0, FB_STRING, "Client process's parent name"),
+	FB_IE_INIT_FULL("DST_PROC_CMDLINE", NTOP_PEN, NTOP_DST_PROC_CMDLINE, FB_IE_VARLEN,
+			FB_IE_DEFAULT, 0, 0, FB_STRING, "Server process command line"),
+	FB_IE_INIT_FULL("DST_FATHER_PROC_PID", NTOP_PEN, NTOP_DST_FATHER_PROC_PID, 4, ID, 0, 0,
+			FB_UINT_32, "Server process's parent PID"),
+	FB_IE_INIT_FULL("DST_FATHER_PROC_NAME", NTOP_PEN, NTOP_DST_FATHER_PROC_NAME,
+			FB_IE_VARLEN, FB_IE_DEFAULT, 0, 0, FB_STRING, "Server process's parent name"),
 	FB_IE_NULL
 };
 
@@ -97,6 +122,13 @@ const fbInfoElementSpec_t flow_spec[] = {
 	{ "SRC_PROC_CONTAINER_ID", FB_IE_VARLEN, NO },
 	{ "DST_PROC_CONTAINER_ID", FB_IE_VARLEN, NI },
 	{ "containerName", FB_IE_VARLEN, 0 },
+	{ "processExecutable", FB_IE_VARLEN, 0 }, /* ntop has no element for it */
+	{ "processCommandLine", FB_IE_VARLEN, E },
+	{ "SRC_PROC_CMDLINE", FB_IE_VARLEN, NO },
+	{ "DST_PROC_CMDLINE", FB_IE_VARLEN, NI },
+	{ "parentProcessName", FB_IE_VARLEN, E },
+	{ "SRC_FATHER_PROC_NAME", FB_IE_VARLEN, NO },
+	{ "DST_FATHER_PROC_NAME", FB_IE_VARLEN, NI },
 	{ "sourceIPv4Address", 4, TF_V4 },
 	{ "destinationIPv4Address", 4, TF_V4 },
 	{ "processId", 4, E },
@@ -106,7 +138,9 @@ const fbInfoElementSpec_t flow_spec[] = {
 	{ "SRC_PROC_UID", 4, NO },
 	{ "DST_PROC_UID", 4, NI },
 	{ "newConnectionDeltaCount", 4, TF_TCP },
-	{ "paddingOctets", 4, TF_INTERNAL },
+	{ "parentProcessId", 4, E },
+	{ "SRC_FATHER_PROC_PID", 4, NO },
+	{ "DST_FATHER_PROC_PID", 4, NI },
 	{ "destinationTransportPort", 2, 0 },
 	{ "protocolIdentifier", 1, 0 },
 	{ "flowDirection", 1, 0 },
@@ -144,15 +178,17 @@ const fbInfoElementSpec_t appid_spec[] = {
 static const char *const ebpflow_enterprise[] = {
 	"processId", "processName", "processUserId", "processUserName", "containerId",
 	"containerName", "cgroupId", "processStartMilliseconds", "callDeltaCount",
-	"failedConnectionDeltaCount", "meanTimeBetweenCallsMicroseconds", NULL
+	"failedConnectionDeltaCount", "meanTimeBetweenCallsMicroseconds", "processExecutable",
+	"processCommandLine", "parentProcessId", "parentProcessName", NULL
 };
 
 static const char *const ntop_enterprise[] = {
 	"SRC_PROC_PID", "SRC_PROC_NAME", "SRC_PROC_UID", "SRC_PROC_USER_NAME",
 	"SRC_PROC_CONTAINER_ID", "DST_PROC_PID", "DST_PROC_NAME", "DST_PROC_UID",
-	"DST_PROC_USER_NAME", "DST_PROC_CONTAINER_ID", "containerName", "cgroupId",
-	"processStartMilliseconds", "callDeltaCount", "failedConnectionDeltaCount",
-	"meanTimeBetweenCallsMicroseconds", NULL
+	"DST_PROC_USER_NAME", "DST_PROC_CONTAINER_ID", "SRC_PROC_CMDLINE", "SRC_FATHER_PROC_PID",
+	"SRC_FATHER_PROC_NAME", "DST_PROC_CMDLINE", "DST_FATHER_PROC_PID", "DST_FATHER_PROC_NAME",
+	"containerName", "cgroupId", "processStartMilliseconds", "callDeltaCount",
+	"failedConnectionDeltaCount", "meanTimeBetweenCallsMicroseconds", "processExecutable", NULL
 };
 
 struct tmpl_def {

@@ -57,6 +57,10 @@ enum ebpflow_ie {
 	EIE_CALL_DELTA_COUNT = 9,
 	EIE_MEAN_TIME_BETWEEN_CALLS_US = 10,
 	EIE_FAILED_CONNECTION_DELTA_COUNT = 11,
+	EIE_PROCESS_EXECUTABLE = 12,
+	EIE_PROCESS_COMMAND_LINE = 13,
+	EIE_PARENT_PROCESS_ID = 14,
+	EIE_PARENT_PROCESS_NAME = 15,
 };
 
 /* ntop's process elements (PEN 35632), as nProbe numbers them. */
@@ -64,11 +68,17 @@ enum ntop_ie {
 	NTOP_SRC_PROC_PID = 168,
 	NTOP_SRC_PROC_NAME = 169,
 	NTOP_SRC_PROC_USER_NAME = 372,
+	NTOP_SRC_FATHER_PROC_PID = 373,
+	NTOP_SRC_FATHER_PROC_NAME = 374,
 	NTOP_DST_PROC_PID = 375,
 	NTOP_DST_PROC_NAME = 376,
 	NTOP_DST_PROC_USER_NAME = 377,
+	NTOP_DST_FATHER_PROC_PID = 378,
+	NTOP_DST_FATHER_PROC_NAME = 379,
 	NTOP_SRC_PROC_UID = 425,
 	NTOP_DST_PROC_UID = 426,
+	NTOP_SRC_PROC_CMDLINE = 556,
+	NTOP_DST_PROC_CMDLINE = 557,
 	NTOP_SRC_PROC_CONTAINER_ID = 558,
 	NTOP_DST_PROC_CONTAINER_ID = 559,
 };
@@ -183,12 +193,16 @@ struct ipfix_flow_rec {
 	fbVarfield_t processUserName; /* the same, under a PEN (see ELEMENTS.md) */
 	fbVarfield_t containerId;
 	fbVarfield_t containerName;
+	/* the process's own bytes, cut to fit a message (ipfix_fill) */
+	fbVarfield_t processExecutable;
+	fbVarfield_t processCommandLine;
+	fbVarfield_t parentProcessName;
 	uint32_t sourceIPv4Address;
 	uint32_t destinationIPv4Address;
 	uint32_t processId;
 	uint32_t processUserId;
 	uint32_t newConnectionDeltaCount; /* TCP: connections made, the calls (IANA: unsigned32) */
-	uint8_t padding4[4];
+	uint32_t parentProcessId;
 	uint16_t destinationTransportPort;
 	uint8_t protocolIdentifier;
 	uint8_t flowDirection; /* 0 ingress (inbound), 1 egress (outbound) */

@@ -66,7 +66,17 @@ static struct flow_record make(int v, int inbound, uint32_t pid, uint64_t count)
 	r.user = "nobody";
 	r.container = "test-client";
 	r.container_id = "dd068feb926d6e74e82bee58f85e16f00b0c915dc0e96eff44e86ed5653e9d6e";
+	/* the process's own bytes: quotes, a backslash, bytes that are not UTF-8 */
+	r.exe = "/usr/bin/iperf3";
+	r.cmdline = "iperf3 -c \"198.51.100.2\" -T a\\b \xff\xfe";
+	r.ppid = 4242;
+	r.parent = "bash";
 	return r;
+}
+
+static uint8_t *copy(const fbVarfield_t *v)
+{
+	return (uint8_t *)g_strndup(v->len ? (const char *)v->buf : "", v->len);
 }
 
 /* Read every flow record of a file back into internal records. */
@@ -117,6 +127,10 @@ static GArray *read_back(const char *path, enum ie_profile p, uint32_t pen, GPtr
 		r.containerName.buf =
 			(uint8_t *)g_strndup((char *)r.containerName.buf, r.containerName.len);
 		r.containerId.buf = (uint8_t *)g_strndup((char *)r.containerId.buf, r.containerId.len);
+		/* these may be empty: an empty varfield has no buffer */
+		r.processExecutable.buf = copy(&r.processExecutable);
+		r.processCommandLine.buf = copy(&r.processCommandLine);
+		r.parentProcessName.buf = copy(&r.parentProcessName);
 		g_array_append_val(out, r);
 	}
 	g_assert_true(g_error_matches(err, FB_ERROR_DOMAIN, FB_ERROR_EOF));
@@ -136,6 +150,9 @@ static void free_recs(GArray *got)
 		g_free(r->processUserName.buf);
 		g_free(r->containerName.buf);
 		g_free(r->containerId.buf);
+		g_free(r->processExecutable.buf);
+		g_free(r->processCommandLine.buf);
+		g_free(r->parentProcessName.buf);
 	}
 	g_array_free(got, TRUE);
 }
@@ -185,6 +202,11 @@ static void check_same(const struct ipfix_flow_rec *got, const struct flow_recor
 	g_assert_cmpstr((char *)got->processUserName.buf, ==, "nobody");
 	g_assert_cmpstr((char *)got->containerName.buf, ==, "test-client");
 	g_assert_cmpstr((char *)got->containerId.buf, ==, in->container_id);
+	/* processCommandLine, parentProcessId, parentProcessName, or ntop's SRC_/DST_ ones */
+	g_assert_cmpstr((char *)got->processExecutable.buf, ==, in->exe ? in->exe : "");
+	g_assert_cmpstr((char *)got->processCommandLine.buf, ==, in->cmdline ? in->cmdline : "");
+	g_assert_cmpuint(got->parentProcessId, ==, in->ppid);
+	g_assert_cmpstr((char *)got->parentProcessName.buf, ==, in->parent ? in->parent : "");
 	g_assert_cmpuint(got->destinationTransportPort, ==, 5201);
 	g_assert_cmpuint(got->protocolIdentifier, ==, in->key.proto);
 	g_assert_cmpuint(got->flowDirection, ==, in->key.direction == EBPFLOW_DIR_INBOUND ? 0 : 1);
@@ -211,6 +233,10 @@ static void round_trip(enum ie_profile p)
 	GArray *got;
 	char *path;
 
+	/* who the process is may be unknown: empty strings and 0 */
+	in[1].exe = in[1].cmdline = in[1].parent = NULL;
+	in[1].ppid = 0;
+	in[2].cmdline = "";
 	g_assert_no_error(err);
 	g_assert_true(ipfix_send_templates(x, &err));
 	for (int i = 0; i < 4; i++)
@@ -288,49 +314,117 @@ static void test_many_records_split_into_messages(void)
 	ipfix_free(x);
 }
 
+/* One record through an exporter of profile p and back. */
+static GArray *one_record(enum ie_profile p, const struct flow_record *r, size_t *largest)
+{
+	struct ipfix_config cfg = { .profile = p, .pen = 4242 };
+	struct sink sink = { g_byte_array_new(), 0, 0 };
+	GError *err = NULL;
+	struct ipfix *x = ipfix_new(&cfg, on_emit, &sink, &err);
+	GPtrArray *names = g_ptr_array_new_with_free_func(g_free);
+	gboolean ok;
+	GArray *got;
+	char *path;
+
+	g_assert_true(ipfix_send_templates(x, &err));
+	ok = ipfix_add(x, r, OFFSET, &err);
+	g_assert_no_error(err);
+	g_assert_true(ok);
+	g_assert_true(ipfix_flush(x, &err));
+	*largest = sink.largest;
+	path = write_temp(sink.bytes);
+	got = read_back(path, p, 4242, names);
+	g_assert_cmpuint(got->len, ==, 1);
+	g_unlink(path);
+	g_free(path);
+	g_ptr_array_free(names, TRUE);
+	g_byte_array_free(sink.bytes, TRUE);
+	ipfix_free(x);
+	return got;
+}
+
+/* s: a cut of want's first bytes, marked with "...", whole UTF-8 characters */
+static void assert_cut_of(const fbVarfield_t *s, const char *want)
+{
+	g_assert_cmpuint(s->len, >=, 3);
+	g_assert_cmpmem(s->buf + s->len - 3, 3, "...", 3);
+	g_assert_cmpuint(s->len - 3, <, strlen(want));
+	g_assert_cmpmem(s->buf, s->len - 3, want, s->len - 3);
+	g_assert_true(g_utf8_validate((const char *)s->buf, (gssize)s->len, NULL));
+}
+
 /*
- * A record with the longest container name eBPFlow keeps, and a 256-byte
- * user name, fits what a UDP-sized message has left after the templates: a
- * record that fits no message would be lost.
+ * A record with the longest container name eBPFlow keeps, a 256-byte user
+ * name, a 4 KiB executable path and command line fits what a UDP-sized
+ * message has left after the templates: a record that fits no message would
+ * be lost. The command line gives way first, then the path, each cut marked.
  */
-static void test_longest_container_name_fits(void)
+static void test_longest_strings_fit(void)
 {
 	char *name = g_strnfill(CONTAINERS_NAME_MAX, 'k'), *user = g_strnfill(256, 'u');
+	char *exe = g_strnfill(4096, 'e');
 
+	exe[0] = '/';
 	for (enum ie_profile p = IE_PROFILE_EBPFLOW; p <= IE_PROFILE_NTOP; p++) {
-		struct ipfix_config cfg = { .profile = p, .pen = 4242 };
-		struct sink sink = { g_byte_array_new(), 0, 0 };
-		GError *err = NULL;
-		struct ipfix *x = ipfix_new(&cfg, on_emit, &sink, &err);
-		GPtrArray *names = g_ptr_array_new_with_free_func(g_free);
 		struct flow_record r = make(6, 0, 4321, 3);
-		gboolean ok;
+		const struct ipfix_flow_rec *g;
+		size_t largest;
 		GArray *got;
-		char *path;
 
 		r.container = name;
 		r.user = user;
-		g_assert_true(ipfix_send_templates(x, &err));
-		ok = ipfix_add(x, &r, OFFSET, &err);
-		g_assert_no_error(err);
-		g_assert_true(ok);
-		g_assert_true(ipfix_flush(x, &err));
-		g_assert_cmpuint(sink.largest, <=, IPFIX_MESSAGE_MAX);
-		path = write_temp(sink.bytes);
-		got = read_back(path, p, 4242, names);
-		g_assert_cmpuint(got->len, ==, 1);
-		g_assert_cmpmem(g_array_index(got, struct ipfix_flow_rec, 0).containerName.buf,
-				g_array_index(got, struct ipfix_flow_rec, 0).containerName.len, name,
+		r.exe = exe;
+		r.cmdline = exe;
+		got = one_record(p, &r, &largest);
+		g = &g_array_index(got, struct ipfix_flow_rec, 0);
+		g_assert_cmpuint(largest, <=, IPFIX_MESSAGE_MAX);
+		g_assert_cmpmem(g->containerName.buf, g->containerName.len, name,
 				CONTAINERS_NAME_MAX);
-		g_unlink(path);
-		g_free(path);
-		g_ptr_array_free(names, TRUE);
+		g_assert_cmpstr((char *)g->userName.buf, ==, user);
+		g_assert_cmpstr((char *)g->processCommandLine.buf, ==, "...");
+		assert_cut_of(&g->processExecutable, exe);
 		free_recs(got);
-		g_byte_array_free(sink.bytes, TRUE);
-		ipfix_free(x);
 	}
 	g_free(name);
 	g_free(user);
+	g_free(exe);
+}
+
+/*
+ * A command line the kernel cut ends in "..."; one too long for the message
+ * is cut between characters, never inside one, and takes the room the other
+ * strings leave (over 1,100 bytes with names of ordinary length).
+ */
+static void test_command_line_cut_marked(void)
+{
+	GString *accents = g_string_new("python3 ");
+
+	while (accents->len < 4096)
+		g_string_append(accents, "\xc3\xa9"); /* é */
+	for (enum ie_profile p = IE_PROFILE_EBPFLOW; p <= IE_PROFILE_NTOP; p++) {
+		struct flow_record r = make(4, 1, 4321, 3);
+		const struct ipfix_flow_rec *g;
+		size_t largest;
+		GArray *got;
+
+		r.cmdline = "python3 -m http.server";
+		r.cmdline_cut = true;
+		got = one_record(p, &r, &largest);
+		g = &g_array_index(got, struct ipfix_flow_rec, 0);
+		g_assert_cmpstr((char *)g->processCommandLine.buf, ==, "python3 -m http.server...");
+		g_assert_cmpstr((char *)g->processExecutable.buf, ==, "/usr/bin/iperf3");
+		free_recs(got);
+
+		r.cmdline = accents->str;
+		got = one_record(p, &r, &largest);
+		g = &g_array_index(got, struct ipfix_flow_rec, 0);
+		g_assert_cmpuint(largest, <=, IPFIX_MESSAGE_MAX);
+		assert_cut_of(&g->processCommandLine, accents->str);
+		g_assert_cmpuint(g->processCommandLine.len, >, 1100);
+		g_assert_cmpstr((char *)g->processExecutable.buf, ==, "/usr/bin/iperf3");
+		free_recs(got);
+	}
+	g_string_free(accents, TRUE);
 }
 
 /* Every set of a message: at least one record (4 bytes of header and more), none past its end. */
@@ -484,7 +578,8 @@ int main(int argc, char **argv)
 	g_test_add_func("/ipfix/round_trip_ebpflow", test_round_trip_ebpflow);
 	g_test_add_func("/ipfix/round_trip_ntop", test_round_trip_ntop);
 	g_test_add_func("/ipfix/many_records_split", test_many_records_split_into_messages);
-	g_test_add_func("/ipfix/longest_container_name_fits", test_longest_container_name_fits);
+	g_test_add_func("/ipfix/longest_strings_fit", test_longest_strings_fit);
+	g_test_add_func("/ipfix/command_line_cut_marked", test_command_line_cut_marked);
 	g_test_add_func("/ipfix/single_call_has_no_mtbs", test_single_call_has_no_mtbs);
 	g_test_add_func("/ipfix/flow_templates_first", test_flow_templates_first);
 	g_test_add_func("/ipfix/no_empty_set_at_a_message_end", test_no_empty_set_at_a_message_end);

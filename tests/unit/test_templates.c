@@ -69,6 +69,10 @@ static void test_element_numbers(void)
 		{ "processStartMilliseconds", 4242, EIE_PROCESS_START_MILLISECONDS },
 		{ "callDeltaCount", 4242, EIE_CALL_DELTA_COUNT },
 		{ "meanTimeBetweenCallsMicroseconds", 4242, EIE_MEAN_TIME_BETWEEN_CALLS_US },
+		{ "processExecutable", 4242, 12 },
+		{ "processCommandLine", 4242, 13 },
+		{ "parentProcessId", 4242, 14 },
+		{ "parentProcessName", 4242, 15 },
 		{ "SRC_PROC_PID", NTOP_PEN, NTOP_SRC_PROC_PID },
 		{ "SRC_PROC_NAME", NTOP_PEN, NTOP_SRC_PROC_NAME },
 		{ "SRC_PROC_UID", NTOP_PEN, NTOP_SRC_PROC_UID },
@@ -79,6 +83,13 @@ static void test_element_numbers(void)
 		{ "DST_PROC_UID", NTOP_PEN, NTOP_DST_PROC_UID },
 		{ "DST_PROC_USER_NAME", NTOP_PEN, NTOP_DST_PROC_USER_NAME },
 		{ "DST_PROC_CONTAINER_ID", NTOP_PEN, NTOP_DST_PROC_CONTAINER_ID },
+		/* ntopng's include/ntop_flow.h (NTOP_BASE_ID + n), nProbe's list */
+		{ "SRC_PROC_CMDLINE", NTOP_PEN, 556 },
+		{ "DST_PROC_CMDLINE", NTOP_PEN, 557 },
+		{ "SRC_FATHER_PROC_PID", NTOP_PEN, 373 },
+		{ "SRC_FATHER_PROC_NAME", NTOP_PEN, 374 },
+		{ "DST_FATHER_PROC_PID", NTOP_PEN, 378 },
+		{ "DST_FATHER_PROC_NAME", NTOP_PEN, 379 },
 	};
 
 	templates_add_elements(m, 4242);
