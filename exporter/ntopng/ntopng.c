@@ -34,13 +34,30 @@ static void add_string(GString *out, const char *key, const char *value)
 	json_append_string(out, value ? value : "");
 }
 
+const char *ntopng_proc_string(const char *s, bool cut, char buf[NTOPNG_PROC_STRING_BUF])
+{
+	size_t keep = s ? strnlen(s, NTOPNG_PROC_STRING_MAX + 1) : 0;
+
+	if (keep <= NTOPNG_PROC_STRING_MAX && !cut)
+		return s ? s : "";
+	if (keep > NTOPNG_PROC_STRING_MAX) {
+		/* between UTF-8 characters: ntopng would show a broken last one */
+		keep = NTOPNG_PROC_STRING_MAX;
+		while (keep && ((unsigned char)s[keep] & 0xc0) == 0x80)
+			keep--;
+	}
+	memcpy(buf, s, keep);
+	memcpy(buf + keep, "...", 4);
+	return buf;
+}
+
 void ntopng_format_flow(GString *out, const struct flow_record *rec, int64_t off)
 {
 	const struct flow_key *k = &rec->key;
 	/* the process is the side that made the calls: the initiator when outbound */
 	const char *side = k->direction == EBPFLOW_DIR_INBOUND ? "DST" : "SRC";
 	const char *ip = k->ip_version == 6 ? "IPV6" : "IPV4";
-	char sa[INET6_ADDRSTRLEN], da[INET6_ADDRSTRLEN], key[32];
+	char sa[INET6_ADDRSTRLEN], da[INET6_ADDRSTRLEN], key[32], buf[NTOPNG_PROC_STRING_BUF];
 	bool tcp = k->proto == IPPROTO_TCP;
 
 	/*
@@ -82,6 +99,14 @@ void ntopng_format_flow(GString *out, const struct flow_record *rec, int64_t off
 	add_string(out, key, rec->user);
 	g_snprintf(key, sizeof(key), "%s_PROC_CONTAINER_ID", side);
 	add_string(out, key, rec->container_id);
+	g_snprintf(key, sizeof(key), "%s_PROC_CMDLINE", side);
+	add_string(out, key, ntopng_proc_string(rec->cmdline, rec->cmdline_cut, buf));
+	g_string_append_printf(out, ",\"%s_FATHER_PROC_PID\":%u", side, rec->ppid);
+	g_snprintf(key, sizeof(key), "%s_FATHER_PROC_NAME", side);
+	add_string(out, key, rec->parent);
+	/* ntopng has no key for the path: it keeps it as an additional field */
+	g_snprintf(key, sizeof(key), "%s_PROC_PATH", side);
+	add_string(out, key, ntopng_proc_string(rec->exe, false, buf));
 	/* eBPFlow's own, under the names of its IPFIX elements (templates/ELEMENTS.md) */
 	g_string_append_printf(out, ",\"callDeltaCount\":%" PRIu64, rec->count);
 	if (tcp)

@@ -11,6 +11,7 @@
 #define EBPFLOW_NTOPNG_H
 
 #include <glib.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -54,5 +55,15 @@ void ntopng_header(struct ntopng_hdr *h, const char *topic, uint8_t version, siz
  * inbound ones, as in the IPFIX ntop profile.
  */
 void ntopng_format_flow(GString *out, const struct flow_record *rec, int64_t epoch_offset_ns);
+
+/*
+ * The executable and command line as both formats send them: at most
+ * NTOPNG_PROC_STRING_MAX bytes (a path's longest) and, when cut there or
+ * kept only in part by eBPFlow (cut), "..." after them. Returns s ("" for
+ * NULL) or buf.
+ */
+#define NTOPNG_PROC_STRING_MAX 4096
+#define NTOPNG_PROC_STRING_BUF (NTOPNG_PROC_STRING_MAX + 4)
+const char *ntopng_proc_string(const char *s, bool cut, char buf[NTOPNG_PROC_STRING_BUF]);
 
 #endif

@@ -41,7 +41,8 @@ enum ntopng_key {
 
 /* the process's keys on one side of the flow */
 struct proc_keys {
-	uint32_t pid, name, uid, user_name, container_id;
+	uint32_t pid, name, uid, user_name, container_id, cmdline, father_pid, father_name;
+	const char *path; /* by name: ntopng has no id for a process's path */
 };
 
 static const struct proc_keys src_proc = {
@@ -50,6 +51,10 @@ static const struct proc_keys src_proc = {
 	.uid = NTOPNG_NTOP_BASE_ID + NTOP_SRC_PROC_UID,
 	.user_name = NTOPNG_NTOP_BASE_ID + NTOP_SRC_PROC_USER_NAME,
 	.container_id = NTOPNG_NTOP_BASE_ID + NTOP_SRC_PROC_CONTAINER_ID,
+	.cmdline = NTOPNG_NTOP_BASE_ID + NTOP_SRC_PROC_CMDLINE,
+	.father_pid = NTOPNG_NTOP_BASE_ID + NTOP_SRC_FATHER_PROC_PID,
+	.father_name = NTOPNG_NTOP_BASE_ID + NTOP_SRC_FATHER_PROC_NAME,
+	.path = "SRC_PROC_PATH",
 };
 
 static const struct proc_keys dst_proc = {
@@ -58,6 +63,10 @@ static const struct proc_keys dst_proc = {
 	.uid = NTOPNG_NTOP_BASE_ID + NTOP_DST_PROC_UID,
 	.user_name = NTOPNG_NTOP_BASE_ID + NTOP_DST_PROC_USER_NAME,
 	.container_id = NTOPNG_NTOP_BASE_ID + NTOP_DST_PROC_CONTAINER_ID,
+	.cmdline = NTOPNG_NTOP_BASE_ID + NTOP_DST_PROC_CMDLINE,
+	.father_pid = NTOPNG_NTOP_BASE_ID + NTOP_DST_FATHER_PROC_PID,
+	.father_name = NTOPNG_NTOP_BASE_ID + NTOP_DST_FATHER_PROC_NAME,
+	.path = "DST_PROC_PATH",
 };
 
 /* big-endian in the fewest of 1, 2, 4, 8 bytes; returns its type */
@@ -149,12 +158,17 @@ void ntopng_tlv_process(GString *out, const struct flow_record *rec)
 {
 	const struct proc_keys *p =
 		rec->key.direction == EBPFLOW_DIR_INBOUND ? &dst_proc : &src_proc;
+	char buf[NTOPNG_PROC_STRING_BUF];
 
 	ntopng_tlv_uint(out, p->pid, rec->key.pid);
 	ntopng_tlv_string(out, p->name, rec->comm);
 	ntopng_tlv_uint(out, p->uid, rec->uid);
 	ntopng_tlv_string(out, p->user_name, rec->user);
 	ntopng_tlv_string(out, p->container_id, rec->container_id);
+	ntopng_tlv_string(out, p->cmdline, ntopng_proc_string(rec->cmdline, rec->cmdline_cut, buf));
+	ntopng_tlv_uint(out, p->father_pid, rec->ppid);
+	ntopng_tlv_string(out, p->father_name, rec->parent);
+	ntopng_tlv_named_string(out, p->path, ntopng_proc_string(rec->exe, false, buf));
 }
 
 /* the record without its process and its end byte */

@@ -1,17 +1,34 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * The outbound TCP record that the tests of both ntopng encoders (JSON in
- * test_ntopng.c, TLV in test_ntopng_tlv.c) encode: one flow, two formats.
+ * test_ntopng.c, TLV in test_ntopng_tlv.c) encode: one flow, two formats;
+ * and a command line longer than they send (SAMPLE_LONG_CMDLINE bytes).
  */
 #ifndef EBPFLOW_TESTS_SAMPLE_RECORD_H
 #define EBPFLOW_TESTS_SAMPLE_RECORD_H
 
 #include <arpa/inet.h>
+#include <glib.h>
 #include <string.h>
 
 #include "flow.h"
 
 #define SAMPLE_S 1000000000ull
+#define SAMPLE_LONG_CMDLINE 5000
+
+/* "sh -c 'x x x ...'" of SAMPLE_LONG_CMDLINE bytes, with "é" (2 bytes) at 4095 */
+static inline char *sample_long_cmdline(void)
+{
+	char *s = g_strnfill(SAMPLE_LONG_CMDLINE, 'x');
+
+	memcpy(s, "sh -c '", 7);
+	for (int i = 8; i < SAMPLE_LONG_CMDLINE; i += 2)
+		s[i] = ' ';
+	s[4095] = '\xc3';
+	s[4096] = '\xa9';
+	s[SAMPLE_LONG_CMDLINE - 1] = '\'';
+	return s;
+}
 
 static inline struct flow_record sample(void)
 {
@@ -38,6 +55,11 @@ static inline struct flow_record sample(void)
 	r.user = "nobody";
 	r.container = "";
 	r.container_id = "";
+	/* who ran it: the process's own bytes (quotes, not UTF-8) */
+	r.exe = "/usr/lib/ebpflow/ebpflow-wl";
+	r.cmdline = "ebpflow-wl --name \"a b\" \xff\xfe";
+	r.ppid = 26866;
+	r.parent = "bash";
 	return r;
 }
 

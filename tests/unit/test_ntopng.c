@@ -51,6 +51,9 @@ static void test_outbound_tcp(void)
 			"\"LAST_SWITCHED\":1700000002,\"DIRECTION\":1,\"FLOW_END_REASON\":\"end\","
 			"\"SRC_PROC_PID\":26867,\"SRC_PROC_NAME\":\"ebpflow-wl\",\"SRC_PROC_UID\":65534,"
 			"\"SRC_PROC_USER_NAME\":\"nobody\",\"SRC_PROC_CONTAINER_ID\":\"\","
+			"\"SRC_PROC_CMDLINE\":\"ebpflow-wl --name \\\"a b\\\" \\u00ff\\u00fe\","
+			"\"SRC_FATHER_PROC_PID\":26866,\"SRC_FATHER_PROC_NAME\":\"bash\","
+			"\"SRC_PROC_PATH\":\"/usr/lib/ebpflow/ebpflow-wl\","
 			"\"callDeltaCount\":5,\"failedConnectionDeltaCount\":1,\"containerName\":\"\"}");
 	g_string_free(s, TRUE);
 }
@@ -86,6 +89,10 @@ static void test_inbound_udp6(void)
 	r.container = "test-server";
 	r.container_id = "3a0c709ca9b5";
 	strcpy(r.comm, "a\"b\xff"); /* names are any bytes */
+	r.exe = r.parent = NULL;
+	r.cmdline = "";
+	r.cmdline_cut = true; /* [flows] cmdline_bytes = 0 would say so */
+	r.ppid = 0;
 	ntopng_format_flow(s, &r, 0);
 	o = parse(s->str, p);
 	g_assert_cmpstr(json_object_get_string_member(o, "IPV6_SRC_ADDR"), ==, "fd42:199::1");
@@ -106,6 +113,11 @@ static void test_inbound_udp6(void)
 	g_assert_cmpstr(json_object_get_string_member(o, "DST_PROC_CONTAINER_ID"), ==,
 			"3a0c709ca9b5");
 	g_assert_cmpstr(json_object_get_string_member(o, "containerName"), ==, "test-server");
+	/* who it is, unknown here: empty and 0; a cut command line ends in "..." */
+	g_assert_cmpstr(json_object_get_string_member(o, "DST_PROC_CMDLINE"), ==, "...");
+	g_assert_cmpint(json_object_get_int_member(o, "DST_FATHER_PROC_PID"), ==, 0);
+	g_assert_cmpstr(json_object_get_string_member(o, "DST_FATHER_PROC_NAME"), ==, "");
+	g_assert_cmpstr(json_object_get_string_member(o, "DST_PROC_PATH"), ==, "");
 	members = json_object_get_members(o);
 	for (GList *m = members; m; m = m->next)
 		g_assert_false(g_str_has_prefix(m->data, "SRC_PROC_"));

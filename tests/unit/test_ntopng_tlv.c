@@ -102,6 +102,12 @@ static void test_outbound_tcp(void)
 		"\x33\xe2\x29\xff\xfe"		       /* SRC_PROC_UID (+ 425) 65534 */
 		"\x3b\xe1\xf4\x00\x06" "nobody"	       /* SRC_PROC_USER_NAME (+ 372) */
 		"\x3b\xe2\xae\x00\x00"		       /* SRC_PROC_CONTAINER_ID (+ 558) "" */
+		"\x3b\xe2\xac\x00\x1a"		       /* SRC_PROC_CMDLINE (+ 556) */
+		"ebpflow-wl --name \"a b\" \xff\xfe"
+		"\x33\xe1\xf5\x68\xf2"		       /* SRC_FATHER_PROC_PID (+ 373) 26866 */
+		"\x3b\xe1\xf6\x00\x04" "bash"	       /* SRC_FATHER_PROC_NAME (+ 374) */
+		"\xbb\x00\x0d" "SRC_PROC_PATH"	       /* by name: ntopng has no id for it */
+		"\x00\x1b" "/usr/lib/ebpflow/ebpflow-wl"
 		"\x01"; /* the end of the record */
 	struct flow_record r = sample();
 	GString *s = g_string_new(NULL);
@@ -133,6 +139,10 @@ static void test_inbound_udp6(void)
 		"\x32\xe2\x2a\x00"		       /* DST_PROC_UID (+ 426) 0 */
 		"\x3b\xe1\xf9\x00\x04" "root"	       /* DST_PROC_USER_NAME (+ 377) */
 		"\x3b\xe2\xaf\x00\x0c" "3a0c709ca9b5"  /* DST_PROC_CONTAINER_ID (+ 559) */
+		"\x3b\xe2\xad\x00\x00"		       /* DST_PROC_CMDLINE (+ 557): unknown */
+		"\x32\xe1\xfa\x00"		       /* DST_FATHER_PROC_PID (+ 378) 0 */
+		"\x3b\xe1\xfb\x00\x00"		       /* DST_FATHER_PROC_NAME (+ 379) */
+		"\xbb\x00\x0d" "DST_PROC_PATH" "\x00\x00"
 		"\x01";
 	struct flow_record r = sample();
 	GString *s = g_string_new(NULL);
@@ -153,6 +163,8 @@ static void test_inbound_udp6(void)
 	r.container = "test-server";
 	r.container_id = "3a0c709ca9b5";
 	strcpy(r.comm, "dns");
+	r.exe = r.cmdline = r.parent = NULL; /* who it is: not known */
+	r.ppid = 0;
 	ntopng_tlv_format_flow(s, &r, (int64_t)1700000000 * (int64_t)S - (int64_t)(10 * S));
 	assert_bytes(s, want, sizeof(want) - 1);
 	g_string_free(s, TRUE);
@@ -244,6 +256,42 @@ static void test_pairs(void)
 	g_string_free(p_third, TRUE);
 }
 
+/*
+ * A command line of 4 KiB goes whole; a longer one is cut between
+ * characters and ends in "...", as does one eBPFlow kept the start of.
+ */
+static void test_long_command_line(void)
+{
+	char *cmd = sample_long_cmdline();
+	struct flow_record r = sample();
+	GString *s = g_string_new(NULL);
+	/* SRC_PROC_CMDLINE, then its 16-bit length */
+	const char *at;
+
+	r.cmdline = cmd;
+	ntopng_tlv_process(s, &r);
+	at = memmem(s->str, s->len, "\x3b\xe2\xac", 3);
+	g_assert_nonnull(at);
+	/* 4095 bytes: "é" (4095, 4096) does not fit whole before the mark */
+	g_assert_cmpmem(at + 3, 2, "\x10\x02", 2);
+	g_assert_cmpmem(at + 5, 4095, cmd, 4095);
+	g_assert_cmpmem(at + 5 + 4095, 3, "...", 3);
+	g_string_truncate(s, 0);
+	cmd[4096] = '\0'; /* 4096 bytes: whole, when eBPFlow kept them all */
+	cmd[4095] = 'x';
+	ntopng_tlv_process(s, &r);
+	at = memmem(s->str, s->len, "\x3b\xe2\xac", 3);
+	g_assert_cmpmem(at + 3, 2, "\x10\x00", 2);
+	g_assert_cmpmem(at + 5, 4096, cmd, 4096);
+	g_string_truncate(s, 0);
+	r.cmdline = "a";
+	r.cmdline_cut = true;
+	ntopng_tlv_process(s, &r);
+	g_assert_nonnull(memmem(s->str, s->len, "\x3b\xe2\xac\x00\x04" "a...", 9));
+	g_string_free(s, TRUE);
+	g_free(cmd);
+}
+
 /* a record that would take the message past 64 KiB is refused, whole */
 static void test_full(void)
 {
@@ -276,5 +324,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/ntopng_tlv/message", test_message);
 	g_test_add_func("/ntopng_tlv/pairs", test_pairs);
 	g_test_add_func("/ntopng_tlv/full", test_full);
+	g_test_add_func("/ntopng_tlv/long_command_line", test_long_command_line);
 	return g_test_run();
 }
