@@ -104,7 +104,8 @@ def own(f):
     when the other end's record is in the same message (the two ends of a
     connection of this host's processes: one ntopng flow)."""
     other = "DST" if side(f) == "SRC" else "SRC"
-    return {k: v for k, v in f.items() if not k.startswith(f"{other}_PROC_")}
+    return {k: v for k, v in f.items()
+            if not k.startswith((f"{other}_PROC_", f"{other}_FATHER_PROC_"))}
 
 
 def peer(f):
@@ -126,7 +127,13 @@ def ntop_of(r):
          "FLOW_END_REASON": r["end_reason"], f"{side}_PROC_PID": r["pid"],
          f"{side}_PROC_NAME": r["comm"], f"{side}_PROC_UID": r["uid"],
          f"{side}_PROC_USER_NAME": r["user"], f"{side}_PROC_CONTAINER_ID": r["container_id"],
-         "callDeltaCount": r["count"], "containerName": r["container"]}
+         "callDeltaCount": r["count"], "containerName": r["container"],
+         # who the process is (issue 19): "" and 0 until eBPFlow knows; a cut
+         # command line ends in "..."
+         f"{side}_PROC_CMDLINE": r.get("cmdline", "") + ("..." if r.get("cmdline_cut") else ""),
+         f"{side}_FATHER_PROC_PID": r.get("ppid", 0),
+         f"{side}_FATHER_PROC_NAME": r.get("parent", ""),
+         f"{side}_PROC_PATH": r.get("exe", "")}
     if tcp:
         f.update(OUT_BYTES=r["reverse_bytes"], failedConnectionDeltaCount=r["failed"])
     else:

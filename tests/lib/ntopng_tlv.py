@@ -19,9 +19,13 @@ NAMES = {1: "IN_BYTES", 2: "IN_PKTS", 4: "PROTOCOL", 8: "IPV4_SRC_ADDR", 11: "L4
          12: "IPV4_DST_ADDR", 21: "LAST_SWITCHED", 22: "FIRST_SWITCHED", 23: "OUT_BYTES",
          27: "IPV6_SRC_ADDR", 28: "IPV6_DST_ADDR", 60: "IP_PROTOCOL_VERSION", 61: "DIRECTION",
          136: "FLOW_END_REASON"}
-for side, ids in (("SRC", (168, 169, 425, 372, 558)), ("DST", (375, 376, 426, 377, 559))):
-    for n, what in zip(ids, ("PID", "NAME", "UID", "USER_NAME", "CONTAINER_ID")):
+for side, ids in (("SRC", (168, 169, 425, 372, 558, 556)),
+                  ("DST", (375, 376, 426, 377, 559, 557))):
+    for n, what in zip(ids, ("PID", "NAME", "UID", "USER_NAME", "CONTAINER_ID", "CMDLINE")):
         NAMES[NTOP_BASE_ID + n] = f"{side}_PROC_{what}"
+for side, ids in (("SRC", (373, 374)), ("DST", (378, 379))):
+    for n, what in zip(ids, ("PID", "NAME")):
+        NAMES[NTOP_BASE_ID + n] = f"{side}_FATHER_PROC_{what}"
 
 
 class TLVError(ValueError):
