@@ -108,6 +108,35 @@ class Mappings(unittest.TestCase):
         for table in (ebpflow, ntop):
             self.assertTrue({ent for ent, _ in table} <= {0, PEN, NTOP_PEN, REVERSE_PEN})
 
+    def test_who_ran_the_process(self):
+        """Issue 19's elements, in every format: the path under the PEN in both
+        profiles (ntop has none), the command line and parent under ntop's own
+        numbers in the ntop profile."""
+        ebpflow, ntop = self.table["ebpflow"], self.table["ntop"]
+        want = {"ebpflow": {(PEN, 12): ("processExecutable", "string"),
+                            (PEN, 13): ("processCommandLine", "string"),
+                            (PEN, 14): ("parentProcessId", "unsigned32"),
+                            (PEN, 15): ("parentProcessName", "string")},
+                "ntop": {(PEN, 12): ("processExecutable", "string"),
+                         (NTOP_PEN, 556): ("SRC_PROC_CMDLINE", "string"),
+                         (NTOP_PEN, 557): ("DST_PROC_CMDLINE", "string"),
+                         (NTOP_PEN, 373): ("SRC_FATHER_PROC_PID", "unsigned32"),
+                         (NTOP_PEN, 374): ("SRC_FATHER_PROC_NAME", "string"),
+                         (NTOP_PEN, 378): ("DST_FATHER_PROC_PID", "unsigned32"),
+                         (NTOP_PEN, 379): ("DST_FATHER_PROC_NAME", "string")}}
+        for profile, table in (("ebpflow", ebpflow), ("ntop", ntop)):
+            for key, (name, dtype) in want[profile].items():
+                self.assertEqual(table.get(key, (None, None))[:2], (name, dtype), profile)
+            self.assertNotIn((PEN, 13), ntop)  # ntop's element instead
+            with open(self.path(profile, "telegraf-pen.csv")) as f:
+                text = f.read()
+            for (pen, num), (name, _) in want[profile].items():
+                self.assertIn(f"{pen}.{num},{snake(name)},", text)
+            with open(self.path(profile, "pmacct-primitives.lst")) as f:
+                text = f.read()
+            for (pen, num), (name, _) in want[profile].items():
+                self.assertIn(f"name={snake(name)}\tfield_type={pen}:{num}\t", text)
+
     def test_pmacct(self):
         for profile, table in self.table.items():
             with open(self.path(profile, "pmacct-primitives.lst")) as f:
