@@ -163,6 +163,10 @@ class CollectorTest(unittest.TestCase):
             self.assertEqual(r["userName"], user)
             self.assertEqual(r["processUserName"], user)
             self.assertEqual(r["containerName"], "")
+            # who ran it (issue 19): in every record; its values are the kernel side's
+            for name, kind in (("processExecutable", str), ("processCommandLine", str),
+                               ("parentProcessId", int), ("parentProcessName", str)):
+                self.assertIsInstance(r[name], kind, name)
             # the count's standard element is true of the protocol (ELEMENTS.md)
             if r["protocolIdentifier"] == 6:
                 self.assertEqual(r["newConnectionDeltaCount"], r["callDeltaCount"])
@@ -280,7 +284,9 @@ class CollectorTest(unittest.TestCase):
                  if r.get("_record") == "element_type"}
         for name, ie_id, dtype in (("processId", 1, 3), ("processName", 2, 13),
                                    ("processUserName", 4, 13), ("callDeltaCount", 9, 4),
-                                   ("failedConnectionDeltaCount", 11, 4)):
+                                   ("failedConnectionDeltaCount", 11, 4),
+                                   ("processExecutable", 12, 13), ("processCommandLine", 13, 13),
+                                   ("parentProcessId", 14, 3), ("parentProcessName", 15, 13)):
             self.assertIn(name, types)
             self.assertEqual(types[name]["privateEnterpriseNumber"], 32473)
             self.assertEqual(types[name]["informationElementId"], ie_id)
