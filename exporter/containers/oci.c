@@ -16,11 +16,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <json-glib/json-glib.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "containers.h"
+#include "resolvers.h"
 
 char *oci_containerd_dir(const char *state)
 {
@@ -178,4 +180,104 @@ char *oci_parse_spec(const char *body, size_t len, enum oci_flavour f, const cha
 out:
 	g_object_unref(p);
 	return name;
+}
+
+/*
+ * One spec file, into out. Its absence is this container's (gone, or not
+ * this runtime's); a directory eBPFlow may not read is the runtime's.
+ */
+static void spec_name(const char *path, enum oci_flavour f, const char *id, const char *pod_uid,
+		      struct lookup *out)
+{
+	char *data = NULL;
+	size_t len = 0;
+	GError *err = NULL;
+
+	if (!oci_read(path, CONTAINERS_MAX_REPLY, &data, &len, &err)) {
+		if (g_error_matches(err, G_FILE_ERROR, G_FILE_ERROR_NOENT)) {
+			snprintf(out->error, sizeof(out->error),
+				 "container %.12s unknown to the runtime", id);
+		} else if (err->domain == G_FILE_ERROR) {
+			/* the bundles are root's, 0700: a user other than root reads none */
+			snprintf(out->error, sizeof(out->error), "%s%s", err->message,
+				 g_error_matches(err, G_FILE_ERROR, G_FILE_ERROR_ACCES)
+				     ? " (the runtime's files are root's: names from them "
+				       "need eBPFlow to run as uid 0, without --user)"
+				     : "");
+			out->runtime_fault = true;
+		} else {
+			snprintf(out->error, sizeof(out->error), "%s", err->message);
+			out->bad_reply = true;
+		}
+		g_error_free(err);
+		return;
+	}
+	out->name = oci_parse_spec(data, len, f, pod_uid, &err);
+	if (!out->name) {
+		snprintf(out->error, sizeof(out->error), "%s: %s", path, err->message);
+		out->bad_reply = true;
+		g_error_free(err);
+	}
+	g_free(data);
+}
+
+/* A runtime's directory that must be there: false with out->error set (and why). */
+static bool dir_there(const char *dir, struct lookup *out)
+{
+	struct stat st;
+
+	if (stat(dir, &st) == 0 && S_ISDIR(st.st_mode))
+		return true;
+	snprintf(out->error, sizeof(out->error), "%s: %s", dir,
+		 errno ? g_strerror(errno) : "not a directory");
+	return false;
+}
+
+void containerd_lookup(const char *state, const char *id, const char *pod_uid, bool may_be_absent,
+		       struct lookup *out)
+{
+	char *dir = oci_containerd_dir(state), *path;
+
+	errno = 0;
+	if (!dir_there(dir, out)) {
+		if (may_be_absent && errno == ENOENT)
+			out->absent = true;
+		else
+			out->runtime_fault = true;
+		g_free(dir);
+		return;
+	}
+	g_free(dir);
+	path = oci_containerd_spec(state, id);
+	spec_name(path, OCI_CONTAINERD, id, pod_uid, out);
+	g_free(path);
+}
+
+void crio_lookup(const char *runroot, const char *root, const char *id, const char *pod_uid,
+		 struct lookup *out)
+{
+	char *run_dir = oci_crio_dir(runroot), *dir = oci_crio_dir(root), *path;
+	bool run_there, there;
+
+	errno = 0;
+	run_there = dir_there(run_dir, out);
+	errno = 0;
+	there = dir_there(dir, out);
+	g_free(run_dir);
+	g_free(dir);
+	if (!run_there && !there) {
+		out->runtime_fault = true;
+		return;
+	}
+	out->error[0] = '\0';
+	/* the run root's copy is the bundle the container runs from; the root keeps one too */
+	path = oci_crio_spec(run_there ? runroot : root, id);
+	spec_name(path, OCI_CRIO, id, pod_uid, out);
+	g_free(path);
+	if (run_there && there && !out->name && !out->runtime_fault && !out->bad_reply) {
+		out->error[0] = '\0';
+		path = oci_crio_spec(root, id);
+		spec_name(path, OCI_CRIO, id, pod_uid, out);
+		g_free(path);
+	}
 }

@@ -291,7 +291,6 @@ static void test_config_spellings(void)
 	accepts(interval, "7", ARGS("--config", path));
 	accepts(interval, "7", ARGS(eq));
 	accepts(interval, "7", ARGS("--conf", path));
-	accepts(interval, "7", ARGS("--con", path));
 	accepts(interval, "7", ARGS(abbr));
 	accepts(interval, "7", ARGS(glued));
 	accepts(interval, "7", ARGS("-dc", path));
@@ -301,7 +300,8 @@ static void test_config_spellings(void)
 	accepts(o, path, ARGS("--check-config", "--conf", path));
 	refuses("/nonexistent/x.conf: No such file", ARGS("--conf", "/nonexistent/x.conf"));
 	refuses("/nonexistent/x.conf: No such file", ARGS("-dc", "/nonexistent/x.conf"));
-	refuses("option '--co' is ambiguous (--config, --collector)", ARGS("--co", path));
+	refuses("option '--con' is ambiguous (--config, --containers, --containerd-state)",
+		ARGS("--con", path));
 	refuses("--config needs a value", ARGS("-dc"));
 	refuses("--config: the path is empty", ARGS("--config="));
 	g_unlink(path);
