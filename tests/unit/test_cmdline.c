@@ -479,6 +479,22 @@ static void test_table(void)
 	}
 }
 
+/* -d, --containers, the seed's --docker and [containers] resolve_names: one setting */
+static void test_container_names(void)
+{
+	const struct option_def *o = option_by_name("containers");
+	char *path = write_conf("[containers]\nresolve_names = true\n");
+
+	g_assert_nonnull(o);
+	g_assert_true(o->offset == option_by_name("docker")->offset);
+	accepts(o, "false", ARGS("-i", "1"));
+	accepts(o, "true", ARGS("-d"));
+	accepts(o, "true", ARGS("--containers"));
+	accepts(o, "true", ARGS("--docker"));
+	accepts(o, "true", ARGS("-c", path));
+	g_free(path);
+}
+
 int main(int argc, char **argv)
 {
 	int rc;
@@ -493,6 +509,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/cmdline/file_keys", test_file_keys);
 	g_test_add_func("/cmdline/bad_values", test_bad_values);
 	g_test_add_func("/cmdline/ambiguous", test_ambiguous);
+	g_test_add_func("/cmdline/container_names", test_container_names);
 	g_test_add_func("/cmdline/help_and_version", test_help_and_version);
 	rc = g_test_run();
 	printf("# %u command lines accepted with the documented value, %u refused as documented\n",
