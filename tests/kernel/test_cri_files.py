@@ -12,11 +12,14 @@ name. As another user (--user nobody) the files cannot be read: flows keep
 their container ids and the log says what is needed.
 
 The real containerd, driven through CRI, is tests/kernel/test_cri.py's."""
+import http.server
 import json
 import os
 import shutil
+import socketserver
 import subprocess
 import sys
+import threading
 import time
 import unittest
 
@@ -36,6 +39,8 @@ CRIO_POD_UID = "%08x-4444-4555-8666-%012x" % (PID, PID)
 CTR_ID = "%064x" % (0xc0ffee * (PID + 1))
 SANDBOX_ID = "%064x" % (0x5a4d * (PID + 1))
 CRIO_ID = "%064x" % (0xc410 * (PID + 1))
+DOCKER_ID = "%064x" % (0xd0c * (PID + 1))
+DOCKER_POD_UID = "%08x-7777-4888-8999-%012x" % (PID, PID)
 POD = f"web-{PID}"
 
 
@@ -88,6 +93,37 @@ def client_in(cg, port):
                           f"127.0.0.1 {port} {N} 10 sendto"], check=True, capture_output=True,
                          text=True).stdout
     return int(out.split("pid=")[1].split()[0])
+
+
+class FakeDocker(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
+    """cri-dockerd's Docker: the Engine API, with kubelet's labels on the container."""
+
+    daemon_threads = True
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.server.asked.append(self.path)
+            labels = {"io.kubernetes.pod.namespace": "ns3", "io.kubernetes.pod.name": "dk",
+                      "io.kubernetes.container.name": "ctr"}
+            body = json.dumps({"Name": "/k8s_ctr_dk", "Config": {"Labels": labels}}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    def __init__(self, path):
+        super().__init__(path, self.Handler)
+        self.asked = []
+        self.thread = threading.Thread(target=self.serve_forever, daemon=True)
+        self.thread.start()
+
+    def stop(self):
+        self.shutdown()
+        self.server_close()
 
 
 class CriFiles(unittest.TestCase):
@@ -155,6 +191,28 @@ class CriFiles(unittest.TestCase):
                           (again, (f"ns1/{POD}/app", CTR_ID))):
             self.assertEqual(self.sent(recs, pid), (N, {want}), probe.stderr)
         # no runtime was taken as down, no spec refused
+        self.assertNotIn("container runtime at", probe.stderr)
+
+    def test_cgroupfs_docker(self):
+        """A cgroupfs pod cgroup names no runtime: where containerd keeps no k8s.io
+        namespace (Docker's own containerd keeps "moby"), Docker's API is asked."""
+        state = f"{ROOT}/docker-containerd"
+        os.makedirs(f"{state}/io.containerd.runtime.v2.task/moby", mode=0o711)
+        cg = self.mkdirs(f"{cgroup_root()}/kubepods/besteffort/pod{DOCKER_POD_UID}/{DOCKER_ID}")
+        docker = FakeDocker(f"{ROOT}/docker.sock")
+        args = self.args()
+        args[args.index(STATE)] = state
+        args[args.index(f"{ROOT}/no-docker.sock")] = f"{ROOT}/docker.sock"
+        probe = Ebpflow(*args)
+        try:
+            pid = client_in(cg, P + 5)
+            time.sleep(2.5)
+        finally:
+            probe.stop()
+            docker.stop()
+        self.assertEqual(self.sent(probe.records(), pid), (N, {("ns3/dk/ctr", DOCKER_ID)}),
+                         probe.stderr)
+        self.assertEqual(docker.asked, [f"/v1.41/containers/{DOCKER_ID}/json"])
         self.assertNotIn("container runtime at", probe.stderr)
 
     def test_not_root(self):
