@@ -257,15 +257,22 @@ void crio_lookup(const char *runroot, const char *root, const char *id, const ch
 		 struct lookup *out)
 {
 	char *run_dir = oci_crio_dir(runroot), *dir = oci_crio_dir(root), *path;
+	char why[sizeof(out->error)];
 	bool run_there, there;
 
 	errno = 0;
 	run_there = dir_there(run_dir, out);
+	snprintf(why, sizeof(why), "%s", out->error);
 	errno = 0;
 	there = dir_there(dir, out);
 	g_free(run_dir);
 	g_free(dir);
 	if (!run_there && !there) {
+		/* both said: either may be the one this node uses */
+		char root_why[sizeof(out->error)];
+
+		snprintf(root_why, sizeof(root_why), "%s", out->error);
+		snprintf(out->error, sizeof(out->error), "%.250s; %.250s", why, root_why);
 		out->runtime_fault = true;
 		return;
 	}

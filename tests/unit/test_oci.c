@@ -6,12 +6,14 @@
  */
 #include <glib.h>
 #include <glib/gstdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "containers.h"
 #include "oci.h"
+#include "resolvers.h"
 
 #define POD_UID "6f1c2a7e-4b3d-4e5f-8a9b-0c1d2e3f4a5b"
 
@@ -197,6 +199,94 @@ static void test_paths(void)
 	g_free(p);
 }
 
+static void put(const char *path, const char *text)
+{
+	char *dir = g_path_get_dirname(path);
+
+	g_assert_cmpint(g_mkdir_with_parents(dir, 0700), ==, 0);
+	g_assert_true(g_file_set_contents(path, text, -1, NULL));
+	g_free(dir);
+}
+
+#define SPEC_OK                                                            \
+	"{\"annotations\":{\"io.kubernetes.cri.sandbox-namespace\":\"n\"," \
+	"\"io.kubernetes.cri.sandbox-name\":\"p\",\"io.kubernetes.cri.container-name\":\"c\"}}"
+#define CRIO_OK                                                                               \
+	"{\"annotations\":{\"io.kubernetes.pod.namespace\":\"n\",\"io.kubernetes.pod.name\":" \
+	"\"p\","                                                                              \
+	"\"io.kubernetes.container.name\":\"r\"}}"
+
+/* What a look-up makes of each state: a name, the container's failure, or the runtime's. */
+static void test_lookups(void)
+{
+	char *root = g_dir_make_tmp("ebpflow-oci-XXXXXX", NULL);
+	char *state = g_build_filename(root, "containerd", NULL);
+	char *run = g_build_filename(root, "crio-run", NULL);
+	char *lib = g_build_filename(root, "crio-lib", NULL);
+	char *path, *cmd;
+	struct lookup l = {0};
+
+	/* no state at all: the runtime's fault, or (may_be_absent) not this node's runtime */
+	containerd_lookup(state, "a1", "", false, &l);
+	g_assert_true(l.runtime_fault && !l.absent && !l.name);
+	l = (struct lookup){0};
+	containerd_lookup(state, "a1", "", true, &l);
+	g_assert_true(l.absent && !l.runtime_fault && !l.name);
+	/* the namespace there, not this container: its own failure */
+	path = oci_containerd_spec(state, "a1");
+	put(path, SPEC_OK);
+	g_free(path);
+	l = (struct lookup){0};
+	containerd_lookup(state, "b2", "", true, &l);
+	g_assert_true(!l.absent && !l.runtime_fault && !l.bad_reply && !l.name);
+	g_assert_nonnull(strstr(l.error, "unknown to the runtime"));
+	l = (struct lookup){0};
+	containerd_lookup(state, "a1", "", false, &l);
+	g_assert_cmpstr(l.name, ==, "n/p/c");
+	g_assert_cmpstr(l.error, ==, "");
+	g_free(l.name);
+	/* a spec that is not one: this container's */
+	path = oci_containerd_spec(state, "c3");
+	put(path, "{\"annotations\":{}}");
+	g_free(path);
+	l = (struct lookup){0};
+	containerd_lookup(state, "c3", "", false, &l);
+	g_assert_true(l.bad_reply && !l.runtime_fault && !l.name);
+
+	/* CRI-O: neither root there, both named in the one error */
+	l = (struct lookup){0};
+	crio_lookup(run, lib, "d4", "", &l);
+	g_assert_true(l.runtime_fault && !l.name);
+	g_assert_nonnull(strstr(l.error, run));
+	g_assert_nonnull(strstr(l.error, lib));
+	/* the root's copy where the run root has none, or has no run root */
+	path = oci_crio_spec(lib, "d4");
+	put(path, CRIO_OK);
+	g_free(path);
+	l = (struct lookup){0};
+	crio_lookup(run, lib, "d4", "", &l);
+	g_assert_cmpstr(l.name, ==, "n/p/r");
+	g_free(l.name);
+	path = oci_crio_spec(run, "e5");
+	put(path, CRIO_OK);
+	g_free(path);
+	l = (struct lookup){0};
+	crio_lookup(run, lib, "d4", "", &l);
+	g_assert_cmpstr(l.name, ==, "n/p/r");
+	g_free(l.name);
+	l = (struct lookup){0};
+	crio_lookup(run, lib, "f6", "", &l);
+	g_assert_true(!l.runtime_fault && !l.bad_reply && !l.name);
+
+	cmd = g_strdup_printf("rm -rf '%s'", root);
+	g_assert_cmpint(system(cmd), ==, 0);
+	g_free(cmd);
+	g_free(lib);
+	g_free(run);
+	g_free(state);
+	g_free(root);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -205,5 +295,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/oci/hostile", test_hostile);
 	g_test_add_func("/oci/read", test_read);
 	g_test_add_func("/oci/paths", test_paths);
+	g_test_add_func("/oci/lookups", test_lookups);
 	return g_test_run();
 }
