@@ -170,7 +170,7 @@ static void lookup(gpointer data, gpointer user)
 		if (!r->found.absent)
 			break;
 		/* no Kubernetes containers in containerd here: Docker's (cri-dockerd) */
-		r->found = (struct lookup){0};
+		r->found = (struct lookup){ 0 };
 		r->src = SRC_DOCKER;
 		/* fall through */
 	case SRC_DOCKER:

@@ -224,23 +224,23 @@ static void test_lookups(void)
 	char *run = g_build_filename(root, "crio-run", NULL);
 	char *lib = g_build_filename(root, "crio-lib", NULL);
 	char *path, *cmd;
-	struct lookup l = {0};
+	struct lookup l = { 0 };
 
 	/* no state at all: the runtime's fault, or (may_be_absent) not this node's runtime */
 	containerd_lookup(state, "a1", "", false, &l);
 	g_assert_true(l.runtime_fault && !l.absent && !l.name);
-	l = (struct lookup){0};
+	l = (struct lookup){ 0 };
 	containerd_lookup(state, "a1", "", true, &l);
 	g_assert_true(l.absent && !l.runtime_fault && !l.name);
 	/* the namespace there, not this container: its own failure */
 	path = oci_containerd_spec(state, "a1");
 	put(path, SPEC_OK);
 	g_free(path);
-	l = (struct lookup){0};
+	l = (struct lookup){ 0 };
 	containerd_lookup(state, "b2", "", true, &l);
 	g_assert_true(!l.absent && !l.runtime_fault && !l.bad_reply && !l.name);
 	g_assert_nonnull(strstr(l.error, "unknown to the runtime"));
-	l = (struct lookup){0};
+	l = (struct lookup){ 0 };
 	containerd_lookup(state, "a1", "", false, &l);
 	g_assert_cmpstr(l.name, ==, "n/p/c");
 	g_assert_cmpstr(l.error, ==, "");
@@ -249,12 +249,12 @@ static void test_lookups(void)
 	path = oci_containerd_spec(state, "c3");
 	put(path, "{\"annotations\":{}}");
 	g_free(path);
-	l = (struct lookup){0};
+	l = (struct lookup){ 0 };
 	containerd_lookup(state, "c3", "", false, &l);
 	g_assert_true(l.bad_reply && !l.runtime_fault && !l.name);
 
 	/* CRI-O: neither root there, both named in the one error */
-	l = (struct lookup){0};
+	l = (struct lookup){ 0 };
 	crio_lookup(run, lib, "d4", "", &l);
 	g_assert_true(l.runtime_fault && !l.name);
 	g_assert_nonnull(strstr(l.error, run));
@@ -263,18 +263,18 @@ static void test_lookups(void)
 	path = oci_crio_spec(lib, "d4");
 	put(path, CRIO_OK);
 	g_free(path);
-	l = (struct lookup){0};
+	l = (struct lookup){ 0 };
 	crio_lookup(run, lib, "d4", "", &l);
 	g_assert_cmpstr(l.name, ==, "n/p/r");
 	g_free(l.name);
 	path = oci_crio_spec(run, "e5");
 	put(path, CRIO_OK);
 	g_free(path);
-	l = (struct lookup){0};
+	l = (struct lookup){ 0 };
 	crio_lookup(run, lib, "d4", "", &l);
 	g_assert_cmpstr(l.name, ==, "n/p/r");
 	g_free(l.name);
-	l = (struct lookup){0};
+	l = (struct lookup){ 0 };
 	crio_lookup(run, lib, "f6", "", &l);
 	g_assert_true(!l.runtime_fault && !l.bad_reply && !l.name);
 
