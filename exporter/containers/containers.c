@@ -10,11 +10,13 @@
 #include <bpf/bpf.h>
 #include <curl/curl.h>
 #include <glib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "clock.h"
 #include "ebpflow.h"
 #include "log.h"
+#include "oci.h"
 #include "resolvers.h"
 
 /* Who is asked: a runtime's socket or its state on the node. */
@@ -176,6 +178,14 @@ static void lookup(gpointer data, gpointer user)
 	case SRC_DOCKER:
 	case SRC_PODMAN:
 		docker_lookup(c->src[r->src].where, c->cfg.timeout_ms, j->id, &r->found);
+		if (r->src != r->asked && r->found.runtime_fault) {
+			size_t n = strlen(r->found.error);
+
+			/* the node may well be containerd's, its state not where it was looked for */
+			snprintf(r->found.error + n, sizeof(r->found.error) - n,
+				 " (and containerd has no %s namespace under %s)",
+				 OCI_CONTAINERD_NAMESPACE, c->cfg.containerd_state);
+		}
 		break;
 	case SRC_CRIO:
 		crio_lookup(c->cfg.crio_runroot, c->cfg.crio_root, j->id, j->pod_uid, &r->found);

@@ -215,6 +215,24 @@ class CriFiles(unittest.TestCase):
         self.assertEqual(docker.asked, [f"/v1.41/containers/{DOCKER_ID}/json"])
         self.assertNotIn("container runtime at", probe.stderr)
 
+    def test_no_runtime(self):
+        """Neither containerd's state nor Docker's socket: ids only, and the one
+        warning says where both were looked for."""
+        args = self.args()
+        args[args.index(STATE)] = f"{ROOT}/no-containerd"
+        probe = Ebpflow(*args)
+        try:
+            pid = client_in(self.ctr, P + 6)
+            time.sleep(2.5)
+        finally:
+            probe.stop()
+        self.assertEqual(self.sent(probe.records(), pid), (N, {("", CTR_ID)}), probe.stderr)
+        warned = [l for l in probe.stderr.splitlines() if "container runtime at" in l]
+        self.assertEqual(len(warned), 1, probe.stderr)
+        self.assertIn(f"container runtime at {ROOT}/no-docker.sock: ", warned[0])
+        self.assertIn(f"(and containerd has no k8s.io namespace under {ROOT}/no-containerd)",
+                      warned[0])
+
     def test_not_root(self):
         """As nobody the bundles (root's, 0700) cannot be read: ids only, said once."""
         probe = Ebpflow(*self.args(), "--user", "nobody")
