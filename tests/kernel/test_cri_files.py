@@ -155,10 +155,14 @@ class CriFiles(unittest.TestCase):
         # the clients have exited: their cgroups are empty; a directory another
         # test made (kubepods, besteffort) is left to it
         for d in reversed(self.made):
-            try:
-                os.rmdir(d)
-            except OSError:
-                pass
+            for _ in range(20):  # a cgroup just emptied may still be busy for a moment
+                try:
+                    os.rmdir(d)
+                    break
+                except FileNotFoundError:
+                    break
+                except OSError:
+                    time.sleep(0.05)
         shutil.rmtree(ROOT, ignore_errors=True)
 
     def args(self):
