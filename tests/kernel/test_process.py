@@ -1,0 +1,196 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-only
+"""Who made a flow, exactly (issue 19), with real processes on loopback:
+COMM is the process's name (ps -o comm), not its sending thread's; exe,
+cmdline, ppid and parent are the kernel's for a process that execs, sends and
+exits within milliseconds, for a script (exe is its interpreter), for a
+process renamed after exec, for one whose executable was deleted after exec
+(the path it had), and for one that was running before eBPFlow started (from
+/proc, " (deleted)" as the kernel says there). [flows] cmdline_bytes cuts the
+command line (cmdline_cut) and 0 keeps none. Each sender makes N calls and N
+are counted. Runs on the tier EBPFLOW_HOOKS names (every tier in the matrix).
+"""
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import textwrap
+import unittest
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
+import testlib  # noqa: E402
+
+N = 3
+PYTHON = "/usr/bin/python3"
+# a script run through its interpreter; its sending thread has a name of its own
+SCRIPT = textwrap.dedent("""\
+    #!/usr/bin/python3
+    import ctypes, os, socket, sys, threading
+    port, n, rename = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+    libc = ctypes.CDLL(None)
+    if rename != "-":
+        libc.prctl(15, rename.encode(), 0, 0, 0)  # PR_SET_NAME on the main thread
+    def send():
+        libc.prctl(15, b"sender-thread", 0, 0, 0)
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        for _ in range(n):
+            s.sendto(b"x", ("127.0.0.1", port))
+    t = threading.Thread(target=send)
+    t.start()
+    t.join()
+    with open("/proc/self/comm") as f:
+        print(f"pid={os.getpid()} comm={f.read().strip()}", flush=True)
+    """)
+
+
+def my_comm():
+    with open("/proc/self/comm") as f:
+        return f.read().strip()
+
+
+def cmdline_of(argv, limit=None):
+    """What the kernel keeps of argv (NULs as spaces), at most limit bytes."""
+    raw = "\0".join(argv) + "\0"
+    if limit is not None:
+        raw = raw[:limit]
+    return raw.rstrip("\0").replace("\0", " ")
+
+
+def run_client(argv):
+    """Run a sender to its end; its pid (the helpers print it first thing or last)."""
+    out = subprocess.run(argv, capture_output=True, text=True, check=True, timeout=30).stdout
+    fields = dict(f.split("=", 1) for f in out.split() if "=" in f)
+    return int(fields["pid"]), fields.get("comm")
+
+
+def records_of(ebpflow, pid, direction):
+    return [r for r in ebpflow.records() if r["pid"] == pid and r["direction"] == direction]
+
+
+class Process(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        testlib.require_kernel_privileges()
+        if not os.path.exists(PYTHON):
+            testlib.skip_or_fail("test_process", f"{PYTHON} is missing")
+        cls.dir = tempfile.mkdtemp(prefix=f"ebpflow-proc-{os.getpid()}-")
+        os.chmod(cls.dir, 0o755)
+        cls.script = os.path.join(cls.dir, "client.py")
+        with open(cls.script, "w") as f:
+            f.write(SCRIPT)
+        os.chmod(cls.script, 0o755)
+        cls.port = testlib.port_base(3)
+        cls.parent = (os.getpid(), my_comm())
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.dir, ignore_errors=True)
+
+    def check_proc(self, rec, exe, cmdline, parent=None):
+        self.assertEqual(rec["exe"], exe, rec)
+        self.assertEqual(rec["cmdline"], cmdline, rec)
+        self.assertNotIn("cmdline_cut", rec)
+        self.assertEqual((rec["ppid"], rec["parent"]), parent or self.parent, rec)
+
+    def wait_count(self, ebpflow, pid, direction, n):
+        ebpflow.wait_for(lambda r: r["pid"] == pid and r["direction"] == direction)
+        return pid, direction, n
+
+    def test_identity(self):
+        wl = testlib.WORKLOAD
+        old = os.path.join(self.dir, "wl-old")
+        new = os.path.join(self.dir, "wl-new")
+        shutil.copy(wl, old)
+        shutil.copy(wl, new)
+        port = self.port
+        # running before eBPFlow starts, its executable deleted since its exec
+        old_argv = [old, "udp-server", "127.0.0.1", str(port + 1), str(N)]
+        before = testlib.Process(old_argv, stdout=subprocess.PIPE, text=True)
+        self.addCleanup(before.kill_if_running)
+        self.assertTrue(before.proc.stdout.readline().startswith("ready"))
+        os.unlink(old)
+        e = testlib.Ebpflow("-o", "json", "-i", "1")
+        try:
+            # deleted after its exec, which the kernel saw
+            new_argv = [new, "udp-server", "127.0.0.1", str(port + 2), str(N)]
+            after = testlib.Process(new_argv, stdout=subprocess.PIPE, text=True)
+            self.addCleanup(after.kill_if_running)
+            self.assertTrue(after.proc.stdout.readline().startswith("ready"))
+            os.unlink(new)
+            # execs, sends and exits within milliseconds
+            fast_argv = [wl, "udp-client", "127.0.0.1", str(port + 1), str(N), "0", "sendto"]
+            fast, _ = run_client(fast_argv)
+            run_client([wl, "udp-client", "127.0.0.1", str(port + 2), str(N), "0", "sendto"])
+            # a script, whose sending thread has a name of its own
+            script, script_comm = run_client([self.script, str(port), str(N), "-"])
+            # renamed after its exec
+            rename = f"rn{os.getpid() % 100000}"
+            renamed, renamed_comm = run_client([self.script, str(port), str(N), rename])
+            before.proc.wait(20)
+            after.proc.wait(20)
+            waits = [self.wait_count(e, fast, "outbound", N),
+                     self.wait_count(e, script, "outbound", N),
+                     self.wait_count(e, renamed, "outbound", N),
+                     self.wait_count(e, before.proc.pid, "inbound", N),
+                     self.wait_count(e, after.proc.pid, "inbound", N)]
+        finally:
+            e.stop()
+        self.assertEqual(e.returncode, 0, e.stderr)
+        recs = {}
+        for pid, direction, n in waits:
+            with self.subTest(pid=pid, direction=direction):
+                rs = records_of(e, pid, direction)
+                self.assertEqual(sum(r["count"] for r in rs), n, rs)
+                recs[pid] = rs[0]
+        python_exe = os.path.realpath(PYTHON)
+        with self.subTest("a process that execs, sends and exits at once"):
+            self.assertEqual(recs[fast]["comm"], "ebpflow-wl")
+            self.check_proc(recs[fast], os.path.realpath(wl), cmdline_of(fast_argv))
+        with self.subTest("a script: COMM the process's, not its thread's; exe the interpreter"):
+            self.assertEqual(script_comm, "client.py")  # the kernel names it after the script
+            self.assertEqual(recs[script]["comm"], script_comm)
+            self.check_proc(recs[script], python_exe,
+                            cmdline_of([PYTHON, self.script, str(port), str(N), "-"]))
+        with self.subTest("renamed after exec: the new name, the same executable"):
+            self.assertEqual(renamed_comm, rename)
+            self.assertEqual(recs[renamed]["comm"], rename)
+            self.check_proc(recs[renamed], python_exe,
+                            cmdline_of([PYTHON, self.script, str(port), str(N), rename]))
+        with self.subTest("running before eBPFlow, deleted since: /proc's answer"):
+            self.assertEqual(recs[before.proc.pid]["comm"], "wl-old")
+            self.check_proc(recs[before.proc.pid], old + " (deleted)", cmdline_of(old_argv))
+        with self.subTest("deleted after an exec the kernel saw: the path it had"):
+            self.assertEqual(recs[after.proc.pid]["comm"], "wl-new")
+            self.check_proc(recs[after.proc.pid], new, cmdline_of(new_argv))
+        self.assertIn("records named from the kernel's notes", e.stderr)
+
+    def run_cut(self, cmdline_bytes):
+        argv = [testlib.WORKLOAD, "udp-client", "127.0.0.1", str(self.port + 3), str(N), "0",
+                "sendto"]
+        e = testlib.Ebpflow("-o", "json", "-i", "1", "--cmdline-bytes", str(cmdline_bytes))
+        try:
+            pid, _ = run_client(argv)
+            e.wait_for(lambda r: r["pid"] == pid)
+        finally:
+            e.stop()
+        rs = records_of(e, pid, "outbound")
+        self.assertEqual(sum(r["count"] for r in rs), N, rs)
+        return argv, rs[0]
+
+    def test_cmdline_bytes_cut(self):
+        argv, rec = self.run_cut(16)
+        self.assertEqual(rec["cmdline"], cmdline_of(argv, 16), rec)
+        self.assertIs(rec.get("cmdline_cut"), True, rec)
+        self.assertEqual(rec["exe"], os.path.realpath(testlib.WORKLOAD))
+
+    def test_cmdline_bytes_zero_keeps_none(self):
+        argv, rec = self.run_cut(0)
+        self.assertEqual(rec["cmdline"], "", rec)
+        self.assertNotIn("cmdline_cut", rec)
+        self.assertEqual(rec["exe"], os.path.realpath(testlib.WORKLOAD))
+        self.assertEqual((rec["ppid"], rec["parent"]), self.parent)
+
+
+if __name__ == "__main__":
+    unittest.main()
