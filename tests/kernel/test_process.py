@@ -4,7 +4,8 @@
 COMM is the process's name (ps -o comm), not its sending thread's; exe,
 cmdline, ppid and parent are the kernel's for a process that execs, sends and
 exits within milliseconds, for a script (exe is its interpreter), for a
-process renamed after exec, for one whose executable was deleted after exec
+process renamed after exec, for a forked worker that never execs (its parent's
+program), for one whose executable was deleted after exec
 (the path it had), and for one that was running before eBPFlow started (from
 /proc, " (deleted)" as the kernel says there). [flows] cmdline_bytes cuts the
 command line (cmdline_cut) and 0 keeps none. Each sender makes N calls and N
@@ -29,16 +30,26 @@ SCRIPT = textwrap.dedent("""\
     import ctypes, os, socket, sys, threading
     port, n, rename = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
     libc = ctypes.CDLL(None)
-    if rename != "-":
+    if rename not in ("-", "fork"):
         libc.prctl(15, rename.encode(), 0, 0, 0)  # PR_SET_NAME on the main thread
-    def send():
-        libc.prctl(15, b"sender-thread", 0, 0, 0)
+    def send(thread=True):
+        if thread:
+            libc.prctl(15, b"sender-thread", 0, 0, 0)
         s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         for _ in range(n):
             s.sendto(b"x", ("127.0.0.1", port))
-    t = threading.Thread(target=send)
-    t.start()
-    t.join()
+    if rename == "fork":
+        # a preforked worker: a process of its own that never execs
+        child = os.fork()
+        if child == 0:
+            send(thread=False)
+            os._exit(0)
+        os.waitpid(child, 0)
+        print(f"child={child}", end=" ")
+    else:
+        t = threading.Thread(target=send)
+        t.start()
+        t.join()
     with open("/proc/self/comm") as f:
         print(f"pid={os.getpid()} comm={f.read().strip()}", flush=True)
     """)
@@ -57,10 +68,12 @@ def cmdline_of(argv, limit=None):
     return raw.rstrip("\0").replace("\0", " ")
 
 
-def run_client(argv):
-    """Run a sender to its end; its pid (the helpers print it first thing or last)."""
+def run_client(argv, child=False):
+    """Run a sender to its end; its pid and name (and its forked child's pid)."""
     out = subprocess.run(argv, capture_output=True, text=True, check=True, timeout=30).stdout
     fields = dict(f.split("=", 1) for f in out.split() if "=" in f)
+    if child:
+        return int(fields["pid"]), fields.get("comm"), int(fields["child"])
     return int(fields["pid"]), fields.get("comm")
 
 
@@ -127,11 +140,15 @@ class Process(unittest.TestCase):
             # renamed after its exec
             rename = f"rn{os.getpid() % 100000}"
             renamed, renamed_comm = run_client([self.script, str(port), str(N), rename])
+            # forks a worker that sends and never execs
+            forker, forker_comm, worker = run_client([self.script, str(port), str(N), "fork"],
+                                                     child=True)
             before.proc.wait(20)
             after.proc.wait(20)
             waits = [self.wait_count(e, fast, "outbound", N),
                      self.wait_count(e, script, "outbound", N),
                      self.wait_count(e, renamed, "outbound", N),
+                     self.wait_count(e, worker, "outbound", N),
                      self.wait_count(e, before.proc.pid, "inbound", N),
                      self.wait_count(e, after.proc.pid, "inbound", N)]
         finally:
@@ -157,6 +174,11 @@ class Process(unittest.TestCase):
             self.assertEqual(recs[renamed]["comm"], rename)
             self.check_proc(recs[renamed], python_exe,
                             cmdline_of([PYTHON, self.script, str(port), str(N), rename]))
+        with self.subTest("a forked worker that never execs: its parent's program"):
+            self.assertEqual(recs[worker]["comm"], forker_comm)
+            self.check_proc(recs[worker], python_exe,
+                            cmdline_of([PYTHON, self.script, str(port), str(N), "fork"]),
+                            (forker, forker_comm))
         with self.subTest("running before eBPFlow, deleted since: /proc's answer"):
             self.assertEqual(recs[before.proc.pid]["comm"], "wl-old")
             self.check_proc(recs[before.proc.pid], old + " (deleted)", cmdline_of(old_argv))
