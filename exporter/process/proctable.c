@@ -116,7 +116,8 @@ static gboolean done_with(gpointer key, gpointer value, gpointer ctx)
 
 	if (!e->exited)
 		return pt->now_ns - last_ns >= UNUSED_KEEP_NS;
-	return pt->pass - e->used_pass >= EXITED_KEEP_PASSES && pt->now_ns - last_ns >= EXITED_KEEP_NS;
+	return pt->pass - e->used_pass >= EXITED_KEEP_PASSES &&
+	       pt->now_ns - last_ns >= EXITED_KEEP_NS;
 }
 
 void proctable_begin_pass(struct proctable *pt, uint64_t now_ns)
