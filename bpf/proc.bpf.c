@@ -70,14 +70,16 @@ struct {
 
 /*
  * The full path of the executable, as /proc/PID/exe gives it: a walk up the
- * dentries of the mapped file, crossing mount points, to the root of its
- * mount namespace. There is no bpf_d_path in tracepoints, and the name exec
+ * dentries of the mapped file, crossing mount points, to the process's root
+ * (a chroot's or a container's root, as the process sees it), else the root
+ * of its mount namespace. There is no bpf_d_path in tracepoints, and the name exec
  * was given (bprm->filename) may be relative or a symbolic link. Each name is
  * put before the previous one, ending at path[EBPFLOW_EXE_LEN]; offsets are
  * masked so that the verifier sees every access inside path. A file deleted
  * after exec keeps its names: its path is the one it had.
  */
-static __always_inline void exe_path(struct file *file, struct proc_scratch *s)
+static __always_inline void exe_path(struct file *file, const struct path *top,
+				     struct proc_scratch *s)
 {
 	struct dentry *d = BPF_CORE_READ(file, f_path.dentry);
 	struct vfsmount *vm = BPF_CORE_READ(file, f_path.mnt);
@@ -94,6 +96,10 @@ static __always_inline void exe_path(struct file *file, struct proc_scratch *s)
 		const unsigned char *name;
 		__u32 len, off;
 
+		if (d == top->dentry && vm == top->mnt) {
+			done = true;
+			break;
+		}
 		if (d == root || d == up) {
 			struct mount *mp = BPF_CORE_READ(m, mnt_parent);
 
@@ -126,9 +132,9 @@ static __always_inline void exe_path(struct file *file, struct proc_scratch *s)
 }
 
 /*
- * Note who the process of task is, from the memory of the current task:
- * at an exec they are one; at a fork the child's memory is a copy of the
- * current (parent's) one, arguments included.
+ * Note who the process of task is, from the memory and root of the current
+ * task: at an exec they are one; at a fork the child's memory is a copy of
+ * the current (parent's) one, arguments included, and so is its root.
  */
 static __always_inline void note_proc(struct task_struct *task, __u32 flags)
 {
@@ -136,6 +142,7 @@ static __always_inline void note_proc(struct task_struct *task, __u32 flags)
 	struct mm_struct *mm = BPF_CORE_READ(cur, mm);
 	struct proc_scratch *s;
 	struct proc_key k = {};
+	struct path top;
 	unsigned long start, end;
 	__u64 total;
 	__u32 zero = 0, n;
@@ -154,7 +161,9 @@ static __always_inline void note_proc(struct task_struct *task, __u32 flags)
 	s->v.ppid = BPF_CORE_READ(task, real_parent, tgid);
 	if (BPF_CORE_READ_STR_INTO(&s->v.parent, task, real_parent, group_leader, comm) < 0)
 		s->v.parent[0] = '\0';
-	exe_path(BPF_CORE_READ(mm, exe_file), s);
+	top.dentry = BPF_CORE_READ(cur, fs, root.dentry);
+	top.mnt = BPF_CORE_READ(cur, fs, root.mnt);
+	exe_path(BPF_CORE_READ(mm, exe_file), &top, s);
 	start = BPF_CORE_READ(mm, arg_start);
 	end = BPF_CORE_READ(mm, arg_end);
 	total = end > start ? end - start : 0;
