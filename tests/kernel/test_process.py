@@ -4,10 +4,11 @@
 COMM is the process's name (ps -o comm), not its sending thread's; exe,
 cmdline, ppid and parent are the kernel's for a process that execs, sends and
 exits within milliseconds, for a script (exe is its interpreter), for a
-process renamed after exec, for a forked worker that never execs (its parent's
+process renamed after exec, for one in a chroot (the path from its root), for a
+forked worker that never execs (its parent's
 program), for one whose executable was deleted after exec
 (the path it had), and for one that was running before eBPFlow started (from
-/proc, " (deleted)" as the kernel says there). [flows] cmdline_bytes cuts the
+/proc; unit_proctable has /proc's " (deleted)"). [flows] cmdline_bytes cuts the
 command line (cmdline_cut) and 0 keeps none. Each sender makes N calls and N
 are counted. Runs on the tier EBPFLOW_HOOKS names (every tier in the matrix).
 """
@@ -30,7 +31,11 @@ SCRIPT = textwrap.dedent("""\
     import ctypes, os, socket, sys, threading
     port, n, rename = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
     libc = ctypes.CDLL(None)
-    if rename not in ("-", "fork"):
+    if rename == "wait":
+        # started before eBPFlow: sends once told to
+        print(f"ready pid={os.getpid()}", flush=True)
+        sys.stdin.readline()
+    elif rename not in ("-", "fork"):
         libc.prctl(15, rename.encode(), 0, 0, 0)  # PR_SET_NAME on the main thread
     def send(thread=True):
         if thread:
@@ -94,6 +99,10 @@ class Process(unittest.TestCase):
             f.write(SCRIPT)
         os.chmod(cls.script, 0o755)
         cls.port = testlib.port_base(3)
+        # a root of its own for a chroot: the static workload alone
+        cls.jail = os.path.join(cls.dir, "jail")
+        os.makedirs(os.path.join(cls.jail, "bin"))
+        shutil.copy(testlib.WORKLOAD + "-static", os.path.join(cls.jail, "bin", "wl"))
         cls.parent = (os.getpid(), my_comm())
 
     @classmethod
@@ -112,19 +121,20 @@ class Process(unittest.TestCase):
 
     def test_identity(self):
         wl = testlib.WORKLOAD
-        old = os.path.join(self.dir, "wl-old")
         new = os.path.join(self.dir, "wl-new")
-        shutil.copy(wl, old)
         shutil.copy(wl, new)
         port = self.port
-        # running before eBPFlow starts, its executable deleted since its exec
-        old_argv = [old, "udp-server", "127.0.0.1", str(port + 1), str(N)]
-        before = testlib.Process(old_argv, stdout=subprocess.PIPE, text=True)
+        # running before eBPFlow starts (which may take longer than a workload
+        # server waits, in a guest): it sends once eBPFlow runs
+        before_argv = [PYTHON, self.script, str(port), str(N), "wait"]
+        before = testlib.Process([self.script] + before_argv[2:], stdin=subprocess.PIPE,
+                                 stdout=subprocess.PIPE, text=True)
         self.addCleanup(before.kill_if_running)
         self.assertTrue(before.proc.stdout.readline().startswith("ready"))
-        os.unlink(old)
         e = testlib.Ebpflow("-o", "json", "-i", "1")
         try:
+            before.proc.stdin.write("go\n")
+            before.proc.stdin.close()
             # deleted after its exec, which the kernel saw
             new_argv = [new, "udp-server", "127.0.0.1", str(port + 2), str(N)]
             after = testlib.Process(new_argv, stdout=subprocess.PIPE, text=True)
@@ -135,6 +145,10 @@ class Process(unittest.TestCase):
             fast_argv = [wl, "udp-client", "127.0.0.1", str(port + 1), str(N), "0", "sendto"]
             fast, _ = run_client(fast_argv)
             run_client([wl, "udp-client", "127.0.0.1", str(port + 2), str(N), "0", "sendto"])
+            # in a chroot: the path as the process sees it (its root's)
+            jail_argv = ["/bin/wl", "udp-client", "127.0.0.1", str(port + 1), str(N), "0",
+                         "sendto"]
+            jailed, _ = run_client(["chroot", self.jail] + jail_argv)
             # a script, whose sending thread has a name of its own
             script, script_comm = run_client([self.script, str(port), str(N), "-"])
             # renamed after its exec
@@ -149,7 +163,8 @@ class Process(unittest.TestCase):
                      self.wait_count(e, script, "outbound", N),
                      self.wait_count(e, renamed, "outbound", N),
                      self.wait_count(e, worker, "outbound", N),
-                     self.wait_count(e, before.proc.pid, "inbound", N),
+                     self.wait_count(e, jailed, "outbound", N),
+                     self.wait_count(e, before.proc.pid, "outbound", N),
                      self.wait_count(e, after.proc.pid, "inbound", N)]
         finally:
             e.stop()
@@ -179,9 +194,12 @@ class Process(unittest.TestCase):
             self.check_proc(recs[worker], python_exe,
                             cmdline_of([PYTHON, self.script, str(port), str(N), "fork"]),
                             (forker, forker_comm))
-        with self.subTest("running before eBPFlow, deleted since: /proc's answer"):
-            self.assertEqual(recs[before.proc.pid]["comm"], "wl-old")
-            self.check_proc(recs[before.proc.pid], old + " (deleted)", cmdline_of(old_argv))
+        with self.subTest("in a chroot: the path from the process's root"):
+            self.assertEqual(recs[jailed]["comm"], "wl")
+            self.check_proc(recs[jailed], "/bin/wl", cmdline_of(jail_argv))
+        with self.subTest("running before eBPFlow: /proc's answer"):
+            self.assertEqual(recs[before.proc.pid]["comm"], "client.py")
+            self.check_proc(recs[before.proc.pid], python_exe, cmdline_of(before_argv))
         with self.subTest("deleted after an exec the kernel saw: the path it had"):
             self.assertEqual(recs[after.proc.pid]["comm"], "wl-new")
             self.check_proc(recs[after.proc.pid], new, cmdline_of(new_argv))
