@@ -57,6 +57,40 @@ struct proc_key {
 };
 
 /*
+ * Who a process is (issue 19), captured by the kernel when it execs (or forks
+ * without exec: a preforked worker is its parent's program), kept per process
+ * (struct proc_key) in the LRU map `procs` of EBPFLOW_PROCS_MAX entries, so
+ * that a process gone by the next reading is still known. The exporter takes
+ * an entry out of the map once the process's exit is handled.
+ *
+ * exe is the full path of the executable from the root of the process's
+ * mount namespace, as /proc/PID/exe shows it (the interpreter of a script);
+ * empty with EBPFLOW_PROC_EXE_CUT when it is deeper or longer than the
+ * kernel side walks. cmdline holds the first cmdline_len bytes of the
+ * arguments as the process has them (NUL after each); EBPFLOW_PROC_CMDLINE_CUT
+ * says there were more. The parent is the real parent at the exec (or fork),
+ * its name its group leader's.
+ */
+#define EBPFLOW_EXE_LEN 256     /* a power of two: the kernel side masks offsets with it */
+#define EBPFLOW_EXE_DEPTH 32    /* directories the kernel side walks up */
+#define EBPFLOW_CMDLINE_MAX 512 /* the most [flows] cmdline_bytes may ask for */
+#define EBPFLOW_PROCS_MAX 8192
+#define EBPFLOW_PROC_EXE_CUT 1u
+#define EBPFLOW_PROC_CMDLINE_CUT 2u
+#define EBPFLOW_PROC_FORKED 4u /* made at a fork: the parent's program, no exec of its own */
+
+struct proc_info {
+	__u64 seen_ns;     /* bpf_ktime_get_ns() of the exec or fork */
+	__u32 ppid;
+	__u32 flags;       /* EBPFLOW_PROC_* */
+	__u32 cmdline_len; /* bytes of cmdline used */
+	__u32 pad;
+	char parent[EBPFLOW_COMM_LEN];
+	char exe[EBPFLOW_EXE_LEN];
+	char cmdline[EBPFLOW_CMDLINE_MAX];
+};
+
+/*
  * One CPU's share of a flow (the map is per-CPU): user space adds the
  * counters, takes the earliest first_ns and the latest last_ns. A slot whose
  * counters are all zero never saw the flow.

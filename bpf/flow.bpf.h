@@ -362,11 +362,20 @@ struct flow_ident {
 	char comm[EBPFLOW_COMM_LEN];
 };
 
+/*
+ * comm is the process's name, the group leader's (what ps shows for the
+ * pid), not the calling thread's: a program that names its threads (BIND's
+ * isc-net-0000, a browser's Socket Thread) is still itself. Read only when a
+ * flow is made or a CPU's first event of it, never per call.
+ */
 static __always_inline void ident_current(struct flow_ident *id)
 {
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+
 	id->cgroup_id = bpf_get_current_cgroup_id();
 	id->uid = (__u32)bpf_get_current_uid_gid();
-	bpf_get_current_comm(id->comm, sizeof(id->comm));
+	if (BPF_CORE_READ_STR_INTO(&id->comm, task, group_leader, comm) < 0)
+		bpf_get_current_comm(id->comm, sizeof(id->comm));
 }
 
 static __always_inline void ident_set(struct flow_value *v, const struct flow_ident *id)

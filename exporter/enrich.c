@@ -46,6 +46,7 @@ struct enrich {
 	unsigned int pending;
 	uint64_t budget_ns; /* what this pass may still wait for names */
 	struct containers *containers;
+	struct proctable *procs; /* NULL: records carry no exe, command line, parent */
 };
 
 static char *getpw_name(uint32_t uid)
@@ -102,6 +103,11 @@ struct enrich *enrich_new_with(struct containers *containers, enrich_user_fn loo
 struct enrich *enrich_new(struct containers *containers)
 {
 	return enrich_new_with(containers, NULL);
+}
+
+void enrich_set_procs(struct enrich *e, struct proctable *procs)
+{
+	e->procs = procs;
 }
 
 void enrich_start(struct enrich *e)
@@ -252,6 +258,8 @@ void enrich_record(struct flow_record *rec, void *ctx)
 {
 	rec->user = enrich_user(ctx, rec->uid);
 	enrich_container(ctx, rec->cgroup_id, &rec->container, &rec->container_id);
+	if (((struct enrich *)ctx)->procs)
+		proctable_fill(((struct enrich *)ctx)->procs, rec);
 }
 
 void enrich_touch(struct enrich *e, uint32_t uid, uint64_t cgroup_id, uint64_t now_ns)

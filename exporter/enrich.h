@@ -11,6 +11,7 @@
 
 #include "containers.h"
 #include "flow.h"
+#include "proctable.h"
 
 /*
  * The drain loop waits for user names at most this long per pass in all
@@ -36,6 +37,8 @@ struct enrich *enrich_new(struct containers *containers);
 /* The same with the user look-up of one's own (the tests: a slow directory). */
 struct enrich *enrich_new_with(struct containers *containers, enrich_user_fn lookup);
 void enrich_free(struct enrich *e);
+/* Records also carry who their process is (exe, command line, parent); not owned. */
+void enrich_set_procs(struct enrich *e, struct proctable *procs);
 /*
  * Start the worker threads that ask for user names: once privileges are
  * dropped, so that no thread ever holds more than the caller. Nothing may

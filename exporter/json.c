@@ -42,6 +42,19 @@ void json_format_record(GString *out, const struct flow_record *rec, int64_t off
 	json_append_string(out, rec->container);
 	g_string_append(out, ",\"container_id\":");
 	json_append_string(out, rec->container_id ? rec->container_id : "");
+	g_string_append(out, ",\"exe\":");
+	json_append_string(out, rec->exe ? rec->exe : "");
+	g_string_append(out, ",\"cmdline\":");
+	json_append_string(out, rec->cmdline ? rec->cmdline : "");
+	/* only where it is so, as overflow below */
+	if (rec->cmdline_cut)
+		g_string_append(out, ",\"cmdline_cut\":true");
+	g_string_append_printf(out, ",\"ppid\":%u,\"parent\":", rec->ppid);
+	json_append_string(out, rec->parent ? rec->parent : "");
+	if (rec->thread && *rec->thread) {
+		g_string_append(out, ",\"thread\":");
+		json_append_string(out, rec->thread);
+	}
 	g_string_append_printf(out,
 			       ",\"ip_version\":%u,\"proto\":\"%s\",\"saddr\":\"%s\",\"daddr\":\"%s\""
 			       ",\"dport\":%u,\"count\":%" PRIu64 ",\"bytes\":%" PRIu64

@@ -63,6 +63,11 @@ static const struct option_def options[] = {
 	DEFINE_OPTION("active-timeout", OPT_UINT, active_timeout_s, .section = "flows",
 		      .key = "active_timeout", .min = 1, .max = 86400, .def = "120",
 		      .metavar = "SECONDS", .help = "report a live flow's new calls this often"),
+	DEFINE_OPTION("cmdline-bytes", OPT_UINT, cmdline_bytes, .section = "flows",
+		      .key = "cmdline_bytes", .min = 0, .max = EBPFLOW_CMDLINE_MAX, .def = "256",
+		      .metavar = "BYTES", .flags = OPT_RESTART,
+		      .help = "bytes of each process's command line kept when it execs (flows "
+			      "carry them); 0: none (command lines can carry secrets)"),
 	DEFINE_OPTION("map-size", OPT_UINT, map_entries, .section = "flows", .key = "map_size",
 		      .min = 1024, .max = 1u << 24, .def = "65536", .metavar = "FLOWS",
 		      .flags = OPT_RESTART,

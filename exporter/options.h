@@ -53,6 +53,7 @@ struct ebpflow_config {
 	uint32_t idle_timeout_s;
 	uint32_t active_timeout_s;
 	uint32_t map_entries;
+	uint32_t cmdline_bytes; /* of a command line kept at exec; 0: none */
 	uint32_t map_memory_max_mib; /* the flow map's kernel memory may not exceed this */
 	enum hook_tier hooks;
 	uint32_t uid_flow_budget; /* flow entries per uid (root aside); 0: map_entries / 8 */

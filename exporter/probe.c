@@ -44,6 +44,8 @@ static void choose_programs(struct ebpflow *s, const struct tier_plan *p)
 		/* every tier */
 		{ s->progs.tcp_state, true },
 		{ s->progs.proc_exit, p->exits },
+		{ s->progs.proc_exec, true },
+		{ s->progs.proc_fork, true },
 		/* fentry */
 		{ s->progs.accept_exit4, fentry && p->accept_args == 4 },
 		{ s->progs.accept_exit2, fentry && p->accept_args == 2 },
@@ -164,6 +166,7 @@ int probe_start(struct probe **out, const struct probe_options *o, GError **gerr
 	p->skel->rodata->ebpflow_tier = p->plan.tier;
 	p->skel->rodata->accept_at_first_use = p->plan.accept_first_use;
 	p->skel->rodata->conn_in_sk_storage = p->plan.conn_sk_storage;
+	p->skel->rodata->ebpflow_cmdline_bytes = o->cmdline_bytes;
 	/* a budget the map cannot hold anyway costs a look-up per new flow for nothing */
 	p->skel->rodata->ebpflow_uid_budget = o->uid_budget < o->map_entries ? o->uid_budget : 0;
 	err = bpf_map__set_max_entries(p->skel->maps.flows, o->map_entries);
@@ -221,6 +224,11 @@ int probe_cgroups_fd(const struct probe *p)
 int probe_exits_fd(const struct probe *p)
 {
 	return bpf_map__fd(p->skel->maps.exits);
+}
+
+int probe_procs_fd(const struct probe *p)
+{
+	return bpf_map__fd(p->skel->maps.procs);
 }
 
 /* Replace the contents of a set map with items. */

@@ -19,6 +19,7 @@ struct probe_options {
 	uint32_t map_entries; /* capacity of the flow map */
 	uint32_t uid_budget;  /* flow entries per uid; >= map_entries: none */
 	int hooks;            /* enum hook_tier: the tier asked for, or auto */
+	uint32_t cmdline_bytes; /* of each command line kept at exec (0: none) */
 };
 
 /*
@@ -32,6 +33,7 @@ void probe_destroy(struct probe *p);
 
 int probe_flows_fd(const struct probe *p);
 int probe_exits_fd(const struct probe *p);
+int probe_procs_fd(const struct probe *p); /* struct proc_key -> struct proc_info */
 int probe_cgroups_fd(const struct probe *p);
 struct ebpflow_filter;
 /* Put a filter in force in the kernel (at start and on SIGHUP). */

@@ -28,6 +28,7 @@
 #include "outputs.h"
 #include "privileges.h"
 #include "probe.h"
+#include "proctable.h"
 #include "reload.h"
 #include "stats.h"
 #include "tiers.h"
@@ -44,6 +45,7 @@ struct runtime {
 	struct flowtable *ft;
 	struct enrich *enrich;
 	struct containers *containers;
+	struct proctable *procs; /* who each record's process is */
 	struct console *console; /* -o console */
 	struct tty *tty;         /* the console's terminal, when stdout is one */
 	struct outputs *out;
@@ -157,7 +159,9 @@ static int read_kernel(struct runtime *rt)
 	probe_read_stats(rt->probe, rt->kernel_stats);
 	probe_read_uids(rt->probe, rt->uids);
 	uids_begin_pass(rt->uids);
+	proctable_begin_pass(rt->procs, clock_mono_ns());
 	drain_exits(probe_exits_fd(rt->probe), exited);
+	proctable_exited(rt->procs, exited);
 	n = drain_pass(rt->drain, rt->ft);
 	if (n < 0)
 		pr_warn("cannot read the flow map: %s\n", g_strerror(-n));
@@ -181,6 +185,7 @@ static void print_console(struct runtime *rt, bool at_exit)
 /* What eBPFlow holds in memory besides the kernel's maps (bench/soak reads it). */
 static void log_caches(struct runtime *rt)
 {
+	const struct proctable_stats *ps = proctable_stats(rt->procs);
 	unsigned int rows = 0, ended = 0;
 
 	if (rt->console)
@@ -188,6 +193,12 @@ static void log_caches(struct runtime *rt)
 	pr_info("caches: %u flows, %u console rows (%u ended), %u user names, %u containers\n",
 		flowtable_size(rt->ft), rows, ended, enrich_users_cached(rt->enrich),
 		containers_cached(rt->containers));
+
+	pr_info("processes: %u known; records named from the kernel's notes %llu, from /proc %llu, "
+		"not named %llu (cache full %llu)\n",
+		proctable_size(rt->procs), (unsigned long long)ps->kernel,
+		(unsigned long long)ps->procfs, (unsigned long long)ps->unknown,
+		(unsigned long long)ps->full);
 }
 
 /* Every call the kernel counted is in a record, live, filtered, or counted as lost. */
@@ -406,6 +417,8 @@ static void make_parts(struct runtime *rt, const struct ebpflow_config *cfg)
 		.crio_runroot = cfg->crio_runroot,
 	});
 	rt->enrich = enrich_new(rt->containers);
+	rt->procs = proctable_new("/proc", cfg->cmdline_bytes);
+	enrich_set_procs(rt->enrich, rt->procs);
 	if (cfg->output == OUTPUT_CONSOLE) {
 		rt->console = console_new(stdout, rt->enrich, on_wanted, rt);
 		rt->tty = tty_open(STDOUT_FILENO, STDIN_FILENO, on_tty, rt);
@@ -446,7 +459,8 @@ int runtime_start(struct runtime **out, struct ebpflow_config *cfg, GError **err
 						 .uid_budget = rt->cfg.uid_flow_budget ?
 								       rt->cfg.uid_flow_budget :
 								       rt->cfg.map_entries / 8,
-						 .hooks = rt->cfg.hooks },
+						 .hooks = rt->cfg.hooks,
+						 .cmdline_bytes = rt->cfg.cmdline_bytes },
 			err);
 	if (e)
 		return e == -EOPNOTSUPP ? EBPFLOW_EXIT_USAGE : 1; /* a tier the kernel lacks */
@@ -456,6 +470,9 @@ int runtime_start(struct runtime **out, struct ebpflow_config *cfg, GError **err
 		return 1;
 	}
 	containers_set_names_fd(rt->containers, probe_cgroups_fd(rt->probe));
+	proctable_set_fd(rt->procs, probe_procs_fd(rt->probe));
+	/* after the exec hook is attached (none is missed), before privileges go */
+	pr_info("processes running at start: %u read from /proc\n", proctable_scan(rt->procs));
 	if (!set_filter(rt, &rt->cfg.filter, err))
 		return 1;
 	if (!privileges_drop(probe_flows_fd(rt->probe), err))
@@ -527,6 +544,7 @@ void runtime_free(struct runtime *rt)
 	outputs_free(rt->out);
 	console_free(rt->console);
 	enrich_free(rt->enrich);
+	proctable_free(rt->procs);
 	containers_free(rt->containers);
 	drain_free(rt->drain);
 	uids_free(rt->uids);

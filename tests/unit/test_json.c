@@ -32,6 +32,10 @@ static struct flow_record sample(void)
 	r.user = "root";
 	r.container = "test-client";
 	r.container_id = "dd068feb926d";
+	r.exe = "/usr/bin/iperf3";
+	r.cmdline = "iperf3 -c 172.17.0.3";
+	r.ppid = 1;
+	r.parent = "sh";
 	return r;
 }
 
@@ -45,7 +49,9 @@ static void test_record(void)
 	g_assert_cmpstr(s->str, ==,
 			"{\"direction\":\"outbound\",\"pid\":23087,\"comm\":\"iperf3\",\"uid\":0,"
 			"\"user\":\"root\",\"container\":\"test-client\",\"container_id\":"
-			"\"dd068feb926d\",\"ip_version\":4,\"proto\":\"TCP\","
+			"\"dd068feb926d\",\"exe\":\"/usr/bin/iperf3\",\"cmdline\":"
+			"\"iperf3 -c 172.17.0.3\",\"ppid\":1,\"parent\":\"sh\","
+			"\"ip_version\":4,\"proto\":\"TCP\","
 			"\"saddr\":\"172.17.0.4\",\"daddr\":\"172.17.0.3\",\"dport\":5201,"
 			"\"count\":2,\"bytes\":0,\"reverse_bytes\":0,\"failed\":0,\"mtbs_s\":0.000116000,"
 			"\"first_ms\":1700000000000,\"last_ms\":1700000000000,"
@@ -93,6 +99,41 @@ static void test_overflow(void)
 	g_string_free(s, TRUE);
 }
 
+/*
+ * Who the process is: its bytes escaped (a path or a command line is the
+ * process's own), cmdline_cut and thread only where they are so, and a
+ * process nobody could name has empty strings and ppid 0.
+ */
+static void test_process(void)
+{
+	struct flow_record r = sample();
+	GString *s = g_string_new(NULL);
+
+	json_format_record(s, &r, 0);
+	g_assert_null(strstr(s->str, "cmdline_cut"));
+	g_assert_null(strstr(s->str, "thread"));
+	g_string_truncate(s, 0);
+	r.exe = "/tmp/a\"b\n\xff (deleted)";
+	r.cmdline = "sh -c \x1b[2J";
+	r.cmdline_cut = true;
+	r.thread = "isc-net-0000";
+	json_format_record(s, &r, 0);
+	g_assert_nonnull(strstr(s->str, ",\"exe\":\"/tmp/a\\\"b\\u000a\\u00ff (deleted)\","
+					"\"cmdline\":\"sh -c \\u001b[2J\",\"cmdline_cut\":true,"
+					"\"ppid\":1,\"parent\":\"sh\",\"thread\":\"isc-net-0000\","));
+	g_string_truncate(s, 0);
+	r.exe = NULL;
+	r.cmdline = "";
+	r.cmdline_cut = false;
+	r.ppid = 0;
+	r.parent = "";
+	r.thread = "";
+	json_format_record(s, &r, 0);
+	g_assert_nonnull(strstr(s->str, ",\"exe\":\"\",\"cmdline\":\"\",\"ppid\":0,\"parent\":\"\","
+					"\"ip_version\""));
+	g_string_free(s, TRUE);
+}
+
 static void test_escape(void)
 {
 	GString *s = g_string_new(NULL);
@@ -114,6 +155,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/json/record", test_record);
 	g_test_add_func("/json/single_call_and_ipv6_inbound", test_single_call_and_ipv6_inbound);
 	g_test_add_func("/json/overflow", test_overflow);
+	g_test_add_func("/json/process", test_process);
 	g_test_add_func("/json/escape", test_escape);
 	return g_test_run();
 }
