@@ -216,7 +216,9 @@ class CriFiles(unittest.TestCase):
             docker.stop()
         self.assertEqual(self.sent(probe.records(), pid), (N, {("ns3/dk/ctr", DOCKER_ID)}),
                          probe.stderr)
-        self.assertEqual(docker.asked, [f"/v1.41/containers/{DOCKER_ID}/json"])
+        # asked once for this container (other containers of the host may be asked too)
+        ours = f"/v1.41/containers/{DOCKER_ID}/json"
+        self.assertEqual(docker.asked.count(ours), 1, docker.asked)
         self.assertNotIn("container runtime at", probe.stderr)
 
     def test_no_runtime(self):
