@@ -23,6 +23,7 @@ TEST_PACKAGES="
 	libclang-rt-14-dev valgrind                # scripts/fuzz.sh, kernel_valgrind
 	docker.io busybox-static                   # kernel_containers; vm_matrix's initramfs
 	nfdump libfixbuf-tools pmacct tshark       # kernel_ipfix, kernel_collectors
+	softflowd pmacct                           # bench/run's peers: what users would run instead
 	lintian                                    # kernel_package
 	qemu-system-x86                            # vm_matrix: Debian's own kernels in guests
 	mmdebstrap                                 # userland_trixie: Debian 13's userland
