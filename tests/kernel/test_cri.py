@@ -14,7 +14,6 @@ name the flows namespace/pod/container in JSON and IPFIX; the records of pod
 A's server that go out after its pod was stopped and removed keep the name.
 """
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -57,18 +56,6 @@ def naming_args():
     return ["-d"]
 
 
-def workload_image(ctd):
-    rootfs = f"{BASE}/rootfs"
-    os.makedirs(f"{rootfs}/bin")
-    shutil.copy("/usr/bin/busybox", f"{rootfs}/bin/busybox")
-    for applet in ("sh", "sleep"):
-        os.symlink("busybox", f"{rootfs}/bin/{applet}")
-    shutil.copy(os.path.join(BUILD_DIR, "tests", "ebpflow-wl-static"), f"{rootfs}/ebpflow-wl")
-    # one image for the pods' containers and their sandboxes (the "pause")
-    ctd.import_image(IMAGE, containerd.tar_of(rootfs), {"Entrypoint": ["/bin/sleep", "2147483647"],
-                                             "Env": ["PATH=/bin"]})
-
-
 def container(name, script):
     return {"metadata": {"name": name, "attempt": 0}, "image": {"image": IMAGE},
             "command": ["/bin/sh", "-c", script], "log_path": f"{name}/0.log"}
@@ -90,7 +77,7 @@ def setUpModule():
     try:
         t0 = time.monotonic()
         ctd.start()
-        workload_image(ctd)
+        containerd.workload_image(ctd, IMAGE, os.path.join(BUILD_DIR, "tests", "ebpflow-wl-static"))
         RUN["setup_s"] = time.monotonic() - t0
         servers = [start_workload("udp-server", "127.0.0.1", P_UDP, N),
                    start_workload("tcp-server", "127.0.0.1", P_TCP, M),

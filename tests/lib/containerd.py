@@ -34,19 +34,29 @@ def _sha256(data):
     return "sha256:" + hashlib.sha256(data).hexdigest()
 
 
-def oci_archive(layer, name, config):
-    """An OCI image layout (a tar, as bytes) holding one image: one
-    uncompressed layer (a tar of a root file system), the image config
-    (Entrypoint, Cmd, Env, User...) and the name ctr gives it on import."""
+def _file_digest(path):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return "sha256:" + h.hexdigest()
+
+
+def oci_archive(layers, name, config, out):
+    """Write to out an OCI image layout (a tar) holding one image: its
+    uncompressed layers (paths of tars of file systems, the base first), the
+    image config (Entrypoint, Cmd, Env, User...) and the name ctr gives it."""
+    digests = [_file_digest(p) for p in layers]
     image_config = json.dumps({
         "architecture": "amd64", "os": "linux", "config": config,
-        "rootfs": {"type": "layers", "diff_ids": [_sha256(layer)]}}).encode()
+        "rootfs": {"type": "layers", "diff_ids": digests}}).encode()
     manifest = json.dumps({
         "schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
         "config": {"mediaType": "application/vnd.oci.image.config.v1+json",
                    "digest": _sha256(image_config), "size": len(image_config)},
         "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar",
-                    "digest": _sha256(layer), "size": len(layer)}]}).encode()
+                    "digest": d, "size": os.path.getsize(p)}
+                   for p, d in zip(layers, digests)]}).encode()
     index = json.dumps({"schemaVersion": 2, "manifests": [{
         "mediaType": "application/vnd.oci.image.manifest.v1+json",
         "digest": _sha256(manifest), "size": len(manifest),
@@ -54,23 +64,41 @@ def oci_archive(layer, name, config):
         # containerd names the image after this annotation (the OCI one is a tag only)
         "annotations": {"io.containerd.image.name": name,
                         "org.opencontainers.image.ref.name": name.rsplit(":", 1)[-1]}}]}).encode()
-    out = io.BytesIO()
-    with tarfile.open(fileobj=out, mode="w") as tar:
+    with tarfile.open(out, mode="w") as tar:
         def add(path, data):
             info = tarfile.TarInfo(path)
             info.size = len(data)
             tar.addfile(info, io.BytesIO(data))
         add("oci-layout", b'{"imageLayoutVersion":"1.0.0"}')
         add("index.json", index)
-        for blob in (layer, image_config, manifest):
+        for p, d in zip(layers, digests):
+            tar.add(p, arcname="blobs/sha256/" + d.split(":")[1])
+        for blob in (image_config, manifest):
             add("blobs/sha256/" + _sha256(blob).split(":")[1], blob)
-    return out.getvalue()
 
 
-def tar_of(rootfs):
-    """A root file system as a layer: numeric owners, as an image keeps them."""
-    return subprocess.run(["tar", "--numeric-owner", "--xattrs", "-C", rootfs, "-c", "."],
-                          check=True, capture_output=True).stdout
+def tar_of(rootfs, out):
+    """A root file system as a layer (a tar file at out): numeric owners, as
+    an image keeps them."""
+    subprocess.run(["tar", "--numeric-owner", "--xattrs", "-C", rootfs, "-cf", out, "."],
+                   check=True, capture_output=True)
+    return out
+
+
+def workload_image(ctd, name, workload):
+    """The tests' image: busybox-static and the static workload (at /ebpflow-wl);
+    it also serves as the pods' sandbox ("pause") image: it sleeps."""
+    rootfs = f"{ctd.base}/workload-rootfs"
+    os.makedirs(f"{rootfs}/bin")
+    shutil.copy("/usr/bin/busybox", f"{rootfs}/bin/busybox")
+    for applet in ("sh", "sleep"):
+        os.symlink("busybox", f"{rootfs}/bin/{applet}")
+    shutil.copy(workload, f"{rootfs}/ebpflow-wl")
+    layer = tar_of(rootfs, f"{ctd.base}/workload-layer.tar")
+    ctd.import_image(name, [layer], {"Entrypoint": ["/bin/sleep", "2147483647"],
+                                     "Env": ["PATH=/bin"]})
+    os.unlink(layer)
+    shutil.rmtree(rootfs)
 
 
 class Containerd:
@@ -147,14 +175,17 @@ state = "{self.state}"
         except OSError:
             return ""
 
-    def ctr(self, *args, stdin=None):
+    def ctr(self, *args):
         return subprocess.run(["ctr", "-a", self.sock, "-n", K8S_NAMESPACE, *args],
-                              input=stdin, check=True, capture_output=True)
+                              check=True, capture_output=True)
 
-    def import_image(self, name, layer, config):
-        """An image made here: name (e.g. docker.io/library/x:tag), a layer
-        (tar bytes), its OCI image config; seen by the CRI plugin once imported."""
-        self.ctr("images", "import", "-", stdin=oci_archive(layer, name, config))
+    def import_image(self, name, layers, config):
+        """An image made here: name (e.g. docker.io/library/x:tag), its layers
+        (paths of tars), its OCI image config; seen by the CRI plugin once imported."""
+        archive = f"{self.base}/image-{hashlib.sha256(name.encode()).hexdigest()[:12]}.tar"
+        oci_archive(layers, name, config, archive)
+        self.ctr("images", "import", archive)
+        os.unlink(archive)
         deadline = time.monotonic() + 20
         while not self.client.call("ImageStatus", {"image": {"image": name}}).get("image"):
             if time.monotonic() > deadline:
