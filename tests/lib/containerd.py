@@ -77,11 +77,11 @@ def oci_archive(layers, name, config, out):
             add("blobs/sha256/" + _sha256(blob).split(":")[1], blob)
 
 
-def tar_of(rootfs, out):
+def tar_of(rootfs, out, exclude=()):
     """A root file system as a layer (a tar file at out): numeric owners, as
-    an image keeps them."""
-    subprocess.run(["tar", "--numeric-owner", "--xattrs", "-C", rootfs, "-cf", out, "."],
-                   check=True, capture_output=True)
+    an image keeps them; exclude: paths from the root to leave out."""
+    subprocess.run(["tar", "--numeric-owner", "--xattrs", *(f"--exclude=./{e}" for e in exclude),
+                    "-C", rootfs, "-cf", out, "."], check=True, capture_output=True)
     return out
 
 
