@@ -187,6 +187,7 @@ def make_image(plan, build_dir, work, log):
         target = os.path.join(upper, dst.lstrip("/"))
         os.makedirs(os.path.dirname(target), exist_ok=True)
         shutil.copy2(os.path.join(stage, src.replace("/stage/", "", 1)), target)
+    base.unlock()
     steps_layer = containerd.tar_of(upper, os.path.join(work, "steps.layer.tar"))
     return [base_layer, steps_layer], {"Entrypoint": plan.entrypoint, "Env": BASE_ENV}
 
