@@ -4,6 +4,7 @@
 instruction of the Containerfile and every field of daemonset.yaml's pod is
 one tests/lib/deploy.py carries out, the CRI configs say what the manifest
 says, and the image is built with every library the project builds with."""
+import configparser
 import os
 import sys
 import unittest
@@ -71,6 +72,21 @@ class DaemonSet(unittest.TestCase):
         self.spec["shareProcessNamespace"] = True
         with self.assertRaises(deploy.Unsupported):
             deploy.pod_to_cri(self.ds, "i", "u", "p", "/l", lambda p: p, "/nonexistent")
+
+    def test_pods_named_with_what_that_needs(self):
+        # names of containerd's pods come from its bundles, root's and 0700:
+        # naming on, eBPFlow left as uid 0 (no [service] user), the bundles
+        # mounted read-only where eBPFlow looks (the default containerd_state)
+        conf = configparser.ConfigParser(strict=False)
+        conf.read_string(self.conf["ebpflow.conf"])
+        self.assertTrue(conf.getboolean("containers", "resolve_names", fallback=False))
+        self.assertFalse(conf.has_option("service", "user"))
+        state = conf.get("containers", "containerd_state", fallback="/run/containerd")
+        tasks = f"{state}/io.containerd.runtime.v2.task"
+        mounts = {m["container_path"]: m for m in self.containers[0]["mounts"]}
+        self.assertIn(tasks, mounts)
+        self.assertTrue(mounts[tasks]["readonly"])
+        self.assertEqual(mounts[tasks]["host_path"], tasks)
 
     def test_burstable_as_kubelet_classes_it(self):
         # requests below the limits: kubelet's cgroup parent for the pod
