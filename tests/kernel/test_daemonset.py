@@ -187,15 +187,18 @@ def setUpModule():
 
 class DaemonSetPod(unittest.TestCase):
     def test_attached_and_dropped_privileges(self):
-        # uid 0 (containerd's bundles are root's), with no capability left,
-        # the bounding set included: nothing can give one back
+        # uid 0 (containerd's bundles are root's) with no capability left and
+        # no_new_privs, so that an execve cannot give uid 0 its bounding set
+        # back (without CAP_SETPCAP the bounding set stays the pod's)
         self.assertIn("attached", RUN["log"])
         self.assertEqual(RUN["exit_code"], 0, RUN["log"])
         self.assertEqual(len(RUN["pid"]), 1)
-        self.assertIn("dropped every capability and the bounding set", RUN["log"])
+        self.assertIn("dropped every capability, in every thread; running as user root (uid 0)",
+                      RUN["log"])
         self.assertEqual(RUN["status"]["Uid"].split(), ["0"] * 4)
-        for cap in ("CapEff", "CapPrm", "CapAmb", "CapInh", "CapBnd"):
+        for cap in ("CapEff", "CapPrm", "CapAmb", "CapInh"):
             self.assertEqual(int(RUN["status"][cap], 16), 0, cap)
+        self.assertEqual(RUN["status"]["NoNewPrivs"].strip(), "1")
 
     def records(self, **match):
         return [r for r in RUN["collector"]
