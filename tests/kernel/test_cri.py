@@ -51,9 +51,11 @@ def need_containerd():
                              "(scripts/deps.sh --test installs them)")
 
 
-def naming_args():
-    """The options that turn container naming on ("-d", the seed's)."""
-    return ["-d"]
+def naming_args(ctd):
+    """Containers named (-d), containerd's state being ours (where the build
+    has --containerd-state: it comes with the naming of containerd's pods)."""
+    usage = subprocess.run([testlib.EBPFLOW, "--help"], capture_output=True, text=True).stdout
+    return ["-d"] + (["--containerd-state", ctd.state] if "--containerd-state" in usage else [])
 
 
 def container(name, script):
@@ -83,7 +85,7 @@ def setUpModule():
                    start_workload("tcp-server", "127.0.0.1", P_TCP, M),
                    start_workload("udp-server", "127.0.0.1", P_UDP_B, N_B)]
         collector = Collector(P_IPFIX)
-        probe = Ebpflow(*naming_args(), "-o", "json", "-i", "1",
+        probe = Ebpflow(*naming_args(ctd), "-o", "json", "-i", "1",
                         "--collector", f"127.0.0.1:{P_IPFIX}")
         try:
             a_sandbox, a_pod, a_ctr, RUN["id_a"] = start_pod(
