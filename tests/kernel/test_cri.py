@@ -10,23 +10,28 @@ to servers on the host, and runs a UDP server that takes N datagrams from
 the host and then waits for one more, until its pod is removed. Pod B
 (ns2/pod-b, container wl-b) sends its own datagrams. eBPFlow (naming on)
 must count each exactly, carry the CRI container id from the cgroup, and
-name the flows namespace/pod/container in JSON and IPFIX; the records of pod
-A's server that go out after its pod was stopped and removed keep the name.
+name the flows namespace/pod/container in JSON, IPFIX and ZMQ (ntopng's
+TLV); the records of pod A's server that go out after its pod was stopped
+and removed keep the name.
 """
+import json
 import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
+import ntopng_tlv  # noqa: E402
 import testlib  # noqa: E402
 from testlib import BUILD_DIR, Collector, Ebpflow, port_base, start_workload  # noqa: E402
 
 N, M, N_B = 7, 4, 6
 PAYLOAD = 21
-P_UDP, P_TCP, P_IN, P_UDP_B, P_IPFIX = (port_base(i) for i in range(5))
+P_UDP, P_TCP, P_IN, P_UDP_B, P_IPFIX, P_ZMQ = (port_base(i) for i in range(6))
+SUBSCRIBER = os.path.join(BUILD_DIR, "tests", "ebpflow-ntopng-sub")
 BASE = f"/tmp/ebpflow-cri-{os.getpid()}"
 IMAGE = f"docker.io/library/ebpflow-wl:{os.getpid()}"
 POD_A = ("ns1", "pod-a", "wl-a")
@@ -58,6 +63,26 @@ def naming_args(ctd):
     return ["-d"] + (["--containerd-state", ctd.state] if "--containerd-state" in usage else [])
 
 
+class Subscriber(testlib.Process):
+    """ebpflow-ntopng-sub (ntopng's collector, as tests/kernel/test_zmq.py has
+    it) on eBPFlow's --zmq endpoint; its TLV flows, decoded."""
+
+    def __init__(self, endpoint):
+        self.out = tempfile.TemporaryFile(mode="w+", prefix=f"ebpflow-cri-zmq-{os.getpid()}-")
+        super().__init__([SUBSCRIBER, endpoint], stdout=self.out, stderr=subprocess.PIPE,
+                         text=True)
+        if "subscribed" not in self.proc.stderr.readline():
+            self.stop()
+            raise RuntimeError("ebpflow-ntopng-sub did not start")
+
+    def flows(self):
+        self.stop()
+        self.out.seek(0)
+        msgs = [json.loads(line) for line in self.out if line.strip()]
+        self.out.close()
+        return [f for m in msgs if "tlv" in m for f in ntopng_tlv.flows(bytes.fromhex(m["tlv"]))]
+
+
 def container(name, script):
     return {"metadata": {"name": name, "attempt": 0}, "image": {"image": IMAGE},
             "command": ["/bin/sh", "-c", script], "log_path": f"{name}/0.log"}
@@ -85,9 +110,13 @@ def setUpModule():
                    start_workload("tcp-server", "127.0.0.1", P_TCP, M),
                    start_workload("udp-server", "127.0.0.1", P_UDP_B, N_B)]
         collector = Collector(P_IPFIX)
+        zmq = os.path.exists(SUBSCRIBER)   # a build with libzmq (test_zmq requires one)
         probe = Ebpflow(*naming_args(ctd), "-o", "json", "-i", "1",
-                        "--collector", f"127.0.0.1:{P_IPFIX}")
+                        "--collector", f"127.0.0.1:{P_IPFIX}",
+                        *(["--zmq", f"tcp://127.0.0.1:{P_ZMQ}"] if zmq else []))
+        sub = Subscriber(f"tcp://127.0.0.1:{P_ZMQ}") if zmq else None
         try:
+            time.sleep(1.5 if sub else 0)   # its subscription reaches eBPFlow
             a_sandbox, a_pod, a_ctr, RUN["id_a"] = start_pod(
                 ctd, POD_A,
                 f"/ebpflow-wl udp-server 127.0.0.1 {P_IN} {N + 1} & "
@@ -124,6 +153,7 @@ def setUpModule():
             probe.stop()
             time.sleep(0.3)
             RUN["collector"] = collector.records()
+            RUN["zmq"] = sub.flows() if sub else None
         RUN["json"] = probe.records()
         RUN["json_lines"] = probe.stdout.splitlines()
         RUN["stderr"] = probe.stderr
@@ -176,6 +206,17 @@ class CriPods(unittest.TestCase):
                     and r.get("destinationTransportPort") == port]
             self.assertEqual(sum(r["callDeltaCount"] for r in recs), count)
             self.assertEqual({r["containerName"] for r in recs}, {"/".join(names)})
+
+    def test_zmq_names_namespace_pod_container(self):
+        if RUN["zmq"] is None:
+            self.skipTest("this build has no ZMQ (kernel_zmq says why)")
+        for port, cid, names, count in ((P_UDP, RUN["id_a"], POD_A, N),
+                                        (P_TCP, RUN["id_a"], POD_A, M),
+                                        (P_UDP_B, RUN["id_b"], POD_B, N_B)):
+            recs = [f for f in RUN["zmq"] if f.get("SRC_PROC_CONTAINER_ID") == cid
+                    and f["L4_DST_PORT"] == port and f["DIRECTION"] == 1]
+            self.assertEqual(sum(f["callDeltaCount"] for f in recs), count)
+            self.assertEqual({f["containerName"] for f in recs}, {"/".join(names)})
 
     def test_removed_pod_keeps_its_name(self):
         # A's server was live when its pod was removed (its bundle with it):
