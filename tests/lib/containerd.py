@@ -112,8 +112,7 @@ class Containerd:
         self.sandbox_image = sandbox_image
         self.proc = None
         self.client = None
-        self.pods = []           # sandbox ids, removed at stop()
-        self.pod_cgroups = []    # the cgroup parents our pods had
+        self.pods = {}           # sandbox id -> its cgroup parent; removed at stop()
         self._cgroups_before = set()
 
     def bundle(self, container_id):
@@ -210,8 +209,7 @@ state = "{self.state}"
 
     def run_pod(self, config):
         sandbox = self.client.call("RunPodSandbox", {"config": config})["pod_sandbox_id"]
-        self.pods.append(sandbox)
-        self.pod_cgroups.append(config["linux"]["cgroup_parent"])
+        self.pods[sandbox] = config["linux"]["cgroup_parent"]
         return sandbox
 
     def run_container(self, sandbox, pod_config, config):
@@ -251,10 +249,20 @@ state = "{self.state}"
             time.sleep(0.1)
 
     def remove_pod(self, sandbox):
-        """StopPodSandbox then RemovePodSandbox, as kubelet does when a pod goes."""
+        """StopPodSandbox then RemovePodSandbox, as kubelet does when a pod goes;
+        then, as kubelet does too, the pod's cgroup (runc removed only the
+        containers')."""
         self.client.call("StopPodSandbox", {"pod_sandbox_id": sandbox})
         self.client.call("RemovePodSandbox", {"pod_sandbox_id": sandbox})
-        self.pods.remove(sandbox)
+        self._remove_cgroup(self.pods.pop(sandbox))
+
+    @staticmethod
+    def _remove_cgroup(parent):
+        for h in os.listdir(CGROUP_FS):
+            try:
+                os.rmdir(f"{CGROUP_FS}/{h}{parent}")
+            except OSError:
+                pass
 
     def _our_shims(self):
         """Shims serving our containerd (their command line names our socket)."""
@@ -309,13 +317,8 @@ state = "{self.state}"
         for m in sorted((m for m in mounts if m.startswith(self.base + "/")),
                         key=len, reverse=True):
             subprocess.run(["umount", "-l", m], capture_output=True)
-        # kubelet removes a pod's cgroup; runc removed only the containers'
-        for parent in self.pod_cgroups:
-            for h in os.listdir(CGROUP_FS):
-                try:
-                    os.rmdir(f"{CGROUP_FS}/{h}{parent}")
-                except OSError:
-                    pass
+        for parent in self.pods.values():   # the pods remove_pod could not remove
+            self._remove_cgroup(parent)
         for d in sorted(set(self._kubepods_dirs()) - self._cgroups_before, key=len, reverse=True):
             try:
                 os.rmdir(d)   # only empty ones: another test may use them
