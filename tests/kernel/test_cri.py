@@ -14,6 +14,7 @@ name the flows namespace/pod/container in JSON, IPFIX and ZMQ (ntopng's
 TLV); the records of pod A's server that go out after its pod was stopped
 and removed keep the name.
 """
+import importlib.util
 import json
 import os
 import signal
@@ -41,9 +42,7 @@ containerd = None   # tests/lib/containerd.py, once python3-grpcio is known to b
 
 
 def need_containerd():
-    try:
-        import grpc  # noqa: F401
-    except ImportError:
+    if importlib.util.find_spec("grpc") is None:
         testlib.skip_or_fail("kernel_cri", "python3-grpcio is not installed "
                              "(scripts/deps.sh --test installs it)")
     global containerd
