@@ -164,30 +164,32 @@ def make_image(plan, build_dir, work, log):
         subprocess.run(["sh", "-c", plan.build_script(os.path.join(cache, "build"), stage)],
                        check=True, stdout=out, stderr=subprocess.STDOUT)
     base = rootfs.Root(os.path.join(cache, "roots"), plan.suite, plan.packages, plan.variant)
-    base.lock()
-    # mmdebstrap mounts proc, sys and dev in the root it makes: in a child
-    # with a mount namespace of its own (rootfs.private_mounts)
-    subprocess.run([sys.executable, "-c", (
-        "import sys; sys.path.insert(0, sys.argv[1]); import root as r; r.private_mounts(); "
-        "r.Root(sys.argv[2], sys.argv[3], sys.argv[6:], sys.argv[4]).make(sys.argv[5])"),
-        os.path.dirname(rootfs.__file__), base.cache, base.suite, base.variant,
-        log + ".mmdebstrap", *base.packages], check=True)
-    base_layer = base.path + ".layer.tar"
-    if not os.path.exists(base_layer):
-        for old in glob.glob(os.path.join(base.cache, f"{base.suite}-*.layer.tar")):
-            os.unlink(old)   # the layer of a root mmdebstrap replaced
-        containerd.tar_of(base.path, base_layer + ".tmp", exclude=[rootfs.STAMP])
-        os.rename(base_layer + ".tmp", base_layer)
-    upper, ovl_work, merged = (os.path.join(work, d) for d in ("upper", "ovl-work", "merged"))
-    for d in (upper, ovl_work, merged):
-        os.makedirs(d)
-    _overlay_run(base.path, upper, ovl_work, merged, plan.commands)
-    _whiteouts_to_oci(upper)
-    for src, dst in plan.copies:
-        target = os.path.join(upper, dst.lstrip("/"))
-        os.makedirs(os.path.dirname(target), exist_ok=True)
-        shutil.copy2(os.path.join(stage, src.replace("/stage/", "", 1)), target)
-    base.unlock()
+    base.lock()   # the root and its layer are shared by the runs of this build
+    try:
+        # mmdebstrap mounts proc, sys and dev in the root it makes: in a child
+        # with a mount namespace of its own (rootfs.private_mounts)
+        subprocess.run([sys.executable, "-c", (
+            "import sys; sys.path.insert(0, sys.argv[1]); import root as r; r.private_mounts(); "
+            "r.Root(sys.argv[2], sys.argv[3], sys.argv[6:], sys.argv[4]).make(sys.argv[5])"),
+            os.path.dirname(rootfs.__file__), base.cache, base.suite, base.variant,
+            log + ".mmdebstrap", *base.packages], check=True)
+        base_layer = base.path + ".layer.tar"
+        if not os.path.exists(base_layer):
+            for old in glob.glob(os.path.join(base.cache, f"{base.suite}-*.layer.tar")):
+                os.unlink(old)   # the layer of a root mmdebstrap replaced
+            containerd.tar_of(base.path, base_layer + ".tmp", exclude=[rootfs.STAMP])
+            os.rename(base_layer + ".tmp", base_layer)
+        upper, ovl_work, merged = (os.path.join(work, d) for d in ("upper", "ovl-work", "merged"))
+        for d in (upper, ovl_work, merged):
+            os.makedirs(d)
+        _overlay_run(base.path, upper, ovl_work, merged, plan.commands)
+        _whiteouts_to_oci(upper)
+        for src, dst in plan.copies:
+            target = os.path.join(upper, dst.lstrip("/"))
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            shutil.copy2(os.path.join(stage, src.replace("/stage/", "", 1)), target)
+    finally:
+        base.unlock()
     steps_layer = containerd.tar_of(upper, os.path.join(work, "steps.layer.tar"))
     return [base_layer, steps_layer], {"Entrypoint": plan.entrypoint, "Env": BASE_ENV}
 
