@@ -7,9 +7,12 @@
  *   docker (systemd)           /system.slice/docker-<id>.scope
  *   podman (systemd)           /machine.slice/libpod-<id>.scope[/container]
  *   podman (cgroupfs)          /libpod_parent/libpod-<id>
- *   kubepods (cgroupfs)        /kubepods[/<qos>]/pod<uid>/<id>
+ *   kubepods (cgroupfs)        /kubepods[/<qos>]/pod<uid>/<id> | crio-<id>
  *   kubepods (systemd)         /kubepods.slice/kubepods-<qos>.slice/kubepods-<qos>-pod<uid_>.slice/
  *                              cri-containerd-<id>.scope | crio-<id>.scope | docker-<id>.scope
+ *   kubelet --cgroup-root      /kubelet/kubepods/..., /kubelet.slice/kubelet-kubepods.slice/...
+ *   cri-o (cgroupfs)           /crio/crio-<id>
+ *   (conmon, a runtime's helper: libpod-conmon-<id>.scope, crio-conmon-<id>[.scope], no container)
  *   systemd units              /<name>.slice/.../<name>.service | <name>.scope
  *   a user's manager           /user.slice/user-<uid>.slice/user@<uid>.service/...
  *
@@ -57,6 +60,12 @@ static bool ends_with(const char *s, const char *suffix)
 	return n > l && strcmp(s + n - l, suffix) == 0;
 }
 
+/* kubepods[-<qos>]..., or kubelet-kubepods... under kubelet --cgroup-root=/kubelet */
+static bool is_kubepods_slice(const char *s)
+{
+	return !strncmp(s, "kubepods", 8) || !strncmp(s, "kubelet-kubepods", 16);
+}
+
 /* The pod uid from "pod<uid>" or "kubepods[-<qos>]-pod<uid_underscored>.slice". */
 static bool take_pod_uid(const char *s, char *uid)
 {
@@ -65,7 +74,7 @@ static bool take_pod_uid(const char *s, char *uid)
 
 	if (!strncmp(s, "pod", 3))
 		p = s + 3;
-	else if (!strncmp(s, "kubepods", 8) && (p = strstr(s, "-pod")))
+	else if (is_kubepods_slice(s) && (p = strstr(s, "-pod")))
 		p += 4;
 	if (!p)
 		return false;
@@ -145,14 +154,28 @@ static bool parse_cgroupfs(char **c, size_t n, struct cgroup_info *out)
 		out->runtime = RT_PODMAN;
 		return true;
 	}
+	/* CRI-O's own parent, outside Kubernetes */
+	if (!strcmp(c[0], "crio") && n > 1 && take_id(c[1], "crio-", "", out->id)) {
+		out->runtime = RT_CRIO;
+		return true;
+	}
+	/* kubelet --cgroup-root=/kubelet */
+	if (!strcmp(c[0], "kubelet") && n > 1) {
+		c++;
+		n--;
+	}
 	if (strcmp(c[0], "kubepods"))
 		return false;
 	if (i < n && (!strcmp(c[i], "besteffort") || !strcmp(c[i], "burstable")))
 		i++;
-	if (i + 1 < n && !strncmp(c[i], "pod", 3) && take_pod_uid(c[i], out->pod_uid) &&
-	    take_id(c[i + 1], "", "", out->id)) {
-		out->runtime = RT_KUBERNETES;
-		return true;
+	if (i + 1 < n && !strncmp(c[i], "pod", 3) && take_pod_uid(c[i], out->pod_uid)) {
+		/* containerd names its cgroup by the id alone, CRI-O crio-<id> */
+		if (take_id(c[i + 1], "", "", out->id))
+			out->runtime = RT_KUBERNETES;
+		else if (take_id(c[i + 1], "crio-", "", out->id))
+			out->runtime = RT_CRIO;
+		if (out->runtime)
+			return true;
 	}
 	out->pod_uid[0] = '\0';
 	return false;
@@ -161,17 +184,18 @@ static bool parse_cgroupfs(char **c, size_t n, struct cgroup_info *out)
 /* The systemd layouts: slices from the root, then the unit or scope that owns the rest. */
 static bool parse_systemd(char **c, size_t n, struct cgroup_info *out)
 {
-	bool kubepods = !strcmp(c[0], "kubepods.slice");
+	bool kubepods = !strcmp(c[0], "kubepods.slice") || !strcmp(c[0], "kubelet.slice");
 	size_t i = 0, u;
 
 	for (; i < n && ends_with(c[i], ".slice"); i++)
-		if (kubepods && !strncmp(c[i], "kubepods-", 9))
+		if (kubepods && is_kubepods_slice(c[i]) && strchr(c[i], '-'))
 			take_pod_uid(c[i], out->pod_uid);
 	if (i < n && container_scope(c[i], out))
 		return true;
 	out->pod_uid[0] = '\0';
 	/* conmon and other helpers of a runtime are not the container */
-	if (i == n || !is_unit(c[i]) || !strncmp(c[i], "libpod-conmon-", 14))
+	if (i == n || !is_unit(c[i]) || !strncmp(c[i], "libpod-conmon-", 14) ||
+	    !strncmp(c[i], "crio-conmon-", 12))
 		return false;
 	out->runtime = RT_SYSTEMD;
 	snprintf(out->unit, sizeof(out->unit), "%s", c[i]);

@@ -160,17 +160,39 @@ static const struct option_def options[] = {
 			      "ntopng 5.x, or 6.x builds with ntop's pro code (community 6.x drops "
 			      "JSON flows)"),
 
-	DEFINE_OPTION("docker", OPT_FLAG, docker, .short_name = 'd', .section = "containers",
-		      .key = "resolve_names", .def = "false", .flags = OPT_RESTART,
+	DEFINE_OPTION("containers", OPT_FLAG, container_names, .short_name = 'd',
+		      .section = "containers", .key = "resolve_names", .def = "false",
+		      .flags = OPT_RESTART,
 		      .group = "Containers (the container id is always read from the cgroup):",
-		      .help = "name containers: ask Docker (and Podman) for the names, and show "
-			      "\"process @ container\""),
+		      .help = "name containers, and show \"process @ container\": Docker and "
+			      "Podman are asked by their API; containerd's and CRI-O's Kubernetes "
+			      "containers are named \"namespace/pod/container\" from the spec "
+			      "each runtime keeps on the node, which only uid 0 may read"),
+	DEFINE_OPTION("docker", OPT_FLAG, container_names,
+		      .help = "the same as --containers (-d), its name before it named "
+			      "containerd's and CRI-O's containers too"),
 	DEFINE_OPTION("docker-socket", OPT_PATH, docker_socket, .section = "containers",
 		      .key = "docker_socket", .def = CONTAINERS_DOCKER_SOCKET, .metavar = "PATH",
 		      .flags = OPT_RESTART, .help = "Docker's API"),
 	DEFINE_OPTION("podman-socket", OPT_PATH, podman_socket, .section = "containers",
 		      .key = "podman_socket", .def = CONTAINERS_PODMAN_SOCKET, .metavar = "PATH",
 		      .flags = OPT_RESTART, .help = "Podman's API"),
+	DEFINE_OPTION("containerd-state", OPT_PATH, containerd_state, .section = "containers",
+		      .key = "containerd_state", .def = CONTAINERS_CONTAINERD_STATE,
+		      .metavar = "DIR", .flags = OPT_RESTART,
+		      .help = "containerd's state directory (its --state): a Kubernetes "
+			      "container's spec is io.containerd.runtime.v2.task/k8s.io/ID/"
+			      "config.json there"),
+	DEFINE_OPTION("crio-runroot", OPT_PATH, crio_runroot, .section = "containers",
+		      .key = "crio_runroot", .def = CONTAINERS_CRIO_RUNROOT, .metavar = "DIR",
+		      .flags = OPT_RESTART,
+		      .help = "CRI-O's run root (storage.conf runroot): a container's spec is "
+			      "overlay-containers/ID/userdata/config.json there"),
+	DEFINE_OPTION("crio-root", OPT_PATH, crio_root, .section = "containers",
+		      .key = "crio_root", .def = CONTAINERS_CRIO_ROOT, .metavar = "DIR",
+		      .flags = OPT_RESTART,
+		      .help = "CRI-O's storage root (storage.conf root), read where the run "
+			      "root has no spec"),
 
 	DEFINE_OPTION(NULL, OPT_UINT_LIST, filter.pids, .section = "filter", .key = "pids",
 		      .max_items = EBPFLOW_FILTER_MAX_ITEMS, .min = 0, .max = 4194304,

@@ -77,9 +77,12 @@ struct ebpflow_config {
 	char *zmq_endpoint; /* NULL: no ZMQ publisher */
 	enum zmq_format zmq_format;
 	/* containers */
-	bool docker;          /* ask the runtimes for container names */
+	bool container_names; /* ask the runtimes for container names */
 	char *docker_socket;
 	char *podman_socket;
+	char *containerd_state;
+	char *crio_root;
+	char *crio_runroot;
 	struct ebpflow_filter filter;
 };
 

@@ -398,9 +398,12 @@ static void make_parts(struct runtime *rt, const struct ebpflow_config *cfg)
 	unsigned int rows, cols;
 
 	rt->containers = containers_new(&(struct containers_config){
-		.resolve_names = cfg->docker,
+		.resolve_names = cfg->container_names,
 		.docker_socket = cfg->docker_socket,
 		.podman_socket = cfg->podman_socket,
+		.containerd_state = cfg->containerd_state,
+		.crio_root = cfg->crio_root,
+		.crio_runroot = cfg->crio_runroot,
 	});
 	rt->enrich = enrich_new(rt->containers);
 	if (cfg->output == OUTPUT_CONSOLE) {

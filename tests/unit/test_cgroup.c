@@ -53,6 +53,41 @@ static void test_kubepods(void)
 	       UID, "");
 }
 
+/*
+ * CRI-O (internal/config/cgmgr): crio-<id>.scope under the systemd driver,
+ * <parent>/crio-<id> under cgroupfs (its own parent /crio outside
+ * Kubernetes); its conmon in crio-conmon-<id>[.scope] is not the container.
+ */
+static void test_crio(void)
+{
+	struct cgroup_info ci;
+
+	expect("/kubepods/besteffort/pod" UID "/crio-" ID, RT_CRIO, ID, UID, "");
+	expect("/kubepods/pod" UID "/crio-" ID, RT_CRIO, ID, UID, "");
+	expect("/kubepods/burstable/pod" UID "/crio-" ID "/container", RT_CRIO, ID, UID, "");
+	expect("/crio/crio-" ID, RT_CRIO, ID, "", "");
+	g_assert_false(cgroup_parse_path("/kubepods.slice/kubepods-besteffort.slice/"
+					 "kubepods-besteffort-pod" UID_ ".slice/crio-conmon-" ID
+					 ".scope",
+					 &ci));
+	g_assert_cmpint(ci.runtime, ==, RT_NONE);
+	g_assert_false(cgroup_parse_path("/kubepods/besteffort/pod" UID "/crio-conmon-" ID, &ci));
+	g_assert_false(cgroup_parse_path("/crio/crio-conmon-" ID, &ci));
+}
+
+/* kubelet --cgroup-root=/kubelet (kind, some distributions): the same layouts one level down */
+static void test_kubelet_root(void)
+{
+	expect("/kubelet/kubepods/besteffort/pod" UID "/" ID, RT_KUBERNETES, ID, UID, "");
+	expect("/kubelet/kubepods/pod" UID "/crio-" ID, RT_CRIO, ID, UID, "");
+	expect("/kubelet.slice/kubelet-kubepods.slice/kubelet-kubepods-besteffort.slice/"
+	       "kubelet-kubepods-besteffort-pod" UID_ ".slice/cri-containerd-" ID ".scope",
+	       RT_CONTAINERD, ID, UID, "");
+	expect("/kubelet.slice/kubelet-kubepods.slice/kubelet-kubepods-pod" UID_
+	       ".slice/crio-" ID ".scope",
+	       RT_CRIO, ID, UID, "");
+}
+
 static void test_systemd_units(void)
 {
 	expect("/system.slice/nginx.service", RT_SYSTEMD, "", "", "nginx.service");
@@ -173,6 +208,8 @@ int main(int argc, char **argv)
 	g_test_add_func("/cgroup/docker", test_docker);
 	g_test_add_func("/cgroup/podman", test_podman);
 	g_test_add_func("/cgroup/kubepods", test_kubepods);
+	g_test_add_func("/cgroup/crio", test_crio);
+	g_test_add_func("/cgroup/kubelet_root", test_kubelet_root);
 	g_test_add_func("/cgroup/systemd_units", test_systemd_units);
 	g_test_add_func("/cgroup/forged", test_forged);
 	g_test_add_func("/cgroup/kernel_names", test_kernel_names);

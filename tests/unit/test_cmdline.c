@@ -291,7 +291,6 @@ static void test_config_spellings(void)
 	accepts(interval, "7", ARGS("--config", path));
 	accepts(interval, "7", ARGS(eq));
 	accepts(interval, "7", ARGS("--conf", path));
-	accepts(interval, "7", ARGS("--con", path));
 	accepts(interval, "7", ARGS(abbr));
 	accepts(interval, "7", ARGS(glued));
 	accepts(interval, "7", ARGS("-dc", path));
@@ -301,7 +300,8 @@ static void test_config_spellings(void)
 	accepts(o, path, ARGS("--check-config", "--conf", path));
 	refuses("/nonexistent/x.conf: No such file", ARGS("--conf", "/nonexistent/x.conf"));
 	refuses("/nonexistent/x.conf: No such file", ARGS("-dc", "/nonexistent/x.conf"));
-	refuses("option '--co' is ambiguous (--config, --collector)", ARGS("--co", path));
+	refuses("option '--con' is ambiguous (--config, --containers, --containerd-state)",
+		ARGS("--con", path));
 	refuses("--config needs a value", ARGS("-dc"));
 	refuses("--config: the path is empty", ARGS("--config="));
 	g_unlink(path);
@@ -479,6 +479,22 @@ static void test_table(void)
 	}
 }
 
+/* -d, --containers, the seed's --docker and [containers] resolve_names: one setting */
+static void test_container_names(void)
+{
+	const struct option_def *o = option_by_name("containers");
+	char *path = write_conf("[containers]\nresolve_names = true\n");
+
+	g_assert_nonnull(o);
+	g_assert_true(o->offset == option_by_name("docker")->offset);
+	accepts(o, "false", ARGS("-i", "1"));
+	accepts(o, "true", ARGS("-d"));
+	accepts(o, "true", ARGS("--containers"));
+	accepts(o, "true", ARGS("--docker"));
+	accepts(o, "true", ARGS("-c", path));
+	g_free(path);
+}
+
 int main(int argc, char **argv)
 {
 	int rc;
@@ -493,6 +509,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/cmdline/file_keys", test_file_keys);
 	g_test_add_func("/cmdline/bad_values", test_bad_values);
 	g_test_add_func("/cmdline/ambiguous", test_ambiguous);
+	g_test_add_func("/cmdline/container_names", test_container_names);
 	g_test_add_func("/cmdline/help_and_version", test_help_and_version);
 	rc = g_test_run();
 	printf("# %u command lines accepted with the documented value, %u refused as documented\n",

@@ -56,7 +56,7 @@ static void test_every_key(void)
 	g_assert_cmpuint(c.observation_domain, ==, 7);
 	g_assert_cmpuint(c.pen, ==, 35632);
 	g_assert_cmpint(c.ie_profile, ==, IE_PROFILE_NTOP);
-	g_assert_true(c.docker);
+	g_assert_true(c.container_names);
 	g_assert_cmpstr(c.docker_socket, ==, "/run/d.sock");
 	g_assert_cmpstr(c.podman_socket, ==, "/run/p.sock");
 	g_assert_cmpuint(c.filter.pids->len, ==, 2);

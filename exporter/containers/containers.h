@@ -2,10 +2,12 @@
 /*
  * Which container made a flow: cgroup id -> the cgroup's names (captured by
  * the kernel side) -> runtime and container id (cgroup.c) -> container name,
- * asked of the runtime's Engine API (Docker, or Podman's compatible one)
- * from a worker thread, and cached. The drain loop never waits on a runtime.
- * A failed look-up is asked again with back-off (names come back when a
- * runtime restarts); a cgroup nothing refers to any more is forgotten.
+ * asked from a worker thread and cached: of Docker's Engine API (or
+ * Podman's compatible one, docker.c), or read from the OCI spec containerd's
+ * CRI plugin or CRI-O keep on the node (oci.c). The drain loop never waits
+ * on a runtime. A failed look-up is asked again with back-off (names come
+ * back when a runtime restarts); a cgroup nothing refers to any more is
+ * forgotten.
  */
 #ifndef EBPFLOW_CONTAINERS_H
 #define EBPFLOW_CONTAINERS_H
@@ -17,16 +19,22 @@
 #include "cgroup.h"
 
 struct containers_config {
-	bool resolve_names;        /* ask the runtimes for names (-d/--docker) */
-	const char *docker_socket; /* Engine API of Docker */
-	const char *podman_socket; /* Podman's Docker-compatible API */
-	unsigned int timeout_ms;   /* per request, connect included */
+	bool resolve_names;           /* ask the runtimes for names (--containers, -d) */
+	const char *docker_socket;    /* Engine API of Docker */
+	const char *podman_socket;    /* Podman's Docker-compatible API */
+	const char *containerd_state; /* containerd's state directory (its tasks' bundles) */
+	const char *crio_root;        /* CRI-O's storage root (containers/storage graphroot) */
+	const char *crio_runroot;     /* and its run root */
+	unsigned int timeout_ms;      /* per request, connect included */
 };
 
 #define CONTAINERS_DOCKER_SOCKET "/var/run/docker.sock"
 #define CONTAINERS_PODMAN_SOCKET "/run/podman/podman.sock"
+#define CONTAINERS_CONTAINERD_STATE "/run/containerd"
+#define CONTAINERS_CRIO_ROOT "/var/lib/containers/storage"
+#define CONTAINERS_CRIO_RUNROOT "/run/containers/storage"
 #define CONTAINERS_TIMEOUT_MS 1000
-/* the largest reply read from a runtime; more is refused */
+/* the largest reply (or spec file) read from a runtime; more is refused */
 #define CONTAINERS_MAX_REPLY (1u << 20)
 /* a failed look-up (or a runtime that is down) is asked again after 1 s, 2 s ... 60 s */
 #define CONTAINERS_RETRY_MIN_MS 1000u

@@ -1,41 +1,40 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Container resolution. The cache and everything the drain loop sees belong
- * to the main thread; the worker threads only make HTTP requests (libcurl,
- * over the runtime's unix socket, bounded in time and size) and hand the
- * parsed name back through an async queue.
+ * Container resolution: the cache and everything the drain loop sees belong
+ * to the main thread; the worker threads only run one runtime's look-up
+ * (resolvers.h: the Engine API, or a CRI runtime's spec file), bounded in
+ * time and size, and hand the name back through an async queue.
  */
 #include "containers.h"
 
 #include <bpf/bpf.h>
 #include <curl/curl.h>
 #include <glib.h>
-#include <json-glib/json-glib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "clock.h"
 #include "ebpflow.h"
 #include "log.h"
+#include "oci.h"
+#include "resolvers.h"
+
+/* Who is asked: a runtime's socket or its state on the node. */
+enum source { SRC_DOCKER, SRC_PODMAN, SRC_CONTAINERD, SRC_CRIO, SRC_COUNT, SRC_NONE = SRC_COUNT };
 
 struct job {
 	uint64_t cgroup_id;
 	char id[CONTAINER_ID_LEN + 1];
-	const char *socket;
-	bool probe; /* of a runtime that is down */
+	char pod_uid[POD_UID_LEN + 1];
+	enum source src;
+	bool fallback; /* containerd, else Docker (the cgroup did not say which) */
+	bool probe;    /* of a runtime that is down */
 };
 
 struct result {
 	uint64_t cgroup_id;
-	char *name;      /* on success */
-	char error[256]; /* "" on success */
-	const char *socket;
-	/*
-	 * The runtime itself failed (no connection, no answer, an HTTP error);
-	 * else a failure is this container's alone (unknown to the runtime, or a
-	 * reply that does not name it): its runtime answers.
-	 */
-	bool socket_fault;
-	bool bad_reply; /* this container's reply is too big or does not name it */
+	struct lookup found;
+	enum source asked, src; /* the one asked, the one that answered (or failed) */
 	bool probe;
 };
 
@@ -43,7 +42,7 @@ static void result_free(gpointer data)
 {
 	struct result *r = data;
 
-	g_free(r->name);
+	g_free(r->found.name);
 	g_free(r);
 }
 
@@ -51,19 +50,21 @@ static void result_free(gpointer data)
 struct entry {
 	struct container pub; /* pub.name: "" or name */
 	char *name;
-	const char *socket; /* the runtime to ask, or NULL: nothing to ask */
-	bool failed;        /* the last look-up failed: asked again from retry_at_ns */
+	enum source src; /* who to ask, or SRC_NONE: nothing to ask */
+	bool fallback;   /* as job.fallback, until a look-up says which runtime it is */
+	bool failed;     /* the last look-up failed: asked again from retry_at_ns */
 	unsigned int failures;
 	uint64_t retry_at_ns, used_ns; /* CLOCK_MONOTONIC */
 };
 
 /*
- * A runtime's socket. While it fails, one look-up at a time probes it
- * (with back-off): a runtime that is down is not asked once per container.
+ * A runtime. While it fails, one look-up at a time probes it (with
+ * back-off): a runtime that is down is not asked once per container.
  */
-struct runtime_sock {
-	bool down;    /* warned once; names come back when it answers */
-	bool probing; /* the one look-up in flight while down */
+struct runtime_state {
+	const char *where; /* its socket or state directory, for the log */
+	bool down;         /* warned once; names come back when it answers */
+	bool probing;      /* the one look-up in flight while down */
 	unsigned int failures;
 	uint64_t retry_at_ns;
 };
@@ -75,7 +76,7 @@ struct containers {
 	GThreadPool *pool;
 	GAsyncQueue *done;
 	unsigned int in_flight;
-	struct runtime_sock docker, podman;
+	struct runtime_state src[SRC_COUNT];
 };
 
 static void lookup(gpointer data, gpointer user);
@@ -104,8 +105,18 @@ struct containers *containers_new(const struct containers_config *cfg)
 		c->cfg.docker_socket = CONTAINERS_DOCKER_SOCKET;
 	if (!c->cfg.podman_socket)
 		c->cfg.podman_socket = CONTAINERS_PODMAN_SOCKET;
+	if (!c->cfg.containerd_state)
+		c->cfg.containerd_state = CONTAINERS_CONTAINERD_STATE;
+	if (!c->cfg.crio_root)
+		c->cfg.crio_root = CONTAINERS_CRIO_ROOT;
+	if (!c->cfg.crio_runroot)
+		c->cfg.crio_runroot = CONTAINERS_CRIO_RUNROOT;
 	if (!c->cfg.timeout_ms)
 		c->cfg.timeout_ms = CONTAINERS_TIMEOUT_MS;
+	c->src[SRC_DOCKER].where = c->cfg.docker_socket;
+	c->src[SRC_PODMAN].where = c->cfg.podman_socket;
+	c->src[SRC_CONTAINERD].where = c->cfg.containerd_state;
+	c->src[SRC_CRIO].where = c->cfg.crio_runroot;
 	c->names_fd = -1;
 	c->cache = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, entry_free);
 	c->done = g_async_queue_new_full(result_free);
@@ -144,144 +155,67 @@ void containers_set_names_fd(struct containers *c, int fd)
 	c->names_fd = fd;
 }
 
-static const char *label(JsonObject *labels, const char *key)
-{
-	JsonNode *n = labels ? json_object_get_member(labels, key) : NULL;
-
-	return n && JSON_NODE_HOLDS_VALUE(n) && json_node_get_value_type(n) == G_TYPE_STRING
-		       ? json_node_get_string(n)
-		       : NULL;
-}
-
-char *containers_parse_inspect(const char *body, size_t len)
-{
-	JsonParser *p = json_parser_new();
-	JsonObject *root, *config = NULL, *labels = NULL;
-	const char *n = NULL, *pod, *ns, *cname;
-	JsonNode *node;
-	char *name = NULL;
-
-	if (!body || !json_parser_load_from_data(p, body, (gssize)len, NULL))
-		goto out;
-	node = json_parser_get_root(p);
-	if (!node || !JSON_NODE_HOLDS_OBJECT(node))
-		goto out;
-	root = json_node_get_object(node);
-	node = json_object_get_member(root, "Config");
-	if (node && JSON_NODE_HOLDS_OBJECT(node))
-		config = json_node_get_object(node);
-	node = config ? json_object_get_member(config, "Labels") : NULL;
-	if (node && JSON_NODE_HOLDS_OBJECT(node))
-		labels = json_node_get_object(node);
-	pod = label(labels, "io.kubernetes.pod.name");
-	ns = label(labels, "io.kubernetes.pod.namespace");
-	cname = label(labels, "io.kubernetes.container.name");
-	if (pod && ns && cname) {
-		name = g_strdup_printf("%s/%s/%s", ns, pod, cname);
-		goto out;
-	}
-	node = json_object_get_member(root, "Name");
-	if (node && JSON_NODE_HOLDS_VALUE(node) && json_node_get_value_type(node) == G_TYPE_STRING)
-		n = json_node_get_string(node);
-	if (n && *n == '/')
-		n++;
-	if (n && *n)
-		name = g_strdup(n);
-out:
-	g_object_unref(p);
-	if (name && strlen(name) > CONTAINERS_NAME_MAX)
-		g_clear_pointer(&name, g_free);
-	return name;
-}
-
-struct body {
-	GString *buf;
-	bool too_big;
-};
-
-static size_t on_data(char *data, size_t size, size_t n, void *ctx)
-{
-	struct body *b = ctx;
-
-	if (b->buf->len + size * n > CONTAINERS_MAX_REPLY) {
-		b->too_big = true;
-		return 0; /* curl stops with a write error */
-	}
-	g_string_append_len(b->buf, data, (gssize)(size * n));
-	return size * n;
-}
-
-/* Worker thread: one GET of /containers/<id>/json. */
+/* Worker thread: one look-up. */
 static void lookup(gpointer data, gpointer user)
 {
 	struct containers *c = user;
 	struct job *j = data;
 	struct result *r = g_new0(struct result, 1);
-	struct body b = { g_string_new(NULL), false };
-	CURL *curl = curl_easy_init();
-	char url[160];
-	long status = 0;
-	CURLcode rc;
 
 	r->cgroup_id = j->cgroup_id;
-	r->socket = j->socket;
+	r->asked = r->src = j->src;
 	r->probe = j->probe;
-	snprintf(url, sizeof(url), "http://localhost/v1.41/containers/%s/json", j->id);
-	if (!curl) {
-		snprintf(r->error, sizeof(r->error), "cannot start an HTTP request");
-		goto out;
+	switch (j->src) {
+	case SRC_CONTAINERD:
+		containerd_lookup(c->cfg.containerd_state, j->id, j->pod_uid, j->fallback,
+				  &r->found);
+		if (!r->found.absent)
+			break;
+		/* no Kubernetes containers in containerd here: Docker's (cri-dockerd) */
+		r->found = (struct lookup){ 0 };
+		r->src = SRC_DOCKER;
+		/* fall through */
+	case SRC_DOCKER:
+	case SRC_PODMAN:
+		docker_lookup(c->src[r->src].where, c->cfg.timeout_ms, j->id, &r->found);
+		if (r->src != r->asked && r->found.runtime_fault) {
+			size_t n = strlen(r->found.error);
+
+			/* the node may well be containerd's, its state not where it was looked for */
+			snprintf(r->found.error + n, sizeof(r->found.error) - n,
+				 " (and containerd has no %s namespace under %s)",
+				 OCI_CONTAINERD_NAMESPACE, c->cfg.containerd_state);
+		}
+		break;
+	case SRC_CRIO:
+		crio_lookup(c->cfg.crio_runroot, c->cfg.crio_root, j->id, j->pod_uid, &r->found);
+		break;
+	default:
+		break;
 	}
-	curl_easy_setopt(curl, CURLOPT_UNIX_SOCKET_PATH, j->socket);
-	curl_easy_setopt(curl, CURLOPT_URL, url);
-	curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, (long)c->cfg.timeout_ms);
-	curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, (long)c->cfg.timeout_ms);
-	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http");
-	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_data);
-	curl_easy_setopt(curl, CURLOPT_WRITEDATA, &b);
-	rc = curl_easy_perform(curl);
-	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
-	if (b.too_big) {
-		/* about this container: another one's reply may be fine */
-		snprintf(r->error, sizeof(r->error), "reply larger than %u bytes", CONTAINERS_MAX_REPLY);
-		r->bad_reply = true;
-	} else if (rc != CURLE_OK) {
-		snprintf(r->error, sizeof(r->error), "%s", curl_easy_strerror(rc));
-		r->socket_fault = true;
-	} else if (status == 404) {
-		snprintf(r->error, sizeof(r->error), "container %.12s unknown to the runtime", j->id);
-	} else if (status != 200) {
-		snprintf(r->error, sizeof(r->error), "HTTP status %ld", status);
-		r->socket_fault = true;
-	} else if (!(r->name = containers_parse_inspect(b.buf->str, b.buf->len))) {
-		snprintf(r->error, sizeof(r->error),
-			 "a reply that is not a container description (or a name over %u bytes)",
-			 CONTAINERS_NAME_MAX);
-		r->bad_reply = true;
-	}
-	curl_easy_cleanup(curl);
-out:
-	g_string_free(b.buf, TRUE);
 	g_free(j);
 	g_async_queue_push(c->done, r);
 }
 
-static const char *socket_for(const struct containers *c, enum container_runtime rt)
+static enum source source_for(enum container_runtime rt, bool *fallback)
 {
+	*fallback = false;
 	switch (rt) {
 	case RT_DOCKER:
-	case RT_KUBERNETES: /* Docker under Kubernetes (cri-dockerd) answers there */
-		return c->cfg.docker_socket;
+		return SRC_DOCKER;
 	case RT_PODMAN:
-		return c->cfg.podman_socket;
+		return SRC_PODMAN;
+	case RT_CONTAINERD:
+		return SRC_CONTAINERD;
+	case RT_CRIO:
+		return SRC_CRIO;
+	case RT_KUBERNETES:
+		/* cgroupfs names no runtime: containerd's CRI, else Docker's (cri-dockerd) */
+		*fallback = true;
+		return SRC_CONTAINERD;
 	default:
-		return NULL; /* containerd, CRI-O: no Docker-compatible API; id and pod only */
+		return SRC_NONE;
 	}
-}
-
-static struct runtime_sock *sock_state(struct containers *c, const char *socket)
-{
-	return socket == c->cfg.podman_socket ? &c->podman : &c->docker;
 }
 
 static uint64_t backoff_ns(unsigned int failures)
@@ -296,7 +230,9 @@ static void ask(struct containers *c, struct entry *k, uint64_t cgroup_id, bool 
 	j->probe = probe;
 	j->cgroup_id = cgroup_id;
 	memcpy(j->id, k->pub.info.id, sizeof(j->id));
-	j->socket = k->socket;
+	memcpy(j->pod_uid, k->pub.info.pod_uid, sizeof(j->pod_uid));
+	j->src = k->src;
+	j->fallback = k->fallback;
 	k->pub.pending = true;
 	c->in_flight++;
 	g_thread_pool_push(c->pool, j, NULL);
@@ -305,15 +241,15 @@ static void ask(struct containers *c, struct entry *k, uint64_t cgroup_id, bool 
 /* A failed look-up, asked again at its next use once its back-off is over (its runtime up). */
 static void retry_if_due(struct containers *c, struct entry *k, uint64_t cgroup_id, uint64_t now)
 {
-	if (!k->failed || k->pub.pending || now < k->retry_at_ns || sock_state(c, k->socket)->down)
+	if (!k->failed || k->pub.pending || now < k->retry_at_ns || c->src[k->src].down)
 		return;
 	ask(c, k, cgroup_id, false);
 }
 
-/* k failed with the runtime at socket and is not being asked again */
-static bool failed_at(const struct entry *k, const char *socket)
+/* k failed with the runtime src and is not being asked again */
+static bool failed_at(const struct entry *k, enum source src)
 {
-	return k->failed && !k->pub.pending && k->socket == socket;
+	return k->failed && !k->pub.pending && k->src == src;
 }
 
 /*
@@ -321,8 +257,9 @@ static bool failed_at(const struct entry *k, const char *socket)
  * failed) each time its back-off is over, whether flows come or not: when it
  * answers, the names come back at once.
  */
-static void probe(struct containers *c, struct runtime_sock *s, const char *socket, uint64_t now)
+static void probe(struct containers *c, enum source src, uint64_t now)
 {
+	struct runtime_state *s = &c->src[src];
 	GHashTableIter it;
 	uint64_t *id;
 	struct entry *k;
@@ -331,7 +268,7 @@ static void probe(struct containers *c, struct runtime_sock *s, const char *sock
 		return;
 	g_hash_table_iter_init(&it, c->cache);
 	while (g_hash_table_iter_next(&it, (gpointer *)&id, (gpointer *)&k)) {
-		if (failed_at(k, socket)) {
+		if (failed_at(k, src)) {
 			s->probing = true;
 			ask(c, k, *id, true);
 			return;
@@ -353,6 +290,7 @@ const struct container *containers_get(struct containers *c, uint64_t cgroup_id)
 	}
 	k = g_new0(struct entry, 1);
 	k->used_ns = now;
+	k->src = SRC_NONE;
 	entry_set_name(k, NULL);
 	key = g_new(uint64_t, 1);
 	*key = cgroup_id;
@@ -364,8 +302,8 @@ const struct container *containers_get(struct containers *c, uint64_t cgroup_id)
 		entry_set_name(k, g_strdup(k->pub.info.unit));
 	g_hash_table_insert(c->cache, key, k);
 	if (c->pool && k->pub.info.id[0])
-		k->socket = socket_for(c, k->pub.info.runtime);
-	if (k->socket) {
+		k->src = source_for(k->pub.info.runtime, &k->fallback);
+	if (k->src != SRC_NONE) {
 		/* the first look-up: as a retry due at once (or when the runtime is back) */
 		k->failed = true;
 		retry_if_due(c, k, cgroup_id, now);
@@ -376,29 +314,38 @@ const struct container *containers_get(struct containers *c, uint64_t cgroup_id)
 static void take(struct containers *c, struct result *r)
 {
 	struct entry *k = g_hash_table_lookup(c->cache, &r->cgroup_id);
-	struct runtime_sock *s = sock_state(c, r->socket);
+	struct runtime_state *s = &c->src[r->src];
+	struct lookup *f = &r->found;
 	uint64_t now = clock_mono_ns();
 
 	c->in_flight--;
+	/* a probe of containerd that Docker answered (containerd's namespace is gone) */
+	if (r->probe && r->asked != r->src)
+		c->src[r->asked].probing = false;
 	if (k) {
 		k->pub.pending = false;
-		k->failed = r->error[0] != '\0';
+		/* the runtime that answered for a cgroup that named none is its runtime */
+		k->src = r->src;
+		k->fallback = k->fallback && r->src == SRC_CONTAINERD;
+		k->failed = f->error[0] != '\0';
 		k->failures = k->failed ? k->failures + 1 : 0;
 		k->retry_at_ns = now + backoff_ns(k->failures);
 		if (!k->failed)
-			entry_set_name(k, g_steal_pointer(&r->name));
-		else if (r->bad_reply && k->failures == 1)
+			entry_set_name(k, g_steal_pointer(&f->name));
+		else if (f->bad_reply && k->failures == 1)
 			/* once per container: its runtime answers, only this one stays unnamed */
 			pr_warn("container runtime at %s: container %.12s: %s; it stays without a "
 				"name (asked again with back-off), other containers are named\n",
-				r->socket, k->pub.info.id, r->error);
+				s->where, k->pub.info.id, f->error);
 	}
-	if (r->socket_fault) {
-		/* the back-off grows with the probes, not with the look-ups in flight when it fell */
+	if (f->runtime_fault) {
+		/* the back-off grows with the probes, not with the look-ups in flight when it fell
+		 */
 		if (!s->down) {
-			pr_warn("container runtime at %s: %s; flows keep their container ids, without "
-				"names, until it answers (asked again with back-off)\n",
-				r->socket, r->error);
+			pr_warn(
+			    "container runtime at %s: %s; flows keep their container ids, without "
+			    "names, until it answers (asked again with back-off)\n",
+			    s->where, f->error);
 			s->down = true;
 			s->failures = 1;
 			s->retry_at_ns = now + backoff_ns(s->failures);
@@ -409,19 +356,21 @@ static void take(struct containers *c, struct result *r)
 		}
 		return;
 	}
-	if (r->error[0])
-		pr_debug("container runtime at %s: %s\n", r->socket, r->error);
+	if (f->error[0])
+		pr_debug("container runtime at %s: %s\n", s->where, f->error);
 	if (s->down) {
 		GHashTableIter it;
 		uint64_t *id;
 		struct entry *e;
 
-		pr_info("container runtime at %s answers again\n", r->socket);
-		*s = (struct runtime_sock){ 0 };
+		pr_info("container runtime at %s answers again\n", s->where);
+		s->down = s->probing = false;
+		s->failures = 0;
+		s->retry_at_ns = 0;
 		/* what failed while it was down is asked again now */
 		g_hash_table_iter_init(&it, c->cache);
 		while (g_hash_table_iter_next(&it, (gpointer *)&id, (gpointer *)&e))
-			if (failed_at(e, r->socket))
+			if (failed_at(e, r->src))
 				ask(c, e, *id, false);
 	}
 }
@@ -435,10 +384,9 @@ void containers_collect(struct containers *c)
 		take(c, r);
 		result_free(r);
 	}
-	if (c->pool) {
-		probe(c, &c->docker, c->cfg.docker_socket, now);
-		probe(c, &c->podman, c->cfg.podman_socket, now);
-	}
+	if (c->pool)
+		for (enum source src = 0; src < SRC_COUNT; src++)
+			probe(c, src, now);
 }
 
 void containers_wait(struct containers *c, unsigned int ms)
