@@ -56,10 +56,8 @@ def need_containerd():
 
 
 def naming_args(ctd):
-    """Containers named (-d), containerd's state being ours (where the build
-    has --containerd-state: it comes with the naming of containerd's pods)."""
-    usage = subprocess.run([testlib.EBPFLOW, "--help"], capture_output=True, text=True).stdout
-    return ["-d"] + (["--containerd-state", ctd.state] if "--containerd-state" in usage else [])
+    """Containers named (-d, the seed's option), containerd's state being ours."""
+    return ["-d", "--containerd-state", ctd.state]
 
 
 class Subscriber(testlib.Process):
