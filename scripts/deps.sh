@@ -28,6 +28,7 @@ TEST_PACKAGES="
 	qemu-system-x86                            # vm_matrix: Debian's own kernels in guests
 	mmdebstrap                                 # userland_trixie: Debian 13's userland
 	systemd                                    # vm_systemd's PID 1, install's systemd-analyze, sysusers
+	containerd runc tini python3-grpcio        # kernel_cri: pods through the CRI API
 "
 
 case "${1:-}" in

@@ -95,6 +95,11 @@ class Root:
         self._lock = open(self.path + ".lock", "w")
         fcntl.flock(self._lock, fcntl.LOCK_EX)
 
+    def unlock(self):
+        if self._lock:
+            self._lock.close()
+            self._lock = None
+
     def ready(self):
         try:
             with open(os.path.join(self.path, STAMP)) as f:
