@@ -25,7 +25,7 @@ import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 import testlib  # noqa: E402
-from testlib import BUILD_DIR, Collector, Ebpflow, port_base  # noqa: E402
+from testlib import BUILD_DIR, Collector, Ebpflow, cgroup_root, port_base  # noqa: E402
 
 N = 5
 PAYLOAD = 21
@@ -432,10 +432,6 @@ class MisbehavingRuntime(unittest.TestCase):
                          probe.stderr)
 
 
-def cgroup_root():
-    return "/sys/fs/cgroup/unified" if os.path.isdir("/sys/fs/cgroup/unified") else "/sys/fs/cgroup"
-
-
 class ForgedNames(unittest.TestCase):
     """What any user under systemd can make: directories in their manager's
     subtree called docker-<id>.scope or sshd.service, a process moved in.
@@ -447,28 +443,15 @@ class ForgedNames(unittest.TestCase):
     UID = 10000 + os.getpid() % 50000
 
     def setUp(self):
-        self.made = []  # directories made here, deepest last
+        self.cgroups = testlib.CgroupDirs()
         self.manager = (f"{cgroup_root()}/user.slice/user-{self.UID}.slice/"
                         f"user@{self.UID}.service")
-        self.docker = self.mkdirs(f"{self.manager}/app.slice/docker-{self.FAKE_ID}.scope")
-        self.sshd = self.mkdirs(f"{self.manager}/sshd.service")
+        self.docker = self.cgroups.make(f"{self.manager}/app.slice/docker-{self.FAKE_ID}.scope")
+        self.sshd = self.cgroups.make(f"{self.manager}/sshd.service")
         self.tmp = tempfile.mkdtemp(prefix=f"ebpflow-forged-{os.getpid()}-")
 
-    def mkdirs(self, path):
-        parts = path.split("/")
-        for i in range(len(cgroup_root().split("/")) + 1, len(parts) + 1):
-            d = "/".join(parts[:i])
-            if not os.path.isdir(d):
-                os.mkdir(d)
-                self.made.append(d)
-        return path
-
     def tearDown(self):
-        for d in reversed(self.made):
-            try:
-                os.rmdir(d)
-            except OSError:
-                pass
+        self.cgroups.remove()
         shutil.rmtree(self.tmp, ignore_errors=True)
 
     def test_user_subtree_is_the_users(self):

@@ -25,7 +25,7 @@ import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 import testlib  # noqa: E402
-from testlib import BUILD_DIR, Ebpflow, port_base  # noqa: E402
+from testlib import BUILD_DIR, Ebpflow, cgroup_root, port_base  # noqa: E402
 
 N = 5
 P = port_base(9)
@@ -42,10 +42,6 @@ CRIO_ID = "%064x" % (0xc410 * (PID + 1))
 DOCKER_ID = "%064x" % (0xd0c * (PID + 1))
 DOCKER_POD_UID = "%08x-7777-4888-8999-%012x" % (PID, PID)
 POD = f"web-{PID}"
-
-
-def cgroup_root():
-    return "/sys/fs/cgroup/unified" if os.path.isdir("/sys/fs/cgroup/unified") else "/sys/fs/cgroup"
 
 
 def containerd_spec(kind, name=None):
@@ -129,7 +125,7 @@ class FakeDocker(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
 class CriFiles(unittest.TestCase):
     def setUp(self):
         testlib.require_kernel_privileges()
-        self.made = []  # cgroup directories made here, deepest last
+        self.cgroups = testlib.CgroupDirs()
         os.makedirs(ROOT, mode=0o711)
         os.chmod(ROOT, 0o711)  # as /run: others may pass, not list
         write_spec(f"{bundle(CTR_ID)}/config.json", containerd_spec("container", "app"))
@@ -137,32 +133,15 @@ class CriFiles(unittest.TestCase):
         write_spec(f"{CRIO_RUN}/overlay-containers/{CRIO_ID}/userdata/config.json", crio_spec())
         os.makedirs(f"{CRIO_ROOT}/overlay-containers", mode=0o700)
         pod = f"{cgroup_root()}/kubepods/besteffort/pod{POD_UID}"
-        self.ctr = self.mkdirs(f"{pod}/{CTR_ID}")
-        self.sandbox = self.mkdirs(f"{pod}/{SANDBOX_ID}")
-        self.crio = self.mkdirs(f"{cgroup_root()}/kubepods/besteffort/pod{CRIO_POD_UID}/"
+        self.ctr = self.cgroups.make(f"{pod}/{CTR_ID}")
+        self.sandbox = self.cgroups.make(f"{pod}/{SANDBOX_ID}")
+        self.crio = self.cgroups.make(f"{cgroup_root()}/kubepods/besteffort/pod{CRIO_POD_UID}/"
                                 f"crio-{CRIO_ID}")
-
-    def mkdirs(self, path):
-        parts = path.split("/")
-        for i in range(len(cgroup_root().split("/")) + 1, len(parts) + 1):
-            d = "/".join(parts[:i])
-            if not os.path.isdir(d):
-                os.mkdir(d)
-                self.made.append(d)
-        return path
 
     def tearDown(self):
         # the clients have exited: their cgroups are empty; a directory another
         # test made (kubepods, besteffort) is left to it
-        for d in reversed(self.made):
-            for _ in range(20):  # a cgroup just emptied may still be busy for a moment
-                try:
-                    os.rmdir(d)
-                    break
-                except FileNotFoundError:
-                    break
-                except OSError:
-                    time.sleep(0.05)
+        self.cgroups.remove()
         shutil.rmtree(ROOT, ignore_errors=True)
 
     def args(self):
@@ -202,7 +181,8 @@ class CriFiles(unittest.TestCase):
         namespace (Docker's own containerd keeps "moby"), Docker's API is asked."""
         state = f"{ROOT}/docker-containerd"
         os.makedirs(f"{state}/io.containerd.runtime.v2.task/moby", mode=0o711)
-        cg = self.mkdirs(f"{cgroup_root()}/kubepods/besteffort/pod{DOCKER_POD_UID}/{DOCKER_ID}")
+        cg = self.cgroups.make(
+            f"{cgroup_root()}/kubepods/besteffort/pod{DOCKER_POD_UID}/{DOCKER_ID}")
         docker = FakeDocker(f"{ROOT}/docker.sock")
         args = self.args()
         args[args.index(STATE)] = state

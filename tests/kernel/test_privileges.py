@@ -27,7 +27,7 @@ import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 import testlib  # noqa: E402
-from testlib import BUILD_DIR, EBPFLOW, Collector, Ebpflow, port_base  # noqa: E402
+from testlib import BUILD_DIR, EBPFLOW, Collector, Ebpflow, cgroup_root, port_base  # noqa: E402
 
 N = 7
 P = port_base(13)
@@ -48,13 +48,6 @@ def setUpModule():
 def tearDownModule():
     if TMP:
         shutil.rmtree(TMP, ignore_errors=True)
-
-
-def cgroup_root():
-    for root in ("/sys/fs/cgroup/unified", "/sys/fs/cgroup"):
-        if os.path.exists(os.path.join(root, "cgroup.procs")):
-            return root
-    raise RuntimeError("no cgroup v2 hierarchy")
 
 
 def possible_cpus():

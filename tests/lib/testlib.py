@@ -269,6 +269,43 @@ class Ebpflow:
 COLLECTOR = os.path.join(BUILD_DIR, "ebpflow-collector")
 
 
+def cgroup_root():
+    """The cgroup v2 hierarchy: the unified one of a hybrid host, else the only one."""
+    for root in ("/sys/fs/cgroup/unified", "/sys/fs/cgroup"):
+        if os.path.exists(os.path.join(root, "cgroup.procs")):
+            return root
+    raise RuntimeError("no cgroup v2 hierarchy")
+
+
+class CgroupDirs:
+    """cgroup directories a test makes under the v2 root, removed deepest first;
+    a directory that was already there is left to whoever made it."""
+
+    def __init__(self):
+        self.made = []
+
+    def make(self, path):
+        parts = path.split("/")
+        for i in range(len(cgroup_root().split("/")) + 1, len(parts) + 1):
+            d = "/".join(parts[:i])
+            if not os.path.isdir(d):
+                os.mkdir(d)
+                self.made.append(d)
+        return path
+
+    def remove(self):
+        for d in reversed(self.made):
+            for _ in range(20):  # a cgroup just emptied may still be busy for a moment
+                try:
+                    os.rmdir(d)
+                    break
+                except FileNotFoundError:
+                    break
+                except OSError:
+                    time.sleep(0.05)
+        self.made = []
+
+
 def port_base(offset=0):
     """Ports of this test: derived from its pid, away from the usual ones."""
     return 20000 + (os.getpid() * 16 + offset) % 40000
