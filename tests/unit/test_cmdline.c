@@ -492,6 +492,7 @@ static void test_container_names(void)
 	accepts(o, "true", ARGS("--containers"));
 	accepts(o, "true", ARGS("--docker"));
 	accepts(o, "true", ARGS("-c", path));
+	g_unlink(path);
 	g_free(path);
 }
 
