@@ -120,19 +120,20 @@ class Workload:
 
     _dir = None
 
-    @classmethod
-    def binary(cls):
-        if cls._dir is None:
-            cls._dir = tempfile.mkdtemp(prefix=f"ebpflow-wl-{os.getpid()}-")
-            os.chmod(cls._dir, 0o755)
-            shutil.copy(WORKLOAD, cls._dir)
-        return os.path.join(cls._dir, "ebpflow-wl")
+    # one copy for every subclass: set on Workload itself, where cleanup() looks
+    @staticmethod
+    def binary():
+        if Workload._dir is None:
+            Workload._dir = tempfile.mkdtemp(prefix=f"ebpflow-wl-{os.getpid()}-")
+            os.chmod(Workload._dir, 0o755)
+            shutil.copy(WORKLOAD, Workload._dir)
+        return os.path.join(Workload._dir, "ebpflow-wl")
 
-    @classmethod
-    def cleanup(cls):
-        if cls._dir:
-            shutil.rmtree(cls._dir, ignore_errors=True)
-            cls._dir = None
+    @staticmethod
+    def cleanup():
+        if Workload._dir:
+            shutil.rmtree(Workload._dir, ignore_errors=True)
+            Workload._dir = None
 
     def __init__(self, netns, args, as_nobody=False):
         cmd = ["ip", "netns", "exec", netns]
@@ -165,6 +166,10 @@ class Workload:
         self.sender = lines.get("sender", [None])[-1]
         self.workers = [w["pid"] for w in lines.get("worker", [])]
         return self
+
+
+# a test module that forgets Workload.cleanup() leaves no copy behind either
+atexit.register(Workload.cleanup)
 
 
 def hooks_args():
