@@ -11,11 +11,11 @@
 #include "conffile.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
+
+#include "readfile.h"
 
 #define CONF_ERROR g_quark_from_static_string("ebpflow-conf")
 /* far above any real configuration, far below what would hurt to read */
@@ -186,42 +186,16 @@ static gboolean check_permissions(const char *path, GError **err)
  */
 static gboolean read_bounded(const char *path, char **text, size_t *len, GError **err)
 {
-	GString *s = NULL;
-	struct stat st;
-	char buf[65536];
-	ssize_t n = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	struct read_failure why;
 
-	if (fd < 0 || fstat(fd, &st) != 0)
-		goto io_error;
-	if (S_ISREG(st.st_mode) && st.st_size > CONF_MAX_BYTES)
-		goto too_large;
-	s = g_string_new(NULL);
-	while ((n = read(fd, buf, sizeof(buf))) != 0) {
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			goto io_error;
-		g_string_append_len(s, buf, n);
-		if (s->len > CONF_MAX_BYTES) /* it grew, or is no regular file */
-			goto too_large;
-	}
-	close(fd);
-	*len = s->len;
-	*text = g_string_free(s, FALSE);
-	return TRUE;
-too_large:
-	g_set_error(err, CONF_ERROR, 1,
-		    "%s: %lld bytes, more than a configuration file may have (1 MiB)", path,
-		    s ? (long long)s->len : (long long)st.st_size);
-	goto out;
-io_error:
-	g_set_error(err, CONF_ERROR, 1, "%s: %s", path, g_strerror(errno));
-out:
-	if (fd >= 0)
-		close(fd);
-	if (s)
-		g_string_free(s, TRUE);
+	if (read_whole(path, CONF_MAX_BYTES, 0, text, len, &why))
+		return TRUE;
+	if (why.kind == READ_FAIL_TOO_BIG)
+		g_set_error(err, CONF_ERROR, 1,
+			    "%s: %lld bytes, more than a configuration file may have (1 MiB)", path,
+			    (long long)why.bytes);
+	else
+		g_set_error(err, CONF_ERROR, 1, "%s: %s", path, g_strerror(why.err));
 	return FALSE;
 }
 

@@ -14,14 +14,13 @@
 #include "oci.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <json-glib/json-glib.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include "containers.h"
+#include "readfile.h"
 #include "resolvers.h"
 
 char *oci_containerd_dir(const char *state)
@@ -53,45 +52,18 @@ static gboolean errno_error(GError **err, int e, const char *path)
 
 gboolean oci_read(const char *path, size_t max, char **data, size_t *len, GError **err)
 {
-	/* O_NONBLOCK: a FIFO put there does not hold the thread (it is refused below) */
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
-	GString *buf;
-	struct stat st;
-	char chunk[65536];
-	ssize_t n;
+	struct read_failure why;
 
-	if (fd < 0)
-		return errno_error(err, errno, path);
-	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
-		close(fd);
+	if (read_whole(path, max, READ_REGULAR_ONLY, data, len, &why))
+		return TRUE;
+	if (why.kind == READ_FAIL_NOT_FILE)
 		g_set_error(err, OCI_ERROR, OCI_ERROR_NOT_FILE, "%s: not a regular file", path);
-		return FALSE;
-	}
-	buf = g_string_sized_new(st.st_size > 0 && (size_t)st.st_size <= max ? st.st_size : 0);
-	/* the size is read, not trusted: the file may grow while it is read */
-	while ((n = read(fd, chunk, sizeof(chunk))) != 0) {
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			int e = errno;
-
-			close(fd);
-			g_string_free(buf, TRUE);
-			return errno_error(err, e, path);
-		}
-		if (buf->len + (size_t)n > max) {
-			close(fd);
-			g_string_free(buf, TRUE);
-			g_set_error(err, OCI_ERROR, OCI_ERROR_TOO_BIG, "%s: larger than %zu bytes",
-				    path, max);
-			return FALSE;
-		}
-		g_string_append_len(buf, chunk, n);
-	}
-	close(fd);
-	*len = buf->len;
-	*data = g_string_free(buf, FALSE);
-	return TRUE;
+	else if (why.kind == READ_FAIL_TOO_BIG)
+		g_set_error(err, OCI_ERROR, OCI_ERROR_TOO_BIG, "%s: larger than %zu bytes", path,
+			    max);
+	else
+		return errno_error(err, why.err, path);
+	return FALSE;
 }
 
 struct keys {
