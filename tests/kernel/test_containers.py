@@ -279,11 +279,7 @@ class FakeRuntime(threading.Thread):
 
 def client_in(cg, port):
     """A process in cgroup cg: N datagrams to port; its pid."""
-    out = subprocess.run(["sh", "-c", f"echo $$ > {cg}/cgroup.procs && exec "
-                          f"{os.path.join(BUILD_DIR, 'tests', 'ebpflow-wl')} udp-client "
-                          f"127.0.0.1 {port} {N} 10 sendto"], check=True, capture_output=True,
-                         text=True).stdout
-    return int(out.split("pid=")[1].split()[0])
+    return testlib.udp_client_in_cgroup(cg, port, N)
 
 
 class MisbehavingRuntime(unittest.TestCase):

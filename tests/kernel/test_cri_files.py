@@ -17,7 +17,6 @@ import json
 import os
 import shutil
 import socketserver
-import subprocess
 import sys
 import threading
 import time
@@ -25,7 +24,7 @@ import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 import testlib  # noqa: E402
-from testlib import BUILD_DIR, Ebpflow, cgroup_root, port_base  # noqa: E402
+from testlib import Ebpflow, cgroup_root, port_base  # noqa: E402
 
 N = 5
 P = port_base(9)
@@ -84,11 +83,7 @@ def bundle(cid):
 
 def client_in(cg, port):
     """A process in cgroup cg: N datagrams to port; its pid."""
-    out = subprocess.run(["sh", "-c", f"echo $$ > {cg}/cgroup.procs && exec "
-                          f"{os.path.join(BUILD_DIR, 'tests', 'ebpflow-wl')} udp-client "
-                          f"127.0.0.1 {port} {N} 10 sendto"], check=True, capture_output=True,
-                         text=True).stdout
-    return int(out.split("pid=")[1].split()[0])
+    return testlib.udp_client_in_cgroup(cg, port, N)
 
 
 class FakeDocker(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):

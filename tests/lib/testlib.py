@@ -311,6 +311,15 @@ class CgroupDirs:
         self.made = []
 
 
+def udp_client_in_cgroup(cg, port, n):
+    """ebpflow-wl moved into cgroup cg before it starts: n datagrams to
+    127.0.0.1:port, 10 bytes each; its pid."""
+    out = subprocess.run(["sh", "-c", f"echo $$ > {cg}/cgroup.procs && exec {WORKLOAD} "
+                          f"udp-client 127.0.0.1 {port} {n} 10 sendto"], check=True,
+                         capture_output=True, text=True).stdout
+    return int(out.split("pid=")[1].split()[0])
+
+
 def port_base(offset=0):
     """Ports of this test: derived from its pid, away from the usual ones."""
     return 20000 + (os.getpid() * 16 + offset) % 40000
