@@ -7,8 +7,8 @@
 # NAME.skel.h with `bpftool gen skeleton`. TARGET is an interface library that
 # puts the skeleton and bpf/ on the include path, as libbpf-bootstrap does.
 #
-# vmlinux.h: EBPFLOW_VMLINUX_H names one to use; otherwise it is generated at
-# build time from the build host's BTF (/sys/kernel/btf/vmlinux). CO-RE
+# vmlinux.h: EBPFLOW_VMLINUX_H names one to use; otherwise it is generated when
+# the build is configured, from the build host's BTF (/sys/kernel/btf/vmlinux). CO-RE
 # relocations make the programs run on other kernels with BTF.
 
 find_program(CLANG_EXE NAMES clang clang-16 clang-15 clang-14 REQUIRED)
@@ -33,12 +33,18 @@ if(EBPFLOW_VMLINUX_H)
 elseif(NOT EXISTS ${EBPFLOW_BTF_FILE})
   message(FATAL_ERROR "No BTF at ${EBPFLOW_BTF_FILE}: this kernel was built without "
     "CONFIG_DEBUG_INFO_BTF. Pass -DEBPFLOW_VMLINUX_H=/path/to/vmlinux.h made on a host with BTF.")
-else()
-  add_custom_command(OUTPUT ${BPF_GEN_DIR}/vmlinux.h
-    COMMAND ${BPFTOOL_EXE} btf dump file ${EBPFLOW_BTF_FILE} format c > ${BPF_GEN_DIR}/vmlinux.h.tmp
-    COMMAND ${CMAKE_COMMAND} -E rename ${BPF_GEN_DIR}/vmlinux.h.tmp ${BPF_GEN_DIR}/vmlinux.h
-    COMMENT "Generating vmlinux.h from ${EBPFLOW_BTF_FILE}"
-    VERBATIM)
+elseif(NOT EXISTS ${BPF_GEN_DIR}/vmlinux.h)
+  # Made when the build is configured, once: a rule at build time was run by
+  # each skeleton's target at once under -j2 (both renamed one .tmp file). The
+  # running kernel's BTF does not change under a build tree; delete the file
+  # to take another kernel's.
+  message(STATUS "Generating vmlinux.h from ${EBPFLOW_BTF_FILE}")
+  execute_process(COMMAND ${BPFTOOL_EXE} btf dump file ${EBPFLOW_BTF_FILE} format c
+    OUTPUT_FILE ${BPF_GEN_DIR}/vmlinux.h.tmp RESULT_VARIABLE bpftool_rc)
+  if(NOT bpftool_rc EQUAL 0)
+    message(FATAL_ERROR "bpftool could not dump ${EBPFLOW_BTF_FILE} (${bpftool_rc})")
+  endif()
+  file(RENAME ${BPF_GEN_DIR}/vmlinux.h.tmp ${BPF_GEN_DIR}/vmlinux.h)
 endif()
 
 function(bpf_skeleton target name)
