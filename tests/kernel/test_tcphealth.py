@@ -28,7 +28,7 @@ from testlib import Ebpflow, TwoHosts, port_base, run  # noqa: E402
 P = port_base()
 PORT_CLEAN, PORT_LOSS, PORT_SYN, PORT_CLOSED, PORT_DELAY = P, P + 1, P + 2, P + 3, P + 4
 CLEAN_CONNS = 5
-LOSS_BYTES = 4 << 20
+LOSS_BYTES = 8 << 20
 TIMED_OUT, REFUSED = 2, 3
 DELAY_MS = 50
 HEALTH_SUMS = ("handshakes", "rtt_samples", "retrans_segs", "retrans_bytes", "failed",
@@ -189,7 +189,7 @@ class TcpHealthTest(unittest.TestCase):
         # the client's data segments only (not its SYN): a handshake stays quick
         run("ip", "netns", "exec", b, "nft",
             f"add rule inet ebpflow_loss in tcp dport {PORT_LOSS} ip length > 1000 "
-            f"numgen random mod 100 < 5 drop")
+            f"numgen random mod 100 < 10 drop")
         probe = Ebpflow("-o", "json", "-i", "1")
         try:
             clean, clean_server = self.transfer(PORT_CLEAN, CLEAN_CONNS, 1000)
