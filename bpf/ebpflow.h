@@ -101,6 +101,38 @@ struct proc_info {
  * to the flow of the process that connected or accepted (close_ns says when)
  * without touching the calls' times.
  */
+/*
+ * How healthy a flow's TCP connections were (issue 21), added at each
+ * connection's close like its bytes. A figure is measured only where the
+ * kernel had it: *_count says over how many connections, so the mean is
+ * sum / count, and min/max mean nothing while the count is 0. Per-CPU slots
+ * merge by adding counts and sums, min of mins, max of maxes.
+ *
+ * Handshake: a connect's CLOSE -> SYN_SENT to ESTABLISHED; an accepted
+ * connection's SYN-ACK to its ACK (the RTT the kernel measures from the
+ * request's SYN-ACK stamp, which it leaves in the child's srtt when the child
+ * is established; not measured when the SYN-ACK was sent again). RTT: the
+ * socket's smoothed RTT at its close. Retransmissions: the socket's own
+ * total_retrans and bytes_retrans (4.19+; 0 before). A failed connect is
+ * refused (a reset: ECONNREFUSED), timed out (ETIMEDOUT) or other; the three
+ * add up to flow_value.failed.
+ */
+struct tcp_health {
+	__u64 hs_count;      /* connections whose handshake was measured */
+	__u64 hs_sum_us;
+	__u32 hs_min_us;
+	__u32 hs_max_us;
+	__u64 rtt_count;     /* connections with a smoothed RTT at close */
+	__u64 rtt_sum_us;
+	__u32 rtt_min_us;
+	__u32 rtt_max_us;
+	__u64 retrans_segs;
+	__u64 retrans_bytes;
+	__u64 failed_refused;
+	__u64 failed_timeout;
+	__u64 failed_other;
+};
+
 struct flow_value {
 	__u64 count;         /* calls aggregated */
 	__u64 bytes;         /* payload bytes from the initiator to the responder */
@@ -113,6 +145,7 @@ struct flow_value {
 	__u32 uid;
 	__u32 pad;
 	char comm[EBPFLOW_COMM_LEN];
+	struct tcp_health health; /* TCP only; all zero for UDP */
 };
 
 /*

@@ -43,6 +43,14 @@ static __always_inline unsigned long sock_flags_of(struct sock *sk)
 	return BPF_CORE_READ((struct sock___flags_new *)sk, __sk_common.skc_flags);
 }
 
+/* bytes_retrans came with Linux 4.19. */
+struct tcp_sock___retrans {
+	__u64 bytes_retrans;
+} __attribute__((preserve_access_index));
+
+#define ECONNREFUSED 111
+#define ETIMEDOUT 110
+
 /* Tracepoint tier: accepts are counted at first use (accept.bpf.h). */
 const volatile bool accept_at_first_use __weak = false;
 
@@ -54,6 +62,85 @@ static __always_inline void conn_established(struct sock *sk, struct conn *c)
 	c->acked0 = BPF_CORE_READ(tp, bytes_acked);
 	c->received0 = BPF_CORE_READ(tp, bytes_received);
 	c->flags |= CONN_ESTABLISHED;
+}
+
+/* A connect's handshake: from its SYN_SENT (conn_begin) to now. */
+static __always_inline void active_handshake(struct conn *c)
+{
+	__u64 now = bpf_ktime_get_ns();
+
+	if (!(c->flags & CONN_KEYED) || !c->syn_ns || now < c->syn_ns)
+		return;
+	c->hs_us = (now - c->syn_ns) / 1000;
+	c->flags |= CONN_HANDSHAKE;
+}
+
+/*
+ * An accepted connection's handshake as its server saw it: the kernel
+ * measures the SYN-ACK's RTT from the request's stamp and seeds the child's
+ * srtt with it just before the child is established (0 when the SYN-ACK
+ * was sent again: then nothing is measured).
+ */
+static __always_inline void passive_handshake(struct sock *sk, struct conn *c)
+{
+	__u32 srtt = BPF_CORE_READ((struct tcp_sock *)sk, srtt_us) >> 3;
+
+	if (!srtt)
+		return;
+	c->hs_us = srtt;
+	c->flags |= CONN_HANDSHAKE;
+}
+
+static __always_inline void health_min_max(__u32 *min, __u32 *max, __u64 count, __u32 x)
+{
+	/*
+	 * Plain stores: the slot is this CPU's; a close in softirq that
+	 * interrupts one in a task may lose its min or max, never a count.
+	 */
+	if (!count || x < *min)
+		*min = x;
+	if (x > *max)
+		*max = x;
+}
+
+/* An established connection's handshake, RTT and retransmissions, at its close. */
+static __always_inline void health_close(struct sock *sk, struct conn *c, struct tcp_health *h)
+{
+	struct tcp_sock *tp = (struct tcp_sock *)sk;
+	__u32 srtt = BPF_CORE_READ(tp, srtt_us) >> 3;
+	__u32 segs = BPF_CORE_READ(tp, total_retrans);
+
+	if (c->flags & CONN_HANDSHAKE) {
+		health_min_max(&h->hs_min_us, &h->hs_max_us, h->hs_count, c->hs_us);
+		__sync_fetch_and_add(&h->hs_sum_us, c->hs_us);
+		__sync_fetch_and_add(&h->hs_count, 1);
+	}
+	if (srtt) {
+		health_min_max(&h->rtt_min_us, &h->rtt_max_us, h->rtt_count, srtt);
+		__sync_fetch_and_add(&h->rtt_sum_us, srtt);
+		__sync_fetch_and_add(&h->rtt_count, 1);
+	}
+	if (segs)
+		__sync_fetch_and_add(&h->retrans_segs, segs);
+	if (bpf_core_field_exists(struct tcp_sock___retrans, bytes_retrans)) {
+		__u64 b = BPF_CORE_READ((struct tcp_sock___retrans *)sk, bytes_retrans);
+
+		if (b)
+			__sync_fetch_and_add(&h->retrans_bytes, b);
+	}
+}
+
+/* Why a connect failed: the error the kernel left on the socket as it closed it. */
+static __always_inline void health_failed(struct sock *sk, struct tcp_health *h)
+{
+	int err = BPF_CORE_READ(sk, sk_err);
+
+	if (err == ECONNREFUSED)
+		__sync_fetch_and_add(&h->failed_refused, 1);
+	else if (err == ETIMEDOUT)
+		__sync_fetch_and_add(&h->failed_timeout, 1);
+	else
+		__sync_fetch_and_add(&h->failed_other, 1);
 }
 
 /*
@@ -96,7 +183,9 @@ static __always_inline void conn_close(struct sock *sk, int oldstate)
 		goto out;
 	if (c->flags & CONN_ESTABLISHED) {
 		conn_bytes(sk, c, oldstate, &sent, &received);
-		if (!sent && !received)
+		/* its handshake and RTT count even without a byte of payload */
+		if (!sent && !received && !(c->flags & CONN_HANDSHAKE) &&
+		    !BPF_CORE_READ((struct tcp_sock *)sk, srtt_us))
 			goto out;
 	} else if (c->key.direction != EBPFLOW_DIR_OUTBOUND) {
 		goto out;
@@ -114,8 +203,10 @@ static __always_inline void conn_close(struct sock *sk, int oldstate)
 			__sync_fetch_and_add(&v->bytes, fwd);
 		if (rev)
 			__sync_fetch_and_add(&v->reverse_bytes, rev);
+		health_close(sk, c, &v->health);
 	} else {
 		/* refused, timed out or reset before the handshake completed */
+		health_failed(sk, &v->health);
 		__sync_fetch_and_add(&v->failed, 1);
 		stat_inc(EBPFLOW_STAT_TCP_FAILED);
 	}
@@ -148,6 +239,7 @@ static __always_inline void passive_established(struct sock *sk)
 	if (!c)
 		return;
 	conn_established(sk, c);
+	passive_handshake(sk, c);
 	if (accept_at_first_use && !(c->flags & CONN_KEYED) && key_from_sock(&k, sk)) {
 		key_normalize_v6(&k);
 		c->key = k;
@@ -167,8 +259,10 @@ int BPF_PROG(tcp_state, struct sock *sk, const int oldstate, const int newstate)
 		account_tcp_call(sk, EBPFLOW_DIR_OUTBOUND, EBPFLOW_STAT_TCP_CONNECT);
 	} else if (oldstate == TCP_SYN_SENT_STATE && newstate == TCP_ESTABLISHED_STATE) {
 		c = conn_get(sk, false);
-		if (c)
+		if (c) {
 			conn_established(sk, c);
+			active_handshake(c);
+		}
 	} else if (oldstate == TCP_LISTEN_STATE && newstate == TCP_SYN_RECV_STATE) {
 		/* a listener's child, created when the handshake completes */
 		if (accept_at_first_use)

@@ -18,7 +18,8 @@ _Static_assert(sizeof(struct flow_key) == 56, "flow_key layout changed: update b
 _Static_assert(sizeof(struct flow_key) % 8 == 0 && sizeof(struct proc_key) % 8 == 0,
 	       "keys are hashed a word at a time");
 _Static_assert(sizeof(struct proc_key) == 16, "proc_key layout changed: update both sides");
-_Static_assert(sizeof(struct flow_value) == 88, "flow_value layout changed: update both sides");
+_Static_assert(sizeof(struct flow_value) == 176 && sizeof(struct flow_value) % 8 == 0,
+	       "flow_value layout changed: update both sides");
 
 /* Why a record was reported; the values are IPFIX flowEndReason (RFC 5102). */
 enum flow_end_reason {
@@ -42,6 +43,7 @@ struct flow_totals {
 	uint64_t cgroup_id;
 	uint32_t uid;
 	char comm[EBPFLOW_COMM_LEN]; /* NUL-terminated */
+	struct tcp_health health; /* merged: counts and sums added, min of mins, max of maxes */
 };
 
 /* What an output receives. Strings are borrowed for the call only. */
@@ -60,6 +62,12 @@ struct flow_record {
 	uint64_t cgroup_id;
 	uint32_t uid;
 	char comm[EBPFLOW_COMM_LEN];
+	/*
+	 * TCP connections' health (ebpflow.h): counts, sums, retransmissions
+	 * and failure reasons are this record's (deltas, so records add up);
+	 * min and max are the flow's so far (the kernel keeps no more).
+	 */
+	struct tcp_health health;
 	enum flow_end_reason reason;
 	const char *user;      /* user name, or the uid in decimal */
 	const char *container;    /* container name (or systemd unit), "" when none is known */
@@ -86,6 +94,16 @@ struct flow_record {
  * the flow), or of a close when the reading holds no call.
  */
 bool flow_merge_percpu(const void *values, size_t stride, int ncpu, struct flow_totals *out);
+
+/* Add src's health to dst: counts and sums added, min of mins, max of maxes. */
+void flow_health_merge(struct tcp_health *dst, const struct tcp_health *src);
+
+/* true when b holds something a (an earlier reading of it) does not */
+bool flow_health_newer(const struct tcp_health *b, const struct tcp_health *a);
+
+/* b's counts and sums less a's (an earlier reading); min and max are b's */
+void flow_health_delta(struct tcp_health *out, const struct tcp_health *b,
+		       const struct tcp_health *a);
 
 /* MTBS in seconds of a flow, or a negative number when count < 2. */
 double flow_mtbs_s(uint64_t count, uint64_t first_ns, uint64_t last_ns);

@@ -62,11 +62,11 @@ def possible_cpus():
 
 def flow_map_bytes(entries, cpus):
     """docs/deploy/README.md's formula: 832 + 32 per CPU + 16 per bucket (a
-    power of two) + per flow a 112-byte element and 88 bytes per CPU."""
+    power of two) + per flow a 112-byte element and 176 bytes per CPU."""
     buckets = 1
     while buckets < entries:
         buckets *= 2
-    return 832 + 32 * cpus + 16 * buckets + entries * (112 + 88 * cpus)
+    return 832 + 32 * cpus + 16 * buckets + entries * (112 + 176 * cpus)
 
 
 def threads(pid):
@@ -417,7 +417,7 @@ class MapBudget(unittest.TestCase):
             self.assertEqual(r.returncode, 2, r.stderr)
             self.assertEqual(r.stderr, (
                 f"ebpflow: [flows] map_size = 1000000 flows would take {need / 2**20:.1f} MiB of "
-                f"kernel memory on {cpus} possible CPUs (88 bytes per flow and CPU), more than "
+                f"kernel memory on {cpus} possible CPUs (176 bytes per flow and CPU), more than "
                 f"[flows] map_memory_max = {budget} MiB: lower map_size (--map-size) to at most "
                 f"{fit}, or raise map_memory_max (--map-memory-max)\n"))
         # the largest map that fits does start
