@@ -112,25 +112,24 @@ struct proc_info {
  * connection's SYN-ACK to its ACK (the RTT the kernel measures from the
  * request's SYN-ACK stamp, which it leaves in the child's srtt when the child
  * is established; not measured when the SYN-ACK was sent again). RTT: the
- * socket's smoothed RTT at its close. Retransmissions: the socket's own
- * total_retrans and bytes_retrans (4.19+; 0 before). A failed connect is
- * refused (a reset: ECONNREFUSED), timed out (ETIMEDOUT) or other; the three
- * add up to flow_value.failed.
+ * socket's smoothed RTT at its close. A failed connect is refused (a reset:
+ * ECONNREFUSED), timed out (ETIMEDOUT) or other: failed less the two.
+ *
+ * Compact, because every flow has one on every possible CPU: microseconds in
+ * 32 bits (the kernel's srtt_us is 32 bits; a handshake saturates at 71
+ * minutes), counts in 32 bits (a flow's slot on one CPU), only the sums in 64.
  */
 struct tcp_health {
-	__u64 hs_count;      /* connections whose handshake was measured */
 	__u64 hs_sum_us;
+	__u64 rtt_sum_us;
+	__u32 hs_count;  /* connections whose handshake was measured */
+	__u32 rtt_count; /* connections with a smoothed RTT at close */
 	__u32 hs_min_us;
 	__u32 hs_max_us;
-	__u64 rtt_count;     /* connections with a smoothed RTT at close */
-	__u64 rtt_sum_us;
 	__u32 rtt_min_us;
 	__u32 rtt_max_us;
-	__u64 retrans_segs;
-	__u64 retrans_bytes;
-	__u64 failed_refused;
-	__u64 failed_timeout;
-	__u64 failed_other;
+	__u32 failed_refused;
+	__u32 failed_timeout;
 };
 
 struct flow_value {
@@ -143,7 +142,7 @@ struct flow_value {
 	__u64 close_ns;      /* ... of the latest bytes/failure added at a close, 0 if none */
 	__u64 cgroup_id;     /* cgroup v2 id of the caller at its first event here */
 	__u32 uid;
-	__u32 pad;
+	__u32 retrans_segs;  /* TCP: the closed connections' total_retrans, added */
 	char comm[EBPFLOW_COMM_LEN];
 	struct tcp_health health; /* TCP only; all zero for UDP */
 };

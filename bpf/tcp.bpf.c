@@ -43,11 +43,6 @@ static __always_inline unsigned long sock_flags_of(struct sock *sk)
 	return BPF_CORE_READ((struct sock___flags_new *)sk, __sk_common.skc_flags);
 }
 
-/* bytes_retrans came with Linux 4.19. */
-struct tcp_sock___retrans {
-	__u64 bytes_retrans;
-} __attribute__((preserve_access_index));
-
 #define ECONNREFUSED 111
 #define ETIMEDOUT 110
 
@@ -67,11 +62,12 @@ static __always_inline void conn_established(struct sock *sk, struct conn *c)
 /* A connect's handshake: from its SYN_SENT (conn_begin) to now. */
 static __always_inline void active_handshake(struct conn *c)
 {
-	__u64 now = bpf_ktime_get_ns();
+	__u64 now = bpf_ktime_get_ns(), us;
 
-	if (!(c->flags & CONN_KEYED) || !c->syn_ns || now < c->syn_ns)
+	if (!(c->flags & CONN_KEYED) || !c->hs || now < c->hs)
 		return;
-	c->hs_us = (now - c->syn_ns) / 1000;
+	us = (now - c->hs) / 1000;
+	c->hs = us > 0xffffffffu ? 0xffffffffu : us;
 	c->flags |= CONN_HANDSHAKE;
 }
 
@@ -87,47 +83,39 @@ static __always_inline void passive_handshake(struct sock *sk, struct conn *c)
 
 	if (!srtt)
 		return;
-	c->hs_us = srtt;
+	c->hs = srtt;
 	c->flags |= CONN_HANDSHAKE;
 }
 
-static __always_inline void health_min_max(__u32 *min, __u32 *max, __u64 count, __u32 x)
+/* one more measure x of a figure: its count, sum, min and max */
+static __always_inline void health_add(__u32 *count, __u64 *sum, __u32 *min, __u32 *max, __u32 x)
 {
 	/*
-	 * Plain stores: the slot is this CPU's; a close in softirq that
-	 * interrupts one in a task may lose its min or max, never a count.
+	 * Plain stores for min and max: the slot is this CPU's; a close in
+	 * softirq that interrupts one in a task may lose its min or max, never
+	 * a count or a sum.
 	 */
-	if (!count || x < *min)
+	if (!*count || x < *min)
 		*min = x;
 	if (x > *max)
 		*max = x;
+	__sync_fetch_and_add(sum, x);
+	__sync_fetch_and_add(count, 1);
 }
 
-/* An established connection's handshake, RTT and retransmissions, at its close. */
-static __always_inline void health_close(struct sock *sk, struct conn *c, struct tcp_health *h)
+/* An established connection's handshake, RTT (srtt_us >> 3) and retransmissions, at its close. */
+static __always_inline void health_close(struct sock *sk, struct conn *c, __u32 srtt,
+					 struct flow_value *v)
 {
-	struct tcp_sock *tp = (struct tcp_sock *)sk;
-	__u32 srtt = BPF_CORE_READ(tp, srtt_us) >> 3;
-	__u32 segs = BPF_CORE_READ(tp, total_retrans);
+	__u32 segs = BPF_CORE_READ((struct tcp_sock *)sk, total_retrans);
+	struct tcp_health *h = &v->health;
 
-	if (c->flags & CONN_HANDSHAKE) {
-		health_min_max(&h->hs_min_us, &h->hs_max_us, h->hs_count, c->hs_us);
-		__sync_fetch_and_add(&h->hs_sum_us, c->hs_us);
-		__sync_fetch_and_add(&h->hs_count, 1);
-	}
-	if (srtt) {
-		health_min_max(&h->rtt_min_us, &h->rtt_max_us, h->rtt_count, srtt);
-		__sync_fetch_and_add(&h->rtt_sum_us, srtt);
-		__sync_fetch_and_add(&h->rtt_count, 1);
-	}
+	if (c->flags & CONN_HANDSHAKE)
+		health_add(&h->hs_count, &h->hs_sum_us, &h->hs_min_us, &h->hs_max_us, c->hs);
+	if (srtt)
+		health_add(&h->rtt_count, &h->rtt_sum_us, &h->rtt_min_us, &h->rtt_max_us, srtt);
 	if (segs)
-		__sync_fetch_and_add(&h->retrans_segs, segs);
-	if (bpf_core_field_exists(struct tcp_sock___retrans, bytes_retrans)) {
-		__u64 b = BPF_CORE_READ((struct tcp_sock___retrans *)sk, bytes_retrans);
-
-		if (b)
-			__sync_fetch_and_add(&h->retrans_bytes, b);
-	}
+		__sync_fetch_and_add(&v->retrans_segs, segs);
 }
 
 /* Why a connect failed: the error the kernel left on the socket as it closed it. */
@@ -135,12 +123,11 @@ static __always_inline void health_failed(struct sock *sk, struct tcp_health *h)
 {
 	int err = BPF_CORE_READ(sk, sk_err);
 
+	/* anything else is failed_other: flow_value.failed less these two */
 	if (err == ECONNREFUSED)
 		__sync_fetch_and_add(&h->failed_refused, 1);
 	else if (err == ETIMEDOUT)
 		__sync_fetch_and_add(&h->failed_timeout, 1);
-	else
-		__sync_fetch_and_add(&h->failed_other, 1);
 }
 
 /*
@@ -176,6 +163,7 @@ static __always_inline void conn_close(struct sock *sk, int oldstate)
 	struct flow_slot_info info = {}; /* bytes, not calls: nothing of it is counted */
 	struct flow_value *v;
 	__u64 sent = 0, received = 0, fwd, rev;
+	__u32 srtt = 0;
 
 	if (!c)
 		return;
@@ -183,9 +171,9 @@ static __always_inline void conn_close(struct sock *sk, int oldstate)
 		goto out;
 	if (c->flags & CONN_ESTABLISHED) {
 		conn_bytes(sk, c, oldstate, &sent, &received);
+		srtt = BPF_CORE_READ((struct tcp_sock *)sk, srtt_us) >> 3;
 		/* its handshake and RTT count even without a byte of payload */
-		if (!sent && !received && !(c->flags & CONN_HANDSHAKE) &&
-		    !BPF_CORE_READ((struct tcp_sock *)sk, srtt_us))
+		if (!sent && !received && !(c->flags & CONN_HANDSHAKE) && !srtt)
 			goto out;
 	} else if (c->key.direction != EBPFLOW_DIR_OUTBOUND) {
 		goto out;
@@ -203,7 +191,7 @@ static __always_inline void conn_close(struct sock *sk, int oldstate)
 			__sync_fetch_and_add(&v->bytes, fwd);
 		if (rev)
 			__sync_fetch_and_add(&v->reverse_bytes, rev);
-		health_close(sk, c, &v->health);
+		health_close(sk, c, srtt, v);
 	} else {
 		/* refused, timed out or reset before the handshake completed */
 		health_failed(sk, &v->health);

@@ -17,7 +17,7 @@ bool flow_merge_percpu(const void *values, size_t stride, int ncpu, struct flow_
 		bool earliest;
 
 		if (!v->count && !v->bytes && !v->reverse_bytes && !v->failed &&
-		    !v->health.hs_count && !v->health.rtt_count && !v->health.retrans_segs)
+		    !v->health.hs_count && !v->health.rtt_count && !v->retrans_segs)
 			continue; /* this CPU never saw the flow */
 		/* who: the maker of the flow's first call (a CPU's slot keeps its first) */
 		earliest = !any || (v->count && (!out->first_ns || v->first_ns < out->first_ns));
@@ -25,7 +25,7 @@ bool flow_merge_percpu(const void *values, size_t stride, int ncpu, struct flow_
 		out->bytes += v->bytes;
 		out->reverse_bytes += v->reverse_bytes;
 		out->failed += v->failed;
-		flow_health_merge(&out->health, &v->health);
+		flow_health_merge(&out->health, &v->health, v->retrans_segs);
 		if (v->count && (!out->first_ns || v->first_ns < out->first_ns))
 			out->first_ns = v->first_ns;
 		if (v->last_ns > out->last_ns)
@@ -54,7 +54,8 @@ static void min_max_merge(uint32_t *min, uint32_t *max, uint64_t count, uint32_t
 		*max = smax;
 }
 
-void flow_health_merge(struct tcp_health *dst, const struct tcp_health *src)
+void flow_health_merge(struct flow_health *dst, const struct tcp_health *src,
+		       uint32_t retrans_segs)
 {
 	min_max_merge(&dst->hs_min_us, &dst->hs_max_us, dst->hs_count, src->hs_min_us,
 		      src->hs_max_us, src->hs_count);
@@ -64,21 +65,19 @@ void flow_health_merge(struct tcp_health *dst, const struct tcp_health *src)
 	dst->hs_sum_us += src->hs_sum_us;
 	dst->rtt_count += src->rtt_count;
 	dst->rtt_sum_us += src->rtt_sum_us;
-	dst->retrans_segs += src->retrans_segs;
-	dst->retrans_bytes += src->retrans_bytes;
+	dst->retrans_segs += retrans_segs;
 	dst->failed_refused += src->failed_refused;
 	dst->failed_timeout += src->failed_timeout;
-	dst->failed_other += src->failed_other;
 }
 
-bool flow_health_newer(const struct tcp_health *b, const struct tcp_health *a)
+bool flow_health_newer(const struct flow_health *b, const struct flow_health *a)
 {
 	return b->hs_count > a->hs_count || b->rtt_count > a->rtt_count ||
-	       b->retrans_segs > a->retrans_segs || b->retrans_bytes > a->retrans_bytes;
+	       b->retrans_segs > a->retrans_segs;
 }
 
-void flow_health_delta(struct tcp_health *out, const struct tcp_health *b,
-		       const struct tcp_health *a)
+void flow_health_delta(struct flow_health *out, const struct flow_health *b,
+		       const struct flow_health *a)
 {
 	*out = *b;
 	out->hs_count -= a->hs_count;
@@ -86,10 +85,8 @@ void flow_health_delta(struct tcp_health *out, const struct tcp_health *b,
 	out->rtt_count -= a->rtt_count;
 	out->rtt_sum_us -= a->rtt_sum_us;
 	out->retrans_segs -= a->retrans_segs;
-	out->retrans_bytes -= a->retrans_bytes;
 	out->failed_refused -= a->failed_refused;
 	out->failed_timeout -= a->failed_timeout;
-	out->failed_other -= a->failed_other;
 }
 
 /* Keys are multiples of 8 bytes: mix them a word at a time (a pass reads every flow). */

@@ -33,7 +33,7 @@ struct flow_entry {
 	uint64_t reported_bytes;
 	uint64_t reported_reverse;
 	uint64_t reported_failed;
-	struct tcp_health reported_health; /* what of seen.health is reported */
+	struct flow_health reported_health; /* what of seen.health is reported */
 	uint64_t window_first_ns; /* first_ns of the next record */
 	uint64_t active_since_ns; /* start of the current active-timeout period */
 	uint32_t seen_pass;       /* the pass that last read it */

@@ -43,20 +43,19 @@ static void json_append_stat(GString *out, const char *name, uint64_t count, uin
 }
 
 /* TCP records only: the connections' health (issue 21), units in the names */
-static void json_append_health(GString *out, const struct tcp_health *h)
+static void json_append_health(GString *out, const struct flow_record *rec)
 {
+	const struct flow_health *h = &rec->health;
+
 	json_append_stat(out, "handshake_us", h->hs_count, h->hs_min_us, h->hs_sum_us,
 			 h->hs_max_us);
 	json_append_stat(out, "rtt_us", h->rtt_count, h->rtt_min_us, h->rtt_sum_us, h->rtt_max_us);
 	g_string_append_printf(out,
 			       ",\"handshakes\":%" PRIu64 ",\"rtt_samples\":%" PRIu64
-			       ",\"retrans_segs\":%" PRIu64 ",\"retrans_bytes\":%" PRIu64
-			       ",\"failed_refused\":%" PRIu64 ",\"failed_timeout\":%" PRIu64
-			       ",\"failed_other\":%" PRIu64,
-			       (uint64_t)h->hs_count, (uint64_t)h->rtt_count,
-			       (uint64_t)h->retrans_segs, (uint64_t)h->retrans_bytes,
-			       (uint64_t)h->failed_refused, (uint64_t)h->failed_timeout,
-			       (uint64_t)h->failed_other);
+			       ",\"retrans_segs\":%" PRIu64 ",\"failed_refused\":%" PRIu64
+			       ",\"failed_timeout\":%" PRIu64 ",\"failed_other\":%" PRIu64,
+			       h->hs_count, h->rtt_count, h->retrans_segs, h->failed_refused,
+			       h->failed_timeout, flow_failed_other(rec->failed, h));
 }
 
 void json_format_record(GString *out, const struct flow_record *rec, int64_t off)
@@ -103,7 +102,7 @@ void json_format_record(GString *out, const struct flow_record *rec, int64_t off
 	else
 		g_string_append_printf(out, ",\"mtbs_s\":%.9f", mtbs);
 	if (k->proto == IPPROTO_TCP)
-		json_append_health(out, &rec->health);
+		json_append_health(out, rec);
 	g_string_append_printf(out, ",\"first_ms\":%" PRIu64 ",\"last_ms\":%" PRIu64
 				    ",\"end_reason\":\"%s\"}",
 			       clock_mono_to_epoch_ms(rec->first_ns, off),

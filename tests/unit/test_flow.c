@@ -47,18 +47,20 @@ static void test_merge_health(void)
 {
 	struct flow_value cpus[3] = { slot(1, 0, 10, 10, 0, "a"), { 0 }, slot(1, 0, 20, 20, 0, "a") };
 	struct flow_totals t;
-	struct tcp_health before, d;
+	struct flow_health before, d;
 
 	cpus[0].health = (struct tcp_health){ .hs_count = 2, .hs_sum_us = 300, .hs_min_us = 100,
-					      .hs_max_us = 200, .retrans_segs = 3,
-					      .failed_refused = 1 };
+					      .hs_max_us = 200, .failed_refused = 1 };
+	cpus[0].retrans_segs = 3;
 	/* RTT only, after the flow's calls were read: still merged */
 	cpus[1].health = (struct tcp_health){ .rtt_count = 1, .rtt_sum_us = 70, .rtt_min_us = 70,
 					      .rtt_max_us = 70 };
 	cpus[2].health = (struct tcp_health){ .hs_count = 1, .hs_sum_us = 50, .hs_min_us = 50,
 					      .hs_max_us = 50, .rtt_count = 2, .rtt_sum_us = 90,
-					      .rtt_min_us = 40, .rtt_max_us = 50, .retrans_bytes = 9,
-					      .failed_timeout = 2, .failed_other = 1 };
+					      .rtt_min_us = 40, .rtt_max_us = 50,
+					      .failed_timeout = 2 };
+	cpus[2].retrans_segs = 4;
+	cpus[2].failed = 4;
 	g_assert_true(flow_merge_percpu(cpus, sizeof(cpus[0]), 3, &t));
 	g_assert_cmpuint(t.health.hs_count, ==, 3);
 	g_assert_cmpuint(t.health.hs_sum_us, ==, 350);
@@ -68,10 +70,10 @@ static void test_merge_health(void)
 	g_assert_cmpuint(t.health.rtt_sum_us, ==, 160);
 	g_assert_cmpuint(t.health.rtt_min_us, ==, 40);
 	g_assert_cmpuint(t.health.rtt_max_us, ==, 70);
-	g_assert_cmpuint(t.health.retrans_segs, ==, 3);
-	g_assert_cmpuint(t.health.retrans_bytes, ==, 9);
-	g_assert_cmpuint(t.health.failed_refused + t.health.failed_timeout +
-				 t.health.failed_other, ==, 4);
+	g_assert_cmpuint(t.health.retrans_segs, ==, 7);
+	g_assert_cmpuint(t.health.failed_refused, ==, 1);
+	g_assert_cmpuint(t.health.failed_timeout, ==, 2);
+	g_assert_cmpuint(flow_failed_other(t.failed, &t.health), ==, 1);
 
 	before = t.health;
 	g_assert_false(flow_health_newer(&t.health, &before));

@@ -56,7 +56,7 @@ static void test_record(void)
 			"\"count\":2,\"bytes\":0,\"reverse_bytes\":0,\"failed\":0,\"mtbs_s\":0.000116000,"
 			"\"handshake_us_min\":null,\"handshake_us_mean\":null,\"handshake_us_max\":null,"
 			"\"rtt_us_min\":null,\"rtt_us_mean\":null,\"rtt_us_max\":null,"
-			"\"handshakes\":0,\"rtt_samples\":0,\"retrans_segs\":0,\"retrans_bytes\":0,"
+			"\"handshakes\":0,\"rtt_samples\":0,\"retrans_segs\":0,"
 			"\"failed_refused\":0,\"failed_timeout\":0,\"failed_other\":0,"
 			"\"first_ms\":1700000000000,\"last_ms\":1700000000000,"
 			"\"end_reason\":\"forced\"}");
@@ -96,17 +96,17 @@ static void test_health(void)
 	struct flow_record r = sample();
 	GString *s = g_string_new(NULL);
 
-	r.health = (struct tcp_health){ .hs_count = 2, .hs_sum_us = 301, .hs_min_us = 100,
-					.hs_max_us = 201, .rtt_count = 3, .rtt_sum_us = 90,
-					.rtt_min_us = 20, .rtt_max_us = 40, .retrans_segs = 4,
-					.retrans_bytes = 5792, .failed_refused = 1,
-					.failed_timeout = 2, .failed_other = 3 };
+	r.failed = 6;
+	r.health = (struct flow_health){ .hs_count = 2, .hs_sum_us = 301, .hs_min_us = 100,
+					 .hs_max_us = 201, .rtt_count = 3, .rtt_sum_us = 90,
+					 .rtt_min_us = 20, .rtt_max_us = 40, .retrans_segs = 4,
+					 .failed_refused = 1, .failed_timeout = 2 };
 	json_format_record(s, &r, 0);
 	g_assert_nonnull(strstr(s->str,
 				",\"handshake_us_min\":100,\"handshake_us_mean\":150,"
 				"\"handshake_us_max\":201,\"rtt_us_min\":20,\"rtt_us_mean\":30,"
 				"\"rtt_us_max\":40,\"handshakes\":2,\"rtt_samples\":3,"
-				"\"retrans_segs\":4,\"retrans_bytes\":5792,\"failed_refused\":1,"
+				"\"retrans_segs\":4,\"failed_refused\":1,"
 				"\"failed_timeout\":2,\"failed_other\":3,\"first_ms\":"));
 	g_string_truncate(s, 0);
 	r.key.proto = 17;
