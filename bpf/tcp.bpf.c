@@ -171,10 +171,14 @@ static __always_inline void conn_close(struct sock *sk, int oldstate)
 		goto out;
 	if (c->flags & CONN_ESTABLISHED) {
 		conn_bytes(sk, c, oldstate, &sent, &received);
-		srtt = BPF_CORE_READ((struct tcp_sock *)sk, srtt_us) >> 3;
-		/* its handshake and RTT count even without a byte of payload */
-		if (!sent && !received && !(c->flags & CONN_HANDSHAKE) && !srtt)
+		/*
+		 * Without a byte either way the close touches no flow, as before
+		 * its health was kept: a flow update at every such close cost
+		 * the TCP loop 170 ns a state change (docs/PERFORMANCE.md).
+		 */
+		if (!sent && !received)
 			goto out;
+		srtt = BPF_CORE_READ((struct tcp_sock *)sk, srtt_us) >> 3;
 	} else if (c->key.direction != EBPFLOW_DIR_OUTBOUND) {
 		goto out;
 	}

@@ -10,6 +10,8 @@ figures, in two network namespaces of this test joined by a veth pair:
   the client's bytes what TCP_INFO says of its socket;
 - failures: a closed port (refused), SYNs dropped with tcp_syn_retries=1
   (timed out), a connect closed before its answer (other);
+- connections that carry no byte: counted, but no figure of theirs (their
+  close touches no flow, which keeps the TCP state program's cost);
 - with netem (the guests of tests/vm/matrix load sch_netem; this host has
   none): a delay on both veth ends, handshake and RTT near twice it.
 """
@@ -27,6 +29,8 @@ from testlib import Ebpflow, TwoHosts, port_base, run  # noqa: E402
 
 P = port_base()
 PORT_CLEAN, PORT_LOSS, PORT_SYN, PORT_CLOSED, PORT_DELAY = P, P + 1, P + 2, P + 3, P + 4
+PORT_EMPTY = P + 5
+EMPTY_CONNS = 4
 CLEAN_CONNS = 5
 LOSS_BYTES = 8 << 20
 TIMED_OUT, REFUSED = 2, 3
@@ -219,6 +223,22 @@ class TcpHealthTest(unittest.TestCase):
         self.assertEqual(inb["retrans_segs"], segs_b)
         self.assertEqual(out["bytes"], LOSS_BYTES)
         self.assertEqual((out["handshakes"], inb["handshakes"]), (1, 1))
+
+    def test_no_payload_no_figures(self):
+        """A connection without a byte either way is counted, and its close adds
+        nothing to its flow: no handshake, no RTT (docs/PERFORMANCE.md: what a
+        flow update at every such close costs)."""
+        probe = Ebpflow("-o", "json", "-i", "1")
+        try:
+            got, spid = self.transfer(PORT_EMPTY, EMPTY_CONNS, 0)
+        finally:
+            probe.stop()
+        records = probe.records()
+        for f in (health(records, got["pid"], "outbound", PORT_EMPTY),
+                  health(records, spid, "inbound", PORT_EMPTY)):
+            self.assertEqual((f["count"], f["bytes"], f["failed"], f["handshakes"],
+                              f["rtt_samples"], f["retrans_segs"]),
+                             (EMPTY_CONNS, 0, 0, 0, 0, 0), f)
 
     def test_failures(self):
         a, b = self.hosts.a, self.hosts.b
