@@ -273,7 +273,8 @@ class TcpHealthTest(unittest.TestCase):
 
     def test_delay(self):
         """netem delay on both ends: the handshake and the RTT are twice the
-        delay, within 40% above (the kernel's own processing, a slow guest)."""
+        delay, within 40% above (the kernel's own processing, a slow guest); the
+        RTT may hold a delayed ACK too."""
         if not netem_available(self.hosts):
             self.skipTest("no netem qdisc here (this host's kernel has no sch_netem); "
                           "the kernel matrix's guests run it")
@@ -286,12 +287,15 @@ class TcpHealthTest(unittest.TestCase):
             probe.stop()
         records = probe.records()
         low, high = 2 * DELAY_MS * 1000, int(2 * DELAY_MS * 1000 * 1.4)
+        # an RTT sample may wait for the peer's delayed ACK too (40 ms at least on
+        # Linux, TCP_DELACK_MIN): seen in a 6.12 guest, srtt 156 ms for 100 ms of delay
+        high_rtt = int((2 * DELAY_MS + 40) * 1000 * 1.4)
         out = health(records, got["pid"], "outbound", PORT_DELAY)
         inb = health(records, spid, "inbound", PORT_DELAY)
         for f in (out, inb):
             self.assertEqual((f["handshakes"], f["rtt_samples"]), (3, 3), f)
-            for n in ("handshake_us", "rtt_us"):
-                self.assertTrue(low <= f[n + "_min"] <= f[n + "_max"] <= high, (n, f))
+            for n, top in (("handshake_us", high), ("rtt_us", high_rtt)):
+                self.assertTrue(low <= f[n + "_min"] <= f[n + "_max"] <= top, (n, f))
 
 
 if __name__ == "__main__":
