@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * TCP on every tier: connects, each connection's end (its payload bytes, or
- * its failure), and on the tracepoint tier the marks that let accepts be
- * counted at first use (accept.bpf.h).
+ * TCP on every tier: connects, each connection's end (its payload bytes and
+ * health: handshake, RTT, retransmissions; or its failure and why), and on
+ * the tracepoint tier the marks that let accepts be counted at first use
+ * (accept.bpf.h).
  *
  * inet_sock_set_state fires at every state change of every TCP socket. The
  * CLOSE -> SYN_SENT change runs in the connecting task, after the kernel chose
