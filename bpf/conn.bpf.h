@@ -23,6 +23,7 @@ const volatile bool conn_in_sk_storage __weak = false;
 /* conn.flags */
 #define CONN_KEYED 1u       /* key and ident are set: the connection counts */
 #define CONN_ESTABLISHED 2u /* it reached ESTABLISHED: acked0/received0 are set */
+#define CONN_HANDSHAKE 4u   /* hs is its handshake time in us, no more its SYN's time */
 
 /* conn.accept, tracepoint tier only (accept.bpf.h) */
 #define ACCEPT_PENDING 1u /* completed for a listener, not claimed yet */
@@ -35,6 +36,8 @@ struct conn {
 	__u64 received0; /* tcp_sock.bytes_received then */
 	__u32 flags;     /* CONN_* */
 	__u32 accept;    /* ACCEPT_*, swapped atomically */
+	/* a connect's SYN_SENT (bpf_ktime_get_ns), then its handshake (CONN_HANDSHAKE) */
+	__u64 hs;
 };
 
 struct {
@@ -114,6 +117,7 @@ static __always_inline void conn_begin(struct sock *sk, const struct flow_key *k
 		c->received0 = 0;
 		c->flags = CONN_KEYED;
 		c->accept = 0;
+		c->hs = bpf_ktime_get_ns(); /* the SYN goes out now */
 	} else {
 		c->flags |= CONN_KEYED;
 	}

@@ -101,6 +101,37 @@ struct proc_info {
  * to the flow of the process that connected or accepted (close_ns says when)
  * without touching the calls' times.
  */
+/*
+ * How healthy a flow's TCP connections were (issue 21), added at each
+ * connection's close like its bytes. A figure is measured only where the
+ * kernel had it: *_count says over how many connections, so the mean is
+ * sum / count, and min/max mean nothing while the count is 0. Per-CPU slots
+ * merge by adding counts and sums, min of mins, max of maxes.
+ *
+ * Handshake: a connect's CLOSE -> SYN_SENT to ESTABLISHED; an accepted
+ * connection's SYN-ACK to its ACK (the RTT the kernel measures from the
+ * request's SYN-ACK stamp, which it leaves in the child's srtt when the child
+ * is established; not measured when the SYN-ACK was sent again). RTT: the
+ * socket's smoothed RTT at its close. A failed connect is refused (a reset:
+ * ECONNREFUSED), timed out (ETIMEDOUT) or other: failed less the two.
+ *
+ * Compact, because every flow has one on every possible CPU: microseconds in
+ * 32 bits (the kernel's srtt_us is 32 bits; a handshake saturates at 71
+ * minutes), counts in 32 bits (a flow's slot on one CPU), only the sums in 64.
+ */
+struct tcp_health {
+	__u64 hs_sum_us;
+	__u64 rtt_sum_us;
+	__u32 hs_count;  /* connections whose handshake was measured */
+	__u32 rtt_count; /* connections with a smoothed RTT at close */
+	__u32 hs_min_us;
+	__u32 hs_max_us;
+	__u32 rtt_min_us;
+	__u32 rtt_max_us;
+	__u32 failed_refused;
+	__u32 failed_timeout;
+};
+
 struct flow_value {
 	__u64 count;         /* calls aggregated */
 	__u64 bytes;         /* payload bytes from the initiator to the responder */
@@ -111,8 +142,9 @@ struct flow_value {
 	__u64 close_ns;      /* ... of the latest bytes/failure added at a close, 0 if none */
 	__u64 cgroup_id;     /* cgroup v2 id of the caller at its first event here */
 	__u32 uid;
-	__u32 pad;
+	__u32 retrans_segs;  /* TCP: the closed connections' total_retrans, added */
 	char comm[EBPFLOW_COMM_LEN];
+	struct tcp_health health; /* TCP only; all zero for UDP */
 };
 
 /*

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * TCP on every tier: connects, each connection's end (its payload bytes, or
- * its failure), and on the tracepoint tier the marks that let accepts be
- * counted at first use (accept.bpf.h).
+ * TCP on every tier: connects, each connection's end (its payload bytes and
+ * health: handshake, RTT, retransmissions; or its failure and why), and on
+ * the tracepoint tier the marks that let accepts be counted at first use
+ * (accept.bpf.h).
  *
  * inet_sock_set_state fires at every state change of every TCP socket. The
  * CLOSE -> SYN_SENT change runs in the connecting task, after the kernel chose
@@ -43,6 +44,9 @@ static __always_inline unsigned long sock_flags_of(struct sock *sk)
 	return BPF_CORE_READ((struct sock___flags_new *)sk, __sk_common.skc_flags);
 }
 
+#define ECONNREFUSED 111
+#define ETIMEDOUT 110
+
 /* Tracepoint tier: accepts are counted at first use (accept.bpf.h). */
 const volatile bool accept_at_first_use __weak = false;
 
@@ -54,6 +58,77 @@ static __always_inline void conn_established(struct sock *sk, struct conn *c)
 	c->acked0 = BPF_CORE_READ(tp, bytes_acked);
 	c->received0 = BPF_CORE_READ(tp, bytes_received);
 	c->flags |= CONN_ESTABLISHED;
+}
+
+/* A connect's handshake: from its SYN_SENT (conn_begin) to now. */
+static __always_inline void active_handshake(struct conn *c)
+{
+	__u64 now = bpf_ktime_get_ns(), us;
+
+	if (!(c->flags & CONN_KEYED) || !c->hs || now < c->hs)
+		return;
+	us = (now - c->hs) / 1000;
+	c->hs = us > 0xffffffffu ? 0xffffffffu : us;
+	c->flags |= CONN_HANDSHAKE;
+}
+
+/*
+ * An accepted connection's handshake as its server saw it: the kernel
+ * measures the SYN-ACK's RTT from the request's stamp and seeds the child's
+ * srtt with it just before the child is established (0 when the SYN-ACK
+ * was sent again: then nothing is measured).
+ */
+static __always_inline void passive_handshake(struct sock *sk, struct conn *c)
+{
+	__u32 srtt = BPF_CORE_READ((struct tcp_sock *)sk, srtt_us) >> 3;
+
+	if (!srtt)
+		return;
+	c->hs = srtt;
+	c->flags |= CONN_HANDSHAKE;
+}
+
+/* one more measure x of a figure: its count, sum, min and max */
+static __always_inline void health_add(__u32 *count, __u64 *sum, __u32 *min, __u32 *max, __u32 x)
+{
+	/*
+	 * Plain stores for min and max: the slot is this CPU's; a close in
+	 * softirq that interrupts one in a task may lose its min or max, never
+	 * a count or a sum.
+	 */
+	if (!*count || x < *min)
+		*min = x;
+	if (x > *max)
+		*max = x;
+	__sync_fetch_and_add(sum, x);
+	__sync_fetch_and_add(count, 1);
+}
+
+/* An established connection's handshake, RTT (srtt_us >> 3) and retransmissions, at its close. */
+static __always_inline void health_close(struct sock *sk, struct conn *c, __u32 srtt,
+					 struct flow_value *v)
+{
+	__u32 segs = BPF_CORE_READ((struct tcp_sock *)sk, total_retrans);
+	struct tcp_health *h = &v->health;
+
+	if (c->flags & CONN_HANDSHAKE)
+		health_add(&h->hs_count, &h->hs_sum_us, &h->hs_min_us, &h->hs_max_us, c->hs);
+	if (srtt)
+		health_add(&h->rtt_count, &h->rtt_sum_us, &h->rtt_min_us, &h->rtt_max_us, srtt);
+	if (segs)
+		__sync_fetch_and_add(&v->retrans_segs, segs);
+}
+
+/* Why a connect failed: the error the kernel left on the socket as it closed it. */
+static __always_inline void health_failed(struct sock *sk, struct tcp_health *h)
+{
+	int err = BPF_CORE_READ(sk, sk_err);
+
+	/* anything else is failed_other: flow_value.failed less these two */
+	if (err == ECONNREFUSED)
+		__sync_fetch_and_add(&h->failed_refused, 1);
+	else if (err == ETIMEDOUT)
+		__sync_fetch_and_add(&h->failed_timeout, 1);
 }
 
 /*
@@ -89,6 +164,7 @@ static __always_inline void conn_close(struct sock *sk, int oldstate)
 	struct flow_slot_info info = {}; /* bytes, not calls: nothing of it is counted */
 	struct flow_value *v;
 	__u64 sent = 0, received = 0, fwd, rev;
+	__u32 srtt = 0;
 
 	if (!c)
 		return;
@@ -96,8 +172,14 @@ static __always_inline void conn_close(struct sock *sk, int oldstate)
 		goto out;
 	if (c->flags & CONN_ESTABLISHED) {
 		conn_bytes(sk, c, oldstate, &sent, &received);
+		/*
+		 * Without a byte either way the close touches no flow, as before
+		 * its health was kept: a flow update at every such close cost
+		 * the TCP loop 170 ns a state change (docs/PERFORMANCE.md).
+		 */
 		if (!sent && !received)
 			goto out;
+		srtt = BPF_CORE_READ((struct tcp_sock *)sk, srtt_us) >> 3;
 	} else if (c->key.direction != EBPFLOW_DIR_OUTBOUND) {
 		goto out;
 	}
@@ -114,8 +196,10 @@ static __always_inline void conn_close(struct sock *sk, int oldstate)
 			__sync_fetch_and_add(&v->bytes, fwd);
 		if (rev)
 			__sync_fetch_and_add(&v->reverse_bytes, rev);
+		health_close(sk, c, srtt, v);
 	} else {
 		/* refused, timed out or reset before the handshake completed */
+		health_failed(sk, &v->health);
 		__sync_fetch_and_add(&v->failed, 1);
 		stat_inc(EBPFLOW_STAT_TCP_FAILED);
 	}
@@ -148,6 +232,7 @@ static __always_inline void passive_established(struct sock *sk)
 	if (!c)
 		return;
 	conn_established(sk, c);
+	passive_handshake(sk, c);
 	if (accept_at_first_use && !(c->flags & CONN_KEYED) && key_from_sock(&k, sk)) {
 		key_normalize_v6(&k);
 		c->key = k;
@@ -167,8 +252,10 @@ int BPF_PROG(tcp_state, struct sock *sk, const int oldstate, const int newstate)
 		account_tcp_call(sk, EBPFLOW_DIR_OUTBOUND, EBPFLOW_STAT_TCP_CONNECT);
 	} else if (oldstate == TCP_SYN_SENT_STATE && newstate == TCP_ESTABLISHED_STATE) {
 		c = conn_get(sk, false);
-		if (c)
+		if (c) {
 			conn_established(sk, c);
+			active_handshake(c);
+		}
 	} else if (oldstate == TCP_LISTEN_STATE && newstate == TCP_SYN_RECV_STATE) {
 		/* a listener's child, created when the handshake completes */
 		if (accept_at_first_use)

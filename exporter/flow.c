@@ -16,7 +16,8 @@ bool flow_merge_percpu(const void *values, size_t stride, int ncpu, struct flow_
 		const struct flow_value *v = (const void *)((const char *)values + (size_t)cpu * stride);
 		bool earliest;
 
-		if (!v->count && !v->bytes && !v->reverse_bytes && !v->failed)
+		if (!v->count && !v->bytes && !v->reverse_bytes && !v->failed &&
+		    !v->health.hs_count && !v->health.rtt_count && !v->retrans_segs)
 			continue; /* this CPU never saw the flow */
 		/* who: the maker of the flow's first call (a CPU's slot keeps its first) */
 		earliest = !any || (v->count && (!out->first_ns || v->first_ns < out->first_ns));
@@ -24,6 +25,7 @@ bool flow_merge_percpu(const void *values, size_t stride, int ncpu, struct flow_
 		out->bytes += v->bytes;
 		out->reverse_bytes += v->reverse_bytes;
 		out->failed += v->failed;
+		flow_health_merge(&out->health, &v->health, v->retrans_segs);
 		if (v->count && (!out->first_ns || v->first_ns < out->first_ns))
 			out->first_ns = v->first_ns;
 		if (v->last_ns > out->last_ns)
@@ -39,6 +41,52 @@ bool flow_merge_percpu(const void *values, size_t stride, int ncpu, struct flow_
 		any = true;
 	}
 	return any;
+}
+
+static void min_max_merge(uint32_t *min, uint32_t *max, uint64_t count, uint32_t smin,
+			  uint32_t smax, uint64_t scount)
+{
+	if (!scount)
+		return; /* min and max mean nothing without a measure */
+	if (!count || smin < *min)
+		*min = smin;
+	if (smax > *max)
+		*max = smax;
+}
+
+void flow_health_merge(struct flow_health *dst, const struct tcp_health *src,
+		       uint32_t retrans_segs)
+{
+	min_max_merge(&dst->hs_min_us, &dst->hs_max_us, dst->hs_count, src->hs_min_us,
+		      src->hs_max_us, src->hs_count);
+	min_max_merge(&dst->rtt_min_us, &dst->rtt_max_us, dst->rtt_count, src->rtt_min_us,
+		      src->rtt_max_us, src->rtt_count);
+	dst->hs_count += src->hs_count;
+	dst->hs_sum_us += src->hs_sum_us;
+	dst->rtt_count += src->rtt_count;
+	dst->rtt_sum_us += src->rtt_sum_us;
+	dst->retrans_segs += retrans_segs;
+	dst->failed_refused += src->failed_refused;
+	dst->failed_timeout += src->failed_timeout;
+}
+
+bool flow_health_newer(const struct flow_health *b, const struct flow_health *a)
+{
+	return b->hs_count > a->hs_count || b->rtt_count > a->rtt_count ||
+	       b->retrans_segs > a->retrans_segs;
+}
+
+void flow_health_delta(struct flow_health *out, const struct flow_health *b,
+		       const struct flow_health *a)
+{
+	*out = *b;
+	out->hs_count -= a->hs_count;
+	out->hs_sum_us -= a->hs_sum_us;
+	out->rtt_count -= a->rtt_count;
+	out->rtt_sum_us -= a->rtt_sum_us;
+	out->retrans_segs -= a->retrans_segs;
+	out->failed_refused -= a->failed_refused;
+	out->failed_timeout -= a->failed_timeout;
 }
 
 /* Keys are multiples of 8 bytes: mix them a word at a time (a pass reads every flow). */

@@ -18,7 +18,8 @@ _Static_assert(sizeof(struct flow_key) == 56, "flow_key layout changed: update b
 _Static_assert(sizeof(struct flow_key) % 8 == 0 && sizeof(struct proc_key) % 8 == 0,
 	       "keys are hashed a word at a time");
 _Static_assert(sizeof(struct proc_key) == 16, "proc_key layout changed: update both sides");
-_Static_assert(sizeof(struct flow_value) == 88, "flow_value layout changed: update both sides");
+_Static_assert(sizeof(struct flow_value) == 136 && sizeof(struct flow_value) % 8 == 0,
+	       "flow_value layout changed: update both sides");
 
 /* Why a record was reported; the values are IPFIX flowEndReason (RFC 5102). */
 enum flow_end_reason {
@@ -28,6 +29,25 @@ enum flow_end_reason {
 	FLOW_END_END = 3,    /* the kernel says it ended */
 	FLOW_END_FORCED = 4, /* shutdown */
 	FLOW_END_LACK = 5,   /* the kernel map evicted it */
+};
+
+/*
+ * A flow's TCP health (struct tcp_health, ebpflow.h) as user space keeps it:
+ * 64-bit, since records and totals add up many CPUs' 32-bit slots.
+ * Connects that failed otherwise are flow_totals.failed less the two reasons.
+ */
+struct flow_health {
+	uint64_t hs_count;
+	uint64_t hs_sum_us;
+	uint64_t rtt_count;
+	uint64_t rtt_sum_us;
+	uint32_t hs_min_us; /* min and max mean nothing while their count is 0 */
+	uint32_t hs_max_us;
+	uint32_t rtt_min_us;
+	uint32_t rtt_max_us;
+	uint64_t retrans_segs;
+	uint64_t failed_refused;
+	uint64_t failed_timeout;
 };
 
 /* One flow's per-CPU values added up. */
@@ -42,6 +62,7 @@ struct flow_totals {
 	uint64_t cgroup_id;
 	uint32_t uid;
 	char comm[EBPFLOW_COMM_LEN]; /* NUL-terminated */
+	struct flow_health health; /* merged: counts and sums added, min of mins, max of maxes */
 };
 
 /* What an output receives. Strings are borrowed for the call only. */
@@ -60,6 +81,12 @@ struct flow_record {
 	uint64_t cgroup_id;
 	uint32_t uid;
 	char comm[EBPFLOW_COMM_LEN];
+	/*
+	 * TCP connections' health (ebpflow.h): counts, sums, retransmissions
+	 * and failure reasons are this record's (deltas, so records add up);
+	 * min and max are the flow's so far (the kernel keeps no more).
+	 */
+	struct flow_health health;
 	enum flow_end_reason reason;
 	const char *user;      /* user name, or the uid in decimal */
 	const char *container;    /* container name (or systemd unit), "" when none is known */
@@ -86,6 +113,28 @@ struct flow_record {
  * the flow), or of a close when the reading holds no call.
  */
 bool flow_merge_percpu(const void *values, size_t stride, int ncpu, struct flow_totals *out);
+
+/*
+ * Add one CPU's slot (its health and retransmitted segments) to dst: counts
+ * and sums added, min of mins, max of maxes.
+ */
+void flow_health_merge(struct flow_health *dst, const struct tcp_health *src,
+		       uint32_t retrans_segs);
+
+/* true when b holds something a (an earlier reading of it) does not */
+bool flow_health_newer(const struct flow_health *b, const struct flow_health *a);
+
+/* b's counts and sums less a's (an earlier reading); min and max are b's */
+void flow_health_delta(struct flow_health *out, const struct flow_health *b,
+		       const struct flow_health *a);
+
+/* connects of a record or flow that failed neither refused nor timed out */
+static inline uint64_t flow_failed_other(uint64_t failed, const struct flow_health *h)
+{
+	uint64_t known = h->failed_refused + h->failed_timeout;
+
+	return failed > known ? failed - known : 0;
+}
 
 /* MTBS in seconds of a flow, or a negative number when count < 2. */
 double flow_mtbs_s(uint64_t count, uint64_t first_ns, uint64_t last_ns);

@@ -33,6 +33,7 @@ struct flow_entry {
 	uint64_t reported_bytes;
 	uint64_t reported_reverse;
 	uint64_t reported_failed;
+	struct flow_health reported_health; /* what of seen.health is reported */
 	uint64_t window_first_ns; /* first_ns of the next record */
 	uint64_t active_since_ns; /* start of the current active-timeout period */
 	uint32_t seen_pass;       /* the pass that last read it */
@@ -118,7 +119,8 @@ static enum flow_end_reason flow_expiry(const struct flowtable *ft, const struct
 static bool unreported(const struct flow_entry *e)
 {
 	return e->seen.count > e->reported_count || e->seen.bytes > e->reported_bytes ||
-	       e->seen.reverse_bytes > e->reported_reverse || e->seen.failed > e->reported_failed;
+	       e->seen.reverse_bytes > e->reported_reverse || e->seen.failed > e->reported_failed ||
+	       flow_health_newer(&e->seen.health, &e->reported_health);
 }
 
 /* Report what e has not reported yet; nothing when there is nothing. */
@@ -133,6 +135,7 @@ static void report(struct flowtable *ft, struct flow_entry *e, enum flow_end_rea
 	rec.bytes = e->seen.bytes - e->reported_bytes;
 	rec.reverse_bytes = e->seen.reverse_bytes - e->reported_reverse;
 	rec.failed = e->seen.failed - e->reported_failed;
+	flow_health_delta(&rec.health, &e->seen.health, &e->reported_health);
 	/* a record of closes only begins at the close */
 	rec.first_ns = rec.count ? e->window_first_ns : e->seen.close_ns;
 	rec.last_ns = e->seen.last_ns;
@@ -164,6 +167,7 @@ static void report(struct flowtable *ft, struct flow_entry *e, enum flow_end_rea
 	e->reported_bytes = e->seen.bytes;
 	e->reported_reverse = e->seen.reverse_bytes;
 	e->reported_failed = e->seen.failed;
+	e->reported_health = e->seen.health;
 	/*
 	 * The next record starts after this one's last call; its own first call
 	 * is not known (only totals are kept in the kernel), so the time of the
@@ -181,7 +185,8 @@ static bool same_generation(const struct flow_entry *e, const struct flow_totals
 {
 	return (t->first_ns == e->seen.first_ns || !e->seen.first_ns) &&
 	       t->count >= e->seen.count && t->bytes >= e->seen.bytes &&
-	       t->reverse_bytes >= e->seen.reverse_bytes && t->failed >= e->seen.failed;
+	       t->reverse_bytes >= e->seen.reverse_bytes && t->failed >= e->seen.failed &&
+	       !flow_health_newer(&e->seen.health, &t->health);
 }
 
 static void start_generation(struct flow_entry *e, const struct flow_totals *t)
@@ -193,6 +198,7 @@ static void start_generation(struct flow_entry *e, const struct flow_totals *t)
 	e->reported_bytes = 0;
 	e->reported_reverse = 0;
 	e->reported_failed = 0;
+	memset(&e->reported_health, 0, sizeof(e->reported_health));
 	e->window_first_ns = first;
 	e->active_since_ns = first;
 }

@@ -49,6 +49,34 @@ static fbVarfield_t varfield(const char *s)
 	return v;
 }
 
+static uint32_t u32_sat(uint64_t x)
+{
+	return x > UINT32_MAX ? UINT32_MAX : (uint32_t)x;
+}
+
+/* TCP: the connections' health; IPFIX has no null, so 0 stands for no measure */
+static void fill_health(struct ipfix_flow_rec *r, const struct flow_record *rec)
+{
+	const struct flow_health *h = &rec->health;
+
+	r->connectionRefusedDeltaCount = h->failed_refused;
+	r->connectionTimedOutDeltaCount = h->failed_timeout;
+	r->connectionFailedOtherDeltaCount = flow_failed_other(rec->failed, h);
+	r->handshakeDeltaCount = h->hs_count;
+	r->rttSampleDeltaCount = h->rtt_count;
+	if (h->hs_count) {
+		r->handshakeMinimumMicroseconds = h->hs_min_us;
+		r->handshakeMeanMicroseconds = u32_sat(h->hs_sum_us / h->hs_count);
+		r->handshakeMaximumMicroseconds = h->hs_max_us;
+	}
+	if (h->rtt_count) {
+		r->rttMinimumMicroseconds = h->rtt_min_us;
+		r->rttMeanMicroseconds = u32_sat(h->rtt_sum_us / h->rtt_count);
+		r->rttMaximumMicroseconds = h->rtt_max_us;
+	}
+	r->retransmittedSegmentDeltaCount = u32_sat(h->retrans_segs);
+}
+
 void ipfix_fill(struct ipfix_flow_rec *r, const struct flow_record *rec, int64_t off)
 {
 	const struct flow_key *k = &rec->key;
@@ -58,10 +86,11 @@ void ipfix_fill(struct ipfix_flow_rec *r, const struct flow_record *rec, int64_t
 	r->flowEndMilliseconds = clock_mono_to_epoch_ms(rec->end_ns, off);
 	/* only the elements true of the protocol are in its template (ELEMENTS.md) */
 	if (k->proto == IPPROTO_TCP) {
-		r->newConnectionDeltaCount = rec->count > UINT32_MAX ? UINT32_MAX : (uint32_t)rec->count;
+		r->newConnectionDeltaCount = u32_sat(rec->count);
 		r->deltaFlowCount = rec->count;
 		r->reverseOctetDeltaCount = rec->reverse_bytes;
 		r->failedConnectionDeltaCount = rec->failed;
+		fill_health(r, rec);
 	} else {
 		r->packetDeltaCount = rec->count;
 	}

@@ -27,6 +27,37 @@ void json_append_string(GString *out, const char *s)
 	g_string_append_c(out, '"');
 }
 
+/* a mean or bound over count measures, null without one */
+static void json_append_stat(GString *out, const char *name, uint64_t count, uint64_t min,
+			     uint64_t sum, uint64_t max)
+{
+	if (!count) {
+		g_string_append_printf(out, ",\"%s_min\":null,\"%s_mean\":null,\"%s_max\":null",
+				       name, name, name);
+		return;
+	}
+	g_string_append_printf(out,
+			       ",\"%s_min\":%" PRIu64 ",\"%s_mean\":%" PRIu64
+			       ",\"%s_max\":%" PRIu64,
+			       name, min, name, sum / count, name, max);
+}
+
+/* TCP records only: the connections' health (issue 21), units in the names */
+static void json_append_health(GString *out, const struct flow_record *rec)
+{
+	const struct flow_health *h = &rec->health;
+
+	json_append_stat(out, "handshake_us", h->hs_count, h->hs_min_us, h->hs_sum_us,
+			 h->hs_max_us);
+	json_append_stat(out, "rtt_us", h->rtt_count, h->rtt_min_us, h->rtt_sum_us, h->rtt_max_us);
+	g_string_append_printf(out,
+			       ",\"handshakes\":%" PRIu64 ",\"rtt_samples\":%" PRIu64
+			       ",\"retrans_segs\":%" PRIu64 ",\"failed_refused\":%" PRIu64
+			       ",\"failed_timeout\":%" PRIu64 ",\"failed_other\":%" PRIu64,
+			       h->hs_count, h->rtt_count, h->retrans_segs, h->failed_refused,
+			       h->failed_timeout, flow_failed_other(rec->failed, h));
+}
+
 void json_format_record(GString *out, const struct flow_record *rec, int64_t off)
 {
 	const struct flow_key *k = &rec->key;
@@ -70,6 +101,8 @@ void json_format_record(GString *out, const struct flow_record *rec, int64_t off
 		g_string_append(out, ",\"mtbs_s\":null");
 	else
 		g_string_append_printf(out, ",\"mtbs_s\":%.9f", mtbs);
+	if (k->proto == IPPROTO_TCP)
+		json_append_health(out, rec);
 	g_string_append_printf(out, ",\"first_ms\":%" PRIu64 ",\"last_ms\":%" PRIu64
 				    ",\"end_reason\":\"%s\"}",
 			       clock_mono_to_epoch_ms(rec->first_ns, off),

@@ -11,6 +11,7 @@
 #define U32 (FB_IE_F_ENDIAN)
 #define ID (FB_IE_F_ENDIAN | FB_IE_IDENTIFIER)
 #define DELTA(units) (FB_IE_F_ENDIAN | FB_IE_DELTACOUNTER | (units))
+#define US (FB_IE_F_ENDIAN | FB_IE_QUANTITY | FB_UNITS_MICROSECONDS)
 
 /* eBPFlow's elements; ent is filled with the configured PEN at registration. */
 static const fbInfoElement_t ebpflow_elements[] = {
@@ -54,6 +55,38 @@ static const fbInfoElement_t ebpflow_elements[] = {
 	FB_IE_INIT_FULL("parentProcessName", 0, EIE_PARENT_PROCESS_NAME, FB_IE_VARLEN,
 			FB_IE_DEFAULT, 0, 0, FB_STRING,
 			"Name (comm) of that parent, empty if unknown"),
+	FB_IE_INIT_FULL("handshakeDeltaCount", 0, EIE_HANDSHAKE_DELTA_COUNT, 8, DELTA(0), 0, 0,
+			FB_UINT_64,
+			"TCP connections of this record whose handshake was measured: a connect's "
+			"SYN sent to established, an accepted one's SYN-ACK sent to its ACK"),
+	FB_IE_INIT_FULL("handshakeMinimumMicroseconds", 0, EIE_HANDSHAKE_MIN_US, 4, US, 0, 0,
+			FB_UINT_32, "Shortest handshake of the flow so far, 0 without one"),
+	FB_IE_INIT_FULL("handshakeMeanMicroseconds", 0, EIE_HANDSHAKE_MEAN_US, 4, US, 0, 0,
+			FB_UINT_32, "Mean handshake of this record's connections, 0 without one"),
+	FB_IE_INIT_FULL("handshakeMaximumMicroseconds", 0, EIE_HANDSHAKE_MAX_US, 4, US, 0, 0,
+			FB_UINT_32, "Longest handshake of the flow so far, 0 without one"),
+	FB_IE_INIT_FULL("rttSampleDeltaCount", 0, EIE_RTT_SAMPLE_DELTA_COUNT, 8, DELTA(0), 0, 0,
+			FB_UINT_64,
+			"TCP connections of this record that closed with a smoothed RTT"),
+	FB_IE_INIT_FULL("rttMinimumMicroseconds", 0, EIE_RTT_MIN_US, 4, US, 0, 0, FB_UINT_32,
+			"Smallest smoothed RTT at a close, of the flow so far, 0 without one"),
+	FB_IE_INIT_FULL("rttMeanMicroseconds", 0, EIE_RTT_MEAN_US, 4, US, 0, 0, FB_UINT_32,
+			"Mean smoothed RTT at the closes of this record, 0 without one"),
+	FB_IE_INIT_FULL("rttMaximumMicroseconds", 0, EIE_RTT_MAX_US, 4, US, 0, 0, FB_UINT_32,
+			"Largest smoothed RTT at a close, of the flow so far, 0 without one"),
+	FB_IE_INIT_FULL("retransmittedSegmentDeltaCount", 0, EIE_RETRANSMITTED_SEGMENT_DELTA_COUNT,
+			4, DELTA(FB_UNITS_PACKETS), 0, 0, FB_UINT_32,
+			"TCP segments this host retransmitted on the connections closed in this "
+			"record"),
+	FB_IE_INIT_FULL("connectionRefusedDeltaCount", 0, EIE_CONNECTION_REFUSED_DELTA_COUNT, 8,
+			DELTA(0), 0, 0, FB_UINT_64,
+			"Failed connects of this record that the peer refused (a reset)"),
+	FB_IE_INIT_FULL("connectionTimedOutDeltaCount", 0, EIE_CONNECTION_TIMED_OUT_DELTA_COUNT,
+			8, DELTA(0), 0, 0, FB_UINT_64,
+			"Failed connects of this record that timed out (no answer to the SYNs)"),
+	FB_IE_INIT_FULL("connectionFailedOtherDeltaCount", 0,
+			EIE_CONNECTION_FAILED_OTHER_DELTA_COUNT, 8, DELTA(0), 0, 0, FB_UINT_64,
+			"Failed connects of this record for any other reason"),
 	FB_IE_NULL
 };
 
@@ -90,6 +123,12 @@ static const fbInfoElement_t ntop_elements[] = {
 			FB_UINT_32, "Server process's parent PID"),
 	FB_IE_INIT_FULL("DST_FATHER_PROC_NAME", NTOP_PEN, NTOP_DST_FATHER_PROC_NAME,
 			FB_IE_VARLEN, FB_IE_DEFAULT, 0, 0, FB_STRING, "Server process's parent name"),
+	FB_IE_INIT_FULL("RETRANSMITTED_IN_PKTS", NTOP_PEN, NTOP_RETRANSMITTED_IN_PKTS, 4,
+			DELTA(FB_UNITS_PACKETS), 0, 0, FB_UINT_32,
+			"Number of retransmitted TCP flow packets (src->dst)"),
+	FB_IE_INIT_FULL("RETRANSMITTED_OUT_PKTS", NTOP_PEN, NTOP_RETRANSMITTED_OUT_PKTS, 4,
+			DELTA(FB_UNITS_PACKETS), 0, 0, FB_UINT_32,
+			"Number of retransmitted TCP flow packets (dst->src)"),
 	FB_IE_NULL
 };
 
@@ -105,6 +144,11 @@ const fbInfoElementSpec_t flow_spec[] = {
 	{ "octetDeltaCount", 8, 0 },
 	{ "deltaFlowCount", 8, TF_TCP },
 	{ "failedConnectionDeltaCount", 8, TF_TCP },
+	{ "connectionRefusedDeltaCount", 8, TF_TCP },
+	{ "connectionTimedOutDeltaCount", 8, TF_TCP },
+	{ "connectionFailedOtherDeltaCount", 8, TF_TCP },
+	{ "handshakeDeltaCount", 8, TF_TCP },
+	{ "rttSampleDeltaCount", 8, TF_TCP },
 	{ "callDeltaCount", 8, 0 },
 	{ "meanTimeBetweenCallsMicroseconds", 8, 0 },
 	{ "processStartMilliseconds", 8, 0 },
@@ -141,13 +185,23 @@ const fbInfoElementSpec_t flow_spec[] = {
 	{ "parentProcessId", 4, E },
 	{ "SRC_FATHER_PROC_PID", 4, NO },
 	{ "DST_FATHER_PROC_PID", 4, NI },
+	{ "handshakeMinimumMicroseconds", 4, TF_TCP },
+	{ "handshakeMeanMicroseconds", 4, TF_TCP },
+	{ "handshakeMaximumMicroseconds", 4, TF_TCP },
+	{ "rttMinimumMicroseconds", 4, TF_TCP },
+	{ "rttMeanMicroseconds", 4, TF_TCP },
+	{ "rttMaximumMicroseconds", 4, TF_TCP },
+	/* the retransmitting end: outbound, the source (ntop's IN); inbound, the destination */
+	{ "retransmittedSegmentDeltaCount", 4, E | TF_TCP },
+	{ "RETRANSMITTED_IN_PKTS", 4, NO | TF_TCP },
+	{ "RETRANSMITTED_OUT_PKTS", 4, NI | TF_TCP },
 	{ "destinationTransportPort", 2, 0 },
 	{ "protocolIdentifier", 1, 0 },
 	{ "flowDirection", 1, 0 },
 	{ "flowEndReason", 1, 0 },
 	{ "ipVersion", 1, 0 },
 	{ "applicationId", APPID_LEN, TF_APPID },
-	{ "paddingOctets", 3, TF_INTERNAL },
+	{ "paddingOctets", 7, TF_INTERNAL },
 	{ "reverseOctetDeltaCount", 8, TF_TCP }, /* last: see struct ipfix_flow_rec */
 	FB_IESPEC_NULL
 };
@@ -179,7 +233,11 @@ static const char *const ebpflow_enterprise[] = {
 	"processId", "processName", "processUserId", "processUserName", "containerId",
 	"containerName", "cgroupId", "processStartMilliseconds", "callDeltaCount",
 	"failedConnectionDeltaCount", "meanTimeBetweenCallsMicroseconds", "processExecutable",
-	"processCommandLine", "parentProcessId", "parentProcessName", NULL
+	"processCommandLine", "parentProcessId", "parentProcessName", "handshakeDeltaCount",
+	"handshakeMinimumMicroseconds", "handshakeMeanMicroseconds", "handshakeMaximumMicroseconds",
+	"rttSampleDeltaCount", "rttMinimumMicroseconds", "rttMeanMicroseconds",
+	"rttMaximumMicroseconds", "retransmittedSegmentDeltaCount", "connectionRefusedDeltaCount",
+	"connectionTimedOutDeltaCount", "connectionFailedOtherDeltaCount", NULL
 };
 
 static const char *const ntop_enterprise[] = {
@@ -188,7 +246,12 @@ static const char *const ntop_enterprise[] = {
 	"DST_PROC_USER_NAME", "DST_PROC_CONTAINER_ID", "SRC_PROC_CMDLINE", "SRC_FATHER_PROC_PID",
 	"SRC_FATHER_PROC_NAME", "DST_PROC_CMDLINE", "DST_FATHER_PROC_PID", "DST_FATHER_PROC_NAME",
 	"containerName", "cgroupId", "processStartMilliseconds", "callDeltaCount",
-	"failedConnectionDeltaCount", "meanTimeBetweenCallsMicroseconds", "processExecutable", NULL
+	"failedConnectionDeltaCount", "meanTimeBetweenCallsMicroseconds", "processExecutable",
+	"RETRANSMITTED_IN_PKTS", "RETRANSMITTED_OUT_PKTS", "handshakeDeltaCount",
+	"handshakeMinimumMicroseconds", "handshakeMeanMicroseconds", "handshakeMaximumMicroseconds",
+	"rttSampleDeltaCount", "rttMinimumMicroseconds", "rttMeanMicroseconds",
+	"rttMaximumMicroseconds", "connectionRefusedDeltaCount", "connectionTimedOutDeltaCount",
+	"connectionFailedOtherDeltaCount", NULL
 };
 
 struct tmpl_def {

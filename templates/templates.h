@@ -61,6 +61,19 @@ enum ebpflow_ie {
 	EIE_PROCESS_COMMAND_LINE = 13,
 	EIE_PARENT_PROCESS_ID = 14,
 	EIE_PARENT_PROCESS_NAME = 15,
+	/* TCP connections' health (issue 21) */
+	EIE_HANDSHAKE_DELTA_COUNT = 16,
+	EIE_HANDSHAKE_MIN_US = 17,
+	EIE_HANDSHAKE_MEAN_US = 18,
+	EIE_HANDSHAKE_MAX_US = 19,
+	EIE_RTT_SAMPLE_DELTA_COUNT = 20,
+	EIE_RTT_MIN_US = 21,
+	EIE_RTT_MEAN_US = 22,
+	EIE_RTT_MAX_US = 23,
+	EIE_RETRANSMITTED_SEGMENT_DELTA_COUNT = 24,
+	EIE_CONNECTION_REFUSED_DELTA_COUNT = 25,
+	EIE_CONNECTION_TIMED_OUT_DELTA_COUNT = 26,
+	EIE_CONNECTION_FAILED_OTHER_DELTA_COUNT = 27,
 };
 
 /* ntop's process elements (PEN 35632), as nProbe numbers them. */
@@ -81,6 +94,9 @@ enum ntop_ie {
 	NTOP_DST_PROC_CMDLINE = 557,
 	NTOP_SRC_PROC_CONTAINER_ID = 558,
 	NTOP_DST_PROC_CONTAINER_ID = 559,
+	/* retransmitted TCP segments src->dst (IN) and dst->src (OUT) */
+	NTOP_RETRANSMITTED_IN_PKTS = 109,
+	NTOP_RETRANSMITTED_OUT_PKTS = 110,
 };
 
 /* Which element ids carry the process fields. */
@@ -182,6 +198,12 @@ struct ipfix_flow_rec {
 	uint64_t octetDeltaCount;        /* payload bytes, initiator -> responder */
 	uint64_t deltaFlowCount;         /* TCP: the same, as aggregated 5-tuple flows */
 	uint64_t failedConnectionDeltaCount; /* TCP: connects never established */
+	/* TCP: why they failed (the three add up to failedConnectionDeltaCount) */
+	uint64_t connectionRefusedDeltaCount;
+	uint64_t connectionTimedOutDeltaCount;
+	uint64_t connectionFailedOtherDeltaCount;
+	uint64_t handshakeDeltaCount; /* TCP: connections whose handshake was measured */
+	uint64_t rttSampleDeltaCount; /* TCP: connections with a smoothed RTT at close */
 	uint64_t callDeltaCount;         /* the calls (the seed's COUNT), for every protocol */
 	uint64_t meanTimeBetweenCallsMicroseconds;
 	uint64_t processStartMilliseconds;
@@ -203,13 +225,22 @@ struct ipfix_flow_rec {
 	uint32_t processUserId;
 	uint32_t newConnectionDeltaCount; /* TCP: connections made, the calls (IANA: unsigned32) */
 	uint32_t parentProcessId;
+	/* TCP: means are this record's, min and max the flow's so far; 0 without a measure */
+	uint32_t handshakeMinimumMicroseconds;
+	uint32_t handshakeMeanMicroseconds;
+	uint32_t handshakeMaximumMicroseconds;
+	uint32_t rttMinimumMicroseconds;
+	uint32_t rttMeanMicroseconds;
+	uint32_t rttMaximumMicroseconds;
+	/* TCP: retransmittedSegmentDeltaCount, or ntop's RETRANSMITTED_IN_PKTS / _OUT_PKTS */
+	uint32_t retransmittedSegmentDeltaCount;
 	uint16_t destinationTransportPort;
 	uint8_t protocolIdentifier;
 	uint8_t flowDirection; /* 0 ingress (inbound), 1 egress (outbound) */
 	uint8_t flowEndReason;
 	uint8_t ipVersion;
 	uint8_t applicationId[APPID_LEN]; /* only with [ipfix] application_ids */
-	uint8_t padding[3];
+	uint8_t padding[7];
 	/*
 	 * TCP: payload bytes back. Last in the templates: pmacct 1.7.7 reads a
 	 * custom primitive from the first element of its number whatever the

@@ -137,6 +137,30 @@ class Mappings(unittest.TestCase):
             for (pen, num), (name, _) in want[profile].items():
                 self.assertIn(f"name={snake(name)}\tfield_type={pen}:{num}\t", text)
 
+    def test_tcp_health(self):
+        """Issue 21's elements in every format: under the PEN in both profiles,
+        but the retransmissions as ntop's RETRANSMITTED_IN/OUT_PKTS in the ntop
+        profile."""
+        names = {16: "handshakeDeltaCount", 17: "handshakeMinimumMicroseconds",
+                 18: "handshakeMeanMicroseconds", 19: "handshakeMaximumMicroseconds",
+                 20: "rttSampleDeltaCount", 21: "rttMinimumMicroseconds",
+                 22: "rttMeanMicroseconds", 23: "rttMaximumMicroseconds",
+                 24: "retransmittedSegmentDeltaCount", 25: "connectionRefusedDeltaCount",
+                 26: "connectionTimedOutDeltaCount", 27: "connectionFailedOtherDeltaCount"}
+        types = {n: "unsigned32" if 17 <= n <= 24 and n != 20 else "unsigned64" for n in names}
+        want = {"ebpflow": {(PEN, n): (name, types[n]) for n, name in names.items()},
+                "ntop": {(PEN, n): (name, types[n]) for n, name in names.items() if n != 24}}
+        want["ntop"][(NTOP_PEN, 109)] = ("RETRANSMITTED_IN_PKTS", "unsigned32")
+        want["ntop"][(NTOP_PEN, 110)] = ("RETRANSMITTED_OUT_PKTS", "unsigned32")
+        for profile, table in self.table.items():
+            for key, (name, dtype) in want[profile].items():
+                self.assertEqual(table.get(key, (None, None))[:2], (name, dtype), profile)
+            with open(self.path(profile, "pmacct-primitives.lst")) as f:
+                text = f.read()
+            for (pen, num), (name, _) in want[profile].items():
+                self.assertIn(f"name={snake(name)}\tfield_type={pen}:{num}\t", text)
+        self.assertNotIn((PEN, 24), self.table["ntop"])
+
     def test_pmacct(self):
         for profile, table in self.table.items():
             with open(self.path(profile, "pmacct-primitives.lst")) as f:

@@ -51,6 +51,40 @@ const char *ntopng_proc_string(const char *s, bool cut, char buf[NTOPNG_PROC_STR
 	return buf;
 }
 
+double ntopng_nw_latency_ms(const struct flow_record *rec)
+{
+	const struct flow_health *h = &rec->health;
+
+	return h->hs_count ? (double)h->hs_sum_us / (double)h->hs_count / 2000.0 : 0;
+}
+
+/* TCP only: the connections' health, ntop's keys then eBPFlow's (ntopng.h) */
+static void add_health(GString *out, const struct flow_record *rec)
+{
+	const struct flow_health *h = &rec->health;
+	bool in = rec->key.direction == EBPFLOW_DIR_INBOUND;
+	double lat = ntopng_nw_latency_ms(rec);
+
+	if (lat > 0)
+		g_string_append_printf(out, ",\"%s_NW_LATENCY_MS\":%.3f", in ? "CLIENT" : "SERVER",
+				       lat);
+	g_string_append_printf(out, ",\"RETRANSMITTED_%s_PKTS\":%" PRIu64, in ? "OUT" : "IN",
+			       h->retrans_segs);
+	g_string_append_printf(out,
+			       ",\"connectionRefusedDeltaCount\":%" PRIu64
+			       ",\"connectionTimedOutDeltaCount\":%" PRIu64
+			       ",\"connectionFailedOtherDeltaCount\":%" PRIu64
+			       ",\"handshakeDeltaCount\":%" PRIu64 ",\"rttSampleDeltaCount\":%" PRIu64,
+			       h->failed_refused, h->failed_timeout,
+			       flow_failed_other(rec->failed, h), h->hs_count, h->rtt_count);
+	if (h->hs_count)
+		g_string_append_printf(out, ",\"handshakeMeanMicroseconds\":%" PRIu64,
+				       h->hs_sum_us / h->hs_count);
+	if (h->rtt_count)
+		g_string_append_printf(out, ",\"rttMeanMicroseconds\":%" PRIu64,
+				       h->rtt_sum_us / h->rtt_count);
+}
+
 void ntopng_format_flow(GString *out, const struct flow_record *rec, int64_t off)
 {
 	const struct flow_key *k = &rec->key;
@@ -109,9 +143,11 @@ void ntopng_format_flow(GString *out, const struct flow_record *rec, int64_t off
 	add_string(out, key, ntopng_proc_string(rec->exe, false, buf));
 	/* eBPFlow's own, under the names of its IPFIX elements (templates/ELEMENTS.md) */
 	g_string_append_printf(out, ",\"callDeltaCount\":%" PRIu64, rec->count);
-	if (tcp)
+	if (tcp) {
 		g_string_append_printf(out, ",\"failedConnectionDeltaCount\":%" PRIu64,
 				       rec->failed);
+		add_health(out, rec);
+	}
 	add_string(out, "containerName", rec->container);
 	g_string_append_c(out, '}');
 }

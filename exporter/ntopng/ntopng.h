@@ -62,6 +62,18 @@ void ntopng_format_flow(GString *out, const struct flow_record *rec, int64_t epo
  * kept only in part by eBPFlow (cut), "..." after them. Returns s ("" for
  * NULL) or buf.
  */
+/*
+ * A TCP record's health as ntop names it. nProbe's CLIENT_NW_LATENCY_MS /
+ * SERVER_NW_LATENCY_MS are half the round trip between a probe in the path
+ * and that end, in ms; here the probe is the process's own end, so an
+ * outbound record gives the server's (half its mean handshake: a connect's
+ * SYN to established) and an inbound one the client's (half the SYN-ACK to
+ * ACK the server measured); 0 when no handshake was measured, which ntopng
+ * leaves unset. RETRANSMITTED_IN_PKTS counts src->dst, _OUT_PKTS dst->src:
+ * the process's socket is the source of an outbound flow.
+ */
+double ntopng_nw_latency_ms(const struct flow_record *rec);
+
 #define NTOPNG_PROC_STRING_MAX 4096
 #define NTOPNG_PROC_STRING_BUF (NTOPNG_PROC_STRING_MAX + 4)
 const char *ntopng_proc_string(const char *s, bool cut, char buf[NTOPNG_PROC_STRING_BUF]);

@@ -32,6 +32,11 @@ enum ntopng_key {
 	NTOPNG_IP_PROTOCOL_VERSION = 60,
 	NTOPNG_DIRECTION = 61,
 	NTOPNG_FLOW_END_REASON = 136,
+	/* ntop's, as NTOPNG_NTOP_BASE_ID + n in ntop_flow.h */
+	NTOPNG_RETRANSMITTED_IN_PKTS = 57472 + 109,
+	NTOPNG_RETRANSMITTED_OUT_PKTS = 57472 + 110,
+	NTOPNG_CLIENT_NW_LATENCY_MS = 57472 + 123,
+	NTOPNG_SERVER_NW_LATENCY_MS = 57472 + 124,
 	/*
 	 * ntop's element n (templates.h enum ntop_ie) is key 57472 + n: the
 	 * bare n would be read as the NetFlow v9 id n first.
@@ -133,6 +138,15 @@ void ntopng_tlv_string(GString *out, uint32_t key, const char *value)
 	end_item(out, at, kt, put_string(out, value));
 }
 
+void ntopng_tlv_float(GString *out, uint32_t key, float value)
+{
+	gsize at = begin_item(out);
+	enum ntopng_tlv_type kt = put_uint(out, key);
+
+	g_string_append_len(out, (const char *)&value, sizeof(value));
+	end_item(out, at, kt, NTOPNG_TLV_FLOAT);
+}
+
 void ntopng_tlv_named_uint(GString *out, const char *key, uint64_t value)
 {
 	gsize at = begin_item(out);
@@ -171,6 +185,30 @@ void ntopng_tlv_process(GString *out, const struct flow_record *rec)
 	ntopng_tlv_named_string(out, p->path, ntopng_proc_string(rec->exe, false, buf));
 }
 
+/* TCP only: the connections' health, as the JSON form's add_health (ntopng.h) */
+static void format_health(GString *out, const struct flow_record *rec)
+{
+	const struct flow_health *h = &rec->health;
+	bool in = rec->key.direction == EBPFLOW_DIR_INBOUND;
+	double lat = ntopng_nw_latency_ms(rec);
+
+	if (lat > 0)
+		ntopng_tlv_float(out, in ? NTOPNG_CLIENT_NW_LATENCY_MS : NTOPNG_SERVER_NW_LATENCY_MS,
+				 (float)lat);
+	ntopng_tlv_uint(out, in ? NTOPNG_RETRANSMITTED_OUT_PKTS : NTOPNG_RETRANSMITTED_IN_PKTS,
+			h->retrans_segs);
+	ntopng_tlv_named_uint(out, "connectionRefusedDeltaCount", h->failed_refused);
+	ntopng_tlv_named_uint(out, "connectionTimedOutDeltaCount", h->failed_timeout);
+	ntopng_tlv_named_uint(out, "connectionFailedOtherDeltaCount",
+			      flow_failed_other(rec->failed, h));
+	ntopng_tlv_named_uint(out, "handshakeDeltaCount", h->hs_count);
+	ntopng_tlv_named_uint(out, "rttSampleDeltaCount", h->rtt_count);
+	if (h->hs_count)
+		ntopng_tlv_named_uint(out, "handshakeMeanMicroseconds", h->hs_sum_us / h->hs_count);
+	if (h->rtt_count)
+		ntopng_tlv_named_uint(out, "rttMeanMicroseconds", h->rtt_sum_us / h->rtt_count);
+}
+
 /* the record without its process and its end byte */
 static void format_body(GString *out, const struct flow_record *rec, int64_t off)
 {
@@ -198,8 +236,10 @@ static void format_body(GString *out, const struct flow_record *rec, int64_t off
 	ntopng_tlv_uint(out, NTOPNG_DIRECTION, k->direction == EBPFLOW_DIR_INBOUND ? 0 : 1);
 	ntopng_tlv_string(out, NTOPNG_FLOW_END_REASON, flow_end_reason_name(rec->reason));
 	ntopng_tlv_named_uint(out, "callDeltaCount", rec->count);
-	if (tcp)
+	if (tcp) {
 		ntopng_tlv_named_uint(out, "failedConnectionDeltaCount", rec->failed);
+		format_health(out, rec);
+	}
 	ntopng_tlv_named_string(out, "containerName", rec->container);
 }
 

@@ -28,6 +28,7 @@ enum ntopng_tlv_type {
 	NTOPNG_TLV_UINT16 = 3,
 	NTOPNG_TLV_UINT32 = 4,
 	NTOPNG_TLV_UINT64 = 5,
+	NTOPNG_TLV_FLOAT = 10, /* 4 bytes in the host's order, as nDPI copies it */
 	NTOPNG_TLV_STRING = 11,
 };
 
@@ -37,6 +38,7 @@ enum ntopng_tlv_type {
 
 void ntopng_tlv_uint(GString *out, uint32_t key, uint64_t value);
 void ntopng_tlv_string(GString *out, uint32_t key, const char *value);
+void ntopng_tlv_float(GString *out, uint32_t key, float value);
 /* keys ntopng does not know by number: it keeps them as additional flow fields */
 void ntopng_tlv_named_uint(GString *out, const char *key, uint64_t value);
 void ntopng_tlv_named_string(GString *out, const char *key, const char *value);

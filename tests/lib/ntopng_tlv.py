@@ -18,7 +18,10 @@ NTOP_BASE_ID = 57472
 NAMES = {1: "IN_BYTES", 2: "IN_PKTS", 4: "PROTOCOL", 8: "IPV4_SRC_ADDR", 11: "L4_DST_PORT",
          12: "IPV4_DST_ADDR", 21: "LAST_SWITCHED", 22: "FIRST_SWITCHED", 23: "OUT_BYTES",
          27: "IPV6_SRC_ADDR", 28: "IPV6_DST_ADDR", 60: "IP_PROTOCOL_VERSION", 61: "DIRECTION",
-         136: "FLOW_END_REASON"}
+         136: "FLOW_END_REASON",
+         # TCP health (issue 21)
+         NTOP_BASE_ID + 109: "RETRANSMITTED_IN_PKTS", NTOP_BASE_ID + 110: "RETRANSMITTED_OUT_PKTS",
+         NTOP_BASE_ID + 123: "CLIENT_NW_LATENCY_MS", NTOP_BASE_ID + 124: "SERVER_NW_LATENCY_MS"}
 for side, ids in (("SRC", (168, 169, 425, 372, 558, 556)),
                   ("DST", (375, 376, 426, 377, 559, 557))):
     for n, what in zip(ids, ("PID", "NAME", "UID", "USER_NAME", "CONTAINER_ID", "CMDLINE")):
@@ -80,6 +83,11 @@ def records(payload):
             value, pos = _int(buf, pos, vt)
         elif vt == STRING:
             value, pos = _string(buf, pos)
+        elif vt == FLOAT:  # 4 bytes as the sender stores a float (nDPI copies it)
+            if pos + 4 > len(buf):
+                raise TLVError(f"float cut short at {pos}")
+            (value,) = struct.unpack_from("=f", buf, pos)
+            pos += 4
         else:  # booleans, lists, blocks
             raise TLVError(f"value type {vt} at {pos - 1}: ntopng drops the message from here")
         cur.append((key, value))

@@ -45,6 +45,11 @@ static inline struct flow_record sample(void)
 	r.bytes = 3500;
 	r.reverse_bytes = 45000;
 	r.failed = 1;
+	/* 2 handshakes of 1500 us on average: half of it is 0.75 ms, exact in a float */
+	r.health = (struct flow_health){ .hs_count = 2, .hs_sum_us = 3000, .hs_min_us = 1000,
+					 .hs_max_us = 2000, .rtt_count = 4, .rtt_sum_us = 1000,
+					 .rtt_min_us = 200, .rtt_max_us = 300, .retrans_segs = 3,
+					 .failed_timeout = 1 };
 	r.first_ns = 10 * SAMPLE_S;
 	r.last_ns = r.end_ns = 12 * SAMPLE_S + 400000000;
 	r.flow_count = 5;

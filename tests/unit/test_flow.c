@@ -37,6 +37,59 @@ static void test_merge_percpu(void)
 	g_assert_cmpuint(t.cgroup_id, ==, 1002);
 }
 
+/*
+ * TCP health across CPUs: counts and sums add, min of the mins and max of
+ * the maxes of the CPUs that measured (a CPU whose count is 0 has no min);
+ * a slot holding only a close's RTT is a slot that saw the flow. A record's
+ * delta takes counts and sums since the last report, min and max as they are.
+ */
+static void test_merge_health(void)
+{
+	struct flow_value cpus[3] = { slot(1, 0, 10, 10, 0, "a"), { 0 }, slot(1, 0, 20, 20, 0, "a") };
+	struct flow_totals t;
+	struct flow_health before, d;
+
+	cpus[0].health = (struct tcp_health){ .hs_count = 2, .hs_sum_us = 300, .hs_min_us = 100,
+					      .hs_max_us = 200, .failed_refused = 1 };
+	cpus[0].retrans_segs = 3;
+	/* RTT only, after the flow's calls were read: still merged */
+	cpus[1].health = (struct tcp_health){ .rtt_count = 1, .rtt_sum_us = 70, .rtt_min_us = 70,
+					      .rtt_max_us = 70 };
+	cpus[2].health = (struct tcp_health){ .hs_count = 1, .hs_sum_us = 50, .hs_min_us = 50,
+					      .hs_max_us = 50, .rtt_count = 2, .rtt_sum_us = 90,
+					      .rtt_min_us = 40, .rtt_max_us = 50,
+					      .failed_timeout = 2 };
+	cpus[2].retrans_segs = 4;
+	cpus[2].failed = 4;
+	g_assert_true(flow_merge_percpu(cpus, sizeof(cpus[0]), 3, &t));
+	g_assert_cmpuint(t.health.hs_count, ==, 3);
+	g_assert_cmpuint(t.health.hs_sum_us, ==, 350);
+	g_assert_cmpuint(t.health.hs_min_us, ==, 50);
+	g_assert_cmpuint(t.health.hs_max_us, ==, 200);
+	g_assert_cmpuint(t.health.rtt_count, ==, 3);
+	g_assert_cmpuint(t.health.rtt_sum_us, ==, 160);
+	g_assert_cmpuint(t.health.rtt_min_us, ==, 40);
+	g_assert_cmpuint(t.health.rtt_max_us, ==, 70);
+	g_assert_cmpuint(t.health.retrans_segs, ==, 7);
+	g_assert_cmpuint(t.health.failed_refused, ==, 1);
+	g_assert_cmpuint(t.health.failed_timeout, ==, 2);
+	g_assert_cmpuint(flow_failed_other(t.failed, &t.health), ==, 1);
+
+	before = t.health;
+	g_assert_false(flow_health_newer(&t.health, &before));
+	t.health.rtt_count++;
+	t.health.rtt_sum_us += 10;
+	t.health.rtt_min_us = 10;
+	g_assert_true(flow_health_newer(&t.health, &before));
+	flow_health_delta(&d, &t.health, &before);
+	g_assert_cmpuint(d.rtt_count, ==, 1);
+	g_assert_cmpuint(d.rtt_sum_us, ==, 10);
+	g_assert_cmpuint(d.rtt_min_us, ==, 10);
+	g_assert_cmpuint(d.rtt_max_us, ==, 70);
+	g_assert_cmpuint(d.hs_count, ==, 0);
+	g_assert_cmpuint(d.retrans_segs, ==, 0);
+}
+
 static void test_merge_stride_and_empty(void)
 {
 	/* the kernel rounds each CPU's value up to 8 bytes: honour the stride */
@@ -87,6 +140,7 @@ int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/flow/merge_percpu", test_merge_percpu);
+	g_test_add_func("/flow/merge_health", test_merge_health);
 	g_test_add_func("/flow/merge_stride_and_empty", test_merge_stride_and_empty);
 	g_test_add_func("/flow/mtbs", test_mtbs);
 	g_test_add_func("/flow/key_text_and_hash", test_key_text_and_hash);

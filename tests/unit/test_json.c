@@ -54,6 +54,10 @@ static void test_record(void)
 			"\"ip_version\":4,\"proto\":\"TCP\","
 			"\"saddr\":\"172.17.0.4\",\"daddr\":\"172.17.0.3\",\"dport\":5201,"
 			"\"count\":2,\"bytes\":0,\"reverse_bytes\":0,\"failed\":0,\"mtbs_s\":0.000116000,"
+			"\"handshake_us_min\":null,\"handshake_us_mean\":null,\"handshake_us_max\":null,"
+			"\"rtt_us_min\":null,\"rtt_us_mean\":null,\"rtt_us_max\":null,"
+			"\"handshakes\":0,\"rtt_samples\":0,\"retrans_segs\":0,"
+			"\"failed_refused\":0,\"failed_timeout\":0,\"failed_other\":0,"
 			"\"first_ms\":1700000000000,\"last_ms\":1700000000000,"
 			"\"end_reason\":\"forced\"}");
 	g_string_free(s, TRUE);
@@ -80,6 +84,35 @@ static void test_single_call_and_ipv6_inbound(void)
 					"\"daddr\":\"fd42::2\""));
 	g_assert_nonnull(strstr(s->str, "\"count\":1,\"bytes\":21,\"reverse_bytes\":0,\"failed\":0,\"mtbs_s\":null,"));
 	g_assert_nonnull(strstr(s->str, "\"end_reason\":\"idle\"}"));
+	g_string_free(s, TRUE);
+}
+
+/*
+ * A TCP record's health: means are the record's sums over its counts, min
+ * and max as they come; a UDP record has none of these keys.
+ */
+static void test_health(void)
+{
+	struct flow_record r = sample();
+	GString *s = g_string_new(NULL);
+
+	r.failed = 6;
+	r.health = (struct flow_health){ .hs_count = 2, .hs_sum_us = 301, .hs_min_us = 100,
+					 .hs_max_us = 201, .rtt_count = 3, .rtt_sum_us = 90,
+					 .rtt_min_us = 20, .rtt_max_us = 40, .retrans_segs = 4,
+					 .failed_refused = 1, .failed_timeout = 2 };
+	json_format_record(s, &r, 0);
+	g_assert_nonnull(strstr(s->str,
+				",\"handshake_us_min\":100,\"handshake_us_mean\":150,"
+				"\"handshake_us_max\":201,\"rtt_us_min\":20,\"rtt_us_mean\":30,"
+				"\"rtt_us_max\":40,\"handshakes\":2,\"rtt_samples\":3,"
+				"\"retrans_segs\":4,\"failed_refused\":1,"
+				"\"failed_timeout\":2,\"failed_other\":3,\"first_ms\":"));
+	g_string_truncate(s, 0);
+	r.key.proto = 17;
+	json_format_record(s, &r, 0);
+	g_assert_null(strstr(s->str, "rtt_us"));
+	g_assert_null(strstr(s->str, "retrans"));
 	g_string_free(s, TRUE);
 }
 
@@ -153,6 +186,7 @@ int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/json/record", test_record);
+	g_test_add_func("/json/health", test_health);
 	g_test_add_func("/json/single_call_and_ipv6_inbound", test_single_call_and_ipv6_inbound);
 	g_test_add_func("/json/overflow", test_overflow);
 	g_test_add_func("/json/process", test_process);

@@ -54,7 +54,13 @@ static void test_outbound_tcp(void)
 			"\"SRC_PROC_CMDLINE\":\"ebpflow-wl --name \\\"a b\\\" \\u00ff\\u00fe\","
 			"\"SRC_FATHER_PROC_PID\":26866,\"SRC_FATHER_PROC_NAME\":\"bash\","
 			"\"SRC_PROC_PATH\":\"/usr/lib/ebpflow/ebpflow-wl\","
-			"\"callDeltaCount\":5,\"failedConnectionDeltaCount\":1,\"containerName\":\"\"}");
+			"\"callDeltaCount\":5,\"failedConnectionDeltaCount\":1,"
+			/* the health: ntop's latency and retransmissions, then eBPFlow's */
+			"\"SERVER_NW_LATENCY_MS\":0.750,\"RETRANSMITTED_IN_PKTS\":3,"
+			"\"connectionRefusedDeltaCount\":0,\"connectionTimedOutDeltaCount\":1,"
+			"\"connectionFailedOtherDeltaCount\":0,\"handshakeDeltaCount\":2,"
+			"\"rttSampleDeltaCount\":4,\"handshakeMeanMicroseconds\":1500,"
+			"\"rttMeanMicroseconds\":250,\"containerName\":\"\"}");
 	g_string_free(s, TRUE);
 }
 
@@ -66,6 +72,40 @@ static JsonObject *parse(const char *text, JsonParser *p)
 		g_error("not JSON: %s: %s", err->message, text);
 	g_assert_true(JSON_NODE_HOLDS_OBJECT(json_parser_get_root(p)));
 	return json_node_get_object(json_parser_get_root(p));
+}
+
+/*
+ * An inbound TCP record measured at the server: the client's half round trip
+ * and the server's retransmissions (dst->src); no latency without a measured
+ * handshake (ntopng leaves a 0 unset anyway).
+ */
+static void test_inbound_tcp_health(void)
+{
+	struct flow_record r = sample();
+	JsonParser *p = json_parser_new();
+	GString *s = g_string_new(NULL);
+	JsonObject *o;
+
+	r.key.direction = EBPFLOW_DIR_INBOUND;
+	r.failed = 0;
+	r.health.failed_timeout = 0;
+	r.health.hs_sum_us = 201; /* 100.5 us on average: 0.050 ms */
+	ntopng_format_flow(s, &r, 0);
+	o = parse(s->str, p);
+	g_assert_cmpfloat(json_object_get_double_member(o, "CLIENT_NW_LATENCY_MS"), ==, 0.05);
+	g_assert_false(json_object_has_member(o, "SERVER_NW_LATENCY_MS"));
+	g_assert_cmpint(json_object_get_int_member(o, "RETRANSMITTED_OUT_PKTS"), ==, 3);
+	g_assert_false(json_object_has_member(o, "RETRANSMITTED_IN_PKTS"));
+	g_assert_cmpint(json_object_get_int_member(o, "handshakeMeanMicroseconds"), ==, 100);
+	g_string_truncate(s, 0);
+	r.health.hs_count = 0;
+	ntopng_format_flow(s, &r, 0);
+	o = parse(s->str, p);
+	g_assert_false(json_object_has_member(o, "CLIENT_NW_LATENCY_MS"));
+	g_assert_false(json_object_has_member(o, "handshakeMeanMicroseconds"));
+	g_assert_cmpint(json_object_get_int_member(o, "handshakeDeltaCount"), ==, 0);
+	g_object_unref(p);
+	g_string_free(s, TRUE);
 }
 
 static void test_inbound_udp6(void)
@@ -156,6 +196,7 @@ int main(int argc, char **argv)
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/ntopng/header", test_header);
 	g_test_add_func("/ntopng/outbound_tcp", test_outbound_tcp);
+	g_test_add_func("/ntopng/inbound_tcp_health", test_inbound_tcp_health);
 	g_test_add_func("/ntopng/inbound_udp6", test_inbound_udp6);
 	g_test_add_func("/ntopng/endpoint", test_endpoint);
 	return g_test_run();

@@ -95,6 +95,16 @@ static void test_outbound_tcp(void)
 		"\x2b\x88\x00\x03" "end"	       /* FLOW_END_REASON (136) */
 		"\xb2\x00\x0e" "callDeltaCount" "\x05"
 		"\xb2\x00\x1a" "failedConnectionDeltaCount" "\x01"
+		/* SERVER_NW_LATENCY_MS (57472 + 124) 0.75 ms, a float (10) as this host stores it */
+		"\x3a\xe0\xfc\x00\x00\x40\x3f"
+		"\x32\xe0\xed\x03"		       /* RETRANSMITTED_IN_PKTS (+ 109) 3 */
+		"\xb2\x00\x1b" "connectionRefusedDeltaCount" "\x00"
+		"\xb2\x00\x1c" "connectionTimedOutDeltaCount" "\x01"
+		"\xb2\x00\x1f" "connectionFailedOtherDeltaCount" "\x00"
+		"\xb2\x00\x13" "handshakeDeltaCount" "\x02"
+		"\xb2\x00\x13" "rttSampleDeltaCount" "\x04"
+		"\xb3\x00\x19" "handshakeMeanMicroseconds" "\x05\xdc"
+		"\xb2\x00\x13" "rttMeanMicroseconds" "\xfa"
 		"\xbb\x00\x0d" "containerName" "\x00\x00"
 		/* the process last */
 		"\x33\xe1\x28\x68\xf3"		       /* SRC_PROC_PID (57472 + 168) 26867 */

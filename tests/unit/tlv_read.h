@@ -2,7 +2,7 @@
 /*
  * For the unit tests: walk nDPI TLV as ntopng's parser does (ntopng_tlv.h
  * has the layout), written from the format. Only what eBPFlow writes is
- * accepted: integer or string keys, unsigned or string values.
+ * accepted: integer or string keys, unsigned, float or string values.
  */
 #ifndef EBPFLOW_TLV_READ_H
 #define EBPFLOW_TLV_READ_H
@@ -13,9 +13,9 @@
 /* bytes of one key or value of type t at p (len bytes left), or -1 */
 static inline long tlv_read_field(unsigned int t, const unsigned char *p, size_t len)
 {
-	static const long width[] = { [2] = 1, [3] = 2, [4] = 4, [5] = 8 };
+	static const long width[] = { [2] = 1, [3] = 2, [4] = 4, [5] = 8, [10] = 4 };
 
-	if (t >= 2 && t <= 5)
+	if ((t >= 2 && t <= 5) || t == 10)
 		return (size_t)width[t] <= len ? width[t] : -1;
 	if (t == 11 && len >= 2 && (size_t)(p[0] << 8 | p[1]) + 2 <= len)
 		return (p[0] << 8 | p[1]) + 2;
@@ -43,8 +43,8 @@ static inline long tlv_count_records(const unsigned char *msg, size_t len)
 			records++, items = 0;
 			continue;
 		}
-		if (kt == 5 || (n = tlv_read_field(kt, msg + at, len - at)) < 0)
-			return -1; /* a 64-bit key does not exist */
+		if (kt == 5 || kt == 10 || (n = tlv_read_field(kt, msg + at, len - at)) < 0)
+			return -1; /* a 64-bit or float key does not exist */
 		at += n;
 		if ((n = tlv_read_field(vt, msg + at, len - at)) < 0)
 			return -1;

@@ -25,8 +25,11 @@ SERIES = {
 
 # Modules loaded in the guest (with what they depend on, first). virtio_pci
 # comes first: the 9p transport finds its device only once the bus is up.
-# A module a kernel has built in, or lacks, is skipped.
-MODULES = ["virtio_pci", "virtio_rng", "9pnet_virtio", "9p", "veth"]
+# A module a kernel has built in, or lacks, is skipped. netem and nftables
+# (with numgen) make the delay, loss and dropped SYNs of test_tcphealth;
+# nf_tables needs crc32c, which modules.dep does not say.
+MODULES = ["virtio_pci", "virtio_rng", "9pnet_virtio", "9p", "veth",
+           "sch_netem", "crc32c_generic", "libcrc32c", "nf_tables", "nft_numgen"]
 
 BUSYBOX = "/bin/busybox"  # Debian's busybox-static
 
