@@ -76,6 +76,13 @@ struct flow_record {
 	uint32_t ppid;       /* the parent's pid at exec (or at the /proc read) */
 	const char *parent;  /* the parent's name */
 	const char *thread;  /* name of the calling thread at the flow's first call, "" if the same */
+	/*
+	 * The peer's DNS name (issue 22): the name the process asked for that
+	 * answered with the peer's address, in the flow's network namespace;
+	 * NULL when none is known. Bytes from a DNS answer: printable, bounded
+	 * (DNS_NAME_MAX), but outputs escape them as any other string.
+	 */
+	const char *peer_name;
 };
 
 /*
