@@ -25,6 +25,7 @@
 #ifndef EBPFLOW_UDP_BPF_H
 #define EBPFLOW_UDP_BPF_H
 
+#include "dns.bpf.h"
 #include "flow.bpf.h"
 
 #define ETH_P_IP 0x0800
@@ -279,6 +280,8 @@ static __always_inline void count_udp_recv_skb(struct sock *sk, struct sk_buff *
 		return; /* a peek (the real receive comes later), or UDP-Lite */
 	if (!read_dgram(skb, 0, &h))
 		h.ip_version = 0;
+	else if (ebpflow_dns_capture && h.sport == bpf_htons(EBPFLOW_DNS_PORT))
+		dns_from_skb(sk, skb);
 	count_udp_recv(sk, len, h.ip_version, h.saddr, h.sport);
 }
 
