@@ -41,6 +41,7 @@ struct flow_totals {
 	uint64_t close_ns; /* latest close that added bytes or a failure, 0 if none */
 	uint64_t cgroup_id;
 	uint32_t uid;
+	uint32_t netns; /* the maker's network namespace (inode), 0 if not known */
 	char comm[EBPFLOW_COMM_LEN]; /* NUL-terminated */
 };
 
@@ -59,6 +60,7 @@ struct flow_record {
 	uint64_t flow_first_ns;
 	uint64_t cgroup_id;
 	uint32_t uid;
+	uint32_t netns; /* where the process resolves names: peer_name is looked up there */
 	char comm[EBPFLOW_COMM_LEN];
 	enum flow_end_reason reason;
 	const char *user;      /* user name, or the uid in decimal */

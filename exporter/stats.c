@@ -24,6 +24,8 @@ void stats_account(struct ebpflow_stats *s, const uint64_t k[EBPFLOW_STAT__MAX],
 	s->calls_live = live;
 	s->records = records;
 	s->calls_folded = k[EBPFLOW_STAT_FOLDED];
+	s->dns_answers = k[EBPFLOW_STAT_DNS_ANSWERS];
+	s->dns_dropped = k[EBPFLOW_STAT_DNS_DROPPED];
 	/* entries made after k[] was read may be read already: never below zero */
 	s->flows_unread = made > entries ? made - entries : 0;
 	s->flows_evicted = renewed + s->flows_unread;
@@ -48,8 +50,11 @@ void stats_json(GString *out, const struct ebpflow_stats *s)
 		s->json_records_lost, s->json_calls_lost);
 	/* whose: the uids that folded or lost the most */
 	g_string_append_printf(out, ",\"calls_folded\":%" PRIu64 ",\"flows_unread\":%" PRIu64
-			       ",\"uids\":[",
-			       s->calls_folded, s->flows_unread);
+			       ",\"dns_answers\":%" PRIu64 ",\"dns_dropped\":%" PRIu64
+			       ",\"dns_bad\":%" PRIu64 ",\"dns_names\":%" PRIu64
+			       ",\"dns_names_evicted\":%" PRIu64 ",\"uids\":[",
+			       s->calls_folded, s->flows_unread, s->dns_answers, s->dns_dropped,
+			       s->dns_bad, s->dns_names, s->dns_names_evicted);
 	for (size_t i = 0; i < s->ntop; i++)
 		g_string_append_printf(out,
 				       "%s{\"uid\":%u,\"calls_folded\":%" PRIu64
@@ -91,6 +96,12 @@ void stats_log(const struct ebpflow_stats *s, bool at_exit)
 		(unsigned long long)s->calls_reported, (unsigned long long)s->records,
 		(unsigned long long)s->calls_live, (unsigned long long)s->calls_filtered,
 		(unsigned long long)s->calls_lost);
+	if (s->dns_answers || s->dns_dropped)
+		pr_info("%sDNS: %llu answers, %llu lost (ring full), %llu malformed; %llu addresses "
+			"named, %llu forgotten early (table full)\n",
+			at_exit ? "at exit: " : "", (unsigned long long)s->dns_answers,
+			(unsigned long long)s->dns_dropped, (unsigned long long)s->dns_bad,
+			(unsigned long long)s->dns_names, (unsigned long long)s->dns_names_evicted);
 	if (at_exit && s->calls_lost)
 		pr_warn("%llu calls were lost (%llu refused by a full flow map, the rest in %llu "
 			"flows evicted before they were read, %llu of them never read: raise "
