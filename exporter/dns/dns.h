@@ -60,6 +60,18 @@ gboolean dns_parse_answer(const uint8_t *msg, size_t len, struct dns_answer *out
  */
 struct dns_names;
 
+/*
+ * Defaults. The grace: a connection often starts after the TTL of the answer
+ * that led to it (a pooled client, a runtime's own cache: Java keeps answers
+ * 30 s, browsers about a minute, CDNs answer with TTLs of 20 to 60 s), and an
+ * address answered again takes the newer name anyway, so 5 minutes costs only
+ * memory. The capacity: about 200 bytes an entry with a 28-character name of
+ * its own, 430 with a 253-character one (measured, docs/ARCHITECTURE.md):
+ * 3.2 MiB for 16,384 addresses, 7 MiB at worst.
+ */
+#define DNS_NAMES_GRACE_S 300
+#define DNS_NAMES_CAPACITY 16384
+
 struct dns_names_stats {
 	uint64_t entries;   /* held now */
 	uint64_t added;     /* address records taken in */
