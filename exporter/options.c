@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "containers.h"
+#include "dns.h"
 #include "ebpflow.h"
 #include "transport.h"
 
@@ -73,13 +74,13 @@ static const struct option_def options[] = {
 		      .help = "name each flow's peer from the DNS answers its process received "
 			      "(peer_name): the kernel hands answers from port 53 to eBPFlow"),
 	DEFINE_OPTION(NULL, OPT_UINT, dns_names_max, .section = "flows", .key = "dns_names_max",
-		      .min = 0, .max = 1u << 22, .def = "16384", .metavar = "ADDRESSES",
+		      .min = 0, .max = 1u << 22, .def = G_STRINGIFY(DNS_NAMES_CAPACITY), .metavar = "ADDRESSES",
 		      .flags = OPT_RESTART,
 		      .help = "addresses whose names are kept, the one expiring first forgotten "
 			      "when full (about 190 bytes each)"),
 	DEFINE_OPTION(NULL, OPT_UINT, dns_grace_s, .section = "flows", .key = "dns_grace",
-		      .min = 0, .max = 86400, .def = "300", .metavar = "SECONDS",
-		      .flags = OPT_RESTART,
+		      .min = 0, .max = 86400, .def = G_STRINGIFY(DNS_NAMES_GRACE_S),
+		      .metavar = "SECONDS", .flags = OPT_RESTART,
 		      .help = "a name is kept this long past its answer's TTL (a connection often "
 			      "starts after the TTL of the answer that led to it)"),
 	DEFINE_OPTION("map-size", OPT_UINT, map_entries, .section = "flows", .key = "map_size",

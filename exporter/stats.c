@@ -50,18 +50,19 @@ void stats_json(GString *out, const struct ebpflow_stats *s)
 		s->json_records_lost, s->json_calls_lost);
 	/* whose: the uids that folded or lost the most */
 	g_string_append_printf(out, ",\"calls_folded\":%" PRIu64 ",\"flows_unread\":%" PRIu64
-			       ",\"dns_answers\":%" PRIu64 ",\"dns_dropped\":%" PRIu64
-			       ",\"dns_bad\":%" PRIu64 ",\"dns_names\":%" PRIu64
-			       ",\"dns_names_evicted\":%" PRIu64 ",\"uids\":[",
-			       s->calls_folded, s->flows_unread, s->dns_answers, s->dns_dropped,
-			       s->dns_bad, s->dns_names, s->dns_names_evicted);
+			       ",\"uids\":[",
+			       s->calls_folded, s->flows_unread);
 	for (size_t i = 0; i < s->ntop; i++)
 		g_string_append_printf(out,
 				       "%s{\"uid\":%u,\"calls_folded\":%" PRIu64
 				       ",\"calls_refused\":%" PRIu64 ",\"flows_unread\":%" PRIu64 "}",
 				       i ? "," : "", s->top[i].uid, s->top[i].calls_folded,
 				       s->top[i].calls_refused, s->top[i].flows_unread);
-	g_string_append(out, "]}");
+	g_string_append_printf(out, "],\"dns_answers\":%" PRIu64 ",\"dns_dropped\":%" PRIu64
+			       ",\"dns_bad\":%" PRIu64 ",\"dns_names\":%" PRIu64
+			       ",\"dns_names_evicted\":%" PRIu64 "}",
+			       s->dns_answers, s->dns_dropped, s->dns_bad, s->dns_names,
+			       s->dns_names_evicted);
 }
 
 void stats_uids_text(GString *out, const struct ebpflow_stats *s)
