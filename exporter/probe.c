@@ -175,6 +175,9 @@ int probe_start(struct probe **out, const struct probe_options *o, GError **gerr
 		g_set_error(gerr, PROBE_ERROR, -err, "cannot size the flow map: %s", strerror(-err));
 		goto fail;
 	}
+	/* without names, the ring is never written: one page, the least a ring takes */
+	if (!o->dns_answers)
+		bpf_map__set_max_entries(p->skel->maps.dns_answers, getpagesize());
 	choose_programs(p->skel, &p->plan);
 	err = ebpflow__load(p->skel);
 	if (err) {
