@@ -70,9 +70,9 @@ static __always_inline void dns_event_done(struct dns_event *e, long err, __u32 
 	e->len = len;
 	/* user space reads the ring each pass: woken early only when it fills */
 	bpf_ringbuf_submit(e, bpf_ringbuf_query(&dns_answers, BPF_RB_AVAIL_DATA) >=
-				      EBPFLOW_DNS_RING_BYTES / 4 ?
-				      BPF_RB_FORCE_WAKEUP :
-				      BPF_RB_NO_WAKEUP);
+				      EBPFLOW_DNS_RING_BYTES / 4
+				  ? BPF_RB_FORCE_WAKEUP
+				  : BPF_RB_NO_WAKEUP);
 	stat_inc(EBPFLOW_STAT_DNS_ANSWERS);
 }
 

@@ -19,8 +19,8 @@
 struct dns_capture {
 	struct ring_buffer *ring;
 	struct dns_names *names;
-	guint watch;      /* the ring's epoll fd in the main loop */
-	uint64_t now_s;   /* of the read under way */
+	guint watch;	/* the ring's epoll fd in the main loop */
+	uint64_t now_s; /* of the read under way */
 	struct dns_capture_stats stats;
 };
 
@@ -39,8 +39,8 @@ static int on_answer(void *ctx, void *data, size_t size)
 	if (size < sizeof(*e))
 		return 0;
 	c->stats.answers++;
-	if (!dns_parse_answer(e->data, e->len < sizeof(e->data) ? e->len : sizeof(e->data),
-			      &answer, &err)) {
+	if (!dns_parse_answer(e->data, e->len < sizeof(e->data) ? e->len : sizeof(e->data), &answer,
+			      &err)) {
 		if (g_error_matches(err, DNS_PARSE_ERROR, DNS_PARSE_MALFORMED))
 			c->stats.bad++;
 		else

@@ -16,7 +16,7 @@ struct dns_capture;
 
 struct dns_capture_stats {
 	uint64_t answers;     /* read from the ring */
-	uint64_t bad;         /* malformed: ignored whole */
+	uint64_t bad;	      /* malformed: ignored whole */
 	uint64_t not_answers; /* a query, an error, no address: nothing to keep */
 	struct dns_names_stats names;
 };
