@@ -15,6 +15,8 @@
  * kprobe tiers), its source names the peer even for recv() without an
  * address; on the tracepoint tier the peer is the address handed back to the
  * caller (cgroup/recvmsg4|6), so recv() on an unconnected socket has none.
+ * A datagram from port 53 is a DNS answer: its first bytes also go to user
+ * space, for the peers' names (dns.bpf.h).
  *
  * Notes live in a per-CPU slot, not per thread: the hook and the end of the
  * call run in one task with nothing that sleeps in between, and every slot
