@@ -106,7 +106,7 @@ static void rr_cname(GByteArray *m, uint32_t ttl, const char *target)
 }
 
 #define RESPONSE 0x8180 /* QR, RD, RA, RCODE 0 */
-#define Q_OFF 12        /* where the question's name starts */
+#define Q_OFF 12	/* where the question's name starts */
 
 static void parse_ok(GByteArray *m, struct dns_answer *ans)
 {
