@@ -53,6 +53,11 @@ static const struct option_def options[] = {
 		      .metavar = "ROWS",
 		      .help = "the console keeps this many rows of ended flows at most, the "
 			      "oldest dropped first (live flows are always shown)"),
+	DEFINE_OPTION("names", OPT_FLAG, peer_names, .section = "output", .key = "names",
+		      .def = "false",
+		      .help = "the console shows the DNS name a process asked for in place of "
+			      "its peer's address (DADDR outbound, SADDR inbound), when an answer "
+			      "it received gave that address"),
 	DEFINE_OPTION("duration", OPT_UINT, duration_s, .min = 1, .max = UINT32_MAX,
 		      .metavar = "SECONDS",
 		      .help = "run this long, report every flow and exit; without it, until "

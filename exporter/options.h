@@ -65,6 +65,7 @@ struct ebpflow_config {
 	char *config_path; /* NULL: no file */
 	char *user;        /* switch to this user once attached; NULL: keep the uid */
 	bool check_config; /* --check-config: validate and exit */
+	bool peer_names;   /* --names: the console shows the peer's DNS name (issue 22) */
 	/* IPFIX */
 	GPtrArray *collectors; /* char *: HOST:PORT */
 	enum ipfix_transport ipfix_transport;

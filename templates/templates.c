@@ -54,6 +54,9 @@ static const fbInfoElement_t ebpflow_elements[] = {
 	FB_IE_INIT_FULL("parentProcessName", 0, EIE_PARENT_PROCESS_NAME, FB_IE_VARLEN,
 			FB_IE_DEFAULT, 0, 0, FB_STRING,
 			"Name (comm) of that parent, empty if unknown"),
+	FB_IE_INIT_FULL("peerName", 0, EIE_PEER_NAME, FB_IE_VARLEN, FB_IE_DEFAULT, 0, 0, FB_STRING,
+			"DNS name the process asked for that answered with the peer's address, "
+			"in its network namespace; empty if none was seen"),
 	FB_IE_NULL
 };
 
@@ -129,6 +132,7 @@ const fbInfoElementSpec_t flow_spec[] = {
 	{ "parentProcessName", FB_IE_VARLEN, E },
 	{ "SRC_FATHER_PROC_NAME", FB_IE_VARLEN, NO },
 	{ "DST_FATHER_PROC_NAME", FB_IE_VARLEN, NI },
+	{ "peerName", FB_IE_VARLEN, 0 }, /* no ntop element means the same (ELEMENTS.md) */
 	{ "sourceIPv4Address", 4, TF_V4 },
 	{ "destinationIPv4Address", 4, TF_V4 },
 	{ "processId", 4, E },
@@ -179,7 +183,7 @@ static const char *const ebpflow_enterprise[] = {
 	"processId", "processName", "processUserId", "processUserName", "containerId",
 	"containerName", "cgroupId", "processStartMilliseconds", "callDeltaCount",
 	"failedConnectionDeltaCount", "meanTimeBetweenCallsMicroseconds", "processExecutable",
-	"processCommandLine", "parentProcessId", "parentProcessName", NULL
+	"processCommandLine", "parentProcessId", "parentProcessName", "peerName", NULL
 };
 
 static const char *const ntop_enterprise[] = {
@@ -188,7 +192,8 @@ static const char *const ntop_enterprise[] = {
 	"DST_PROC_USER_NAME", "DST_PROC_CONTAINER_ID", "SRC_PROC_CMDLINE", "SRC_FATHER_PROC_PID",
 	"SRC_FATHER_PROC_NAME", "DST_PROC_CMDLINE", "DST_FATHER_PROC_PID", "DST_FATHER_PROC_NAME",
 	"containerName", "cgroupId", "processStartMilliseconds", "callDeltaCount",
-	"failedConnectionDeltaCount", "meanTimeBetweenCallsMicroseconds", "processExecutable", NULL
+	"failedConnectionDeltaCount", "meanTimeBetweenCallsMicroseconds", "processExecutable",
+	"peerName", NULL
 };
 
 struct tmpl_def {

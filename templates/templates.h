@@ -61,6 +61,7 @@ enum ebpflow_ie {
 	EIE_PROCESS_COMMAND_LINE = 13,
 	EIE_PARENT_PROCESS_ID = 14,
 	EIE_PARENT_PROCESS_NAME = 15,
+	EIE_PEER_NAME = 16,
 };
 
 /* ntop's process elements (PEN 35632), as nProbe numbers them. */
@@ -197,6 +198,7 @@ struct ipfix_flow_rec {
 	fbVarfield_t processExecutable;
 	fbVarfield_t processCommandLine;
 	fbVarfield_t parentProcessName;
+	fbVarfield_t peerName; /* the peer's DNS name (issue 22), empty when unknown */
 	uint32_t sourceIPv4Address;
 	uint32_t destinationIPv4Address;
 	uint32_t processId;

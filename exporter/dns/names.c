@@ -16,16 +16,16 @@ struct name_key {
 };
 
 struct name_entry {
-	struct name_key key;    /* first: the hash table's key points here */
-	uint64_t expires;       /* monotonic seconds: TTL + grace after the answer */
-	uint64_t serial;        /* order of arrival: ties in `expires` go oldest first */
-	char *name;             /* a GRefString: the addresses of one answer share it */
+	struct name_key key; /* first: the hash table's key points here */
+	uint64_t expires;    /* monotonic seconds: TTL + grace after the answer */
+	uint64_t serial;     /* order of arrival: ties in `expires` go oldest first */
+	char *name;	     /* a GRefString: the addresses of one answer share it */
 	GSequenceIter *by_time;
 };
 
 struct dns_names {
-	GHashTable *by_addr;    /* struct name_key * -> struct name_entry * */
-	GSequence *by_expiry;   /* struct name_entry *, soonest first */
+	GHashTable *by_addr;  /* struct name_key * -> struct name_entry * */
+	GSequence *by_expiry; /* struct name_entry *, soonest first */
 	unsigned int capacity;
 	unsigned int grace_s;
 	uint64_t serial;

@@ -29,8 +29,8 @@
 G_DEFINE_QUARK(dns - parse - error - quark, dns_parse_error)
 
 struct rr {
-	uint32_t owner;    /* offset of the owner name */
-	uint32_t rdata;    /* offset of RDATA */
+	uint32_t owner; /* offset of the owner name */
+	uint32_t rdata; /* offset of RDATA */
 	uint16_t type;
 	uint16_t rdlen;
 	uint32_t ttl;
@@ -129,8 +129,7 @@ static gboolean read_name(const uint8_t *msg, size_t len, size_t off, size_t *en
 }
 
 /* Walk one resource record at *off; fills `rr` and moves *off past it. */
-static gboolean read_rr(const uint8_t *msg, size_t len, size_t *off, struct rr *rr,
-			GError **error)
+static gboolean read_rr(const uint8_t *msg, size_t len, size_t *off, struct rr *rr, GError **error)
 {
 	char name[DNS_NAME_MAX + 1];
 	size_t p;
@@ -217,7 +216,8 @@ static gboolean follow(const uint8_t *msg, size_t len, const struct rr *rrs, uns
 		size_t end;
 
 		for (unsigned int i = 0; i < n_rr && !cname; i++)
-			if (rrs[i].type == T_CNAME && owner_is(msg, len, &rrs[i], cur->name, cur->hash))
+			if (rrs[i].type == T_CNAME &&
+			    owner_is(msg, len, &rrs[i], cur->name, cur->hash))
 				cname = &rrs[i];
 		if (!cname)
 			break;

@@ -51,6 +51,12 @@ const char *ntopng_proc_string(const char *s, bool cut, char buf[NTOPNG_PROC_STR
 	return buf;
 }
 
+bool ntopng_peer_is_server(const struct flow_record *rec)
+{
+	return rec->peer_name && *rec->peer_name && rec->key.direction == EBPFLOW_DIR_OUTBOUND &&
+	       rec->key.port != 53;
+}
+
 void ntopng_format_flow(GString *out, const struct flow_record *rec, int64_t off)
 {
 	const struct flow_key *k = &rec->key;
@@ -113,5 +119,14 @@ void ntopng_format_flow(GString *out, const struct flow_record *rec, int64_t off
 		g_string_append_printf(out, ",\"failedConnectionDeltaCount\":%" PRIu64,
 				       rec->failed);
 	add_string(out, "containerName", rec->container);
+	/*
+	 * ntopng has no key for a name resolved before the flow: peerName is an
+	 * additional field; L7_INFO it shows as the server name of a flow it
+	 * takes for TLS or HTTP (ParserInterface.cpp), and ignores otherwise.
+	 */
+	if (rec->peer_name && *rec->peer_name)
+		add_string(out, NTOPNG_KEY_PEER_NAME, rec->peer_name);
+	if (ntopng_peer_is_server(rec))
+		add_string(out, "L7_INFO", rec->peer_name);
 	g_string_append_c(out, '}');
 }

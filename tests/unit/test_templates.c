@@ -73,6 +73,7 @@ static void test_element_numbers(void)
 		{ "processCommandLine", 4242, 13 },
 		{ "parentProcessId", 4242, 14 },
 		{ "parentProcessName", 4242, 15 },
+		{ "peerName", 4242, 16 },
 		{ "SRC_PROC_PID", NTOP_PEN, NTOP_SRC_PROC_PID },
 		{ "SRC_PROC_NAME", NTOP_PEN, NTOP_SRC_PROC_NAME },
 		{ "SRC_PROC_UID", NTOP_PEN, NTOP_SRC_PROC_UID },
