@@ -142,7 +142,9 @@ struct flow_value {
 	__u64 close_ns;      /* ... of the latest bytes/failure added at a close, 0 if none */
 	__u64 cgroup_id;     /* cgroup v2 id of the caller at its first event here */
 	__u32 uid;
+	__u32 netns;         /* ... and the inode of its network namespace (issue 22) */
 	__u32 retrans_segs;  /* TCP: the closed connections' total_retrans, added */
+	__u32 pad;
 	char comm[EBPFLOW_COMM_LEN];
 	struct tcp_health health; /* TCP only; all zero for UDP */
 };
@@ -186,6 +188,8 @@ enum ebpflow_stat {
 	EBPFLOW_STAT_CONN_FULL,     /* TCP connections whose bytes are lost: no room to follow them */
 	EBPFLOW_STAT_CLOSE_LOST,    /* closes whose bytes the flow map refused */
 	EBPFLOW_STAT_FOLDED,        /* calls folded into an overflow flow (counted there too) */
+	EBPFLOW_STAT_DNS_ANSWERS,   /* datagrams from port 53 handed to user space */
+	EBPFLOW_STAT_DNS_DROPPED,   /* ... and those lost: the ring was full */
 	EBPFLOW_STAT__MAX,
 };
 
@@ -202,6 +206,27 @@ struct uid_usage {
 	__u64 created; /* flow entries made for it (overflow flows included) */
 	__u64 folded;  /* calls folded into its overflow flows */
 	__u64 refused; /* calls lost: the full flow map refused their flow */
+};
+
+/*
+ * DNS answers (issue 22): the first EBPFLOW_DNS_CAPTURE bytes of each UDP
+ * datagram a process receives from port 53, with the inode of the receiving
+ * socket's network namespace, go to user space through the ring buffer
+ * `dns_answers` (EBPFLOW_DNS_RING_BYTES: 496 answers between two readings;
+ * a full ring drops the answer and counts it, never waits). 512 bytes is
+ * what RFC 1035 allows a UDP answer without EDNS0, which glibc's stub
+ * resolver does not ask for by default: its answers come whole; a longer
+ * (EDNS0) answer is cut there and the parser keeps what is whole in it.
+ */
+#define EBPFLOW_DNS_PORT 53
+#define EBPFLOW_DNS_CAPTURE 512
+#define EBPFLOW_DNS_RING_BYTES (256 * 1024)
+
+struct dns_event {
+	__u32 netns; /* inode of the socket's network namespace */
+	__u16 len;   /* bytes of data captured */
+	__u16 pad;
+	__u8 data[EBPFLOW_DNS_CAPTURE];
 };
 
 /*

@@ -358,7 +358,7 @@ static __always_inline bool filtered_out(const struct flow_key *k)
 struct flow_ident {
 	__u64 cgroup_id;
 	__u32 uid;
-	__u32 pad;
+	__u32 netns; /* the process's network namespace, where its names were resolved */
 	char comm[EBPFLOW_COMM_LEN];
 };
 
@@ -374,6 +374,7 @@ static __always_inline void ident_current(struct flow_ident *id)
 
 	id->cgroup_id = bpf_get_current_cgroup_id();
 	id->uid = (__u32)bpf_get_current_uid_gid();
+	id->netns = BPF_CORE_READ(task, nsproxy, net_ns, ns.inum);
 	if (BPF_CORE_READ_STR_INTO(&id->comm, task, group_leader, comm) < 0)
 		bpf_get_current_comm(id->comm, sizeof(id->comm));
 }
@@ -382,6 +383,7 @@ static __always_inline void ident_set(struct flow_value *v, const struct flow_id
 {
 	v->cgroup_id = id->cgroup_id;
 	v->uid = id->uid;
+	v->netns = id->netns;
 	__builtin_memcpy(v->comm, id->comm, sizeof(v->comm));
 }
 

@@ -47,6 +47,8 @@ int BPF_PROG(sock_recv, struct sock *sk, int ret, int flags)
 	 * queue holds no datagram of the peer's; a failed call received nothing */
 	if (proto != IPPROTO_UDP || (flags & (MSG_PEEK | MSG_ERRQUEUE)) || ret < 0)
 		return 0;
+	if (ebpflow_dns_capture && n && n->port == EBPFLOW_DNS_PORT)
+		dns_from_user(sk, ret);
 	if (n)
 		count_udp_recv(sk, ret, n->ip_version, n->remote, n->port);
 	else

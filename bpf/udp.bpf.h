@@ -15,6 +15,8 @@
  * kprobe tiers), its source names the peer even for recv() without an
  * address; on the tracepoint tier the peer is the address handed back to the
  * caller (cgroup/recvmsg4|6), so recv() on an unconnected socket has none.
+ * A datagram from port 53 is a DNS answer: its first bytes also go to user
+ * space, for the peers' names (dns.bpf.h).
  *
  * Notes live in a per-CPU slot, not per thread: the hook and the end of the
  * call run in one task with nothing that sleeps in between, and every slot
@@ -25,6 +27,7 @@
 #ifndef EBPFLOW_UDP_BPF_H
 #define EBPFLOW_UDP_BPF_H
 
+#include "dns.bpf.h"
 #include "flow.bpf.h"
 
 #define ETH_P_IP 0x0800
@@ -279,6 +282,8 @@ static __always_inline void count_udp_recv_skb(struct sock *sk, struct sk_buff *
 		return; /* a peek (the real receive comes later), or UDP-Lite */
 	if (!read_dgram(skb, 0, &h))
 		h.ip_version = 0;
+	else if (ebpflow_dns_capture && h.sport == bpf_htons(EBPFLOW_DNS_PORT))
+		dns_from_skb(sk, skb);
 	count_udp_recv(sk, len, h.ip_version, h.saddr, h.sport);
 }
 

@@ -21,6 +21,7 @@ struct console {
 	bool terminal;
 	unsigned int rows, cols;
 	enum console_sort sort;
+	bool names; /* --names */
 	GPtrArray *view; /* struct console_row *: the rows last printed */
 	unsigned int max_ended; /* rows of ended flows kept at most */
 	unsigned int ended;     /* rows of ended flows kept, as of the last print */
@@ -71,6 +72,11 @@ void console_set_sort(struct console *c, enum console_sort sort)
 		c->sort = sort;
 }
 
+void console_set_names(struct console *c, bool names)
+{
+	c->names = names;
+}
+
 bool console_key(struct console *c, int key)
 {
 	static const char keys[CONSOLE_SORT__MAX] = { 'c', 'p', 'n', 'm' };
@@ -91,8 +97,9 @@ const char *console_sort_name(enum console_sort sort)
 	return sort < CONSOLE_SORT__MAX ? names[sort] : "?";
 }
 
-static void row_add(GHashTable *rows, const struct flow_key *k, uint64_t count, uint64_t first,
-		    uint64_t last, uint32_t uid, const char *comm, uint64_t cgroup_id)
+static struct console_row *row_add(GHashTable *rows, const struct flow_key *k, uint64_t count,
+				   uint64_t first, uint64_t last, uint32_t uid, const char *comm,
+				   uint64_t cgroup_id)
 {
 	struct console_row *r = g_hash_table_lookup(rows, k);
 
@@ -111,12 +118,17 @@ static void row_add(GHashTable *rows, const struct flow_key *k, uint64_t count, 
 		r->cgroup_id = cgroup_id;
 		memcpy(r->comm, comm, sizeof(r->comm));
 	}
+	return r;
 }
 
 void console_record(struct console *c, const struct flow_record *rec)
 {
-	row_add(c->reported, &rec->key, rec->count, rec->flow_first_ns, rec->last_ns, rec->uid,
-		rec->comm, rec->cgroup_id);
+	struct console_row *r = row_add(c->reported, &rec->key, rec->count, rec->flow_first_ns,
+					rec->last_ns, rec->uid, rec->comm, rec->cgroup_id);
+
+	/* a name once seen stays: a later record may come after its answer expired */
+	if (rec->peer_name && *rec->peer_name)
+		g_strlcpy(r->peer_name, rec->peer_name, sizeof(r->peer_name));
 }
 
 struct build {
@@ -234,7 +246,8 @@ const char *console_escape(const char *s, char *buf, size_t len)
 struct cells {
 	char comm[4 * EBPFLOW_COMM_LEN + 3 + 4 * 256];
 	char user[4 * 64 + 1];
-	char saddr[INET6_ADDRSTRLEN], daddr[INET6_ADDRSTRLEN];
+	/* an address, or with --names the peer's DNS name, escaped */
+	char saddr[4 * DNS_NAME_MAX + 1], daddr[4 * DNS_NAME_MAX + 1];
 	char mtbs[32];
 };
 
@@ -258,6 +271,11 @@ static void fill_cells(struct console *c, const struct console_row *r, struct ce
 	console_escape(enrich_user(c->en, r->uid), x->user, sizeof(x->user));
 	flow_addr_str(&r->key, r->key.saddr, x->saddr, sizeof(x->saddr));
 	flow_addr_str(&r->key, r->key.daddr, x->daddr, sizeof(x->daddr));
+	/* the peer: the responder outbound, the initiator inbound */
+	if (c->names && *r->peer_name)
+		console_escape(r->peer_name,
+			       r->key.direction == EBPFLOW_DIR_OUTBOUND ? x->daddr : x->saddr,
+			       sizeof(x->daddr));
 	m = flow_mtbs_s(r->count, r->first_ns, r->last_ns);
 	if (m < 0)
 		snprintf(x->mtbs, sizeof(x->mtbs), "-");
@@ -285,7 +303,11 @@ static void line(struct console *c, const char *fmt, ...)
 
 static void print_table(struct console *c, GPtrArray *rows, unsigned int shown, uint8_t dir)
 {
-	int wcomm = 4, wuser = 4, wsaddr = 5, wdaddr = 5;
+	bool out = dir == EBPFLOW_DIR_OUTBOUND;
+	/* never silently: the heading says the column may hold names */
+	const char *sh = c->names && !out ? "SADDR/NAME" : "SADDR";
+	const char *dh = c->names && out ? "DADDR/NAME" : "DADDR";
+	int wcomm = 4, wuser = 4, wsaddr = (int)strlen(sh), wdaddr = (int)strlen(dh);
 	struct cells *cells = g_new(struct cells, shown ? shown : 1);
 
 	for (unsigned int i = 0; i < shown; i++) {
@@ -298,7 +320,7 @@ static void print_table(struct console *c, GPtrArray *rows, unsigned int shown, 
 	line(c, "%s", dir == EBPFLOW_DIR_OUTBOUND ? "Outbound flows (TCP connect, UDP send)"
 						  : "Inbound flows (TCP accept, UDP receive)");
 	line(c, "%-7s %-*s %-*s %-2s %-5s %-*s %-*s %-5s %-7s %s", "PID", wcomm, "COMM", wuser,
-	     "USER", "IP", "PROTO", wsaddr, "SADDR", wdaddr, "DADDR",
+	     "USER", "IP", "PROTO", wsaddr, sh, wdaddr, dh,
 	     dir == EBPFLOW_DIR_OUTBOUND ? "RPORT" : "LPORT", "COUNT", "MTBS(s)");
 	for (unsigned int i = 0; i < shown; i++) {
 		const struct console_row *r = g_ptr_array_index(rows, i);

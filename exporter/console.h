@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "dns.h"
 #include "enrich.h"
 #include "flowtable.h"
 
@@ -34,6 +35,7 @@ struct console_row {
 	uint64_t cgroup_id;
 	uint32_t uid;
 	char comm[EBPFLOW_COMM_LEN];
+	char peer_name[DNS_NAME_MAX + 1]; /* of the latest record that carried one, or "" */
 };
 
 struct console;
@@ -48,6 +50,11 @@ void console_free(struct console *c);
  */
 void console_set_terminal(struct console *c, bool terminal, unsigned int rows, unsigned int cols);
 void console_set_sort(struct console *c, enum console_sort sort);
+/*
+ * --names: the peer's DNS name (issue 22) in place of its address, when a
+ * record of the flow carried one. Off (the default): addresses only.
+ */
+void console_set_names(struct console *c, bool names);
 /* A key pressed on the terminal: true when it changed the view (then redraw). */
 bool console_key(struct console *c, int key);
 /* Every record that went out: the console adds it to its flow's row. */

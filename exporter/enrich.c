@@ -13,9 +13,11 @@
 #include <glib.h>
 #include <pwd.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "clock.h"
+#include "dns.h"
 
 #define MS 1000000ull
 
@@ -47,6 +49,7 @@ struct enrich {
 	uint64_t budget_ns; /* what this pass may still wait for names */
 	struct containers *containers;
 	struct proctable *procs; /* NULL: records carry no exe, command line, parent */
+	struct dns_names *dns;   /* NULL: records carry no peer_name */
 };
 
 static char *getpw_name(uint32_t uid)
@@ -254,12 +257,28 @@ bool enrich_container_wanted(struct enrich *e, const GPtrArray *want, uint64_t c
 	return false;
 }
 
+const char *enrich_peer_name(struct enrich *e, const struct flow_key *k, uint32_t netns)
+{
+	struct dns_names *names = e->dns;
+
+	if (!names || (k->flags & EBPFLOW_KEY_OVERFLOW) || (k->ip_version != 4 && k->ip_version != 6))
+		return NULL;
+	return dns_names_lookup(names, netns, k->ip_version == 4 ? AF_INET : AF_INET6,
+				k->direction == EBPFLOW_DIR_OUTBOUND ? k->daddr : k->saddr,
+				clock_mono_ns() / 1000000000ull);
+}
+
 void enrich_record(struct flow_record *rec, void *ctx)
 {
 	rec->user = enrich_user(ctx, rec->uid);
 	enrich_container(ctx, rec->cgroup_id, &rec->container, &rec->container_id);
 	if (((struct enrich *)ctx)->procs)
 		proctable_fill(((struct enrich *)ctx)->procs, rec);
+}
+
+void enrich_set_dns(struct enrich *e, struct dns_names *names)
+{
+	e->dns = names;
 }
 
 void enrich_touch(struct enrich *e, uint32_t uid, uint64_t cgroup_id, uint64_t now_ns)

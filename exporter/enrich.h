@@ -39,6 +39,17 @@ struct enrich *enrich_new_with(struct containers *containers, enrich_user_fn loo
 void enrich_free(struct enrich *e);
 /* Records also carry who their process is (exe, command line, parent); not owned. */
 void enrich_set_procs(struct enrich *e, struct proctable *procs);
+struct dns_names;
+/*
+ * ... and their peer's name (peer_name) from the DNS answers of the flow's
+ * network namespace; not owned.
+ */
+void enrich_set_dns(struct enrich *e, struct dns_names *names);
+/*
+ * The name of a flow's peer in netns, or NULL: the responder of an outbound
+ * flow, the initiator of an inbound one (an overflow flow has none).
+ */
+const char *enrich_peer_name(struct enrich *e, const struct flow_key *key, uint32_t netns);
 /*
  * Start the worker threads that ask for user names: once privileges are
  * dropped, so that no thread ever holds more than the caller. Nothing may

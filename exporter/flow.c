@@ -34,6 +34,7 @@ bool flow_merge_percpu(const void *values, size_t stride, int ncpu, struct flow_
 			out->close_ns = v->close_ns;
 		if (earliest) {
 			out->uid = v->uid;
+			out->netns = v->netns;
 			out->cgroup_id = v->cgroup_id;
 			memcpy(out->comm, v->comm, sizeof(out->comm));
 			out->comm[sizeof(out->comm) - 1] = '\0';

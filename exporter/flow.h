@@ -18,7 +18,7 @@ _Static_assert(sizeof(struct flow_key) == 56, "flow_key layout changed: update b
 _Static_assert(sizeof(struct flow_key) % 8 == 0 && sizeof(struct proc_key) % 8 == 0,
 	       "keys are hashed a word at a time");
 _Static_assert(sizeof(struct proc_key) == 16, "proc_key layout changed: update both sides");
-_Static_assert(sizeof(struct flow_value) == 136 && sizeof(struct flow_value) % 8 == 0,
+_Static_assert(sizeof(struct flow_value) == 144 && sizeof(struct flow_value) % 8 == 0,
 	       "flow_value layout changed: update both sides");
 
 /* Why a record was reported; the values are IPFIX flowEndReason (RFC 5102). */
@@ -61,6 +61,7 @@ struct flow_totals {
 	uint64_t close_ns; /* latest close that added bytes or a failure, 0 if none */
 	uint64_t cgroup_id;
 	uint32_t uid;
+	uint32_t netns; /* the maker's network namespace (inode), 0 if not known */
 	char comm[EBPFLOW_COMM_LEN]; /* NUL-terminated */
 	struct flow_health health; /* merged: counts and sums added, min of mins, max of maxes */
 };
@@ -80,6 +81,7 @@ struct flow_record {
 	uint64_t flow_first_ns;
 	uint64_t cgroup_id;
 	uint32_t uid;
+	uint32_t netns; /* where the process resolves names: peer_name is looked up there */
 	char comm[EBPFLOW_COMM_LEN];
 	/*
 	 * TCP connections' health (ebpflow.h): counts, sums, retransmissions
@@ -103,6 +105,13 @@ struct flow_record {
 	uint32_t ppid;       /* the parent's pid at exec (or at the /proc read) */
 	const char *parent;  /* the parent's name */
 	const char *thread;  /* name of the calling thread at the flow's first call, "" if the same */
+	/*
+	 * The peer's DNS name (issue 22): the name the process asked for that
+	 * answered with the peer's address, in the flow's network namespace;
+	 * NULL when none is known. Bytes from a DNS answer: printable, bounded
+	 * (DNS_NAME_MAX), but outputs escape them as any other string.
+	 */
+	const char *peer_name;
 };
 
 /*

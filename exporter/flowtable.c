@@ -38,6 +38,11 @@ struct flow_entry {
 	uint64_t active_since_ns; /* start of the current active-timeout period */
 	uint32_t seen_pass;       /* the pass that last read it */
 	enum flow_state state;
+	/*
+	 * The peer's name as known when the flow was first read (flow_name_fn):
+	 * its records keep it after the answer's TTL, as the connection does.
+	 */
+	char *peer_name;
 };
 
 struct flowtable {
@@ -57,11 +62,19 @@ struct flowtable {
  */
 #define FORGET_CHUNK 4096
 
+static void free_entry(gpointer p)
+{
+	struct flow_entry *e = p;
+
+	g_free(e->peer_name);
+	g_free(e);
+}
+
 struct flowtable *flowtable_new(const struct flowtable_timeouts *t, const struct flowtable_ops *ops)
 {
 	struct flowtable *ft = g_new0(struct flowtable, 1);
 
-	ft->flows = g_hash_table_new_full(flow_key_hash, flow_key_equal, NULL, g_free);
+	ft->flows = g_hash_table_new_full(flow_key_hash, flow_key_equal, NULL, free_entry);
 	ft->doomed = g_array_sized_new(FALSE, FALSE, sizeof(struct flow_key), FORGET_CHUNK);
 	ft->t = *t;
 	ft->ops = *ops;
@@ -144,6 +157,7 @@ static void report(struct flowtable *ft, struct flow_entry *e, enum flow_end_rea
 	rec.flow_first_ns = e->seen.first_ns;
 	rec.cgroup_id = e->seen.cgroup_id;
 	rec.uid = e->seen.uid;
+	rec.netns = e->seen.netns;
 	memcpy(rec.comm, e->seen.comm, sizeof(rec.comm));
 	rec.reason = reason;
 	rec.user = "";
@@ -153,6 +167,7 @@ static void report(struct flowtable *ft, struct flow_entry *e, enum flow_end_rea
 	rec.cmdline = "";
 	rec.parent = "";
 	rec.thread = "";
+	rec.peer_name = e->peer_name;
 	/* left out before it is counted as reported: the accounting stays exact */
 	if (ft->ops.wanted && !ft->ops.wanted(rec.cgroup_id, ft->ops.ctx)) {
 		ft->stats.filtered += rec.count;
@@ -238,6 +253,8 @@ void flowtable_update(struct flowtable *ft, const struct flow_key *key, const st
 		e->key = *key;
 		e->seen_pass = ft->pass;
 		start_generation(e, t);
+		if (ft->ops.name)
+			e->peer_name = g_strdup(ft->ops.name(key, t->netns, ft->ops.ctx));
 		g_hash_table_insert(ft->flows, &e->key, e);
 		was_read(ft, t, true);
 		return;

@@ -65,6 +65,9 @@ typedef void (*flow_read_fn)(uint32_t uid, bool first, void *ctx);
 /* Fills what a record carries besides counts (user name, container). */
 typedef void (*flow_enrich_fn)(struct flow_record *rec, void *ctx);
 
+/* The name of a new flow's peer in the network namespace netns, or NULL. */
+typedef const char *(*flow_name_fn)(const struct flow_key *key, uint32_t netns, void *ctx);
+
 struct flowtable_ops {
 	flow_report_fn report;
 	flow_take_fn take;
@@ -73,6 +76,7 @@ struct flowtable_ops {
 	flow_wanted_fn wanted; /* NULL: every flow */
 	flow_enrich_fn enrich;
 	flow_read_fn read; /* NULL: nobody asks */
+	flow_name_fn name; /* NULL: records carry no peer_name */
 	void *ctx;
 };
 

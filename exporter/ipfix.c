@@ -40,6 +40,7 @@ struct ipfix {
 	uint64_t now_ns; /* monotonic, at the last flush: a process's time of use */
 	size_t string_room; /* bytes a record's strings may take and fit a message alone */
 	char cut_exe[IPFIX_MESSAGE_MAX], cut_cmdline[IPFIX_MESSAGE_MAX];
+	char cut_peer[IPFIX_MESSAGE_MAX];
 };
 
 static fbVarfield_t varfield(const char *s)
@@ -124,6 +125,7 @@ void ipfix_fill(struct ipfix_flow_rec *r, const struct flow_record *rec, int64_t
 	r->processExecutable = varfield(rec->exe);
 	r->processCommandLine = varfield(rec->cmdline);
 	r->parentProcessName = varfield(rec->parent);
+	r->peerName = varfield(rec->peer_name);
 	r->parentProcessId = rec->ppid;
 	r->processId = k->pid;
 	r->processUserId = rec->uid;
@@ -194,7 +196,19 @@ static void fit_strings(struct ipfix *x, struct ipfix_flow_rec *r, bool cmdline_
 	size_t others = r->processName.len + r->userName.len + r->processUserName.len +
 			r->containerId.len + r->containerName.len + r->parentProcessName.len;
 	size_t room = x->string_room > others ? x->string_room - others : 0;
-	size_t exe = r->processExecutable.len, cmd_room = room > exe ? room - exe : 0;
+	size_t marks = (r->processExecutable.len ? CUT_MARK_LEN : 0) +
+		       (r->processCommandLine.len ? CUT_MARK_LEN : 0);
+	size_t exe, cmd_room;
+
+	/*
+	 * The peer's name (at most 253 bytes) before them: shorter and what a
+	 * reader looks for; cut (marked) only when the names above are all at
+	 * their longest, leaving the others room for their marks.
+	 */
+	cut(&r->peerName, false, room > marks ? room - marks : 0, x->cut_peer);
+	room -= MIN(room, r->peerName.len);
+	exe = r->processExecutable.len;
+	cmd_room = room > exe ? room - exe : 0;
 
 	if (r->processCommandLine.len && cmd_room < CUT_MARK_LEN)
 		cmd_room = MIN(room, CUT_MARK_LEN); /* its mark at least says there was one */

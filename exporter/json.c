@@ -88,12 +88,19 @@ void json_format_record(GString *out, const struct flow_record *rec, int64_t off
 	}
 	g_string_append_printf(out,
 			       ",\"ip_version\":%u,\"proto\":\"%s\",\"saddr\":\"%s\",\"daddr\":\"%s\""
-			       ",\"dport\":%u,\"count\":%" PRIu64 ",\"bytes\":%" PRIu64
-			       ",\"reverse_bytes\":%" PRIu64 ",\"failed\":%" PRIu64,
+			       ",\"dport\":%u",
 			       k->ip_version, flow_proto_name(k->proto),
 			       flow_addr_str(k, k->saddr, sa, sizeof(sa)),
-			       flow_addr_str(k, k->daddr, da, sizeof(da)), k->port, rec->count,
-			       rec->bytes, rec->reverse_bytes, rec->failed);
+			       flow_addr_str(k, k->daddr, da, sizeof(da)), k->port);
+	/* only when known: the peer's DNS name (issue 22), bytes from a DNS answer */
+	if (rec->peer_name && *rec->peer_name) {
+		g_string_append(out, ",\"peer_name\":");
+		json_append_string(out, rec->peer_name);
+	}
+	g_string_append_printf(out,
+			       ",\"count\":%" PRIu64 ",\"bytes\":%" PRIu64
+			       ",\"reverse_bytes\":%" PRIu64 ",\"failed\":%" PRIu64,
+			       rec->count, rec->bytes, rec->reverse_bytes, rec->failed);
 	/* only where it is so: the key set of a plain record stays as it was */
 	if (k->flags & EBPFLOW_KEY_OVERFLOW)
 		g_string_append(out, ",\"overflow\":true");

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "containers.h"
+#include "dns.h"
 #include "ebpflow.h"
 #include "transport.h"
 
@@ -52,6 +53,11 @@ static const struct option_def options[] = {
 		      .metavar = "ROWS",
 		      .help = "the console keeps this many rows of ended flows at most, the "
 			      "oldest dropped first (live flows are always shown)"),
+	DEFINE_OPTION("names", OPT_FLAG, peer_names, .section = "output", .key = "names",
+		      .def = "false",
+		      .help = "the console shows the DNS name a process asked for in place of "
+			      "its peer's address (DADDR outbound, SADDR inbound), when an answer "
+			      "it received gave that address"),
 	DEFINE_OPTION("duration", OPT_UINT, duration_s, .min = 1, .max = UINT32_MAX,
 		      .metavar = "SECONDS",
 		      .help = "run this long, report every flow and exit; without it, until "
@@ -68,6 +74,20 @@ static const struct option_def options[] = {
 		      .metavar = "BYTES", .flags = OPT_RESTART,
 		      .help = "bytes of each process's command line kept when it execs (flows "
 			      "carry them); 0: none (command lines can carry secrets)"),
+	DEFINE_OPTION(NULL, OPT_FLAG, dns_names, .section = "flows", .key = "dns_names",
+		      .def = "true", .flags = OPT_RESTART,
+		      .help = "name each flow's peer from the DNS answers its process received "
+			      "(peer_name): the kernel hands answers from port 53 to eBPFlow"),
+	DEFINE_OPTION(NULL, OPT_UINT, dns_names_max, .section = "flows", .key = "dns_names_max",
+		      .min = 0, .max = 1u << 22, .def = G_STRINGIFY(DNS_NAMES_CAPACITY), .metavar = "ADDRESSES",
+		      .flags = OPT_RESTART,
+		      .help = "addresses whose names are kept, the one expiring first forgotten "
+			      "when full (about 190 bytes each)"),
+	DEFINE_OPTION(NULL, OPT_UINT, dns_grace_s, .section = "flows", .key = "dns_grace",
+		      .min = 0, .max = 86400, .def = G_STRINGIFY(DNS_NAMES_GRACE_S),
+		      .metavar = "SECONDS", .flags = OPT_RESTART,
+		      .help = "a name is kept this long past its answer's TTL (a connection often "
+			      "starts after the TTL of the answer that led to it)"),
 	DEFINE_OPTION("map-size", OPT_UINT, map_entries, .section = "flows", .key = "map_size",
 		      .min = 1024, .max = 1u << 24, .def = "65536", .metavar = "FLOWS",
 		      .flags = OPT_RESTART,

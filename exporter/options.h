@@ -54,6 +54,9 @@ struct ebpflow_config {
 	uint32_t active_timeout_s;
 	uint32_t map_entries;
 	uint32_t cmdline_bytes; /* of a command line kept at exec; 0: none */
+	bool dns_names;         /* peers named from the DNS answers processes receive */
+	uint32_t dns_names_max; /* addresses the name table holds */
+	uint32_t dns_grace_s;   /* a name outlives its answer's TTL by this much */
 	uint32_t map_memory_max_mib; /* the flow map's kernel memory may not exceed this */
 	enum hook_tier hooks;
 	uint32_t uid_flow_budget; /* flow entries per uid (root aside); 0: map_entries / 8 */
@@ -62,6 +65,7 @@ struct ebpflow_config {
 	char *config_path; /* NULL: no file */
 	char *user;        /* switch to this user once attached; NULL: keep the uid */
 	bool check_config; /* --check-config: validate and exit */
+	bool peer_names;   /* --names: the console shows the peer's DNS name (issue 22) */
 	/* IPFIX */
 	GPtrArray *collectors; /* char *: HOST:PORT */
 	enum ipfix_transport ipfix_transport;

@@ -167,6 +167,7 @@ int probe_start(struct probe **out, const struct probe_options *o, GError **gerr
 	p->skel->rodata->accept_at_first_use = p->plan.accept_first_use;
 	p->skel->rodata->conn_in_sk_storage = p->plan.conn_sk_storage;
 	p->skel->rodata->ebpflow_cmdline_bytes = o->cmdline_bytes;
+	p->skel->rodata->ebpflow_dns_capture = o->dns_answers;
 	/* a budget the map cannot hold anyway costs a look-up per new flow for nothing */
 	p->skel->rodata->ebpflow_uid_budget = o->uid_budget < o->map_entries ? o->uid_budget : 0;
 	err = bpf_map__set_max_entries(p->skel->maps.flows, o->map_entries);
@@ -174,6 +175,9 @@ int probe_start(struct probe **out, const struct probe_options *o, GError **gerr
 		g_set_error(gerr, PROBE_ERROR, -err, "cannot size the flow map: %s", strerror(-err));
 		goto fail;
 	}
+	/* without names, the ring is never written: one page, the least a ring takes */
+	if (!o->dns_answers)
+		bpf_map__set_max_entries(p->skel->maps.dns_answers, getpagesize());
 	choose_programs(p->skel, &p->plan);
 	err = ebpflow__load(p->skel);
 	if (err) {
@@ -219,6 +223,11 @@ int probe_flows_fd(const struct probe *p)
 int probe_cgroups_fd(const struct probe *p)
 {
 	return bpf_map__fd(p->skel->maps.cgroups);
+}
+
+int probe_dns_fd(const struct probe *p)
+{
+	return bpf_map__fd(p->skel->maps.dns_answers);
 }
 
 int probe_exits_fd(const struct probe *p)

@@ -20,6 +20,7 @@ struct probe_options {
 	uint32_t uid_budget;  /* flow entries per uid; >= map_entries: none */
 	int hooks;            /* enum hook_tier: the tier asked for, or auto */
 	uint32_t cmdline_bytes; /* of each command line kept at exec (0: none) */
+	bool dns_answers;       /* hand DNS answers to user space (probe_dns_fd) */
 };
 
 /*
@@ -35,6 +36,7 @@ int probe_flows_fd(const struct probe *p);
 int probe_exits_fd(const struct probe *p);
 int probe_procs_fd(const struct probe *p); /* struct proc_key -> struct proc_info */
 int probe_cgroups_fd(const struct probe *p);
+int probe_dns_fd(const struct probe *p); /* ring buffer of struct dns_event */
 struct ebpflow_filter;
 /* Put a filter in force in the kernel (at start and on SIGHUP). */
 int probe_set_filter(struct probe *p, const struct ebpflow_filter *f);

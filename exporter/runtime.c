@@ -19,6 +19,7 @@
 
 #include "clock.h"
 #include "console.h"
+#include "capture.h"
 #include "containers.h"
 #include "drain.h"
 #include "enrich.h"
@@ -50,6 +51,7 @@ struct runtime {
 	struct tty *tty;         /* the console's terminal, when stdout is one */
 	struct outputs *out;
 	struct uids *uids; /* whose flows the kernel made, folded, refused */
+	struct dns_capture *dns; /* the peers' names ([flows] dns_names); NULL: off */
 	bool release_failed; /* a budget write-back failed (warned once) */
 	guint tick_source, templates_source, stats_source;
 	uint64_t kernel_stats[EBPFLOW_STAT__MAX]; /* as read before the last pass */
@@ -125,6 +127,11 @@ static void on_enrich(struct flow_record *rec, void *ctx)
 	enrich_record(rec, ((struct runtime *)ctx)->enrich);
 }
 
+static const char *on_name(const struct flow_key *key, uint32_t netns, void *ctx)
+{
+	return enrich_peer_name(((struct runtime *)ctx)->enrich, key, netns);
+}
+
 static void on_record(const struct flow_record *rec, void *ctx)
 {
 	outputs_record(rec, ((struct runtime *)ctx)->out);
@@ -157,6 +164,9 @@ static int read_kernel(struct runtime *rt)
 	int n;
 
 	probe_read_stats(rt->probe, rt->kernel_stats);
+	/* the answers before the flows: a flow's peer was resolved before its first call */
+	if (rt->dns)
+		dns_capture_read(rt->dns);
 	probe_read_uids(rt->probe, rt->uids);
 	uids_begin_pass(rt->uids);
 	proctable_begin_pass(rt->procs, clock_mono_ns());
@@ -210,6 +220,14 @@ static void report_stats(struct runtime *rt, bool at_exit)
 	stats_account(&s, rt->kernel_stats, fs->calls, fs->filtered,
 		      flowtable_unreported_calls(rt->ft), fs->records, fs->generations, fs->entries);
 	s.ntop = uids_top(rt->uids, s.top, STATS_TOP_UIDS);
+	if (rt->dns) {
+		struct dns_capture_stats ds;
+
+		dns_capture_get_stats(rt->dns, &ds);
+		s.dns_bad = ds.bad;
+		s.dns_names = ds.names.entries;
+		s.dns_names_evicted = ds.names.evicted;
+	}
 	outputs_count(rt->out, &s);
 	outputs_stats(rt->out, &s);
 	stats_log(&s, at_exit);
@@ -404,7 +422,8 @@ static void make_parts(struct runtime *rt, const struct ebpflow_config *cfg)
 {
 	struct flowtable_ops ops = {
 		.report = on_record, .take = on_take, .forget = on_forget, .ready = on_ready,
-		.wanted = on_wanted, .enrich = on_enrich, .read = on_read, .ctx = rt,
+		.wanted = on_wanted, .enrich = on_enrich, .read = on_read, .name = on_name,
+		.ctx = rt,
 	};
 	unsigned int rows, cols;
 
@@ -460,7 +479,8 @@ int runtime_start(struct runtime **out, struct ebpflow_config *cfg, GError **err
 								       rt->cfg.uid_flow_budget :
 								       rt->cfg.map_entries / 8,
 						 .hooks = rt->cfg.hooks,
-						 .cmdline_bytes = rt->cfg.cmdline_bytes },
+						 .cmdline_bytes = rt->cfg.cmdline_bytes,
+						 .dns_answers = rt->cfg.dns_names },
 			err);
 	if (e)
 		return e == -EOPNOTSUPP ? EBPFLOW_EXIT_USAGE : 1; /* a tier the kernel lacks */
@@ -468,6 +488,13 @@ int runtime_start(struct runtime **out, struct ebpflow_config *cfg, GError **err
 	if (!rt->drain) {
 		g_set_error(err, RUNTIME_ERROR, 1, "out of memory");
 		return 1;
+	}
+	if (rt->cfg.dns_names) {
+		rt->dns = dns_capture_new(probe_dns_fd(rt->probe), rt->cfg.dns_names_max,
+					  rt->cfg.dns_grace_s, err);
+		if (!rt->dns)
+			return 1;
+		enrich_set_dns(rt->enrich, dns_capture_names(rt->dns));
 	}
 	containers_set_names_fd(rt->containers, probe_cgroups_fd(rt->probe));
 	proctable_set_fd(rt->procs, probe_procs_fd(rt->probe));
@@ -544,6 +571,7 @@ void runtime_free(struct runtime *rt)
 	outputs_free(rt->out);
 	console_free(rt->console);
 	enrich_free(rt->enrich);
+	dns_capture_free(rt->dns);
 	proctable_free(rt->procs);
 	containers_free(rt->containers);
 	drain_free(rt->drain);

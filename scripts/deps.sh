@@ -29,6 +29,7 @@ TEST_PACKAGES="
 	mmdebstrap                                 # userland_trixie: Debian 13's userland
 	systemd                                    # vm_systemd's PID 1, install's systemd-analyze, sysusers
 	containerd runc tini python3-grpcio        # kernel_cri: pods through the CRI API
+	dnsmasq-base                               # kernel_dns: a DNS server of the test's own
 "
 
 case "${1:-}" in

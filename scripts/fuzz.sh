@@ -10,8 +10,8 @@ cd "$(dirname "$0")/.."
 seconds=${1:-10}
 CC=clang cmake -S . -B build-fuzz -DEBPFLOW_FUZZ=ON -DBUILD_TESTING=OFF >/dev/null
 cmake --build build-fuzz -j"$(nproc)" --target fuzz_conffile fuzz_cgroup fuzz_inspect \
-	fuzz_spec fuzz_collector >/dev/null
-for t in conffile cgroup inspect spec collector; do
+	fuzz_spec fuzz_collector fuzz_dns >/dev/null
+for t in conffile cgroup inspect spec collector dns; do
 	mkdir -p "build-fuzz/corpus/$t"
 	# the shipped configuration seeds the parser's corpus from where it lives
 	case $t in conffile) seeds=config ;; *) seeds= ;; esac

@@ -87,6 +87,9 @@ static const fbInfoElement_t ebpflow_elements[] = {
 	FB_IE_INIT_FULL("connectionFailedOtherDeltaCount", 0,
 			EIE_CONNECTION_FAILED_OTHER_DELTA_COUNT, 8, DELTA(0), 0, 0, FB_UINT_64,
 			"Failed connects of this record for any other reason"),
+	FB_IE_INIT_FULL("peerName", 0, EIE_PEER_NAME, FB_IE_VARLEN, FB_IE_DEFAULT, 0, 0, FB_STRING,
+			"DNS name the process asked for that answered with the peer's address, "
+			"in its network namespace; empty if none was seen"),
 	FB_IE_NULL
 };
 
@@ -173,6 +176,7 @@ const fbInfoElementSpec_t flow_spec[] = {
 	{ "parentProcessName", FB_IE_VARLEN, E },
 	{ "SRC_FATHER_PROC_NAME", FB_IE_VARLEN, NO },
 	{ "DST_FATHER_PROC_NAME", FB_IE_VARLEN, NI },
+	{ "peerName", FB_IE_VARLEN, 0 }, /* no ntop element means the same (ELEMENTS.md) */
 	{ "sourceIPv4Address", 4, TF_V4 },
 	{ "destinationIPv4Address", 4, TF_V4 },
 	{ "processId", 4, E },
@@ -238,6 +242,7 @@ static const char *const ebpflow_enterprise[] = {
 	"rttSampleDeltaCount", "rttMinimumMicroseconds", "rttMeanMicroseconds",
 	"rttMaximumMicroseconds", "retransmittedSegmentDeltaCount", "connectionRefusedDeltaCount",
 	"connectionTimedOutDeltaCount", "connectionFailedOtherDeltaCount", NULL
+	"processCommandLine", "parentProcessId", "parentProcessName", "peerName", NULL
 };
 
 static const char *const ntop_enterprise[] = {
@@ -252,6 +257,7 @@ static const char *const ntop_enterprise[] = {
 	"rttSampleDeltaCount", "rttMinimumMicroseconds", "rttMeanMicroseconds",
 	"rttMaximumMicroseconds", "connectionRefusedDeltaCount", "connectionTimedOutDeltaCount",
 	"connectionFailedOtherDeltaCount", NULL
+	"peerName", NULL
 };
 
 struct tmpl_def {

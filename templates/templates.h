@@ -74,6 +74,7 @@ enum ebpflow_ie {
 	EIE_CONNECTION_REFUSED_DELTA_COUNT = 25,
 	EIE_CONNECTION_TIMED_OUT_DELTA_COUNT = 26,
 	EIE_CONNECTION_FAILED_OTHER_DELTA_COUNT = 27,
+	EIE_PEER_NAME = 28,
 };
 
 /* ntop's process elements (PEN 35632), as nProbe numbers them. */
@@ -219,6 +220,7 @@ struct ipfix_flow_rec {
 	fbVarfield_t processExecutable;
 	fbVarfield_t processCommandLine;
 	fbVarfield_t parentProcessName;
+	fbVarfield_t peerName; /* the peer's DNS name (issue 22), empty when unknown */
 	uint32_t sourceIPv4Address;
 	uint32_t destinationIPv4Address;
 	uint32_t processId;

@@ -160,6 +160,16 @@ class Mappings(unittest.TestCase):
             for (pen, num), (name, _) in want[profile].items():
                 self.assertIn(f"name={snake(name)}\tfield_type={pen}:{num}\t", text)
         self.assertNotIn((PEN, 24), self.table["ntop"])
+    def test_peer_name(self):
+        """Issue 22's peerName: a string under the PEN in both profiles (no ntop
+        element means a name resolved before the flow), in every format."""
+        for profile in ("ebpflow", "ntop"):
+            self.assertEqual(self.table[profile].get((PEN, 28), (None, None))[:2],
+                             ("peerName", "string"), profile)
+            with open(self.path(profile, "telegraf-pen.csv")) as f:
+                self.assertIn(f"{PEN}.28,peer_name,", f.read())
+            with open(self.path(profile, "pmacct-primitives.lst")) as f:
+                self.assertIn(f"name=peer_name\tfield_type={PEN}:28\t", f.read())
 
     def test_pmacct(self):
         for profile, table in self.table.items():

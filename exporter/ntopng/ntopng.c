@@ -83,6 +83,10 @@ static void add_health(GString *out, const struct flow_record *rec)
 	if (h->rtt_count)
 		g_string_append_printf(out, ",\"rttMeanMicroseconds\":%" PRIu64,
 				       h->rtt_sum_us / h->rtt_count);
+bool ntopng_peer_is_server(const struct flow_record *rec)
+{
+	return rec->peer_name && *rec->peer_name && rec->key.direction == EBPFLOW_DIR_OUTBOUND &&
+	       rec->key.port != 53;
 }
 
 void ntopng_format_flow(GString *out, const struct flow_record *rec, int64_t off)
@@ -149,5 +153,14 @@ void ntopng_format_flow(GString *out, const struct flow_record *rec, int64_t off
 		add_health(out, rec);
 	}
 	add_string(out, "containerName", rec->container);
+	/*
+	 * ntopng has no key for a name resolved before the flow: peerName is an
+	 * additional field; L7_INFO it shows as the server name of a flow it
+	 * takes for TLS or HTTP (ParserInterface.cpp), and ignores otherwise.
+	 */
+	if (rec->peer_name && *rec->peer_name)
+		add_string(out, NTOPNG_KEY_PEER_NAME, rec->peer_name);
+	if (ntopng_peer_is_server(rec))
+		add_string(out, "L7_INFO", rec->peer_name);
 	g_string_append_c(out, '}');
 }

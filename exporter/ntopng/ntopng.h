@@ -78,4 +78,12 @@ double ntopng_nw_latency_ms(const struct flow_record *rec);
 #define NTOPNG_PROC_STRING_BUF (NTOPNG_PROC_STRING_MAX + 4)
 const char *ntopng_proc_string(const char *s, bool cut, char buf[NTOPNG_PROC_STRING_BUF]);
 
+/*
+ * Whether the record's peer_name names the server, as ntopng's L7_INFO
+ * would take it (issue 22): an outbound flow's peer is the server, and a
+ * flow to port 53 ntopng takes for DNS, where L7_INFO is the query.
+ */
+bool ntopng_peer_is_server(const struct flow_record *rec);
+#define NTOPNG_KEY_PEER_NAME "peerName" /* eBPFlow's own key, as its IPFIX element */
+
 #endif

@@ -37,6 +37,7 @@ enum ntopng_key {
 	NTOPNG_RETRANSMITTED_OUT_PKTS = 57472 + 110,
 	NTOPNG_CLIENT_NW_LATENCY_MS = 57472 + 123,
 	NTOPNG_SERVER_NW_LATENCY_MS = 57472 + 124,
+	NTOPNG_L7_INFO = 57472 + 539, /* ntop's, include/ntop_flow.h */
 	/*
 	 * ntop's element n (templates.h enum ntop_ie) is key 57472 + n: the
 	 * bare n would be read as the NetFlow v9 id n first.
@@ -241,6 +242,11 @@ static void format_body(GString *out, const struct flow_record *rec, int64_t off
 		format_health(out, rec);
 	}
 	ntopng_tlv_named_string(out, "containerName", rec->container);
+	/* what ntopng does with each: ntopng_format_flow */
+	if (rec->peer_name && *rec->peer_name)
+		ntopng_tlv_named_string(out, NTOPNG_KEY_PEER_NAME, rec->peer_name);
+	if (ntopng_peer_is_server(rec))
+		ntopng_tlv_string(out, NTOPNG_L7_INFO, rec->peer_name);
 }
 
 void ntopng_tlv_format_flow(GString *out, const struct flow_record *rec, int64_t off)

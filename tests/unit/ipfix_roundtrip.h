@@ -133,6 +133,7 @@ static inline GArray *read_back(const char *path, enum ie_profile p, uint32_t pe
 		r.processExecutable.buf = copy(&r.processExecutable);
 		r.processCommandLine.buf = copy(&r.processCommandLine);
 		r.parentProcessName.buf = copy(&r.parentProcessName);
+		r.peerName.buf = copy(&r.peerName);
 		g_array_append_val(out, r);
 	}
 	g_assert_true(g_error_matches(err, FB_ERROR_DOMAIN, FB_ERROR_EOF));
@@ -155,6 +156,7 @@ static inline void free_recs(GArray *got)
 		g_free(r->processExecutable.buf);
 		g_free(r->processCommandLine.buf);
 		g_free(r->parentProcessName.buf);
+		g_free(r->peerName.buf);
 	}
 	g_array_free(got, TRUE);
 }

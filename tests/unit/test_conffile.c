@@ -88,7 +88,7 @@ static void test_mistakes(void)
 	     "zmq, "
 	     "containers, filter, log)"},
 	    {"[output]\nmode = json\nintervall = 5\n",
-	     ":3: [output] intervall: unknown key (in [output]: mode, interval, ended_rows)"},
+	     ":3: [output] intervall: unknown key (in [output]: mode, interval, ended_rows, names)"},
 	    {"[output]\ninterval = soon\n",
 	     ":2: [output] interval: 'soon' is not a whole number (1-3600)"},
 	    {"[output]\ninterval = 0\n", ":2: [output] interval: 0 is out of range (1-3600)"},
@@ -226,7 +226,7 @@ static void test_long_text_cut(void)
 	g_free(want);
 	text = g_strdup_printf("[output]\n%s = 1\n", x);
 	want = g_strdup_printf(":2: [output] %s... (%zu bytes): unknown key (in [output]: mode, "
-			       "interval, ended_rows)",
+			       "interval, ended_rows, names)",
 			       x64, n);
 	assert_error(text, -1, want);
 	g_free(text);

@@ -277,6 +277,61 @@ static void test_names_escaped_in_rows(void)
 	rig_free(&r);
 }
 
+/* a record of 1 call of flow k that went out, with the peer's name */
+static struct flow_record named(struct flow_key k, const char *comm, const char *peer_name)
+{
+	struct flow_record rec = { 0 };
+
+	rec.key = k;
+	rec.count = rec.flow_count = 1;
+	rec.first_ns = rec.flow_first_ns = rec.last_ns = 2 * S;
+	g_strlcpy(rec.comm, comm, sizeof(rec.comm));
+	rec.reason = FLOW_END_END;
+	rec.peer_name = peer_name;
+	return rec;
+}
+
+/*
+ * --names (issue 22): the peer's DNS name in place of its address (DADDR
+ * outbound, SADDR inbound), said in the heading, escaped; only when asked.
+ */
+static void test_peer_names(void)
+{
+	struct flow_key out = key(0, 700, 4, 6, "10.0.0.1", "10.0.0.2", 443);
+	struct flow_key in = key(1, 701, 4, 6, "10.0.0.9", "10.0.0.1", 22);
+	struct flow_key none = key(0, 702, 4, 17, "10.0.0.1", "10.0.0.3", 53);
+	struct flow_record a = named(out, "curl", "api.payments.internal");
+	struct flow_record b = named(in, "sshd", "x\x1b[2J.example");
+	struct flow_record c = named(none, "dig", NULL);
+	struct rig r;
+	char *text;
+
+	rig_init(&r, 0);
+	console_record(r.c, &a);
+	console_record(r.c, &b);
+	console_record(r.c, &c);
+	console_print(r.c, NULL, NULL);
+	text = rig_take(&r);
+	g_assert_null(strstr(text, "api.payments"));
+	g_assert_nonnull(strstr(text, " 10.0.0.2 "));
+	g_free(text);
+	console_set_names(r.c, true);
+	console_print(r.c, NULL, NULL);
+	text = rig_take(&r);
+	g_assert_cmpstr(text, ==,
+			"Outbound flows (TCP connect, UDP send)\n"
+			"PID     COMM USER IP PROTO SADDR    DADDR/NAME            RPORT COUNT   MTBS(s)\n"
+			"700     curl root 4  TCP   10.0.0.1 api.payments.internal 443   1       -\n"
+			"702     dig  root 4  UDP   10.0.0.1 10.0.0.3              53    1       -\n"
+			"\n"
+			"Inbound flows (TCP accept, UDP receive)\n"
+			"PID     COMM USER IP PROTO SADDR/NAME       DADDR    LPORT COUNT   MTBS(s)\n"
+			"701     sshd root 4  TCP   x\\x1b[2J.example 10.0.0.1 22    1       -\n"
+			"\n");
+	g_free(text);
+	rig_free(&r);
+}
+
 /*
  * The console keeps at most max_ended rows of ended flows: the oldest (by
  * last call) go first; a live flow's row stays whatever its age.
@@ -446,5 +501,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/console/fit", test_fit);
 	g_test_add_func("/console/sort", test_sort);
 	g_test_add_func("/console/terminal_view", test_terminal_view);
+	g_test_add_func("/console/peer_names", test_peer_names);
 	return g_test_run();
 }

@@ -425,6 +425,43 @@ static void test_wanted_filter_counts_as_filtered(void)
 	teardown(&f, ft);
 }
 
+/* The peer's name (issue 22): asked once, of the flow's netns, when the flow is first read. */
+static int names_asked;
+static uint32_t names_netns;
+
+static const char *name_once(const struct flow_key *key, uint32_t netns, void *ctx)
+{
+	names_netns = netns;
+	return names_asked++ ? NULL : "api.example";
+}
+
+static void test_peer_name_kept_from_first_reading(void)
+{
+	struct flow_key k = { .pid = 9, .port = 443, .ip_version = 4, .proto = 6 };
+	struct flowtable_timeouts t = { .idle_ns = 60 * S, .active_ns = 10 * S };
+	struct fake f = { 0 };
+	struct flowtable_ops ops = { .report = on_report, .take = on_take, .forget = on_forget,
+				     .name = name_once, .ctx = &f };
+	struct flowtable *ft;
+
+	f.records = g_array_new(FALSE, TRUE, sizeof(struct flow_record));
+	f.forgotten = g_array_new(FALSE, TRUE, sizeof(struct flow_key));
+	ft = flowtable_new(&t, &ops);
+	f.kernel.netns = 4026531840u;
+	kernel_calls(&f, ft, &k, 1, 1 * S, 1 * S);
+	flowtable_expire(ft, 11 * S);
+	/* the answer's TTL ran out: later readings and records keep the name */
+	kernel_calls(&f, ft, &k, 2, 1 * S, 12 * S);
+	flowtable_expire(ft, 22 * S);
+	g_assert_cmpint(names_asked, ==, 1);
+	g_assert_cmpuint(names_netns, ==, 4026531840u);
+	g_assert_cmpuint(f.records->len, ==, 2);
+	g_assert_cmpstr(rec(&f, 0)->peer_name, ==, "api.example");
+	g_assert_cmpstr(rec(&f, 1)->peer_name, ==, "api.example");
+	g_assert_cmpuint(rec(&f, 1)->netns, ==, 4026531840u);
+	teardown(&f, ft);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -439,6 +476,8 @@ int main(int argc, char **argv)
 	g_test_add_func("/flowtable/forget_budget_per_pass", test_forget_budget_per_pass);
 	g_test_add_func("/flowtable/forget_in_bounded_batches", test_forget_in_bounded_batches);
 	g_test_add_func("/flowtable/shutdown_reasons", test_shutdown_reasons);
+	g_test_add_func("/flowtable/peer_name_kept_from_first_reading",
+			test_peer_name_kept_from_first_reading);
 	g_test_add_func("/flowtable/wanted_filter_counts_as_filtered",
 			test_wanted_filter_counts_as_filtered);
 	return g_test_run();

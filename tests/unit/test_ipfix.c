@@ -7,6 +7,7 @@
 #include <glib.h>
 #include <string.h>
 
+#include "dns.h"
 #include "ipfix_roundtrip.h"
 
 static void check_same(const struct ipfix_flow_rec *got, const struct flow_record *in)
@@ -48,6 +49,8 @@ static void check_same(const struct ipfix_flow_rec *got, const struct flow_recor
 	g_assert_cmpstr((char *)got->processCommandLine.buf, ==, in->cmdline ? in->cmdline : "");
 	g_assert_cmpuint(got->parentProcessId, ==, in->ppid);
 	g_assert_cmpstr((char *)got->parentProcessName.buf, ==, in->parent ? in->parent : "");
+	/* peerName in both profiles (ntop has no element of that meaning) */
+	g_assert_cmpstr((char *)got->peerName.buf, ==, in->peer_name ? in->peer_name : "");
 	g_assert_cmpuint(got->destinationTransportPort, ==, 5201);
 	g_assert_cmpuint(got->protocolIdentifier, ==, in->key.proto);
 	g_assert_cmpuint(got->flowDirection, ==, in->key.direction == EBPFLOW_DIR_INBOUND ? 0 : 1);
@@ -71,6 +74,7 @@ static void round_trip(enum ie_profile p)
 	struct flow_record in[4] = { make(4, 0, 100, 3), make(4, 1, 101, 1), make(6, 0, 102, 7),
 				     make(6, 1, 103, 2) };
 	GPtrArray *names = g_ptr_array_new_with_free_func(g_free);
+	char *longest = g_strnfill(DNS_NAME_MAX, 'n');
 	GArray *got;
 	char *path;
 
@@ -78,6 +82,9 @@ static void round_trip(enum ie_profile p)
 	in[1].exe = in[1].cmdline = in[1].parent = NULL;
 	in[1].ppid = 0;
 	in[2].cmdline = "";
+	/* the peer's DNS name (issue 22): known, unknown, the longest there is */
+	in[0].peer_name = "api.payments.internal";
+	in[3].peer_name = longest;
 	g_assert_no_error(err);
 	g_assert_true(ipfix_send_templates(x, &err));
 	for (int i = 0; i < 4; i++)
@@ -103,6 +110,7 @@ static void round_trip(enum ie_profile p)
 	g_free(path);
 	g_ptr_array_free(names, TRUE);
 	free_recs(got);
+	g_free(longest);
 	g_byte_array_free(sink.bytes, TRUE);
 	ipfix_free(x);
 }

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "containers.h"
+#include "dns.h"
 #include "ipfix_roundtrip.h"
 
 /* s: a cut of want's first bytes, marked with "...", whole UTF-8 characters */
@@ -30,8 +31,11 @@ static void test_longest_strings_fit(void)
 {
 	char *name = g_strnfill(CONTAINERS_NAME_MAX, 'k'), *user = g_strnfill(256, 'u');
 	char *exe = g_strnfill(4096, 'e');
+	/* the peer's DNS name: the parser keeps it printable, the encoder relies on nothing */
+	char *peer = g_strnfill(DNS_NAME_MAX, 'p');
 
 	exe[0] = '/';
+	memcpy(peer, "\"q\"\x01\x1b[2J\n", 9);
 	for (enum ie_profile p = IE_PROFILE_EBPFLOW; p <= IE_PROFILE_NTOP; p++) {
 		struct flow_record r = make(6, 0, 4321, 3);
 		const struct ipfix_flow_rec *g;
@@ -42,6 +46,7 @@ static void test_longest_strings_fit(void)
 		r.user = user;
 		r.exe = exe;
 		r.cmdline = exe;
+		r.peer_name = peer;
 		got = one_record(p, &r, &largest);
 		g = &g_array_index(got, struct ipfix_flow_rec, 0);
 		g_assert_cmpuint(largest, <=, IPFIX_MESSAGE_MAX);
@@ -50,8 +55,11 @@ static void test_longest_strings_fit(void)
 		g_assert_cmpstr((char *)g->userName.buf, ==, user);
 		g_assert_cmpstr((char *)g->processCommandLine.buf, ==, "...");
 		assert_cut_of(&g->processExecutable, exe);
+		/* every name at its longest: the peer's too is cut, marked */
+		assert_cut_of(&g->peerName, peer);
 		free_recs(got);
 	}
+	g_free(peer);
 	g_free(name);
 	g_free(user);
 	g_free(exe);
@@ -94,10 +102,43 @@ static void test_command_line_cut_marked(void)
 	g_string_free(accents, TRUE);
 }
 
+/*
+ * The peer's DNS name, 253 bytes of anything, with names of ordinary length:
+ * sent whole, byte for byte, and the executable and command line keep the
+ * room they had less its length.
+ */
+static void test_peer_name_whole(void)
+{
+	char *peer = g_strnfill(DNS_NAME_MAX, 'p');
+	char *exe = g_strnfill(4096, 'e');
+
+	memcpy(peer, "\"q\"\x01\x1b[2J\n\xff", 10);
+	exe[0] = '/';
+	for (enum ie_profile p = IE_PROFILE_EBPFLOW; p <= IE_PROFILE_NTOP; p++) {
+		struct flow_record r = make(4, 0, 4321, 3);
+		const struct ipfix_flow_rec *g;
+		size_t largest;
+		GArray *got;
+
+		r.peer_name = peer;
+		r.exe = exe;
+		got = one_record(p, &r, &largest);
+		g = &g_array_index(got, struct ipfix_flow_rec, 0);
+		g_assert_cmpuint(largest, <=, IPFIX_MESSAGE_MAX);
+		g_assert_cmpmem(g->peerName.buf, g->peerName.len, peer, DNS_NAME_MAX);
+		assert_cut_of(&g->processExecutable, exe);
+		g_assert_cmpuint(g->processExecutable.len, >, 800);
+		free_recs(got);
+	}
+	g_free(exe);
+	g_free(peer);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/ipfix_strings/longest_strings_fit", test_longest_strings_fit);
 	g_test_add_func("/ipfix_strings/command_line_cut_marked", test_command_line_cut_marked);
+	g_test_add_func("/ipfix_strings/peer_name_whole", test_peer_name_whole);
 	return g_test_run();
 }

@@ -4,6 +4,7 @@
 #include <glib.h>
 #include <string.h>
 
+#include "dns.h"
 #include "json.h"
 
 #define S 1000000000ull
@@ -167,6 +168,41 @@ static void test_process(void)
 	g_string_free(s, TRUE);
 }
 
+/*
+ * The peer's DNS name only when known; escaped as any string (the parser
+ * keeps names printable, but the output does not rely on it).
+ */
+static void test_peer_name(void)
+{
+	struct flow_record r = sample();
+	GString *s = g_string_new(NULL);
+	char *longest = g_strnfill(DNS_NAME_MAX, 'a');
+
+	json_format_record(s, &r, 0);
+	g_assert_null(strstr(s->str, "peer_name"));
+	g_string_truncate(s, 0);
+	r.peer_name = "";
+	json_format_record(s, &r, 0);
+	g_assert_null(strstr(s->str, "peer_name"));
+	g_string_truncate(s, 0);
+	r.peer_name = "api.payments.internal";
+	json_format_record(s, &r, 0);
+	g_assert_nonnull(strstr(s->str, "\"dport\":5201,\"peer_name\":\"api.payments.internal\","
+					"\"count\":2,"));
+	g_string_truncate(s, 0);
+	r.peer_name = "a\"b\\c\n\x01\x7f\xff.example";
+	json_format_record(s, &r, 0);
+	g_assert_nonnull(strstr(s->str, ",\"peer_name\":\"a\\\"b\\\\c\\u000a\\u0001\\u007f\\u00ff"
+					".example\",\"count\":2,"));
+	g_string_truncate(s, 0);
+	r.peer_name = longest;
+	json_format_record(s, &r, 0);
+	g_assert_nonnull(strstr(s->str, "\"dport\":5201,\"peer_name\":\""));
+	g_assert_nonnull(strstr(s->str, longest));
+	g_free(longest);
+	g_string_free(s, TRUE);
+}
+
 static void test_escape(void)
 {
 	GString *s = g_string_new(NULL);
@@ -191,5 +227,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/json/overflow", test_overflow);
 	g_test_add_func("/json/process", test_process);
 	g_test_add_func("/json/escape", test_escape);
+	g_test_add_func("/json/peer_name", test_peer_name);
 	return g_test_run();
 }

@@ -166,6 +166,54 @@ static void test_inbound_udp6(void)
 	g_object_unref(p);
 }
 
+/*
+ * The peer's DNS name (issue 22): peerName on every record that has one (an
+ * additional field in ntopng), and L7_INFO where it names the server
+ * (outbound, not to a DNS server): ntopng shows it as the flow's TLS server
+ * name or HTTP site when it guesses TLS or HTTP. Escaped as every string.
+ */
+static void test_peer_name(void)
+{
+	struct flow_record r = sample();
+	JsonParser *p = json_parser_new();
+	GString *s = g_string_new(NULL);
+	char *longest = g_strnfill(253, 'n');
+	JsonObject *o;
+
+	ntopng_format_flow(s, &r, 0);
+	g_assert_null(strstr(s->str, "peerName"));
+	g_assert_null(strstr(s->str, "L7_INFO"));
+	g_string_truncate(s, 0);
+	r.peer_name = "api.payments.internal";
+	ntopng_format_flow(s, &r, 0);
+	g_assert_true(g_str_has_suffix(s->str, "\"containerName\":\"\",\"peerName\":"
+					       "\"api.payments.internal\",\"L7_INFO\":"
+					       "\"api.payments.internal\"}"));
+	/* inbound: the peer is the client, no server name */
+	g_string_truncate(s, 0);
+	r.key.direction = EBPFLOW_DIR_INBOUND;
+	ntopng_format_flow(s, &r, 0);
+	g_assert_true(g_str_has_suffix(s->str, ",\"peerName\":\"api.payments.internal\"}"));
+	/* to a DNS server: ntopng would take L7_INFO for the query */
+	g_string_truncate(s, 0);
+	r.key.direction = EBPFLOW_DIR_OUTBOUND;
+	r.key.port = 53;
+	ntopng_format_flow(s, &r, 0);
+	g_assert_true(g_str_has_suffix(s->str, ",\"peerName\":\"api.payments.internal\"}"));
+	/* hostile bytes and the longest name: valid JSON, the same string back */
+	g_string_truncate(s, 0);
+	r.key.port = 443;
+	memcpy(longest, "\"q\\\x01\x1b[2J\n", 9);
+	r.peer_name = longest;
+	ntopng_format_flow(s, &r, 0);
+	o = parse(s->str, p);
+	g_assert_cmpstr(json_object_get_string_member(o, "peerName"), ==, longest);
+	g_assert_cmpstr(json_object_get_string_member(o, "L7_INFO"), ==, longest);
+	g_free(longest);
+	g_string_free(s, TRUE);
+	g_object_unref(p);
+}
+
 static void test_endpoint(void)
 {
 	GError *err = NULL;
@@ -199,5 +247,6 @@ int main(int argc, char **argv)
 	g_test_add_func("/ntopng/inbound_tcp_health", test_inbound_tcp_health);
 	g_test_add_func("/ntopng/inbound_udp6", test_inbound_udp6);
 	g_test_add_func("/ntopng/endpoint", test_endpoint);
+	g_test_add_func("/ntopng/peer_name", test_peer_name);
 	return g_test_run();
 }

@@ -181,6 +181,58 @@ static void test_inbound_udp6(void)
 }
 
 /* records one after the other make a message ntopng reads whole */
+/*
+ * The peer's DNS name (issue 22): peerName by name, and L7_INFO (ntop's 539)
+ * where it names the server (outbound, not to port 53), before the process.
+ */
+/* where needle (n bytes, NULs included) is in s, or NULL */
+static const char *find(const GString *s, const char *needle, size_t n)
+{
+	for (size_t i = 0; i + n <= s->len; i++)
+		if (!memcmp(s->str + i, needle, n))
+			return s->str + i;
+	return NULL;
+}
+
+static void test_peer_name(void)
+{
+	struct flow_record r = sample();
+	GString *s = g_string_new(NULL), *want = g_string_new(NULL);
+	char *longest = g_strnfill(253, 'n');
+	const char *at;
+
+	memcpy(longest, "\"q\\\x01\x1b[2J\n\xff", 10);
+	ntopng_tlv_format_flow(s, &r, 0);
+	g_assert_null(find(s, "peerName", 8));
+	g_string_truncate(s, 0);
+	r.peer_name = "api.payments.internal";
+	ntopng_tlv_format_flow(s, &r, 0);
+	g_string_append_len(want, "\xbb\x00\x0d" "containerName" "\x00\x00"
+				  "\xbb\x00\x08" "peerName" "\x00\x15" "api.payments.internal"
+				  "\x3b\xe2\x9b" /* L7_INFO (57472 + 539) */
+				  "\x00\x15" "api.payments.internal"
+				  "\x33\xe1\x28", 81);
+	at = find(s, "\xbb\x00\x0d" "containerName", 16);
+	g_assert_nonnull(at);
+	g_assert_cmpmem(at, want->len, want->str, want->len);
+	/* inbound: no server name; hostile bytes and the longest name, byte for byte */
+	g_string_truncate(s, 0);
+	r.key.direction = EBPFLOW_DIR_INBOUND;
+	r.peer_name = longest;
+	ntopng_tlv_format_flow(s, &r, 0);
+	g_string_truncate(want, 0);
+	g_string_append_len(want, "\xbb\x00\x08" "peerName" "\x00\xfd", 13);
+	g_string_append_len(want, longest, 253);
+	g_string_append_len(want, "\x33\xe1\xf7", 3); /* DST_PROC_PID next */
+	at = find(s, "\xbb\x00\x08" "peerName", 11);
+	g_assert_nonnull(at);
+	g_assert_cmpmem(at, want->len, want->str, want->len);
+	g_assert_null(find(s, "\x3b\xe2\x9b", 3));
+	g_free(longest);
+	g_string_free(want, TRUE);
+	g_string_free(s, TRUE);
+}
+
 static void test_message(void)
 {
 	struct flow_record r = sample();
@@ -332,6 +384,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/ntopng_tlv/outbound_tcp", test_outbound_tcp);
 	g_test_add_func("/ntopng_tlv/inbound_udp6", test_inbound_udp6);
 	g_test_add_func("/ntopng_tlv/message", test_message);
+	g_test_add_func("/ntopng_tlv/peer_name", test_peer_name);
 	g_test_add_func("/ntopng_tlv/pairs", test_pairs);
 	g_test_add_func("/ntopng_tlv/full", test_full);
 	g_test_add_func("/ntopng_tlv/long_command_line", test_long_command_line);

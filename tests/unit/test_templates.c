@@ -88,6 +88,7 @@ static void test_element_numbers(void)
 		/* nProbe's list: retransmitted TCP packets src->dst, dst->src */
 		{ "RETRANSMITTED_IN_PKTS", NTOP_PEN, 109 },
 		{ "RETRANSMITTED_OUT_PKTS", NTOP_PEN, 110 },
+		{ "peerName", 4242, 28 },
 		{ "SRC_PROC_PID", NTOP_PEN, NTOP_SRC_PROC_PID },
 		{ "SRC_PROC_NAME", NTOP_PEN, NTOP_SRC_PROC_NAME },
 		{ "SRC_PROC_UID", NTOP_PEN, NTOP_SRC_PROC_UID },

@@ -94,6 +94,8 @@ static void test_stats_unread(void)
 	k[EBPFLOW_STAT_UDP_SEND] = 100;
 	k[EBPFLOW_STAT_FLOW_CREATED] = 60;
 	k[EBPFLOW_STAT_FOLDED] = 30;
+	k[EBPFLOW_STAT_DNS_ANSWERS] = 7;
+	k[EBPFLOW_STAT_DNS_DROPPED] = 2;
 	stats_account(&s, k, 50, 0, 10, 20, 2, 48);
 	g_assert_cmpuint(s.flows_unread, ==, 12);
 	g_assert_cmpuint(s.flows_evicted, ==, 14);
@@ -103,7 +105,9 @@ static void test_stats_unread(void)
 	s.ntop = 1;
 	stats_json(j, &s);
 	g_assert_nonnull(strstr(j->str, ",\"calls_folded\":30,\"flows_unread\":12,\"uids\":[{\"uid\":7,"
-					"\"calls_folded\":30,\"calls_refused\":0,\"flows_unread\":12}]}"));
+					"\"calls_folded\":30,\"calls_refused\":0,\"flows_unread\":12}],"));
+	/* the DNS answers the kernel handed over, and lost to a full ring (issue 22) */
+	g_assert_nonnull(strstr(j->str, "\"dns_answers\":7,\"dns_dropped\":2,"));
 	/* entries read that were made after the counters: no negative count */
 	stats_account(&s, k, 50, 0, 10, 20, 0, 61);
 	g_assert_cmpuint(s.flows_unread, ==, 0);
