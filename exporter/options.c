@@ -91,7 +91,7 @@ static const struct option_def options[] = {
 	DEFINE_OPTION("map-size", OPT_UINT, map_entries, .section = "flows", .key = "map_size",
 		      .min = 1024, .max = 1u << 24, .def = "65536", .metavar = "FLOWS",
 		      .flags = OPT_RESTART,
-		      .help = "capacity of the kernel flow map; it takes about 128 + 136 x (possible "
+		      .help = "capacity of the kernel flow map; it takes about 128 + 144 x (possible "
 			      "CPUs) bytes a flow of kernel memory, which eBPFlow logs at start"),
 	DEFINE_OPTION("map-memory-max", OPT_UINT, map_memory_max_mib, .section = "flows",
 		      .key = "map_memory_max", .min = 1, .max = 1u << 20, .def = "256",

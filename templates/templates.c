@@ -241,8 +241,7 @@ static const char *const ebpflow_enterprise[] = {
 	"handshakeMinimumMicroseconds", "handshakeMeanMicroseconds", "handshakeMaximumMicroseconds",
 	"rttSampleDeltaCount", "rttMinimumMicroseconds", "rttMeanMicroseconds",
 	"rttMaximumMicroseconds", "retransmittedSegmentDeltaCount", "connectionRefusedDeltaCount",
-	"connectionTimedOutDeltaCount", "connectionFailedOtherDeltaCount", NULL
-	"processCommandLine", "parentProcessId", "parentProcessName", "peerName", NULL
+	"connectionTimedOutDeltaCount", "connectionFailedOtherDeltaCount", "peerName", NULL
 };
 
 static const char *const ntop_enterprise[] = {
@@ -256,8 +255,7 @@ static const char *const ntop_enterprise[] = {
 	"handshakeMinimumMicroseconds", "handshakeMeanMicroseconds", "handshakeMaximumMicroseconds",
 	"rttSampleDeltaCount", "rttMinimumMicroseconds", "rttMeanMicroseconds",
 	"rttMaximumMicroseconds", "connectionRefusedDeltaCount", "connectionTimedOutDeltaCount",
-	"connectionFailedOtherDeltaCount", NULL
-	"peerName", NULL
+	"connectionFailedOtherDeltaCount", "peerName", NULL
 };
 
 struct tmpl_def {

@@ -83,6 +83,8 @@ static void add_health(GString *out, const struct flow_record *rec)
 	if (h->rtt_count)
 		g_string_append_printf(out, ",\"rttMeanMicroseconds\":%" PRIu64,
 				       h->rtt_sum_us / h->rtt_count);
+}
+
 bool ntopng_peer_is_server(const struct flow_record *rec)
 {
 	return rec->peer_name && *rec->peer_name && rec->key.direction == EBPFLOW_DIR_OUTBOUND &&

@@ -62,11 +62,11 @@ def possible_cpus():
 
 def flow_map_bytes(entries, cpus):
     """docs/deploy/README.md's formula: 832 + 32 per CPU + 16 per bucket (a
-    power of two) + per flow a 112-byte element and 136 bytes per CPU."""
+    power of two) + per flow a 112-byte element and 144 bytes per CPU."""
     buckets = 1
     while buckets < entries:
         buckets *= 2
-    return 832 + 32 * cpus + 16 * buckets + entries * (112 + 136 * cpus)
+    return 832 + 32 * cpus + 16 * buckets + entries * (112 + 144 * cpus)
 
 
 def threads(pid):
@@ -393,7 +393,7 @@ class MapBudget(unittest.TestCase):
         release = tuple(int(x) for x in os.uname().release.split(".")[:2])
         if (5, 11) <= release < (6, 4):
             # these count the keys and values only (bpf_map_memory_footprint)
-            self.assertEqual(counted, -(-100000 * (56 + 136 * cpus) // 4096) * 4096, line[0])
+            self.assertEqual(counted, -(-100000 * (56 + 144 * cpus) // 4096) * 4096, line[0])
         else:
             # the kernel's own accounting (6.4 on: htab_map_mem_usage; 5.10: the
             # pages charged, without the fixed part); struct bpf_htab's size
@@ -417,7 +417,7 @@ class MapBudget(unittest.TestCase):
             self.assertEqual(r.returncode, 2, r.stderr)
             self.assertEqual(r.stderr, (
                 f"ebpflow: [flows] map_size = 1000000 flows would take {need / 2**20:.1f} MiB of "
-                f"kernel memory on {cpus} possible CPUs (136 bytes per flow and CPU), more than "
+                f"kernel memory on {cpus} possible CPUs (144 bytes per flow and CPU), more than "
                 f"[flows] map_memory_max = {budget} MiB: lower map_size (--map-size) to at most "
                 f"{fit}, or raise map_memory_max (--map-memory-max)\n"))
         # the largest map that fits does start
