@@ -396,8 +396,10 @@ static gboolean apply(struct runtime *rt, struct ebpflow_config *n, GError **err
 	});
 	log_set_level(n->log_level);
 	log_set_target(n->log_target == LOG_TARGET_SYSLOG);
-	if (rt->console)
+	if (rt->console) {
 		console_set_max_ended(rt->console, n->ended_rows);
+		console_set_names(rt->console, n->peer_names);
+	}
 	config_clear(&rt->cfg);
 	rt->cfg = *n;
 	memset(n, 0, sizeof(*n));
