@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0-only
 #
-# Toolchain file: eBPFlow for arm64 (aarch64), built on another machine with
+# Toolchain file: eBPFlow for arm64 (aarch64), built on an amd64 machine with
 # Debian's cross compiler (gcc-aarch64-linux-gnu):
 #
 #   cmake -S . -B build-arm64 -DCMAKE_TOOLCHAIN_FILE=cmake/aarch64-linux-gnu.cmake \
@@ -20,7 +20,6 @@ set(CMAKE_SYSTEM_PROCESSOR aarch64)
 set(EBPFLOW_TRIPLET aarch64-linux-gnu)
 
 set(CMAKE_C_COMPILER ${EBPFLOW_TRIPLET}-gcc)
-set(CMAKE_CXX_COMPILER ${EBPFLOW_TRIPLET}-g++)
 
 # try_compile runs the toolchain file again in a project of its own: pass
 # the sysroot on to it
