@@ -1,6 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0-only
 """Run commands on another kernel: Debian's own, booted in a qemu guest whose
-root is the host's, read-only over 9p. Python's standard library only.
+root is the host's, read-only over 9p (over virtio-fs where the kernel has
+no 9p: virtiofs.py). An arm64 kernel boots in qemu-system-aarch64 and needs
+an arm64 root (root=, arm64.py). Python's standard library only.
 
     from guest import Guest
     rc, out, err = Guest("6.1").run(["uname", "-r"])
