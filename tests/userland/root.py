@@ -76,13 +76,18 @@ def mounted_under(path):
 
 
 class Root:
-    """A root of SUITE with PACKAGES, in CACHE/SUITE-KEY."""
+    """A root of SUITE with PACKAGES, in CACHE/SUITE-KEY; of another
+    architecture than the host's with arch (run through qemu-user: the
+    binfmt_misc handler must be registered, tests/vm/arm64.py)."""
 
-    def __init__(self, cache, suite, packages, variant="minbase"):
+    def __init__(self, cache, suite, packages, variant="minbase", arch=None):
         self.suite = suite
         self.packages = sorted(set(packages))
         self.variant = variant
+        self.arch = arch
         spec = f"{suite} {variant} {' '.join(self.packages)}\n"
+        if arch:
+            spec = f"{arch} {spec}"
         self.spec = spec
         key = hashlib.sha256(spec.encode()).hexdigest()[:12]
         self.cache = cache
@@ -118,6 +123,7 @@ class Root:
         for d in (tmp, self.path):   # an interrupted run's, or a broken one
             shutil.rmtree(d, ignore_errors=True)
         cmd = ["mmdebstrap", f"--variant={self.variant}", "--format=directory",
+               *([f"--architectures={self.arch}"] if self.arch else []),
                f"--include={','.join(self.packages)}", self.suite, tmp, mirror()]
         with open(log, "w") as out:
             r = subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT)
