@@ -64,6 +64,31 @@ class Cross(unittest.TestCase):
             # the kernel's BTF is the largest blob; exactly its bytes
             self.assertEqual(arm64.btf(f.name), large)
 
+    def test_shlibs_of_unpacked_packages(self):
+        # the root's packages are only unpacked: their shlibs files, which
+        # the .deb's Depends come from, are put where dpkg keeps them
+        with tempfile.TemporaryDirectory(prefix=f"ebpflow-cross-{os.getpid()}-") as d:
+            root = os.path.join(d, "root")
+            debs = os.path.join(root, "var/cache/apt/archives")
+            os.makedirs(debs)
+            for name, shlibs in (("libfoo1", "libfoo 1 libfoo1 (>= 1.2)\n"), ("foo-bin", None)):
+                pkg = os.path.join(d, name)
+                os.makedirs(os.path.join(pkg, "DEBIAN"))
+                with open(os.path.join(pkg, "DEBIAN", "control"), "w") as f:
+                    f.write(f"Package: {name}\nVersion: 1.2\nArchitecture: arm64\n"
+                            "Maintainer: t <t@example.org>\nDescription: t\n")
+                if shlibs:
+                    with open(os.path.join(pkg, "DEBIAN", "shlibs"), "w") as f:
+                        f.write(shlibs)
+                subprocess.run(["dpkg-deb", "--build", pkg, f"{debs}/{name}_1.2_arm64.deb"],
+                               check=True, capture_output=True)
+            arm64.shlibs(root)
+            info = os.path.join(root, "var/lib/dpkg/info")
+            self.assertEqual(os.listdir(info), ["libfoo1.shlibs"])
+            with open(os.path.join(info, "libfoo1.shlibs")) as f:
+                self.assertEqual(f.read(), "libfoo 1 libfoo1 (>= 1.2)\n")
+            self.assertEqual(os.listdir(debs), [])   # the packages go
+
     def test_not_an_arm64_image(self):
         with tempfile.NamedTemporaryFile() as f:
             f.write(b"\0" * 4096)
