@@ -21,7 +21,8 @@ BUILD_PACKAGES="
 
 # the cross compiler, and an arm64 root to build against and to boot
 # (tests/vm/arm64.py): no :arm64 package is installed on the host, whose
-# Multi-Arch libraries would have to move to the arm64 ones' exact versions
+# Multi-Arch libraries would have to move to the arm64 ones' exact versions;
+# qemu-user-static runs the root's ldconfig and the build's own program
 ARM64_PACKAGES="
 	gcc-aarch64-linux-gnu qemu-user-static mmdebstrap qemu-system-arm
 "
