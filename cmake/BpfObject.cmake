@@ -30,6 +30,12 @@ file(MAKE_DIRECTORY ${BPF_GEN_DIR})
 
 if(EBPFLOW_VMLINUX_H)
   configure_file(${EBPFLOW_VMLINUX_H} ${BPF_GEN_DIR}/vmlinux.h COPYONLY)
+elseif(CMAKE_CROSSCOMPILING)
+  # the build host's BTF describes its own architecture (x86's pt_regs, for
+  # one): the programs would not build, or read the wrong registers
+  message(FATAL_ERROR "Cross-compiling for ${CMAKE_SYSTEM_PROCESSOR}: pass "
+    "-DEBPFLOW_VMLINUX_H=/path/to/vmlinux.h made from a ${BPF_TARGET_ARCH} kernel's BTF "
+    "(tests/vm/arm64.py vmlinux prints an arm64 kernel's); this host's describes its own architecture.")
 elseif(NOT EXISTS ${EBPFLOW_BTF_FILE})
   message(FATAL_ERROR "No BTF at ${EBPFLOW_BTF_FILE}: this kernel was built without "
     "CONFIG_DEBUG_INFO_BTF. Pass -DEBPFLOW_VMLINUX_H=/path/to/vmlinux.h made on a host with BTF.")

@@ -28,6 +28,19 @@ set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_SECTION net)
 set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
+# a cross build against a sysroot (cmake/aarch64-linux-gnu.cmake): the
+# Depends from the sysroot's packages (cmake/DebDepends.cmake)
+if(CMAKE_CROSSCOMPILING AND CMAKE_SYSROOT)
+  set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS OFF)
+  file(GENERATE OUTPUT ${CMAKE_BINARY_DIR}/packaging/deb-depends.cmake CONTENT "\
+set(EBPFLOW_DEB_SYSROOT [[${CMAKE_SYSROOT}]])
+set(EBPFLOW_DEB_OBJDUMP [[${CMAKE_OBJDUMP}]])
+set(EBPFLOW_DEB_BINARIES [[$<TARGET_FILE:ebpflow>;$<TARGET_FILE:ebpflow-collector>;\
+$<TARGET_FILE:ebpflow-mappings>]])
+include([[${CMAKE_SOURCE_DIR}/cmake/DebDepends.cmake]])
+")
+  set(CPACK_PROJECT_CONFIG_FILE ${CMAKE_BINARY_DIR}/packaging/deb-depends.cmake)
+endif()
 set(CPACK_STRIP_FILES ON)
 # Install with DESTDIR and the prefix /usr (not a staging prefix), so that the
 # install script sees /usr and puts the configuration in /etc, and the unit

@@ -4,6 +4,8 @@
 #   scripts/deps.sh          building and running it (scripts/run.sh)
 #   scripts/deps.sh --test   that, and every program the tests drive
 #                            (scripts/test.sh, .ci/run)
+#   scripts/deps.sh --arm64  building for arm64 on this host (README: the
+#                            cross build) and booting arm64 guests
 # A test that needs another program adds its package to TEST_PACKAGES,
 # on the line of the tests that use it.
 set -eu
@@ -15,6 +17,14 @@ BUILD_PACKAGES="
 	libbpf-dev libelf-dev zlib1g-dev libglib2.0-dev libfixbuf-dev
 	libcurl4-openssl-dev libjson-glib-dev file
 	libzmq3-dev
+"
+
+# the cross compiler, and an arm64 root to build against and to boot
+# (tests/vm/arm64.py): no :arm64 package is installed on the host, whose
+# Multi-Arch libraries would have to move to the arm64 ones' exact versions;
+# qemu-user-static runs the root's ldconfig and the build's own program
+ARM64_PACKAGES="
+	gcc-aarch64-linux-gnu qemu-user-static mmdebstrap qemu-system-arm
 "
 
 TEST_PACKAGES="
@@ -34,9 +44,10 @@ TEST_PACKAGES="
 
 case "${1:-}" in
 "") packages=$BUILD_PACKAGES ;;
---test) packages="$BUILD_PACKAGES $TEST_PACKAGES" ;;
+--test) packages="$BUILD_PACKAGES $TEST_PACKAGES $ARM64_PACKAGES" ;;
+--arm64) packages="$BUILD_PACKAGES $ARM64_PACKAGES" ;;
 *)
-	echo "usage: $0 [--test]" >&2
+	echo "usage: $0 [--test|--arm64]" >&2
 	exit 2
 	;;
 esac

@@ -197,7 +197,9 @@ class Ebpflow:
         self._reader = threading.Thread(target=self._read_stdout, daemon=True)
         self._reader.start()
         self.stderr = ""
-        deadline = time.monotonic() + 30
+        # an emulated guest (the kernel matrix) needs longer to create a large
+        # map: it sets EBPFLOW_START_TIMEOUT
+        deadline = time.monotonic() + float(os.environ.get("EBPFLOW_START_TIMEOUT", "30"))
         while "watching" not in self.stderr:
             left = deadline - time.monotonic()
             if left <= 0 or self.proc.poll() is not None:

@@ -76,13 +76,24 @@ def mounted_under(path):
 
 
 class Root:
-    """A root of SUITE with PACKAGES, in CACHE/SUITE-KEY."""
+    """A root of SUITE with PACKAGES, in CACHE/SUITE-KEY; of another
+    architecture than the host's with arch. options: more of mmdebstrap's;
+    finish(DIR): what the root needs after mmdebstrap, before it is kept
+    (tests/vm/arm64.py: a root whose packages were only unpacked)."""
 
-    def __init__(self, cache, suite, packages, variant="minbase"):
+    def __init__(self, cache, suite, packages, variant="minbase", arch=None, options=(),
+                 finish=None):
         self.suite = suite
         self.packages = sorted(set(packages))
         self.variant = variant
+        self.arch = arch
+        self.options = list(options)
+        self.finish = finish
         spec = f"{suite} {variant} {' '.join(self.packages)}\n"
+        if arch:
+            spec = f"{arch} {spec}"
+        if options:
+            spec = f"{' '.join(options)} {spec}"
         self.spec = spec
         key = hashlib.sha256(spec.encode()).hexdigest()[:12]
         self.cache = cache
@@ -94,6 +105,11 @@ class Root:
         os.makedirs(self.cache, exist_ok=True)
         self._lock = open(self.path + ".lock", "w")
         fcntl.flock(self._lock, fcntl.LOCK_EX)
+
+    def share(self):
+        """Made: other runs may use it at the same time now (none may remove
+        it: _forget_others takes the lock exclusively)."""
+        fcntl.flock(self._lock, fcntl.LOCK_SH)
 
     def unlock(self):
         if self._lock:
@@ -118,6 +134,7 @@ class Root:
         for d in (tmp, self.path):   # an interrupted run's, or a broken one
             shutil.rmtree(d, ignore_errors=True)
         cmd = ["mmdebstrap", f"--variant={self.variant}", "--format=directory",
+               *([f"--architectures={self.arch}"] if self.arch else []), *self.options,
                f"--include={','.join(self.packages)}", self.suite, tmp, mirror()]
         with open(log, "w") as out:
             r = subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT)
@@ -126,6 +143,12 @@ class Root:
         if r.returncode != 0:
             shutil.rmtree(tmp, ignore_errors=True)
             raise Unavailable(f"mmdebstrap exited {r.returncode} (log: {log})")
+        if self.finish:
+            try:
+                self.finish(tmp)
+            except BaseException:
+                shutil.rmtree(tmp, ignore_errors=True)
+                raise
         with open(os.path.join(tmp, STAMP), "w") as f:
             f.write(self.spec)
         os.rename(tmp, self.path)

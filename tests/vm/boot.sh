@@ -3,12 +3,12 @@
 # from the exchange share: mount the host's root read-only with writable
 # scratch space and the kernel's file systems on it, then run each command of
 # /xchg/cmd/ in a chroot there, its output, exit code and times kept in
-# /xchg/cmd/. guest.py writes /xchg/config.sh (ROOT_OPTS, and setup(), run
+# /xchg/cmd/. guest.py writes /xchg/config.sh (mount_root over 9p or virtio-fs, and setup(), run
 # after the standard mounts: the place for a caller's extra mounts).
 . /xchg/config.sh
 R=/newroot
 
-mount -t 9p -o "trans=virtio,version=9p2000.L,ro,$ROOT_OPTS" hostroot $R ||
+mount_root $R ||
 	off "cannot mount the host's root"
 # the root is read-only: everything that is written goes to memory, but what
 # the commands need of the host's /tmp, /run, /var/tmp stays (guest.py: SCRATCH)

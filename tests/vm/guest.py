@@ -1,6 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0-only
 """Run commands on another kernel: Debian's own, booted in a qemu guest whose
-root is the host's, read-only over 9p. Python's standard library only.
+root is the host's, read-only over 9p (over virtio-fs where the kernel has
+no 9p: virtiofs.py). An arm64 kernel boots in qemu-system-aarch64 and needs
+an arm64 root (root=, arm64.py). Python's standard library only.
 
     from guest import Guest
     rc, out, err = Guest("6.1").run(["uname", "-r"])
@@ -33,6 +35,7 @@ import time
 from typing import NamedTuple, Optional
 
 import kernels
+import virtiofs
 from kernels import Kernel, KernelUnavailable  # noqa: F401 (callers catch it)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -68,6 +71,11 @@ class GuestError(Exception):
 
 
 ACCEL = {"kvm": ["-accel", "kvm", "-cpu", "host"], "tcg": ["-accel", "tcg", "-cpu", "max"]}
+# An arm64 kernel's guest: always emulated here. Pointer authentication with
+# QEMU's own algorithm (pauth-impdef) runs about 3 times faster than the
+# architected one, and the kernel cannot tell.
+ARM64 = {"qemu": "qemu-system-aarch64", "package": "qemu-system-arm", "console": "ttyAMA0",
+         "machine": ["-M", "virt", "-accel", "tcg", "-cpu", "max,pauth-impdef=on"]}
 KVM_PROBE_SECONDS = 15   # a KVM guest prints on its console within a second
 
 
@@ -99,10 +107,12 @@ def _boot_id():
         return f.read().strip()
 
 
-def qemu_binary():
-    path = shutil.which("qemu-system-x86_64")
+def qemu_binary(arch="amd64"):
+    name, package = (ARM64["qemu"], ARM64["package"]) if arch == "arm64" else \
+        ("qemu-system-x86_64", "qemu-system-x86")
+    path = shutil.which(name)
     if path is None:
-        raise GuestError("qemu-system-x86_64 is not installed (Debian: qemu-system-x86)")
+        raise GuestError(f"{name} is not installed (Debian: {package})")
     return path
 
 
@@ -116,7 +126,8 @@ class Guest:
         self.cmdline = cmdline
         self.setup = setup
         self.boot_script = boot_script or os.path.join(HERE, "boot.sh")
-        self.modules = kernels.MODULES + list(modules)
+        base = kernels.VIRTIOFS_MODULES if self.kernel.share == "virtiofs" else kernels.MODULES
+        self.modules = base + list(modules)
         self.root_opts = root_opts
         self.root = root
         self.boot_seconds = None   # qemu start to the first command, last boot
@@ -144,6 +155,9 @@ class Guest:
                 print(f"vm: {self.series}: exchange folder kept: {xchg}", flush=True)
             else:
                 shutil.rmtree(xchg, ignore_errors=True)
+            for tag in ("hostroot", "xchg"):   # virtio-fs sockets (_shares)
+                if os.path.exists(f"{xchg}.{tag}.sock"):
+                    os.unlink(f"{xchg}.{tag}.sock")
 
     @staticmethod
     def kept_paths(commands):
@@ -174,6 +188,12 @@ class Guest:
                        f" off {shlex.quote('cannot keep ' + p)}\n" for i, p in enumerate(kept))
         with open(os.path.join(xchg, "config.sh"), "w") as f:
             f.write(f"ROOT_OPTS={shlex.quote(self.root_opts)}\n")
+            # mount_root DIR: the host's root, read-only, over the kernel's share
+            if self.kernel.share == "virtiofs":
+                f.write("mount_root() {\n\tmount -t virtiofs -o ro hostroot \"$1\"\n}\n")
+            else:
+                f.write("mount_root() {\n\tmount -t 9p -o \"trans=virtio,version=9p2000.L,ro,"
+                        "$ROOT_OPTS\" hostroot \"$1\"\n}\n")
             f.write(f"setup() {{\n:\n{self.setup}\n}}\n")
             # the host's folders under SCRATCH the commands need: aside from the
             # host's root ($1) before the guest's own memory covers them, then back
@@ -193,9 +213,12 @@ class Guest:
                 f.write(f"{int(c.timeout)}\n")
 
     def _boot(self, xchg, limit):
+        # an arm64 kernel needs an arm64 busybox: the arm64 root's
+        busybox = os.path.join(self.root, "bin", "busybox") if self.kernel.arch == "arm64" \
+            else kernels.BUSYBOX
         with open(os.path.join(HERE, "init.sh")) as f:
-            initrd = self.kernel.initramfs(f.read(), self.modules)
-        mode = choose_accel(self.kernel.cache)
+            initrd = self.kernel.initramfs(f.read(), self.modules, busybox)
+        mode = "tcg" if self.kernel.arch == "arm64" else choose_accel(self.kernel.cache)
         if mode == "probe":
             works = self._qemu(xchg, limit, initrd, "kvm", probe=True)
             with open(os.path.join(self.kernel.cache, "kvm-verdict"), "w") as f:
@@ -211,30 +234,56 @@ class Guest:
         """Run the guest to its end. With probe, give up (False) if its
         console stays empty for KVM_PROBE_SECONDS."""
         self.accel = mode
-        cmd = [qemu_binary(), "-nodefaults", "-no-user-config", "-display", "none",
-               "-no-reboot", *ACCEL[mode], "-smp", str(self.smp), "-m", self.memory,
+        arm64 = self.kernel.arch == "arm64"
+        machine = ARM64["machine"] if arm64 else ACCEL[mode]
+        console = ARM64["console"] if arm64 else "ttyS0"
+        cmd = [qemu_binary(self.kernel.arch), "-nodefaults", "-no-user-config", "-display", "none",
+               "-no-reboot", *machine, "-smp", str(self.smp), "-m", self.memory,
                "-kernel", self.kernel.vmlinuz, "-initrd", initrd,
-               "-append", f"console=ttyS0 panic=-1 random.trust_cpu=on {self.cmdline}".strip(),
+               "-append", f"console={console} panic=-1 random.trust_cpu=on {self.cmdline}".strip(),
                "-serial", f"file:{self.console_log}",
-               "-device", "virtio-rng-pci",
-               "-virtfs", f"local,path={self.root},mount_tag=hostroot,security_model=none,readonly=on,"
-                          "multidevs=remap",
-               "-virtfs", f"local,path={xchg},mount_tag=xchg,security_model=none"]
-        t0 = time.monotonic()
+               "-device", "virtio-rng-pci"]
+        daemons = []
         self.boot_seconds = None
-        with open(self.console_log + ".qemu", "w") as qlog:
-            proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=qlog, stderr=qlog)
-            try:
-                if not self._wait(proc, xchg, limit, probe, t0):
-                    return False
-            finally:
-                if proc.poll() is None:   # interrupted: leave no guest behind
-                    proc.kill()           # our qemu, by its pid
-                    proc.wait()
+        try:
+            cmd += self._shares(xchg, daemons)
+            t0 = time.monotonic()
+            with open(self.console_log + ".qemu", "w") as qlog:
+                proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=qlog, stderr=qlog)
+                try:
+                    if not self._wait(proc, xchg, limit, probe, t0):
+                        return False
+                finally:
+                    if proc.poll() is None:   # interrupted: leave no guest behind
+                        proc.kill()           # our qemu, by its pid
+                        proc.wait()
+        finally:
+            for d in daemons:
+                virtiofs.stop(d)
         if self.boot_seconds is None:
             raise GuestError(f"{self.series}: the guest never reached its commands "
                              f"(qemu exited {proc.returncode}); console log: {self.console_log}")
         return True
+
+    def _shares(self, xchg, daemons):
+        """qemu's arguments for the two shares (the root read-only, the
+        exchange folder); virtiofsd daemons started for them go in daemons."""
+        if self.kernel.share == "9p":
+            return ["-virtfs", f"local,path={self.root},mount_tag=hostroot,security_model=none,"
+                               "readonly=on,multidevs=remap",
+                    "-virtfs", f"local,path={xchg},mount_tag=xchg,security_model=none"]
+        # virtio-fs: the guest's memory must be shared with the daemons
+        fsd = virtiofs.Virtiofsd(self.kernel.cache)
+        args = ["-object", f"memory-backend-memfd,id=mem,size={self.memory},share=on",
+                "-numa", "node,memdev=mem"]
+        # the sockets beside the exchange folder (not in it: it is shared);
+        # removed with it (run_many)
+        for tag, path, ro in (("hostroot", self.root, True), ("xchg", xchg, False)):
+            sock = f"{xchg}.{tag}.sock"
+            daemons.append(fsd.start(path, sock, f"{self.console_log}.{tag}.virtiofsd", ro))
+            args += ["-chardev", f"socket,id={tag},path={sock}",
+                     "-device", f"vhost-user-fs-pci,chardev={tag},tag={tag}"]
+        return args
 
     def _wait(self, proc, xchg, limit, probe, t0):
         started = os.path.join(xchg, "started")

@@ -16,20 +16,32 @@ import subprocess
 import tempfile
 from functools import cmp_to_key
 
-# series -> (Debian suite, package name). Generic flavour: -cloud- has no 9p.
+# series -> (Debian suite, package name). The -cloud flavours (the kernels of
+# Debian's cloud images) have no 9p: their guests share over virtio-fs
+# (Kernel.share, virtiofs.py). 6.12-trixie: the newest kernel Debian ships.
 SERIES = {
     "5.10": ("bullseye", r"linux-image-5\.10\.0-[0-9]+-amd64-unsigned"),
     "6.1": ("bookworm", r"linux-image-6\.1\.0-[0-9]+-amd64-unsigned"),
     "6.12": ("bookworm-backports", r"linux-image-6\.12\.[0-9]+\+deb[0-9]+-amd64-unsigned"),
+    "6.12-trixie": ("trixie", r"linux-image-6\.12\.[0-9]+\+deb13-amd64-unsigned"),
+    "6.1-cloud": ("bookworm", r"linux-image-6\.1\.0-[0-9]+-cloud-amd64-unsigned"),
+    "6.12-cloud": ("trixie", r"linux-image-6\.12\.[0-9]+\+deb13-cloud-amd64-unsigned"),
+    # arm64 (qemu-system-aarch64, an arm64 root: arm64.py)
+    "6.1-arm64": ("bookworm", r"linux-image-6\.1\.0-[0-9]+-arm64-unsigned"),
+    "6.12-arm64": ("trixie", r"linux-image-6\.12\.[0-9]+\+deb13-arm64-unsigned"),
 }
+# Debian's architecture of each series' kernel, where it is not amd64
+ARCH = {"6.1-arm64": "arm64", "6.12-arm64": "arm64"}
 
 # Modules loaded in the guest (with what they depend on, first). virtio_pci
 # comes first: the 9p transport finds its device only once the bus is up.
 # A module a kernel has built in, or lacks, is skipped. netem and nftables
 # (with numgen) make the delay, loss and dropped SYNs of test_tcphealth;
 # nf_tables needs crc32c, which modules.dep does not say.
-MODULES = ["virtio_pci", "virtio_rng", "9pnet_virtio", "9p", "veth",
-           "sch_netem", "crc32c_generic", "libcrc32c", "nf_tables", "nft_numgen"]
+TEST_MODULES = ["sch_netem", "crc32c_generic", "libcrc32c", "nf_tables", "nft_numgen"]
+MODULES = ["virtio_pci", "virtio_rng", "9pnet_virtio", "9p", "veth", *TEST_MODULES]
+# The same for a kernel without 9p (share "virtiofs").
+VIRTIOFS_MODULES = ["virtio_pci", "virtio_rng", "virtiofs", "veth", *TEST_MODULES]
 
 BUSYBOX = "/bin/busybox"  # Debian's busybox-static
 
@@ -59,10 +71,12 @@ def _debian_entries():
 class Apt:
     """apt-get/apt-cache on a private state for one suite."""
 
-    def __init__(self, cache, suite):
-        self.dir = os.path.join(cache, "apt", suite)
+    def __init__(self, cache, suite, arch=None):
+        self.dir = os.path.join(cache, "apt", suite + (f"-{arch}" if arch else ""))
         self.suite = suite
-        self.opts = []
+        # another architecture's packages: only for unpacking, never installed
+        self.opts = ["-o", f"APT::Architectures={arch}", "-o", f"APT::Architecture={arch}"] \
+            if arch else []
         for key, sub in (("Dir::Etc::SourceList", "etc/sources.list"),
                          ("Dir::Etc::SourceParts", "etc/sources.list.d"),
                          ("Dir::Etc::Preferences", "etc/preferences"),
@@ -122,6 +136,7 @@ class Kernel:
         if series not in SERIES:
             raise ValueError(f"unknown kernel series {series}; known: {', '.join(SERIES)}")
         self.series = series
+        self.arch = ARCH.get(series, "amd64")
         self.cache = cache or default_cache()
         self.dir = os.path.join(self.cache, "kernels", series)
         if not os.path.exists(os.path.join(self.dir, "package")):
@@ -129,14 +144,29 @@ class Kernel:
         with open(os.path.join(self.dir, "package")) as f:
             self.package, self.version = f.read().split()
         root = os.path.join(self.dir, "root")
-        (self.release,) = os.listdir(os.path.join(root, "lib", "modules"))
+        # trixie's packages are merged-/usr: their modules are in usr/lib
+        (lib,) = [d for d in (os.path.join(root, "lib", "modules"),
+                              os.path.join(root, "usr", "lib", "modules")) if os.path.isdir(d)]
+        (self.release,) = os.listdir(lib)
         self.vmlinuz = os.path.join(root, "boot", f"vmlinuz-{self.release}")
         self.config = os.path.join(root, "boot", f"config-{self.release}")
-        self.modules = os.path.join(root, "lib", "modules", self.release)
+        self.modules = os.path.join(lib, self.release)
+        self.share = self._share()
+
+    def _share(self):
+        """How the guest reaches the host's folders: "9p", or "virtiofs"
+        where the kernel was built without 9p (Debian's cloud flavour)."""
+        with open(self.config) as f:
+            config = f.read()
+        if re.search(r"(?m)^CONFIG_NET_9P=", config):
+            return "9p"
+        if re.search(r"(?m)^CONFIG_VIRTIO_FS=", config):
+            return "virtiofs"
+        raise KernelUnavailable(f"{self.package} has neither 9p nor virtio-fs")
 
     def _fetch(self):
         suite, pattern = SERIES[self.series]
-        apt = Apt(self.cache, suite)
+        apt = Apt(self.cache, suite, ARCH.get(self.series))
         apt.update()
         package, version = apt.newest(pattern)
         print(f"vm: fetching {package} {version} ({suite})", flush=True)
@@ -181,11 +211,12 @@ class Kernel:
             visit(name.replace("-", "_"))
         return [(name, files[name]) for name in order]
 
-    def initramfs(self, init_script, wanted=MODULES):
-        """Path of an initramfs with busybox, init_script as /init and the
-        modules (decompressed: busybox insmod reads plain .ko), made once."""
+    def initramfs(self, init_script, wanted=MODULES, busybox=BUSYBOX):
+        """Path of an initramfs with busybox (a static one of the kernel's
+        architecture), init_script as /init and the modules (decompressed:
+        busybox insmod reads plain .ko), made once."""
         modules = self.module_order(wanted)
-        with open(BUSYBOX, "rb") as f:
+        with open(busybox, "rb") as f:
             busybox = f.read()
         key = hashlib.sha256(init_script.encode() + busybox + repr(modules).encode()).hexdigest()
         path = os.path.join(self.dir, f"initramfs-{key[:16]}.cpio")

@@ -15,7 +15,7 @@ R=/newroot
 # the root: one overlay of the installed tree over the host's root, the
 # writes in memory
 mkdir -p /host /mem
-mount -t 9p -o "trans=virtio,version=9p2000.L,ro,$ROOT_OPTS" hostroot /host ||
+mount_root /host ||
 	off "cannot mount the host's root"
 [ -d "/host$STAGE/usr" ] || off "no installed tree at $STAGE"
 mount -t tmpfs -o mode=0755 tmpfs /mem
