@@ -76,7 +76,7 @@ def threads(pid):
         try:
             with open(f"/proc/{pid}/task/{tid}/status") as f:
                 status = dict(line.rstrip("\n").split(":\t", 1) for line in f if ":\t" in line)
-        except FileNotFoundError:
+        except (FileNotFoundError, ProcessLookupError):  # the thread ended meanwhile
             continue
         out.append((tid, status["Name"], status))
     return out
@@ -305,24 +305,32 @@ class User(unittest.TestCase):
         path = conf("user.conf", f"[output]\nmode = none\ninterval = 1\n[service]\nuser = nobody\n"
                                  f"[ipfix]\ncollectors = 127.0.0.1:{P + 2}\n")
         probe = Ebpflow("-c", path)
+        calls = testlib.ipfix_calls
+
+        def arrived(col, pid, n):
+            """Wait until col has pid's n calls (a loaded host, an emulated
+            guest: no fixed sleep is long enough)."""
+            deadline = time.monotonic() + 60
+            while calls(col.received(), pid) < n and time.monotonic() < deadline:
+                time.sleep(0.2)
+
         try:
             _, first = testlib.udp_pair(P + 4, 3)
-            time.sleep(1.5)
+            arrived(a, first, 3)
             conf("user.conf", f"[output]\nmode = none\ninterval = 1\n[service]\nuser = nobody\n"
                               f"[ipfix]\ncollectors = 127.0.0.1:{P + 3}\n")
             probe.proc.send_signal(signal.SIGHUP)
-            time.sleep(1)
+            probe.wait_log("configuration reloaded")
             _, second = testlib.udp_pair(P + 5, 4)
-            time.sleep(1.5)
+            arrived(b, second, 4)
             os.chmod(path, 0o600)  # root's alone now: nobody cannot read it
             probe.proc.send_signal(signal.SIGHUP)
-            time.sleep(1)
+            probe.wait_log("reload failed")
             _, third = testlib.udp_pair(P + 6, 5)
-            time.sleep(1.5)
+            arrived(b, third, 5)
         finally:
             probe.stop()
             got_a, got_b = a.records(), b.records()
-        calls = testlib.ipfix_calls
         self.assertEqual(probe.returncode, 0, probe.stderr)
         self.assertIn("running as user nobody", probe.stderr)
         self.assertEqual((calls(got_a, first), calls(got_b, first)), (3, 0))

@@ -364,6 +364,12 @@ class Collector(Process):
             self.stop()
             raise RuntimeError(f"ebpflow-collector did not start: {line}")
 
+    def received(self):
+        """The records received so far; the collector goes on."""
+        self.out.seek(0)
+        return [json.loads(line) for line in self.out.read().splitlines(keepends=True)
+                if line.endswith("\n") and line.strip()]
+
     def records(self):
         _, err = self.stop()
         self.stderr = err
