@@ -9,8 +9,11 @@ its own. Each job's output (stdout and stderr, in order) goes to its log,
 printed whole once the job ends, so the output of guests that ran at the
 same time never interleaves. If we are stopped (ctest's timeout sends
 SIGTERM), the jobs still running get SIGTERM too, by pid, and are waited for.
+The SIGTERM is held while jobs are started and taken at the loop's turn, so
+no job is ever started and not yet known to the list that stops them.
 """
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -61,9 +64,12 @@ def report(job, out):
 def run(jobs, n, out=sys.stdout):
     """Run jobs (started in the order given), at most n at once; each job's
     rc and seconds are set when this returns."""
-    pending, running = list(jobs), []
+    pending, running, stopped = list(jobs), [], []
+    # a SIGTERM raised in the middle of a start would leave that job running
+    # unknown to `running`: noted here, acted on at the loop's turn
+    before = signal.signal(signal.SIGTERM, lambda *_: stopped.append(True))
     try:
-        while pending or running:
+        while (pending or running) and not stopped:
             while pending and len(running) < n:
                 job = pending.pop(0)
                 job.start()
@@ -74,6 +80,9 @@ def run(jobs, n, out=sys.stdout):
                 running.remove(job)
                 report(job, out)
     finally:
+        signal.signal(signal.SIGTERM, before)
         for job in running:   # interrupted: leave no job (and no guest) behind
             job.stop()
+    if stopped:
+        signal.raise_signal(signal.SIGTERM)   # now to the caller's own handling
     return jobs
