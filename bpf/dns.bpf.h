@@ -48,7 +48,7 @@ static __always_inline __u32 sock_netns(const struct sock *sk)
 }
 
 /* An event to fill, or NULL (counted) when the ring is full. */
-static __always_inline struct dns_event *dns_event_new(const struct sock *sk)
+static __always_inline struct dns_event *dns_event_new(__u32 netns)
 {
 	struct dns_event *e = bpf_ringbuf_reserve(&dns_answers, sizeof(*e), 0);
 
@@ -56,7 +56,7 @@ static __always_inline struct dns_event *dns_event_new(const struct sock *sk)
 		stat_inc(EBPFLOW_STAT_DNS_DROPPED);
 		return NULL;
 	}
-	e->netns = sock_netns(sk);
+	e->netns = netns;
 	e->pad = 0;
 	return e;
 }
@@ -106,16 +106,17 @@ static __always_inline void dns_from_skb(const struct sock *sk, struct sk_buff *
 		len = tail - th - 8;
 	if (len > EBPFLOW_DNS_CAPTURE)
 		len = EBPFLOW_DNS_CAPTURE;
-	e = dns_event_new(sk);
+	e = dns_event_new(sock_netns(sk));
 	if (e)
 		dns_event_done(e, bpf_probe_read_kernel(e->data, len, head + th + 8), len);
 }
 
 /*
- * The end of a receive of len bytes from port 53 on sk, on the tracepoint
- * tier: the answer is in the caller's buffer.
+ * The end of a receive of len bytes from port 53 on a socket of network
+ * namespace netns, on the tracepoint tier: the answer is in the caller's
+ * buffer.
  */
-static __always_inline void dns_from_user(const struct sock *sk, long len)
+static __always_inline void dns_from_user(__u32 netns, long len)
 {
 #ifdef DNS_SYSCALL_NR
 	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
@@ -146,7 +147,7 @@ static __always_inline void dns_from_user(const struct sock *sk, long len)
 		return;
 	if (len > EBPFLOW_DNS_CAPTURE)
 		len = EBPFLOW_DNS_CAPTURE;
-	e = dns_event_new(sk);
+	e = dns_event_new(netns);
 	if (e)
 		dns_event_done(e, bpf_probe_read_user(e->data, len, buf), len);
 #endif
