@@ -162,6 +162,8 @@ def main():
                                f"--host-record=short-{PID}.test,{ADDR['short']}",
                                f"--host-record=fresh-{PID}.test,{ADDR['fresh']}"], ttl=1)
         eb = testlib.Ebpflow("-o", "json", "-i", "1", "-c", conf)
+        # the console, asked for names (--names), beside it
+        con = testlib.Ebpflow("--names", "-i", "1", "-c", conf)
         pids = {
             "web": one.client(f"web-{PID}.test"),
             "alias": one.client(f"alias-{PID}.test"),
@@ -174,6 +176,7 @@ def main():
         }
         time.sleep(1.5)  # a pass reads the last flows before the stop
         eb.stop()
+        con.stop()
         if eb.returncode != 0:
             raise AssertionError(f"ebpflow exited with {eb.returncode}: {eb.stderr}")
         records = eb.records()
@@ -185,6 +188,14 @@ def main():
         expect(records, pids["short"], ADDR["short"], None, "TTL and grace ran out")
         expect(records, pids["literal"], ADDR["literal"], None, "never resolved",
                resolved=False)
+        # the console's rows of the first client's flows to its peer show the
+        # peer's name in place of its address
+        rows = [line.split() for line in con.stdout.splitlines()
+                if line.split()[:1] == [str(pids["web"])] and str(PORT) in line.split()]
+        if con.returncode != 0 or "DADDR/NAME" not in con.stdout or not rows or \
+                {r[6] for r in rows} != {f"web-{PID}.test"}:   # the DADDR/NAME column
+            raise AssertionError(f"--names: rows {rows} (exit {con.returncode}): "
+                                 f"{con.stdout[-2000:]}")
         stats = eb.stats()[-1]
         # the six lookups' answers reached user space whole: none lost, none
         # malformed (the counters are the host's: other answers may add to them)
