@@ -39,7 +39,8 @@ struct flow_entry {
 	uint32_t seen_pass;       /* the pass that last read it */
 	enum flow_state state;
 	/*
-	 * The peer's name as known when the flow was first read (flow_name_fn):
+	 * The peer's name as known when the flow was first read (flow_name_fn),
+	 * or just after (flowtable_name_new_flows):
 	 * its records keep it after the answer's TTL, as the connection does.
 	 */
 	char *peer_name;
@@ -53,6 +54,11 @@ struct flowtable {
 	uint32_t pass;
 	bool stopping;  /* flowtable_flush: everything goes now */
 	GArray *doomed; /* struct flow_key: being removed from the kernel */
+	/*
+	 * This pass's new flows without a peer name (not owned): emptied before
+	 * any entry can go (a new pass, expiry, flush), so never stale.
+	 */
+	GPtrArray *unnamed;
 };
 
 /*
@@ -76,6 +82,7 @@ struct flowtable *flowtable_new(const struct flowtable_timeouts *t, const struct
 
 	ft->flows = g_hash_table_new_full(flow_key_hash, flow_key_equal, NULL, free_entry);
 	ft->doomed = g_array_sized_new(FALSE, FALSE, sizeof(struct flow_key), FORGET_CHUNK);
+	ft->unnamed = g_ptr_array_new();
 	ft->t = *t;
 	ft->ops = *ops;
 	return ft;
@@ -87,6 +94,7 @@ void flowtable_free(struct flowtable *ft)
 		return;
 	g_hash_table_destroy(ft->flows);
 	g_array_free(ft->doomed, TRUE);
+	g_ptr_array_free(ft->unnamed, TRUE);
 	g_free(ft);
 }
 
@@ -242,6 +250,7 @@ static void renew(struct flowtable *ft, struct flow_entry *e, const struct flow_
 void flowtable_begin_pass(struct flowtable *ft)
 {
 	ft->pass++;
+	g_ptr_array_set_size(ft->unnamed, 0); /* asked again last pass, or nobody will */
 }
 
 void flowtable_update(struct flowtable *ft, const struct flow_key *key, const struct flow_totals *t)
@@ -253,8 +262,11 @@ void flowtable_update(struct flowtable *ft, const struct flow_key *key, const st
 		e->key = *key;
 		e->seen_pass = ft->pass;
 		start_generation(e, t);
-		if (ft->ops.name)
+		if (ft->ops.name) {
 			e->peer_name = g_strdup(ft->ops.name(key, t->netns, ft->ops.ctx));
+			if (!e->peer_name)
+				g_ptr_array_add(ft->unnamed, e);
+		}
 		g_hash_table_insert(ft->flows, &e->key, e);
 		was_read(ft, t, true);
 		return;
@@ -274,6 +286,16 @@ void flowtable_update(struct flowtable *ft, const struct flow_key *key, const st
 		return;
 	}
 	e->seen = *t;
+}
+
+void flowtable_name_new_flows(struct flowtable *ft)
+{
+	for (guint i = 0; i < ft->unnamed->len; i++) {
+		struct flow_entry *e = g_ptr_array_index(ft->unnamed, i);
+
+		e->peer_name = g_strdup(ft->ops.name(&e->key, e->seen.netns, ft->ops.ctx));
+	}
+	g_ptr_array_set_size(ft->unnamed, 0);
 }
 
 /* Take the final totals of e from the kernel, reporting them with reason. */
@@ -311,6 +333,7 @@ void flowtable_expire(struct flowtable *ft, uint64_t now_ns)
 	GHashTableIter it;
 	struct flow_entry *e;
 
+	g_ptr_array_set_size(ft->unnamed, 0); /* entries may go from here on */
 	g_hash_table_iter_init(&it, ft->flows);
 	/* ready() is asked only of a flow about to be reported: it is not free */
 	while (g_hash_table_iter_next(&it, NULL, (gpointer *)&e)) {
@@ -374,6 +397,7 @@ void flowtable_flush(struct flowtable *ft)
 	struct flow_entry *e;
 
 	ft->stopping = true;
+	g_ptr_array_set_size(ft->unnamed, 0);
 	g_hash_table_iter_init(&it, ft->flows);
 	while (g_hash_table_iter_next(&it, NULL, (gpointer *)&e)) {
 		report(ft, e, flow_expiry(ft, e, 0));

@@ -96,6 +96,12 @@ void flowtable_set_timeouts(struct flowtable *ft, const struct flowtable_timeout
 void flowtable_begin_pass(struct flowtable *ft);
 /* One reading of a flow from the kernel (cumulative totals). */
 void flowtable_update(struct flowtable *ft, const struct flow_key *key, const struct flow_totals *t);
+/*
+ * Ask once more the peer names of this pass's new flows that had none: the
+ * caller read the DNS answers again after the flows, so an answer that came
+ * in while they were read (before the flow's first call) is in now.
+ */
+void flowtable_name_new_flows(struct flowtable *ft);
 /* Report what is due at time now (flow_expiry in flowtable.c); forget what is done. */
 void flowtable_expire(struct flowtable *ft, uint64_t now_ns);
 /*

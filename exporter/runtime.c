@@ -175,6 +175,11 @@ static int read_kernel(struct runtime *rt)
 	n = drain_pass(rt->drain, rt->ft);
 	if (n < 0)
 		pr_warn("cannot read the flow map: %s\n", g_strerror(-n));
+	/* an answer that came in while the flows were read named a new one's peer */
+	if (rt->dns) {
+		dns_capture_read(rt->dns);
+		flowtable_name_new_flows(rt->ft);
+	}
 	flowtable_end_processes(rt->ft, exited);
 	g_hash_table_destroy(exited);
 	return n;

@@ -462,6 +462,69 @@ static void test_peer_name_kept_from_first_reading(void)
 	teardown(&f, ft);
 }
 
+/*
+ * An answer that reached the ring after it was read, and a call on its
+ * address after that, before the flow map was read (issue 22's race): the
+ * new flow's name is asked again once the ring is read after the flows, and
+ * never again after that pass (the answer, if any, was in by then).
+ */
+static const char *name_second(const struct flow_key *key, uint32_t netns, void *ctx)
+{
+	names_netns = netns;
+	return names_asked++ == 1 ? "late.example" : NULL;
+}
+
+static const char *name_never(const struct flow_key *key, uint32_t netns, void *ctx)
+{
+	names_asked++;
+	return NULL;
+}
+
+static void test_peer_name_asked_again_after_the_flows(void)
+{
+	struct flow_key named = { .pid = 9, .port = 443, .ip_version = 4, .proto = 6 };
+	struct flow_key unnamed = { .pid = 9, .port = 80, .ip_version = 4, .proto = 6 };
+	struct flowtable_timeouts t = { .idle_ns = 60 * S, .active_ns = 10 * S };
+	struct fake f = { 0 };
+	struct flowtable_ops ops = { .report = on_report, .take = on_take, .forget = on_forget,
+				     .name = name_second, .ctx = &f };
+	struct flowtable *ft;
+
+	f.records = g_array_new(FALSE, TRUE, sizeof(struct flow_record));
+	f.forgotten = g_array_new(FALSE, TRUE, sizeof(struct flow_key));
+	ft = flowtable_new(&t, &ops);
+	names_asked = 0;
+	f.kernel.netns = 4026532000u;
+	flowtable_begin_pass(ft);
+	kernel_calls(&f, ft, &named, 1, 1 * S, 1 * S);
+	g_assert_cmpint(names_asked, ==, 1);
+	flowtable_name_new_flows(ft);
+	g_assert_cmpint(names_asked, ==, 2);
+	g_assert_cmpuint(names_netns, ==, 4026532000u);
+	flowtable_expire(ft, 11 * S);
+	g_assert_cmpuint(f.records->len, ==, 1);
+	g_assert_cmpstr(rec(&f, 0)->peer_name, ==, "late.example");
+	teardown(&f, ft);
+
+	/* a flow without a name costs two lookups, whatever its readings */
+	ops.name = name_never;
+	f = (struct fake){ 0 };
+	f.records = g_array_new(FALSE, TRUE, sizeof(struct flow_record));
+	f.forgotten = g_array_new(FALSE, TRUE, sizeof(struct flow_key));
+	ft = flowtable_new(&t, &ops);
+	names_asked = 0;
+	for (int i = 0; i < 3; i++) {
+		flowtable_begin_pass(ft);
+		kernel_calls(&f, ft, &unnamed, 1, 1 * S, (1 + i) * S);
+		flowtable_name_new_flows(ft);
+	}
+	g_assert_cmpint(names_asked, ==, 2);
+	flowtable_expire(ft, 11 * S);
+	g_assert_cmpuint(f.records->len, ==, 1);
+	g_assert_null(rec(&f, 0)->peer_name);
+	teardown(&f, ft);
+}
+
 int main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
@@ -478,6 +541,8 @@ int main(int argc, char **argv)
 	g_test_add_func("/flowtable/shutdown_reasons", test_shutdown_reasons);
 	g_test_add_func("/flowtable/peer_name_kept_from_first_reading",
 			test_peer_name_kept_from_first_reading);
+	g_test_add_func("/flowtable/peer_name_asked_again_after_the_flows",
+			test_peer_name_asked_again_after_the_flows);
 	g_test_add_func("/flowtable/wanted_filter_counts_as_filtered",
 			test_wanted_filter_counts_as_filtered);
 	return g_test_run();
