@@ -14,141 +14,55 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 
-/* every tier */
-SEC("tp_btf/inet_sock_set_state")
-int BPF_PROG(floor_tcp_state)
-{
-	return 0;
-}
+/*
+ * One empty program `name` in section `sec`; `kind` is the libbpf wrapper of
+ * the section type (BPF_PROG, BPF_KPROBE, BPF_KRETPROBE), so that each has
+ * the context eBPFlow's program on that hook has.
+ */
+#define FLOOR(sec, kind, name) \
+	SEC(sec)               \
+	int kind(name)         \
+	{                      \
+		return 0;      \
+	}
 
-SEC("tp_btf/sched_process_exit")
-int BPF_PROG(floor_proc_exit)
-{
-	return 0;
-}
+/* the same for a cgroup hook, whose one argument is `arg`: allow */
+#define FLOOR_CGROUP(sec, name, arg) \
+	SEC(sec)                     \
+	int name(arg)                \
+	{                            \
+		return 1;            \
+	}
+
+/* every tier */
+FLOOR("tp_btf/inet_sock_set_state", BPF_PROG, floor_tcp_state)
+FLOOR("tp_btf/sched_process_exit", BPF_PROG, floor_proc_exit)
 
 /* tracepoint tier */
-SEC("tp_btf/sock_send_length")
-int BPF_PROG(floor_sock_send)
-{
-	return 0;
-}
-
-SEC("tp_btf/sock_recv_length")
-int BPF_PROG(floor_sock_recv)
-{
-	return 0;
-}
-
-SEC("cgroup/recvmsg4")
-int floor_recvmsg4(struct bpf_sock_addr *ctx)
-{
-	return 1;
-}
-
-SEC("cgroup/recvmsg6")
-int floor_recvmsg6(struct bpf_sock_addr *ctx)
-{
-	return 1;
-}
-
-SEC("cgroup_skb/egress")
-int floor_egress(struct __sk_buff *skb)
-{
-	return 1;
-}
-
-SEC("cgroup/sock_release")
-int floor_release(struct bpf_sock *ctx)
-{
-	return 1;
-}
+FLOOR("tp_btf/sock_send_length", BPF_PROG, floor_sock_send)
+FLOOR("tp_btf/sock_recv_length", BPF_PROG, floor_sock_recv)
+FLOOR_CGROUP("cgroup/recvmsg4", floor_recvmsg4, struct bpf_sock_addr *ctx)
+FLOOR_CGROUP("cgroup/recvmsg6", floor_recvmsg6, struct bpf_sock_addr *ctx)
+FLOOR_CGROUP("cgroup_skb/egress", floor_egress, struct __sk_buff *skb)
+FLOOR_CGROUP("cgroup/sock_release", floor_release, struct bpf_sock *ctx)
 
 /* fentry tier: an empty program reads no argument, so one accept program
  * stands for eBPFlow's two (inet_csk_accept's 4 arguments, or 2) */
-SEC("fexit/inet_csk_accept")
-int BPF_PROG(floor_accept_exit)
-{
-	return 0;
-}
-
-SEC("fentry/ip_send_skb")
-int BPF_PROG(floor_out4)
-{
-	return 0;
-}
-
-SEC("fentry/ip6_send_skb")
-int BPF_PROG(floor_out6)
-{
-	return 0;
-}
-
-SEC("fexit/udp_sendmsg")
-int BPF_PROG(floor_send4)
-{
-	return 0;
-}
-
-SEC("fexit/udpv6_sendmsg")
-int BPF_PROG(floor_send6)
-{
-	return 0;
-}
-
-SEC("fentry/skb_consume_udp")
-int BPF_PROG(floor_recv)
-{
-	return 0;
-}
+FLOOR("fexit/inet_csk_accept", BPF_PROG, floor_accept_exit)
+FLOOR("fentry/ip_send_skb", BPF_PROG, floor_out4)
+FLOOR("fentry/ip6_send_skb", BPF_PROG, floor_out6)
+FLOOR("fexit/udp_sendmsg", BPF_PROG, floor_send4)
+FLOOR("fexit/udpv6_sendmsg", BPF_PROG, floor_send6)
+FLOOR("fentry/skb_consume_udp", BPF_PROG, floor_recv)
 
 /* kprobe tier */
-SEC("kretprobe/inet_csk_accept")
-int BPF_KRETPROBE(floor_kp_accept_ret)
-{
-	return 0;
-}
-
-SEC("kprobe/ip_send_skb")
-int BPF_KPROBE(floor_kp_out4)
-{
-	return 0;
-}
-
-SEC("kprobe/ip6_send_skb")
-int BPF_KPROBE(floor_kp_out6)
-{
-	return 0;
-}
-
-SEC("kprobe/udp_sendmsg")
-int BPF_KPROBE(floor_kp_send4)
-{
-	return 0;
-}
-
-SEC("kprobe/udpv6_sendmsg")
-int BPF_KPROBE(floor_kp_send6)
-{
-	return 0;
-}
-
-SEC("kretprobe/udp_sendmsg")
-int BPF_KRETPROBE(floor_kp_sent4)
-{
-	return 0;
-}
-
-SEC("kretprobe/udpv6_sendmsg")
-int BPF_KRETPROBE(floor_kp_sent6)
-{
-	return 0;
-}
-
-SEC("kprobe/skb_consume_udp")
-int BPF_KPROBE(floor_kp_recv)
-{
-	return 0;
-}
+FLOOR("kretprobe/inet_csk_accept", BPF_KRETPROBE, floor_kp_accept_ret)
+FLOOR("kprobe/ip_send_skb", BPF_KPROBE, floor_kp_out4)
+FLOOR("kprobe/ip6_send_skb", BPF_KPROBE, floor_kp_out6)
+FLOOR("kprobe/udp_sendmsg", BPF_KPROBE, floor_kp_send4)
+FLOOR("kprobe/udpv6_sendmsg", BPF_KPROBE, floor_kp_send6)
+FLOOR("kretprobe/udp_sendmsg", BPF_KRETPROBE, floor_kp_sent4)
+FLOOR("kretprobe/udpv6_sendmsg", BPF_KRETPROBE, floor_kp_sent6)
+FLOOR("kprobe/skb_consume_udp", BPF_KPROBE, floor_kp_recv)
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -233,15 +233,29 @@ const fbInfoElementSpec_t appid_spec[] = {
 	FB_IESPEC_NULL
 };
 
+/*
+ * The elements of eBPFlow's PEN that the ntop profile sends too (ntop has none
+ * that means the same), named once for both lists of RFC 5610 type records
+ * below: each run stands at the same place in both, and a new element both
+ * profiles send goes in one of them.
+ */
+#define SHARED_PROCESS_NAMES                                                       \
+	"containerName", "cgroupId", "processStartMilliseconds", "callDeltaCount", \
+	    "failedConnectionDeltaCount", "meanTimeBetweenCallsMicroseconds", "processExecutable"
+/* TCP health (issue 21), but for the retransmissions: each profile has its own element */
+#define SHARED_HANDSHAKE_RTT_NAMES                                                           \
+	"handshakeDeltaCount", "handshakeMinimumMicroseconds", "handshakeMeanMicroseconds",  \
+	    "handshakeMaximumMicroseconds", "rttSampleDeltaCount", "rttMinimumMicroseconds", \
+	    "rttMeanMicroseconds", "rttMaximumMicroseconds"
+#define SHARED_FAILURE_PEER_NAMES                                      \
+	"connectionRefusedDeltaCount", "connectionTimedOutDeltaCount", \
+	    "connectionFailedOtherDeltaCount", "peerName"
+
 static const char *const ebpflow_enterprise[] = {
 	"processId", "processName", "processUserId", "processUserName", "containerId",
-	"containerName", "cgroupId", "processStartMilliseconds", "callDeltaCount",
-	"failedConnectionDeltaCount", "meanTimeBetweenCallsMicroseconds", "processExecutable",
-	"processCommandLine", "parentProcessId", "parentProcessName", "handshakeDeltaCount",
-	"handshakeMinimumMicroseconds", "handshakeMeanMicroseconds", "handshakeMaximumMicroseconds",
-	"rttSampleDeltaCount", "rttMinimumMicroseconds", "rttMeanMicroseconds",
-	"rttMaximumMicroseconds", "retransmittedSegmentDeltaCount", "connectionRefusedDeltaCount",
-	"connectionTimedOutDeltaCount", "connectionFailedOtherDeltaCount", "peerName", NULL
+	SHARED_PROCESS_NAMES, "processCommandLine", "parentProcessId", "parentProcessName",
+	SHARED_HANDSHAKE_RTT_NAMES, "retransmittedSegmentDeltaCount", SHARED_FAILURE_PEER_NAMES,
+	NULL
 };
 
 static const char *const ntop_enterprise[] = {
@@ -249,13 +263,8 @@ static const char *const ntop_enterprise[] = {
 	"SRC_PROC_CONTAINER_ID", "DST_PROC_PID", "DST_PROC_NAME", "DST_PROC_UID",
 	"DST_PROC_USER_NAME", "DST_PROC_CONTAINER_ID", "SRC_PROC_CMDLINE", "SRC_FATHER_PROC_PID",
 	"SRC_FATHER_PROC_NAME", "DST_PROC_CMDLINE", "DST_FATHER_PROC_PID", "DST_FATHER_PROC_NAME",
-	"containerName", "cgroupId", "processStartMilliseconds", "callDeltaCount",
-	"failedConnectionDeltaCount", "meanTimeBetweenCallsMicroseconds", "processExecutable",
-	"RETRANSMITTED_IN_PKTS", "RETRANSMITTED_OUT_PKTS", "handshakeDeltaCount",
-	"handshakeMinimumMicroseconds", "handshakeMeanMicroseconds", "handshakeMaximumMicroseconds",
-	"rttSampleDeltaCount", "rttMinimumMicroseconds", "rttMeanMicroseconds",
-	"rttMaximumMicroseconds", "connectionRefusedDeltaCount", "connectionTimedOutDeltaCount",
-	"connectionFailedOtherDeltaCount", "peerName", NULL
+	SHARED_PROCESS_NAMES, "RETRANSMITTED_IN_PKTS", "RETRANSMITTED_OUT_PKTS",
+	SHARED_HANDSHAKE_RTT_NAMES, SHARED_FAILURE_PEER_NAMES, NULL
 };
 
 struct tmpl_def {

@@ -22,6 +22,20 @@ static void assert_cut_of(const fbVarfield_t *s, const char *want)
 }
 
 /*
+ * r through an exporter of profile p and back, in messages no larger than a
+ * UDP-sized one: the record read back, held by *got until free_recs().
+ */
+static const struct ipfix_flow_rec *fitted(enum ie_profile p, const struct flow_record *r,
+					   GArray **got)
+{
+	size_t largest;
+
+	*got = one_record(p, r, &largest);
+	g_assert_cmpuint(largest, <=, IPFIX_MESSAGE_MAX);
+	return &g_array_index(*got, struct ipfix_flow_rec, 0);
+}
+
+/*
  * A record with the longest container name eBPFlow keeps, a 256-byte user
  * name, a 4 KiB executable path and command line fits what a UDP-sized
  * message has left after the templates: a record that fits no message would
@@ -39,7 +53,6 @@ static void test_longest_strings_fit(void)
 	for (enum ie_profile p = IE_PROFILE_EBPFLOW; p <= IE_PROFILE_NTOP; p++) {
 		struct flow_record r = make(6, 0, 4321, 3);
 		const struct ipfix_flow_rec *g;
-		size_t largest;
 		GArray *got;
 
 		r.container = name;
@@ -47,9 +60,7 @@ static void test_longest_strings_fit(void)
 		r.exe = exe;
 		r.cmdline = exe;
 		r.peer_name = peer;
-		got = one_record(p, &r, &largest);
-		g = &g_array_index(got, struct ipfix_flow_rec, 0);
-		g_assert_cmpuint(largest, <=, IPFIX_MESSAGE_MAX);
+		g = fitted(p, &r, &got);
 		g_assert_cmpmem(g->containerName.buf, g->containerName.len, name,
 				CONTAINERS_NAME_MAX);
 		g_assert_cmpstr((char *)g->userName.buf, ==, user);
@@ -91,9 +102,7 @@ static void test_command_line_cut_marked(void)
 		free_recs(got);
 
 		r.cmdline = accents->str;
-		got = one_record(p, &r, &largest);
-		g = &g_array_index(got, struct ipfix_flow_rec, 0);
-		g_assert_cmpuint(largest, <=, IPFIX_MESSAGE_MAX);
+		g = fitted(p, &r, &got);
 		assert_cut_of(&g->processCommandLine, accents->str);
 		g_assert_cmpuint(g->processCommandLine.len, >, 1000);
 		g_assert_cmpstr((char *)g->processExecutable.buf, ==, "/usr/bin/iperf3");
@@ -117,14 +126,11 @@ static void test_peer_name_whole(void)
 	for (enum ie_profile p = IE_PROFILE_EBPFLOW; p <= IE_PROFILE_NTOP; p++) {
 		struct flow_record r = make(4, 0, 4321, 3);
 		const struct ipfix_flow_rec *g;
-		size_t largest;
 		GArray *got;
 
 		r.peer_name = peer;
 		r.exe = exe;
-		got = one_record(p, &r, &largest);
-		g = &g_array_index(got, struct ipfix_flow_rec, 0);
-		g_assert_cmpuint(largest, <=, IPFIX_MESSAGE_MAX);
+		g = fitted(p, &r, &got);
 		g_assert_cmpmem(g->peerName.buf, g->peerName.len, peer, DNS_NAME_MAX);
 		assert_cut_of(&g->processExecutable, exe);
 		g_assert_cmpuint(g->processExecutable.len, >, 800);

@@ -199,13 +199,15 @@ static void test_paths(void)
 	g_free(p);
 }
 
-static void put(const char *path, const char *text)
+/* `text` in the file `path` (freed here), its folders made */
+static void put(char *path, const char *text)
 {
 	char *dir = g_path_get_dirname(path);
 
 	g_assert_cmpint(g_mkdir_with_parents(dir, 0700), ==, 0);
 	g_assert_true(g_file_set_contents(path, text, -1, NULL));
 	g_free(dir);
+	g_free(path);
 }
 
 #define SPEC_OK                                                            \
@@ -216,6 +218,16 @@ static void put(const char *path, const char *text)
 	"\"p\","                                                                              \
 	"\"io.kubernetes.container.name\":\"r\"}}"
 
+/* CRI-O's look-up of `id` in its two roots names it `want` */
+static void expect_crio_name(const char *run, const char *lib, const char *id, const char *want)
+{
+	struct lookup l = { 0 };
+
+	crio_lookup(run, lib, id, "", &l);
+	g_assert_cmpstr(l.name, ==, want);
+	g_free(l.name);
+}
+
 /* What a look-up makes of each state: a name, the container's failure, or the runtime's. */
 static void test_lookups(void)
 {
@@ -223,7 +235,7 @@ static void test_lookups(void)
 	char *state = g_build_filename(root, "containerd", NULL);
 	char *run = g_build_filename(root, "crio-run", NULL);
 	char *lib = g_build_filename(root, "crio-lib", NULL);
-	char *path, *cmd;
+	char *cmd;
 	struct lookup l = { 0 };
 
 	/* no state at all: the runtime's fault, or (may_be_absent) not this node's runtime */
@@ -233,9 +245,7 @@ static void test_lookups(void)
 	containerd_lookup(state, "a1", "", true, &l);
 	g_assert_true(l.absent && !l.runtime_fault && !l.name);
 	/* the namespace there, not this container: its own failure */
-	path = oci_containerd_spec(state, "a1");
-	put(path, SPEC_OK);
-	g_free(path);
+	put(oci_containerd_spec(state, "a1"), SPEC_OK);
 	l = (struct lookup){ 0 };
 	containerd_lookup(state, "b2", "", true, &l);
 	g_assert_true(!l.absent && !l.runtime_fault && !l.bad_reply && !l.name);
@@ -246,9 +256,7 @@ static void test_lookups(void)
 	g_assert_cmpstr(l.error, ==, "");
 	g_free(l.name);
 	/* a spec that is not one: this container's */
-	path = oci_containerd_spec(state, "c3");
-	put(path, "{\"annotations\":{}}");
-	g_free(path);
+	put(oci_containerd_spec(state, "c3"), "{\"annotations\":{}}");
 	l = (struct lookup){ 0 };
 	containerd_lookup(state, "c3", "", false, &l);
 	g_assert_true(l.bad_reply && !l.runtime_fault && !l.name);
@@ -260,20 +268,10 @@ static void test_lookups(void)
 	g_assert_nonnull(strstr(l.error, run));
 	g_assert_nonnull(strstr(l.error, lib));
 	/* the root's copy where the run root has none, or has no run root */
-	path = oci_crio_spec(lib, "d4");
-	put(path, CRIO_OK);
-	g_free(path);
-	l = (struct lookup){ 0 };
-	crio_lookup(run, lib, "d4", "", &l);
-	g_assert_cmpstr(l.name, ==, "n/p/r");
-	g_free(l.name);
-	path = oci_crio_spec(run, "e5");
-	put(path, CRIO_OK);
-	g_free(path);
-	l = (struct lookup){ 0 };
-	crio_lookup(run, lib, "d4", "", &l);
-	g_assert_cmpstr(l.name, ==, "n/p/r");
-	g_free(l.name);
+	put(oci_crio_spec(lib, "d4"), CRIO_OK);
+	expect_crio_name(run, lib, "d4", "n/p/r");
+	put(oci_crio_spec(run, "e5"), CRIO_OK);
+	expect_crio_name(run, lib, "d4", "n/p/r");
 	l = (struct lookup){ 0 };
 	crio_lookup(run, lib, "f6", "", &l);
 	g_assert_true(!l.runtime_fault && !l.bad_reply && !l.name);
