@@ -81,7 +81,8 @@ static __always_inline void dns_event_done(struct dns_event *e, long err, __u32 
 
 /*
  * A datagram from port 53 received on sk, still at hand: its payload follows
- * the UDP header (the part in the skb's linear data: a DNS answer is small).
+ * the UDP header (the part in the skb's linear data: a payload partly in pages
+ * is cut there, which its length in the event tells).
  */
 static __always_inline void dns_from_skb(const struct sock *sk, struct sk_buff *skb)
 {

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * From the kernel's ring of DNS answers to the name table: each answer is
- * parsed whole or ignored (a malformed one is counted), and what it says is
- * added under the network namespace of the socket that received it.
+ * parsed whole or ignored (a malformed one is counted, one the kernel cut
+ * apart from those), and what it says is added under the network namespace
+ * of the socket that received it.
  */
 #include "capture.h"
 
