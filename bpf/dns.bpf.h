@@ -57,17 +57,20 @@ static __always_inline struct dns_event *dns_event_new(__u32 netns)
 		return NULL;
 	}
 	e->netns = netns;
-	e->pad = 0;
 	return e;
 }
 
-static __always_inline void dns_event_done(struct dns_event *e, long err, __u32 len)
+/* size: the datagram's length, len: what of it was copied */
+static __always_inline void dns_event_done(struct dns_event *e, long err, __u32 len, __u32 size)
 {
 	if (err) {
 		bpf_ringbuf_discard(e, 0);
 		return;
 	}
 	e->len = len;
+	e->size = size > 0xffff ? 0xffff : size;
+	if (size > len)
+		stat_inc(EBPFLOW_STAT_DNS_LONG);
 	/* user space reads the ring each pass: woken early only when it fills */
 	bpf_ringbuf_submit(e, bpf_ringbuf_query(&dns_answers, BPF_RB_AVAIL_DATA) >=
 				      EBPFLOW_DNS_RING_BYTES / 4
@@ -78,7 +81,8 @@ static __always_inline void dns_event_done(struct dns_event *e, long err, __u32 
 
 /*
  * A datagram from port 53 received on sk, still at hand: its payload follows
- * the UDP header (the part in the skb's linear data: a DNS answer is small).
+ * the UDP header (the part in the skb's linear data: a payload partly in pages
+ * is cut there, which its length in the event tells).
  */
 static __always_inline void dns_from_skb(const struct sock *sk, struct sk_buff *skb)
 {
@@ -92,23 +96,24 @@ static __always_inline void dns_from_skb(const struct sock *sk, struct sk_buff *
 	__u32 tail = skb->tail;
 #endif
 	struct dns_event *e;
+	__u32 len, size;
 	__u16 ulen;
-	__u32 len;
 
 	if (bpf_probe_read_kernel(&ulen, sizeof(ulen), head + th + 4))
 		return;
-	len = bpf_ntohs(ulen);
+	size = bpf_ntohs(ulen);
 	/* the UDP length, within the linear data, at most the capture */
-	if (len < 8 || tail < th + 8)
+	if (size < 8 || tail < th + 8)
 		return;
-	len -= 8;
+	size -= 8;
+	len = size;
 	if (len > tail - th - 8)
 		len = tail - th - 8;
 	if (len > EBPFLOW_DNS_CAPTURE)
 		len = EBPFLOW_DNS_CAPTURE;
 	e = dns_event_new(sock_netns(sk));
 	if (e)
-		dns_event_done(e, bpf_probe_read_kernel(e->data, len, head + th + 8), len);
+		dns_event_done(e, bpf_probe_read_kernel(e->data, len, head + th + 8), len, size);
 }
 
 /*
@@ -123,6 +128,7 @@ static __always_inline void dns_from_user(__u32 netns, long len)
 	long nr = DNS_SYSCALL_NR(regs);
 	const void *buf;
 	struct dns_event *e;
+	long received = len; /* with MSG_TRUNC the datagram's length, else what was copied */
 
 	if (nr == DNS_NR_RECVFROM) {
 		unsigned long size = PT_REGS_PARM3_CORE_SYSCALL(regs);
@@ -149,7 +155,7 @@ static __always_inline void dns_from_user(__u32 netns, long len)
 		len = EBPFLOW_DNS_CAPTURE;
 	e = dns_event_new(netns);
 	if (e)
-		dns_event_done(e, bpf_probe_read_user(e->data, len, buf), len);
+		dns_event_done(e, bpf_probe_read_user(e->data, len, buf), len, received);
 #endif
 }
 

@@ -190,6 +190,7 @@ enum ebpflow_stat {
 	EBPFLOW_STAT_FOLDED,        /* calls folded into an overflow flow (counted there too) */
 	EBPFLOW_STAT_DNS_ANSWERS,   /* datagrams from port 53 handed to user space */
 	EBPFLOW_STAT_DNS_DROPPED,   /* ... and those lost: the ring was full */
+	EBPFLOW_STAT_DNS_LONG,      /* ... handed over cut: longer than the capture */
 	EBPFLOW_STAT__MAX,
 };
 
@@ -211,21 +212,25 @@ struct uid_usage {
 /*
  * DNS answers (issue 22): the first EBPFLOW_DNS_CAPTURE bytes of each UDP
  * datagram a process receives from port 53, with the inode of the receiving
- * socket's network namespace, go to user space through the ring buffer
- * `dns_answers` (EBPFLOW_DNS_RING_BYTES: 496 answers between two readings;
- * a full ring drops the answer and counts it, never waits). 512 bytes is
- * what RFC 1035 allows a UDP answer without EDNS0, which glibc's stub
- * resolver does not ask for by default: its answers come whole; a longer
- * (EDNS0) answer is cut there and the parser keeps what is whole in it.
+ * socket's network namespace and the datagram's length, go to user space
+ * through the ring buffer `dns_answers` (a full ring drops the answer and
+ * counts it, never waits). 1232 bytes is the EDNS0 buffer size DNS Flag Day
+ * 2020 asks resolvers to advertise and servers to answer within (with its
+ * headers it fits the 1280-byte IPv6 minimum MTU: no fragments); glibc with
+ * `options edns0` asks for 1200. So EDNS0 answers come whole; a longer
+ * datagram is cut, and user space counts it apart (dns_long) rather than
+ * parse it. The ring: 512 KiB, 420 events of 1248 bytes (with the ring's
+ * header), so that the three quarters left when the kernel wakes eBPFlow
+ * (dns.bpf.h) still hold 315 answers (372 when 256 KiB held 512-byte ones).
  */
 #define EBPFLOW_DNS_PORT 53
-#define EBPFLOW_DNS_CAPTURE 512
-#define EBPFLOW_DNS_RING_BYTES (256 * 1024)
+#define EBPFLOW_DNS_CAPTURE 1232
+#define EBPFLOW_DNS_RING_BYTES (512 * 1024)
 
 struct dns_event {
 	__u32 netns; /* inode of the socket's network namespace */
 	__u16 len;   /* bytes of data captured */
-	__u16 pad;
+	__u16 size;  /* the datagram's length: more than len when the capture cut it */
 	__u8 data[EBPFLOW_DNS_CAPTURE];
 };
 

@@ -26,6 +26,7 @@ void stats_account(struct ebpflow_stats *s, const uint64_t k[EBPFLOW_STAT__MAX],
 	s->calls_folded = k[EBPFLOW_STAT_FOLDED];
 	s->dns_answers = k[EBPFLOW_STAT_DNS_ANSWERS];
 	s->dns_dropped = k[EBPFLOW_STAT_DNS_DROPPED];
+	s->dns_long = k[EBPFLOW_STAT_DNS_LONG];
 	/* entries made after k[] was read may be read already: never below zero */
 	s->flows_unread = made > entries ? made - entries : 0;
 	s->flows_evicted = renewed + s->flows_unread;
@@ -59,9 +60,9 @@ void stats_json(GString *out, const struct ebpflow_stats *s)
 				       i ? "," : "", s->top[i].uid, s->top[i].calls_folded,
 				       s->top[i].calls_refused, s->top[i].flows_unread);
 	g_string_append_printf(out, "],\"dns_answers\":%" PRIu64 ",\"dns_dropped\":%" PRIu64
-			       ",\"dns_bad\":%" PRIu64 ",\"dns_names\":%" PRIu64
-			       ",\"dns_names_evicted\":%" PRIu64 "}",
-			       s->dns_answers, s->dns_dropped, s->dns_bad, s->dns_names,
+			       ",\"dns_bad\":%" PRIu64 ",\"dns_long\":%" PRIu64
+			       ",\"dns_names\":%" PRIu64 ",\"dns_names_evicted\":%" PRIu64 "}",
+			       s->dns_answers, s->dns_dropped, s->dns_bad, s->dns_long, s->dns_names,
 			       s->dns_names_evicted);
 }
 
@@ -98,10 +99,11 @@ void stats_log(const struct ebpflow_stats *s, bool at_exit)
 		(unsigned long long)s->calls_live, (unsigned long long)s->calls_filtered,
 		(unsigned long long)s->calls_lost);
 	if (s->dns_answers || s->dns_dropped)
-		pr_info("%sDNS: %llu answers, %llu lost (ring full), %llu malformed; %llu addresses "
-			"named, %llu forgotten early (table full)\n",
+		pr_info("%sDNS: %llu answers, %llu lost (ring full), %llu malformed, %llu cut (over "
+			"%d bytes); %llu addresses named, %llu forgotten early (table full)\n",
 			at_exit ? "at exit: " : "", (unsigned long long)s->dns_answers,
 			(unsigned long long)s->dns_dropped, (unsigned long long)s->dns_bad,
+			(unsigned long long)s->dns_long, EBPFLOW_DNS_CAPTURE,
 			(unsigned long long)s->dns_names, (unsigned long long)s->dns_names_evicted);
 	if (at_exit && s->calls_lost)
 		pr_warn("%llu calls were lost (%llu refused by a full flow map, the rest in %llu "

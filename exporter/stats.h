@@ -38,8 +38,9 @@ struct ebpflow_stats {
 	uint64_t ipfix_messages, ipfix_records, ipfix_octets, ipfix_messages_lost;
 	uint64_t json_records_lost, json_calls_lost; /* -o json could not write them */
 	/* DNS answers for the peers' names: handed over by the kernel, lost to a
-	 * full ring, malformed; addresses named now, forgotten early (table full) */
-	uint64_t dns_answers, dns_dropped, dns_bad, dns_names, dns_names_evicted;
+	 * full ring, malformed, cut (longer than the kernel's capture: ignored,
+	 * not malformed); addresses named now, forgotten early (table full) */
+	uint64_t dns_answers, dns_dropped, dns_bad, dns_long, dns_names, dns_names_evicted;
 };
 
 /*

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * From the kernel's ring of DNS answers to the name table: each answer is
- * parsed whole or ignored (a malformed one is counted), and what it says is
- * added under the network namespace of the socket that received it.
+ * parsed whole or ignored (a malformed one is counted, one the kernel cut
+ * apart from those), and what it says is added under the network namespace
+ * of the socket that received it.
  */
 #include "capture.h"
 
@@ -29,26 +30,38 @@ uint64_t dns_now_s(void)
 	return clock_mono_ns() / 1000000000ull;
 }
 
-static int on_answer(void *ctx, void *data, size_t size)
+void dns_capture_event(struct dns_capture_stats *stats, struct dns_names *names, const void *data,
+		       size_t size, uint64_t now_s)
 {
-	struct dns_capture *c = ctx;
 	const struct dns_event *e = data;
 	struct dns_answer answer;
 	GError *err = NULL;
 
 	if (size < sizeof(*e))
-		return 0;
-	c->stats.answers++;
+		return;
+	stats->answers++;
+	/* its end is missing: it would look malformed, but nobody broke it */
+	if (e->size > e->len) {
+		stats->cut++;
+		return;
+	}
 	if (!dns_parse_answer(e->data, e->len < sizeof(e->data) ? e->len : sizeof(e->data), &answer,
 			      &err)) {
 		if (g_error_matches(err, DNS_PARSE_ERROR, DNS_PARSE_MALFORMED))
-			c->stats.bad++;
+			stats->bad++;
 		else
-			c->stats.not_answers++;
+			stats->not_answers++;
 		g_error_free(err);
-		return 0;
+		return;
 	}
-	dns_names_add(c->names, e->netns, &answer, c->now_s);
+	dns_names_add(names, e->netns, &answer, now_s);
+}
+
+static int on_answer(void *ctx, void *data, size_t size)
+{
+	struct dns_capture *c = ctx;
+
+	dns_capture_event(&c->stats, c->names, data, size, c->now_s);
 	return 0;
 }
 

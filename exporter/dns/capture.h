@@ -17,6 +17,7 @@ struct dns_capture;
 struct dns_capture_stats {
 	uint64_t answers;     /* read from the ring */
 	uint64_t bad;	      /* malformed: ignored whole */
+	uint64_t cut;	      /* longer than the kernel's capture: ignored, not bad */
 	uint64_t not_answers; /* a query, an error, no address: nothing to keep */
 	struct dns_names_stats names;
 };
@@ -34,6 +35,12 @@ void dns_capture_read(struct dns_capture *c);
 /* The table records are named from; owned by c. */
 struct dns_names *dns_capture_names(struct dns_capture *c);
 void dns_capture_get_stats(const struct dns_capture *c, struct dns_capture_stats *out);
+/*
+ * What one event of the ring (struct dns_event, size bytes) does: its answer
+ * added to names at now_s, or counted in stats as cut, malformed or no answer.
+ */
+void dns_capture_event(struct dns_capture_stats *stats, struct dns_names *names, const void *data,
+		       size_t size, uint64_t now_s);
 /* monotonic seconds, the clock of the name table */
 uint64_t dns_now_s(void);
 

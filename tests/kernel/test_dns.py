@@ -13,7 +13,10 @@ Checked, each flow by the client's pid, exactly:
 - two namespaces mapping one address to different names: each flow its own;
 - an answer whose TTL (1 s) and grace (2 s) ran out before the connect: no name;
   the same answer used at once: the name;
-- an address never resolved: no name; nor have the DNS flows themselves.
+- an address never resolved: no name; nor have the DNS flows themselves;
+- an answer over 512 bytes (32 A records, asked with EDNS0): the name, none
+  malformed; a datagram from port 53 longer than the capture (1232 bytes):
+  counted as cut (dns_long), not as malformed.
 """
 import os
 import subprocess
@@ -30,6 +33,9 @@ SENDS = 4
 GRACE = 2
 ADDR = {"web": "10.53.1.2", "target": "10.53.1.3", "shared": "10.53.1.9",
         "literal": "10.53.1.7", "short": "10.53.1.4", "fresh": "10.53.1.5"}
+# one name, 32 A records (all the parser keeps): its answer is over 512 bytes
+MANY = [f"10.53.2.{i}" for i in range(1, 33)]
+LONG = 1400  # a datagram from port 53 longer than the capture
 
 # The client: resolve, maybe wait, one TCP connect, SENDS datagrams; says its pid.
 CLIENT = r"""
@@ -61,6 +67,28 @@ while True:
             u.recv(100)
 """
 
+# An A query with an EDNS0 record (buffer 1232): the answer's length.
+QUERY = r"""
+import socket, struct, sys
+q = struct.pack(">HHHHHH", 0x5151, 0x0100, 1, 0, 0, 1)
+q += b"".join(bytes([len(p)]) + p.encode() for p in sys.argv[1].split(".")) + b"\0"
+q += struct.pack(">HH", 1, 1) + b"\0" + struct.pack(">HHIH", 41, 1232, 0, 0)
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+u.settimeout(5)
+u.sendto(q, ("127.0.0.1", 53))
+print(len(u.recvfrom(4096)[0]), flush=True)
+"""
+
+# A datagram of n bytes from port 53 of 127.0.0.2, received with recvfrom.
+LONG_ANSWER = r"""
+import socket, sys
+n = int(sys.argv[1])
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.2", 53))
+c = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); c.bind(("127.0.0.1", 0))
+s.sendto(b"\x51\x51\x81\x80" + bytes(n - 4), c.getsockname())
+print(len(c.recvfrom(4096)[0]), flush=True)
+"""
+
 
 class Host:
     """A network namespace with addresses on its loopback, a dnsmasq on its
@@ -74,9 +102,15 @@ class Host:
         testlib.run("ip", "-n", self.ns, "link", "set", "lo", "up")
         for a in ADDR.values():
             testlib.run("ip", "-n", self.ns, "addr", "add", f"{a}/32", "dev", "lo")
+        # on lo a prefix is local whole: MANY's addresses
+        testlib.run("ip", "-n", self.ns, "addr", "add", "10.53.2.0/26", "dev", "lo")
         self.resolv = os.path.join(tmp, f"resolv-{tag}.conf")
         with open(self.resolv, "w") as f:
             f.write("nameserver 127.0.0.1\noptions attempts:1 timeout:2\n")
+        # glibc asks with EDNS0 (a buffer of 1200 bytes) only when told to
+        self.resolv_edns0 = os.path.join(tmp, f"resolv-{tag}-edns0.conf")
+        with open(self.resolv_edns0, "w") as f:
+            f.write("nameserver 127.0.0.1\noptions attempts:1 timeout:2 edns0\n")
         self.procs.append(testlib.Process(
             ["ip", "netns", "exec", self.ns, "dnsmasq", "--no-daemon", "--conf-file=/dev/null",
              "--no-resolv",
@@ -98,17 +132,26 @@ class Host:
         else:
             raise RuntimeError("dnsmasq did not start")
 
-    def client(self, name, delay=0):
-        """Resolve name with getaddrinfo in this host, then connect and send; the pid."""
+    def client(self, name, delay=0, edns0=False):
+        """Resolve name with getaddrinfo in this host, then connect and send; the pid
+        (the address it used in self.addr)."""
+        resolv = self.resolv_edns0 if edns0 else self.resolv
         p = subprocess.Popen(
             ["ip", "netns", "exec", self.ns, "unshare", "-m", "sh", "-c",
-             f"mount --bind {self.resolv} /etc/resolv.conf && exec {sys.executable} -c "
+             f"mount --bind {resolv} /etc/resolv.conf && exec {sys.executable} -c "
              f"'{CLIENT}' {name} {PORT} {SENDS} {delay}"],
             stdout=subprocess.PIPE, text=True)
         out, _ = p.communicate(timeout=60)
         if p.returncode != 0:
             raise RuntimeError(f"client for {name} failed ({p.returncode})")
+        self.addr = out.strip()
         return p.pid
+
+    def python(self, script, *args):
+        """Run a script in this host; what it prints."""
+        return subprocess.run(["ip", "netns", "exec", self.ns, sys.executable, "-c", script,
+                               *map(str, args)], capture_output=True, text=True, check=True,
+                              timeout=60).stdout.strip()
 
     def close(self):
         for p in reversed(self.procs):
@@ -157,7 +200,13 @@ def main():
         one = Host("n1", tmp, [f"--host-record=web-{PID}.test,{ADDR['web']}",
                                f"--host-record=target-{PID}.test,{ADDR['target']}",
                                f"--cname=alias-{PID}.test,target-{PID}.test",
-                               f"--host-record=svc-{PID}.test,{ADDR['shared']}"], ttl=600)
+                               f"--host-record=svc-{PID}.test,{ADDR['shared']}",
+                               *[f"--host-record=many-{PID}.test,{a}" for a in MANY]],
+                  ttl=600)
+        # what the EDNS0 case stands on: the answer is longer than 512 bytes
+        size = int(one.python(QUERY, f"many-{PID}.test"))
+        if size <= 512:
+            raise AssertionError(f"the answer for many-{PID}.test is {size} bytes, not over 512")
         two = Host("n2", tmp, [f"--host-record=other-{PID}.test,{ADDR['shared']}",
                                f"--host-record=short-{PID}.test,{ADDR['short']}",
                                f"--host-record=fresh-{PID}.test,{ADDR['fresh']}"], ttl=1)
@@ -173,7 +222,11 @@ def main():
             # resolved, then used after TTL 1 s + grace 2 s (and a pass to forget it)
             "short": two.client(f"short-{PID}.test", delay=1 + GRACE + 2.5),
             "literal": one.client(ADDR["literal"]),
+            "many": one.client(f"many-{PID}.test", edns0=True),
         }
+        many_addr = one.addr
+        if one.python(LONG_ANSWER, LONG) != str(LONG):
+            raise AssertionError(f"the {LONG}-byte datagram from port 53 did not arrive whole")
         time.sleep(1.5)  # a pass reads the last flows before the stop
         eb.stop()
         con.stop()
@@ -188,6 +241,10 @@ def main():
         expect(records, pids["short"], ADDR["short"], None, "TTL and grace ran out")
         expect(records, pids["literal"], ADDR["literal"], None, "never resolved",
                resolved=False)
+        if many_addr not in MANY:
+            raise AssertionError(f"many-{PID}.test resolved to {many_addr}")
+        expect(records, pids["many"], many_addr, f"many-{PID}.test",
+               f"an answer of {size} bytes (EDNS0)")
         # the console asked for names shows them in place of addresses (any
         # client's: a flow made while a pass reads can miss its name, see the note)
         shown = {t for line in con.stdout.splitlines() for t in line.split()
@@ -196,9 +253,11 @@ def main():
             raise AssertionError(f"--names: no name shown (exit {con.returncode}): "
                                  f"{con.stdout[-2000:]}")
         stats = eb.stats()[-1]
-        # the six lookups' answers reached user space whole: none lost, none
-        # malformed (the counters are the host's: other answers may add to them)
-        if stats["dns_dropped"] or stats["dns_bad"] or stats["dns_answers"] < 6:
+        # the seven lookups' answers reached user space whole: none lost, none
+        # malformed (the counters are the host's: other answers may add to them);
+        # the one datagram longer than the capture is counted as cut, not malformed
+        if (stats["dns_dropped"] or stats["dns_bad"] or stats["dns_answers"] < 8
+                or stats.get("dns_long") != 1):
             raise AssertionError(f"DNS accounting: {stats}")
         print(f"ok: names on every flow on the {eb.tier} tier ({stats['dns_answers']} answers)")
     finally:

@@ -96,6 +96,7 @@ static void test_stats_unread(void)
 	k[EBPFLOW_STAT_FOLDED] = 30;
 	k[EBPFLOW_STAT_DNS_ANSWERS] = 7;
 	k[EBPFLOW_STAT_DNS_DROPPED] = 2;
+	k[EBPFLOW_STAT_DNS_LONG] = 1;
 	stats_account(&s, k, 50, 0, 10, 20, 2, 48);
 	g_assert_cmpuint(s.flows_unread, ==, 12);
 	g_assert_cmpuint(s.flows_evicted, ==, 14);
@@ -108,6 +109,8 @@ static void test_stats_unread(void)
 					"\"calls_folded\":30,\"calls_refused\":0,\"flows_unread\":12}],"));
 	/* the DNS answers the kernel handed over, and lost to a full ring (issue 22) */
 	g_assert_nonnull(strstr(j->str, "\"dns_answers\":7,\"dns_dropped\":2,"));
+	/* ... and those longer than the capture: cut, apart from the malformed */
+	g_assert_nonnull(strstr(j->str, "\"dns_bad\":0,\"dns_long\":1,"));
 	/* entries read that were made after the counters: no negative count */
 	stats_account(&s, k, 50, 0, 10, 20, 0, 61);
 	g_assert_cmpuint(s.flows_unread, ==, 0);
