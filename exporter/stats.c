@@ -20,6 +20,8 @@ void stats_account(struct ebpflow_stats *s, const uint64_t k[EBPFLOW_STAT__MAX],
 	s->calls_filtered = k[EBPFLOW_STAT_FILTERED] + filtered;
 	s->calls_refused = k[EBPFLOW_STAT_UPDATE_FAILED];
 	s->udp_no_peer = k[EBPFLOW_STAT_UDP_NO_PEER];
+	s->connections_unfollowed = k[EBPFLOW_STAT_CONN_FULL];
+	s->closes_refused = k[EBPFLOW_STAT_CLOSE_LOST];
 	s->calls_reported = reported;
 	s->calls_live = live;
 	s->records = records;
@@ -50,6 +52,9 @@ void stats_json(GString *out, const struct ebpflow_stats *s)
 		s->ipfix_messages, s->ipfix_records, s->ipfix_octets, s->ipfix_messages_lost,
 		s->json_records_lost, s->json_calls_lost);
 	/* whose: the uids that folded or lost the most */
+	g_string_append_printf(out, ",\"connections_unfollowed\":%" PRIu64
+			       ",\"closes_refused\":%" PRIu64,
+			       s->connections_unfollowed, s->closes_refused);
 	g_string_append_printf(out, ",\"calls_folded\":%" PRIu64 ",\"flows_unread\":%" PRIu64
 			       ",\"uids\":[",
 			       s->calls_folded, s->flows_unread);
@@ -123,6 +128,13 @@ void stats_log(const struct ebpflow_stats *s, bool at_exit)
 				(unsigned long long)s->calls_folded, who->str);
 		g_string_free(who, TRUE);
 	}
+	if (at_exit && (s->connections_unfollowed || s->closes_refused))
+		pr_warn("the bytes and health of %llu TCP connections are missing: %llu were not "
+			"followed (no room: more connections open at once than eBPFlow can follow), "
+			"%llu closes were refused by a full flow map (raise --map-size)\n",
+			(unsigned long long)(s->connections_unfollowed + s->closes_refused),
+			(unsigned long long)s->connections_unfollowed,
+			(unsigned long long)s->closes_refused);
 	if (at_exit && s->udp_no_peer)
 		pr_info("%llu UDP calls on unconnected sockets named no peer (recv() without an "
 			"address): their peer address is unspecified\n",

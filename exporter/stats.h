@@ -35,6 +35,9 @@ struct ebpflow_stats {
 	size_t ntop;
 	uint64_t records;
 	uint64_t udp_no_peer;
+	/* TCP connections whose bytes and health are missing: no room to follow
+	 * them (conn_hash full), or the full flow map refused their close */
+	uint64_t connections_unfollowed, closes_refused;
 	uint64_t ipfix_messages, ipfix_records, ipfix_octets, ipfix_messages_lost;
 	uint64_t json_records_lost, json_calls_lost; /* -o json could not write them */
 	/* DNS answers for the peers' names: handed over by the kernel, lost to a

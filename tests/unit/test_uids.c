@@ -97,6 +97,8 @@ static void test_stats_unread(void)
 	k[EBPFLOW_STAT_DNS_ANSWERS] = 7;
 	k[EBPFLOW_STAT_DNS_DROPPED] = 2;
 	k[EBPFLOW_STAT_DNS_LONG] = 1;
+	k[EBPFLOW_STAT_CONN_FULL] = 3;
+	k[EBPFLOW_STAT_CLOSE_LOST] = 4;
 	stats_account(&s, k, 50, 0, 10, 20, 2, 48);
 	g_assert_cmpuint(s.flows_unread, ==, 12);
 	g_assert_cmpuint(s.flows_evicted, ==, 14);
@@ -111,6 +113,9 @@ static void test_stats_unread(void)
 	g_assert_nonnull(strstr(j->str, "\"dns_answers\":7,\"dns_dropped\":2,"));
 	/* ... and those longer than the capture: cut, apart from the malformed */
 	g_assert_nonnull(strstr(j->str, "\"dns_bad\":0,\"dns_long\":1,"));
+	/* TCP connections never followed to their close, and closes the full map
+	 * refused: their bytes and health are missing (counted, never silent) */
+	g_assert_nonnull(strstr(j->str, ",\"connections_unfollowed\":3,\"closes_refused\":4,"));
 	/* entries read that were made after the counters: no negative count */
 	stats_account(&s, k, 50, 0, 10, 20, 0, 61);
 	g_assert_cmpuint(s.flows_unread, ==, 0);
