@@ -4,8 +4,10 @@
  * the hooks one tier of eBPFlow uses (exporter/probe.c, choose_programs), the
  * cgroup ones to the cgroup v2 root as eBPFlow attaches them, then waits for
  * SIGTERM or SIGINT. Prints "attached: N" once every program is attached.
+ * A third argument, a comma-separated list of program names (floor_egress,
+ * ...), keeps only those of the tier: which hooks make the floor.
  *
- *   ebpflow-bench-floor fentry|kprobe|tracepoint CGROUP2_ROOT
+ *   ebpflow-bench-floor fentry|kprobe|tracepoint CGROUP2_ROOT [PROG,PROG...]
  */
 #include <bpf/libbpf.h>
 #include <errno.h>
@@ -31,8 +33,27 @@ static bool is_cgroup_hook(enum bpf_attach_type type)
 	       type == BPF_CGROUP_INET_SOCK_RELEASE || type == BPF_CGROUP_INET_EGRESS;
 }
 
-/* The programs of one tier, loaded; the others are left out. */
-static int choose(struct ebpflow_floor *s, int tier)
+/* Whether `name` is one of the comma-separated `list`; no list names all. */
+static bool listed(const char *list, const char *name)
+{
+	size_t len = strlen(name);
+	const char *p = list;
+
+	if (!list)
+		return true;
+	while (p) {
+		if (!strncmp(p, name, len) && (p[len] == ',' || !p[len]))
+			return true;
+		p = strchr(p, ',');
+		if (p)
+			p++;
+	}
+	return false;
+}
+
+/* The programs of one tier (those listed, if a list is given), loaded; the
+ * others are left out. */
+static int choose(struct ebpflow_floor *s, int tier, const char *only)
 {
 	const struct {
 		struct bpf_program *prog;
@@ -65,8 +86,11 @@ static int choose(struct ebpflow_floor *s, int tier)
 	/* a program missing from the table would be measured on no tier */
 	if (sizeof(progs) / sizeof(progs[0]) != (size_t)s->skeleton->prog_cnt)
 		return -EINVAL;
-	for (size_t i = 0; i < sizeof(progs) / sizeof(progs[0]); i++)
-		bpf_program__set_autoload(progs[i].prog, progs[i].tiers & tier);
+	for (size_t i = 0; i < sizeof(progs) / sizeof(progs[0]); i++) {
+		bool on = (progs[i].tiers & tier) && listed(only, bpf_program__name(progs[i].prog));
+
+		bpf_program__set_autoload(progs[i].prog, on);
+	}
 	return 0;
 }
 
@@ -105,11 +129,12 @@ int main(int argc, char **argv)
 	int tier = 0, cgroup_fd = -1, n, err, sig;
 	sigset_t stop;
 
-	for (size_t i = 0; argc == 3 && i < sizeof(tiers) / sizeof(tiers[0]); i++)
+	for (size_t i = 0; (argc == 3 || argc == 4) && i < sizeof(tiers) / sizeof(tiers[0]); i++)
 		if (!strcmp(argv[1], tiers[i].name))
 			tier = tiers[i].tier;
 	if (!tier) {
-		fprintf(stderr, "usage: %s fentry|kprobe|tracepoint CGROUP2_ROOT\n", argv[0]);
+		fprintf(stderr, "usage: %s fentry|kprobe|tracepoint CGROUP2_ROOT [PROG,...]\n",
+			argv[0]);
 		return 2;
 	}
 	/* blocked from the start, taken by sigwait: no window where one is missed */
@@ -125,7 +150,7 @@ int main(int argc, char **argv)
 			strerror(-err));
 		goto out;
 	}
-	err = choose(s, tier);
+	err = choose(s, tier, argc == 4 ? argv[3] : NULL);
 	if (!err)
 		err = ebpflow_floor__load(s);
 	if (err) {

@@ -29,6 +29,21 @@ EXPECTED = {
     "floor": [f"{w}_x2_{f}" for w in ("udp", "tcp") for f in (
         "host_cpu_ratio_floor", "host_cpu_ratio_ebpflow", "ebpflow_over_floor_ns_per_op",
         "ebpflow_code_share")],
+    "floor_hooks": [f"hooks_udp_x2_host_cpu_ratio_{v}" for v in (
+        "floor", "floor_no_egress", "floor_no_recvmsg", "floor_no_cgroup_skb_recvmsg",
+        "floor_tp_btf_only")],
+}
+
+# floor_hooks: the tracepoint tier's floor with some of its hooks left out
+# (ebpflow-bench-floor's list of programs), to learn which of them cost
+TRACEPOINT_FLOOR = ("floor_tcp_state", "floor_proc_exit", "floor_sock_send", "floor_sock_recv",
+                    "floor_recvmsg4", "floor_recvmsg6", "floor_egress", "floor_release")
+FLOOR_VARIANTS = {
+    "floor_no_egress": [p for p in TRACEPOINT_FLOOR if p != "floor_egress"],
+    "floor_no_recvmsg": [p for p in TRACEPOINT_FLOOR if not p.startswith("floor_recvmsg")],
+    "floor_no_cgroup_skb_recvmsg": [p for p in TRACEPOINT_FLOOR if p != "floor_egress" and
+                                    not p.startswith("floor_recvmsg")],
+    "floor_tp_btf_only": ["floor_sock_send", "floor_sock_recv"],
 }
 
 
@@ -115,11 +130,13 @@ class SideBySide:
     def start_ebpflow(self):
         return self.b.start_ebpflow()
 
-    def start_floor(self):
+    def start_floor(self, progs=None):
         p = self.start([os.path.join(self.b.build, "bench", "ebpflow-bench-floor"), self.b.tier,
-                        cgroup2_root()], stdout=subprocess.PIPE, text=True)
-        if not p.stdout.readline().startswith("attached:"):
-            raise RuntimeError("ebpflow-bench-floor did not attach its programs")
+                        cgroup2_root(), *([",".join(progs)] if progs else [])],
+                       stdout=subprocess.PIPE, text=True)
+        line = p.stdout.readline()
+        if not line.startswith("attached:") or (progs and int(line.split()[1]) != len(progs)):
+            raise RuntimeError(f"ebpflow-bench-floor did not attach its programs: {line!r}")
         return p
 
     def start_softflowd(self):
@@ -203,7 +220,10 @@ class SideBySide:
         """Both loops with one contender: wall per op, the host's CPU per op,
         the contender's own counters."""
         n = self.b.n(f"peers_{what}")
-        h = getattr(self, f"start_{name}")()
+        if name in FLOOR_VARIANTS:
+            h = self.start_floor(FLOOR_VARIANTS[name])
+        else:
+            h = getattr(self, f"start_{name}")()
         pids = self.pids(name, h)
         lo0 = lo_packets()
         c0 = sum(task_cpu_s(p) for p in pids)
@@ -243,6 +263,29 @@ class SideBySide:
             for _ in range(self.b.rounds):
                 rounds.append({name: self.one_run(what, name) for name in names})
             self.report(what, names, rounds, peers, floor)
+
+    def run_floor_hooks(self):
+        """The UDP loop with the tracepoint tier's floor, whole and with hooks
+        left out, alternated in every round: what each hook costs."""
+        if self.b.tier != "tracepoint":
+            raise RuntimeError(f"floor_hooks: the variants are the tracepoint tier's, "
+                               f"eBPFlow runs the {self.b.tier} tier here (--hooks tracepoint)")
+        names = ["none", "floor", *FLOOR_VARIANTS]
+        rounds = [{name: self.one_run("udp", name) for name in names}
+                  for _ in range(self.b.rounds)]
+        n = self.b.n("peers_udp")
+        how = (f"bench/run --only floor_hooks: 2 x udp loop x{n} at once, {self.b.rounds} "
+               f"alternated rounds ({', '.join(names)}); host CPU = the loops'")
+        med = lambda f: statistics.median(f(r) for r in rounds)
+        self.figure("hooks_udp_x2_host_cpu_ns_per_op_none", med(lambda r: r["none"]["cpu_ns"]),
+                    "ns", "", how)
+        for name in names[1:]:
+            self.figure(f"hooks_udp_x2_host_cpu_ratio_{name}",
+                        med(lambda r: r[name]["cpu_ns"] / r["none"]["cpu_ns"]), "x", "",
+                        how + (f": {', '.join(FLOOR_VARIANTS[name])}"
+                               if name in FLOOR_VARIANTS else ": the tier's 8 hooks"))
+            self.figure(f"hooks_udp_x2_ns_per_op_{name}",
+                        med(lambda r: r[name]["cpu_ns"] - r["none"]["cpu_ns"]), "ns", "", how)
 
     def report(self, what, names, rounds, peers, floor):
         n = self.b.n(f"peers_{what}")
