@@ -45,17 +45,23 @@ static bool on_take(const struct flow_key *key, struct flow_totals *final, void 
 	return true;
 }
 
-static struct flowtable *setup_wanted(struct fake *f, uint64_t idle_s, uint64_t active_s,
-				      flow_wanted_fn wanted)
+static struct flowtable *setup_ops(struct fake *f, uint64_t idle_s, uint64_t active_s,
+				   flow_wanted_fn wanted, flow_name_fn name)
 {
 	struct flowtable_timeouts t = { .idle_ns = idle_s * S, .active_ns = active_s * S };
 	struct flowtable_ops ops = { .report = on_report, .take = on_take, .forget = on_forget,
-				     .wanted = wanted, .ctx = f };
+				     .wanted = wanted, .name = name, .ctx = f };
 
 	memset(f, 0, sizeof(*f));
 	f->records = g_array_new(FALSE, TRUE, sizeof(struct flow_record));
 	f->forgotten = g_array_new(FALSE, TRUE, sizeof(struct flow_key));
 	return flowtable_new(&t, &ops);
+}
+
+static struct flowtable *setup_wanted(struct fake *f, uint64_t idle_s, uint64_t active_s,
+				      flow_wanted_fn wanted)
+{
+	return setup_ops(f, idle_s, active_s, wanted, NULL);
 }
 
 static struct flowtable *setup(struct fake *f, uint64_t idle_s, uint64_t active_s)
@@ -438,15 +444,9 @@ static const char *name_once(const struct flow_key *key, uint32_t netns, void *c
 static void test_peer_name_kept_from_first_reading(void)
 {
 	struct flow_key k = { .pid = 9, .port = 443, .ip_version = 4, .proto = 6 };
-	struct flowtable_timeouts t = { .idle_ns = 60 * S, .active_ns = 10 * S };
-	struct fake f = { 0 };
-	struct flowtable_ops ops = { .report = on_report, .take = on_take, .forget = on_forget,
-				     .name = name_once, .ctx = &f };
-	struct flowtable *ft;
+	struct fake f;
+	struct flowtable *ft = setup_ops(&f, 60, 10, NULL, name_once);
 
-	f.records = g_array_new(FALSE, TRUE, sizeof(struct flow_record));
-	f.forgotten = g_array_new(FALSE, TRUE, sizeof(struct flow_key));
-	ft = flowtable_new(&t, &ops);
 	f.kernel.netns = 4026531840u;
 	kernel_calls(&f, ft, &k, 1, 1 * S, 1 * S);
 	flowtable_expire(ft, 11 * S);
@@ -484,15 +484,9 @@ static void test_peer_name_asked_again_after_the_flows(void)
 {
 	struct flow_key named = { .pid = 9, .port = 443, .ip_version = 4, .proto = 6 };
 	struct flow_key unnamed = { .pid = 9, .port = 80, .ip_version = 4, .proto = 6 };
-	struct flowtable_timeouts t = { .idle_ns = 60 * S, .active_ns = 10 * S };
-	struct fake f = { 0 };
-	struct flowtable_ops ops = { .report = on_report, .take = on_take, .forget = on_forget,
-				     .name = name_second, .ctx = &f };
-	struct flowtable *ft;
+	struct fake f;
+	struct flowtable *ft = setup_ops(&f, 60, 10, NULL, name_second);
 
-	f.records = g_array_new(FALSE, TRUE, sizeof(struct flow_record));
-	f.forgotten = g_array_new(FALSE, TRUE, sizeof(struct flow_key));
-	ft = flowtable_new(&t, &ops);
 	names_asked = 0;
 	f.kernel.netns = 4026532000u;
 	flowtable_begin_pass(ft);
@@ -507,11 +501,7 @@ static void test_peer_name_asked_again_after_the_flows(void)
 	teardown(&f, ft);
 
 	/* a flow without a name costs two lookups, whatever its readings */
-	ops.name = name_never;
-	f = (struct fake){ 0 };
-	f.records = g_array_new(FALSE, TRUE, sizeof(struct flow_record));
-	f.forgotten = g_array_new(FALSE, TRUE, sizeof(struct flow_key));
-	ft = flowtable_new(&t, &ops);
+	ft = setup_ops(&f, 60, 10, NULL, name_never);
 	names_asked = 0;
 	for (int i = 0; i < 3; i++) {
 		flowtable_begin_pass(ft);
