@@ -104,20 +104,21 @@ static __always_inline void conn_forget(struct sock *sk, struct conn *c)
  * close. A connect starts afresh; an accept keeps what the kernel noted when
  * the connection was established (before anyone accepted it).
  */
-static __always_inline void conn_begin(struct sock *sk, const struct flow_key *k, bool fresh)
+static __always_inline void conn_begin(struct sock *sk, const struct flow_key *k, bool fresh,
+				       const struct flow_counted *got)
 {
 	struct conn *c = conn_get(sk, true);
 
 	if (!c)
 		return;
 	c->key = *k;
-	ident_current(&c->ident);
+	ident_of_counted(got, &c->ident);
 	if (fresh) {
 		c->acked0 = 0;
 		c->received0 = 0;
 		c->flags = CONN_KEYED;
 		c->accept = 0;
-		c->hs = bpf_ktime_get_ns(); /* the SYN goes out now */
+		c->hs = got->now; /* the SYN goes out now */
 	} else {
 		c->flags |= CONN_KEYED;
 	}
@@ -132,6 +133,7 @@ static __always_inline void account_tcp_call(struct sock *sk, __u8 direction,
 					     enum ebpflow_stat stat)
 {
 	struct flow_key k = {};
+	struct flow_counted got;
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 
 	if (ignore_current(tgid))
@@ -143,8 +145,8 @@ static __always_inline void account_tcp_call(struct sock *sk, __u8 direction,
 	key_normalize_v6(&k);
 	key_set_current(&k, tgid);
 	stat_inc(stat);
-	if (flow_account(&k, 0))
-		conn_begin(sk, &k, direction == EBPFLOW_DIR_OUTBOUND);
+	if (flow_count(&k, 0, &got))
+		conn_begin(sk, &k, direction == EBPFLOW_DIR_OUTBOUND, &got);
 }
 
 #endif

@@ -512,13 +512,21 @@ static __always_inline struct flow_value *flow_slot(const struct flow_key *k,
 	return v;
 }
 
+/* A call counted by flow_count: where, and when. */
+struct flow_counted {
+	struct flow_value *v; /* this CPU's slot of its flow */
+	bool folded;          /* the slot is its maker's overflow flow's */
+	__u64 now;            /* bpf_ktime_get_ns() of the call */
+};
+
 /*
  * Count one call of the current task on its flow. Each CPU owns its slot of
  * the per-CPU value, and adds atomically because a tracing program can be
  * preempted on preemptible kernels (and a close can add from softirq).
- * Returns whether the call was counted (not filtered out, not refused).
+ * Returns whether the call was counted (not filtered out, not refused), and
+ * where in *got.
  */
-static __always_inline bool flow_account(struct flow_key *k, __u64 bytes)
+static __always_inline bool flow_count(struct flow_key *k, __u64 bytes, struct flow_counted *got)
 {
 	struct flow_slot_info info = {};
 	struct flow_value *v;
@@ -548,7 +556,34 @@ static __always_inline bool flow_account(struct flow_key *k, __u64 bytes)
 		__sync_fetch_and_add(&v->bytes, bytes);
 	if (now > v->last_ns)
 		v->last_ns = now;
+	got->v = v;
+	got->folded = info.folded;
+	got->now = now;
 	return true;
+}
+
+static __always_inline bool flow_account(struct flow_key *k, __u64 bytes)
+{
+	struct flow_counted got;
+
+	return flow_count(k, bytes, &got);
+}
+
+/*
+ * The identity of the task a call was just counted for: its flow's slot has
+ * it (the slot's maker is this process), which saves ident_current's helper
+ * calls; an overflow flow's slot holds another process's.
+ */
+static __always_inline void ident_of_counted(const struct flow_counted *got, struct flow_ident *id)
+{
+	if (got->folded) {
+		ident_current(id);
+		return;
+	}
+	id->cgroup_id = got->v->cgroup_id;
+	id->uid = got->v->uid;
+	id->netns = got->v->netns;
+	__builtin_memcpy(id->comm, got->v->comm, sizeof(id->comm));
 }
 
 /* The current task's key part: its pid and start time. */

@@ -274,6 +274,7 @@ int BPF_PROG(tcp_state, struct sock *sk, const int oldstate, const int newstate)
 SEC("cgroup/sock_release")
 int tcp_release(struct bpf_sock *ctx)
 {
+	struct flow_counted got;
 	struct conn *c;
 	__u32 tgid;
 
@@ -288,8 +289,8 @@ int tcp_release(struct bpf_sock *ctx)
 	c->key.pid = tgid;
 	c->key.start_ns = current_start_ns_probe(); /* not a tracing program */
 	stat_inc(EBPFLOW_STAT_TCP_ACCEPT);
-	if (flow_account(&c->key, 0)) {
-		ident_current(&c->ident);
+	if (flow_count(&c->key, 0, &got)) {
+		ident_of_counted(&got, &c->ident);
 		c->flags |= CONN_KEYED;
 	}
 	return 1;
