@@ -33,7 +33,7 @@ struct containers_config {
 #define CONTAINERS_CONTAINERD_STATE "/run/containerd"
 #define CONTAINERS_CRIO_ROOT "/var/lib/containers/storage"
 #define CONTAINERS_CRIO_RUNROOT "/run/containers/storage"
-#define CONTAINERS_TIMEOUT_MS 1000
+#define CONTAINERS_TIMEOUT_MS 3000
 /* the largest reply (or spec file) read from a runtime; more is refused */
 #define CONTAINERS_MAX_REPLY (1u << 20)
 /* a failed look-up (or a runtime that is down) is asked again after 1 s, 2 s ... 60 s */

@@ -108,7 +108,13 @@ static void test_publisher(void)
 	g_assert_cmpuint(st->lost, >, lost_before);
 	g_test_message("a subscriber that does not read took %" G_GUINT64_FORMAT " messages",
 		       st->messages);
-	g_assert_cmpuint(worst, <, 100000000ull);
+	/*
+	 * A send that waited for this reader would never return: finishing the
+	 * loop is the proof. The bound only turns such a wait into a failure;
+	 * it is loose because a loaded machine (CI's, with guests beside the
+	 * suite) took 296 ms for a flush of 200 records once.
+	 */
+	g_assert_cmpuint(worst, <, 5000000000ull);
 
 	zmq_close(sub);
 	zmq_ctx_term(ctx);
