@@ -6,12 +6,16 @@
  * At the close (tcp.bpf.c) the connection's payload bytes, or its failure,
  * are added to that flow, in whatever context the kernel closes it.
  *
- * Two places to keep it, one meaning: socket storage where tracing programs
- * may use it (Linux 5.11; a pointer away from the socket, freed with it), and
- * otherwise a hash keyed by the socket's address, whose entry is removed at
- * the close. The exporter sets conn_in_sk_storage after probing; the branch
- * not taken is removed at load, so an older kernel never sees the helper it
- * lacks.
+ * Two places to keep it, one meaning. First a hash keyed by the socket's
+ * address, whose entry is removed at the close: an entry comes from a per-CPU
+ * cache of the map's own memory. Socket storage (tracing programs, Linux 5.11;
+ * a pointer away from the socket, freed with it) costs an allocation charged
+ * to the socket and a free when the socket goes, two for every connection:
+ * 90 ns more a state change on average in the TCP loop, about a third of
+ * tcp_state (docs/PERFORMANCE.md). So it takes only the connections the full
+ * hash cannot, where the kernel lets these programs use it: the exporter sets
+ * conn_in_sk_storage after probing, and the loader drops the branch a kernel
+ * cannot take, so an older kernel never sees the helper it lacks.
  */
 #ifndef EBPFLOW_CONN_BPF_H
 #define EBPFLOW_CONN_BPF_H
@@ -48,8 +52,9 @@ struct {
 } conn_store SEC(".maps") __weak;
 
 /*
- * The fallback: memory only for the connections alive (no preallocation);
- * a connection that finds it full is counted and its bytes are lost.
+ * Memory only for the connections alive (no preallocation). A connection
+ * that finds it full goes to socket storage where there is any, else it is
+ * counted and its bytes are lost.
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -62,40 +67,45 @@ struct {
 /* The state of sk, made (zeroed) when create is set and there is none. */
 static __always_inline struct conn *conn_get(struct sock *sk, bool create)
 {
+	static const struct conn zero;
 	__u64 addr = (__u64)sk;
-	struct conn *c;
+	struct conn *c = bpf_map_lookup_elem(&conn_hash, &addr);
 
-	if (conn_in_sk_storage)
-		return bpf_sk_storage_get(&conn_store, sk, 0,
-					  create ? BPF_SK_STORAGE_GET_F_CREATE : 0);
-	c = bpf_map_lookup_elem(&conn_hash, &addr);
-	if (!c && create) {
-		static const struct conn zero;
-
-		if (bpf_map_update_elem(&conn_hash, &addr, &zero, BPF_NOEXIST) &&
-		    !bpf_map_lookup_elem(&conn_hash, &addr)) {
-			stat_inc(EBPFLOW_STAT_CONN_FULL);
-			return NULL;
-		}
-		c = bpf_map_lookup_elem(&conn_hash, &addr);
+	if (c)
+		return c;
+	if (conn_in_sk_storage) {
+		c = bpf_sk_storage_get(&conn_store, sk, 0, 0);
+		if (c || !create)
+			return c;
+	} else if (!create) {
+		return NULL;
 	}
-	return c;
+	/* EEXIST: another CPU made it (an accept's first use on two CPUs) */
+	bpf_map_update_elem(&conn_hash, &addr, &zero, BPF_NOEXIST);
+	c = bpf_map_lookup_elem(&conn_hash, &addr);
+	if (c)
+		return c;
+	if (conn_in_sk_storage) {
+		c = bpf_sk_storage_get(&conn_store, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+		if (c)
+			return c;
+	}
+	stat_inc(EBPFLOW_STAT_CONN_FULL);
+	return NULL;
 }
 
 /*
- * The connection is over. Socket storage goes with its socket: emptying it
- * is cheaper than deleting it, and a socket that connects again starts
- * afresh anyway. A hash entry must go.
+ * The connection is over. A hash entry must go; socket storage goes with its
+ * socket: emptying it is cheaper than deleting it, and a socket that connects
+ * again starts afresh anyway.
  */
 static __always_inline void conn_forget(struct sock *sk, struct conn *c)
 {
 	__u64 addr = (__u64)sk;
 
-	if (conn_in_sk_storage) {
+	if (bpf_map_delete_elem(&conn_hash, &addr) && conn_in_sk_storage) {
 		c->flags = 0;
 		c->accept = 0;
-	} else {
-		bpf_map_delete_elem(&conn_hash, &addr);
 	}
 }
 

@@ -76,7 +76,7 @@ static void plan_tier(const struct kernel_features *f, enum ebpflow_tier t, stru
 	p->accept_first_use = t == EBPFLOW_TIER_TRACEPOINT;
 	p->recv_peer_always = t != EBPFLOW_TIER_TRACEPOINT;
 	p->exits = f->tp_exit;
-	/* kprobes may not use socket storage: the hash for both their hooks and tcp.bpf.c's */
+	/* kprobes may not use socket storage: no overflow for the connections hash */
 	p->conn_sk_storage = f->sk_storage_tracing && t != EBPFLOW_TIER_KPROBE;
 	p->accept_args = f->accept_args;
 }

@@ -38,7 +38,7 @@ struct tier_plan {
 	bool accept_close_only; /* ... and only at its close (no send/receive tracepoints) */
 	bool recv_peer_always;  /* recv() without an address names the peer too */
 	bool exits;             /* flows end with their process */
-	bool conn_sk_storage;   /* connections followed in socket storage (else a hash) */
+	bool conn_sk_storage;   /* connections the full hash cannot follow go to socket storage */
 	int accept_args;
 };
 

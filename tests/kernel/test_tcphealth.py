@@ -29,7 +29,7 @@ from testlib import Ebpflow, TwoHosts, port_base, run  # noqa: E402
 
 P = port_base()
 PORT_CLEAN, PORT_LOSS, PORT_SYN, PORT_CLOSED, PORT_DELAY = P, P + 1, P + 2, P + 3, P + 4
-PORT_EMPTY = P + 5
+PORT_EMPTY, PORT_FULL = P + 5, P + 6
 EMPTY_CONNS = 4
 CLEAN_CONNS = 5
 LOSS_BYTES = 8 << 20
@@ -239,6 +239,31 @@ class TcpHealthTest(unittest.TestCase):
             self.assertEqual((f["count"], f["bytes"], f["failed"], f["handshakes"],
                               f["rtt_samples"], f["retrans_segs"]),
                              (EMPTY_CONNS, 0, 0, 0, 0, 0), f)
+
+    def test_connections_hash_full(self):
+        """With the connections hash full (its 262,144 entries, as on a host with
+        that many live connections), a connection is still followed to its
+        close where socket storage takes the overflow (every tier but kprobe),
+        and counted as unfollowed, its bytes lost, where nothing can."""
+        probe = Ebpflow("-o", "json", "-i", "1")
+        try:
+            self.assertGreater(testlib.fill_bpf_map(probe.proc.pid, "conn_hash"), 0)
+            got, spid = self.transfer(PORT_FULL, CLEAN_CONNS, 1000)
+        finally:
+            probe.stop()
+        records = probe.records()
+        unfollowed = max(s["connections_unfollowed"] for s in probe.stats())
+        out = health(records, got["pid"], "outbound", PORT_FULL)
+        inb = health(records, spid, "inbound", PORT_FULL)
+        if probe.tier == "kprobe":
+            self.assertGreaterEqual(unfollowed, CLEAN_CONNS)
+            self.assertEqual((out["count"], out["bytes"], inb["count"], inb["bytes"]),
+                             (CLEAN_CONNS, 0, CLEAN_CONNS, 0))
+            return
+        self.assertEqual(unfollowed, 0)
+        for f in (out, inb):
+            self.assertEqual((f["count"], f["bytes"], f["handshakes"], f["rtt_samples"]),
+                             (CLEAN_CONNS, CLEAN_CONNS * 1000, CLEAN_CONNS, CLEAN_CONNS), f)
 
     def test_failures(self):
         a, b = self.hosts.a, self.hosts.b

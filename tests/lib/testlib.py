@@ -7,12 +7,15 @@ A test that cannot run here (not root, no BTF) exits with SKIP_CODE and says
 why; under CI=true that is a failure instead, because CI must run them.
 """
 import atexit
+import ctypes
+import errno
 import json
 import os
 import re
 import select
 import shutil
 import signal
+import struct
 import subprocess
 import sys
 import tempfile
@@ -271,6 +274,62 @@ class Ebpflow:
 
     def all_records(self):
         return [json.loads(line) for line in self.stdout.splitlines() if line.strip()]
+
+
+def _bpf(cmd, attr):
+    """The bpf(2) system call on a packed attribute: (result, errno, the
+    attribute as the kernel left it)."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    buf = ctypes.create_string_buffer(bytes(attr), max(len(attr), 128))
+    r = libc.syscall(321 if os.uname().machine == "x86_64" else 280, cmd, buf, len(buf))
+    return r, ctypes.get_errno() if r < 0 else 0, buf.raw
+
+
+def fill_bpf_map(pid, name):
+    """Fill the hash map called name that process pid holds with keys 1, 2, ...
+    (never a kernel address), values zero, until it refuses more: what a host
+    with that many live entries looks like. Returns how many were added. The
+    entries go with the process's map."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    pidfd = os.pidfd_open(pid)
+    fd = None
+    try:
+        for n in os.listdir(f"/proc/{pid}/fd"):
+            try:
+                if os.readlink(f"/proc/{pid}/fd/{n}") != "anon_inode:bpf-map":
+                    continue
+            except OSError:
+                continue
+            got = libc.syscall(438, pidfd, int(n), 0)  # pidfd_getfd
+            if got < 0:
+                continue
+            info = ctypes.create_string_buffer(88)
+            _bpf(15, struct.pack("<IIQ", got, 88, ctypes.addressof(info)))  # GET_INFO_BY_FD
+            key_size, value_size, max_entries = struct.unpack_from("<III", info.raw, 8)
+            if info.raw[24:40].split(b"\0")[0].decode() == name:
+                fd = got
+                break
+            os.close(got)
+    finally:
+        os.close(pidfd)
+    if fd is None:
+        raise RuntimeError(f"process {pid} holds no map {name}")
+    added, chunk = 0, 16384
+    try:
+        while True:
+            keys = ctypes.create_string_buffer(b"".join(
+                (added + i + 1).to_bytes(key_size, "little") for i in range(chunk)))
+            values = ctypes.create_string_buffer(value_size * chunk)
+            r, err, out = _bpf(26, struct.pack(  # BPF_MAP_UPDATE_BATCH
+                "<QQQQIIQQ", 0, 0, ctypes.addressof(keys), ctypes.addressof(values), chunk,
+                fd, 0, 0))
+            added += struct.unpack_from("<I", out, 32)[0]  # how many it took
+            if r < 0:
+                if err != errno.E2BIG:
+                    raise OSError(err, f"filling {name}: {os.strerror(err)}")
+                return added
+    finally:
+        os.close(fd)
 
 
 COLLECTOR = os.path.join(BUILD_DIR, "ebpflow-collector")
