@@ -108,13 +108,17 @@ int udp_recvmsg6(struct bpf_sock_addr *ctx)
 /*
  * Every packet a socket sends, in the sending task, before it may wait for a
  * neighbour: a UDP datagram's addresses are noted for sock_send. The packet
- * starts at its IP header.
+ * starts at its IP header, in the skb's linear part for a datagram this host
+ * made: read in place (direct packet access), not copied by a helper.
  */
 SEC("cgroup_skb/egress")
 int udp_egress(struct __sk_buff *skb)
 {
+	void *data = (void *)(long)skb->data, *end = (void *)(long)skb->data_end;
 	struct bpf_sock *sk = skb->sk;
-	__u16 ports[2];
+	struct ipv6hdr *ip6;
+	struct iphdr *ip;
+	__u16 *ports;
 
 	if (!sk)
 		return 1;
@@ -122,20 +126,22 @@ int udp_egress(struct __sk_buff *skb)
 	if (!sk || sk->protocol != IPPROTO_UDP)
 		return 1;
 	if (skb->protocol == bpf_htons(ETH_P_IP)) {
-		struct iphdr ip;
-
-		if (bpf_skb_load_bytes(skb, 0, &ip, sizeof(ip)) || ip.protocol != IPPROTO_UDP ||
-		    bpf_skb_load_bytes(skb, ip.ihl * 4, ports, sizeof(ports)))
+		ip = data;
+		if ((void *)(ip + 1) > end || ip->protocol != IPPROTO_UDP)
 			return 1;
-		note_datagram4(sk, 0, ip.saddr, ip.daddr, ports[1]);
+		ports = data + ip->ihl * 4;
+		if ((void *)(ports + 2) > end)
+			return 1;
+		note_datagram4(sk, 0, ip->saddr, ip->daddr, ports[1]);
 	} else if (skb->protocol == bpf_htons(ETH_P_IPV6)) {
-		struct ipv6hdr ip6;
-
+		ip6 = data;
 		/* extension headers are rare on UDP: without the port, no note */
-		if (bpf_skb_load_bytes(skb, 0, &ip6, sizeof(ip6)) || ip6.nexthdr != NEXTHDR_UDP ||
-		    bpf_skb_load_bytes(skb, sizeof(ip6), ports, sizeof(ports)))
+		if ((void *)(ip6 + 1) > end || ip6->nexthdr != NEXTHDR_UDP)
 			return 1;
-		note_datagram6(sk, 0, &ip6.saddr, &ip6.daddr, ports[1]);
+		ports = (void *)(ip6 + 1);
+		if ((void *)(ports + 2) > end)
+			return 1;
+		note_datagram6(sk, 0, &ip6->saddr, &ip6->daddr, ports[1]);
 	}
 	return 1;
 }

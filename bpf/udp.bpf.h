@@ -83,17 +83,19 @@ static __always_inline struct udp_note *note_take(__u32 which, const void *sk, _
 	return mine ? out : NULL;
 }
 
-/* IPv4 in the IPv6-sized fields of a key: mapped when the key is IPv6. */
+/*
+ * IPv4 in the IPv6-sized fields of a key or note (4-byte aligned in both):
+ * mapped when the key is IPv6. Word stores: a byte-wise memset here made
+ * 16 stores of every note and key.
+ */
 static __always_inline void put_v4(__u8 *dst, __u32 addr, bool mapped)
 {
-	__builtin_memset(dst, 0, EBPFLOW_ADDR_LEN);
-	if (mapped) {
-		dst[10] = 0xff;
-		dst[11] = 0xff;
-		__builtin_memcpy(dst + 12, &addr, 4);
-	} else {
-		__builtin_memcpy(dst, &addr, 4);
-	}
+	__u32 *w = (__u32 *)dst;
+
+	w[0] = mapped ? 0 : addr;
+	w[1] = 0;
+	w[2] = mapped ? bpf_htonl(0x0000ffff) : 0;
+	w[3] = mapped ? addr : 0;
 }
 
 /* What the IPv4/IPv6 and UDP headers of an outgoing datagram say, into the out note. */
