@@ -40,8 +40,18 @@ struct sock___flags_old {
 static __always_inline unsigned long sock_flags_of(struct sock *sk)
 {
 	if (bpf_core_field_exists(struct sock___flags_old, sk_flags))
-		return BPF_CORE_READ((struct sock___flags_old *)sk, sk_flags);
-	return BPF_CORE_READ((struct sock___flags_new *)sk, __sk_common.skc_flags);
+		return ((struct sock___flags_old *)sk)->sk_flags;
+	return ((struct sock___flags_new *)sk)->__sk_common.skc_flags;
+}
+
+/*
+ * The TCP socket behind sk, for direct loads: one helper call instead of a
+ * probe read (a helper call each) per field. NULL only for what is not a
+ * full TCP socket, which inet_sock_set_state never passes.
+ */
+static __always_inline struct tcp_sock *tcp_of(struct sock *sk)
+{
+	return bpf_skc_to_tcp_sock(sk);
 }
 
 #define ECONNREFUSED 111
@@ -51,12 +61,10 @@ static __always_inline unsigned long sock_flags_of(struct sock *sk)
 const volatile bool accept_at_first_use __weak = false;
 
 /* Where a connection's byte counters stand once it is established. */
-static __always_inline void conn_established(struct sock *sk, struct conn *c)
+static __always_inline void conn_established(struct tcp_sock *tp, struct conn *c)
 {
-	struct tcp_sock *tp = (struct tcp_sock *)sk;
-
-	c->acked0 = BPF_CORE_READ(tp, bytes_acked);
-	c->received0 = BPF_CORE_READ(tp, bytes_received);
+	c->acked0 = tp->bytes_acked;
+	c->received0 = tp->bytes_received;
 	c->flags |= CONN_ESTABLISHED;
 }
 
@@ -78,9 +86,9 @@ static __always_inline void active_handshake(struct conn *c)
  * srtt with it just before the child is established (0 when the SYN-ACK
  * was sent again: then nothing is measured).
  */
-static __always_inline void passive_handshake(struct sock *sk, struct conn *c)
+static __always_inline void passive_handshake(struct tcp_sock *tp, struct conn *c)
 {
-	__u32 srtt = BPF_CORE_READ((struct tcp_sock *)sk, srtt_us) >> 3;
+	__u32 srtt = tp->srtt_us >> 3;
 
 	if (!srtt)
 		return;
@@ -105,10 +113,10 @@ static __always_inline void health_add(__u32 *count, __u64 *sum, __u32 *min, __u
 }
 
 /* An established connection's handshake, RTT (srtt_us >> 3) and retransmissions, at its close. */
-static __always_inline void health_close(struct sock *sk, struct conn *c, __u32 srtt,
+static __always_inline void health_close(struct tcp_sock *tp, struct conn *c, __u32 srtt,
 					 struct flow_value *v)
 {
-	__u32 segs = BPF_CORE_READ((struct tcp_sock *)sk, total_retrans);
+	__u32 segs = tp->total_retrans;
 	struct tcp_health *h = &v->health;
 
 	if (c->flags & CONN_HANDSHAKE)
@@ -122,7 +130,7 @@ static __always_inline void health_close(struct sock *sk, struct conn *c, __u32 
 /* Why a connect failed: the error the kernel left on the socket as it closed it. */
 static __always_inline void health_failed(struct sock *sk, struct tcp_health *h)
 {
-	int err = BPF_CORE_READ(sk, sk_err);
+	int err = sk->sk_err;
 
 	/* anything else is failed_other: flow_value.failed less these two */
 	if (err == ECONNREFUSED)
@@ -139,17 +147,16 @@ static __always_inline void health_failed(struct sock *sk, struct tcp_health *h)
  * nothing is left unacknowledged; the peer's FIN is the one thing that sets
  * SOCK_DONE on a TCP socket.
  */
-static __always_inline void conn_bytes(struct sock *sk, struct conn *c, int oldstate,
-				       __u64 *sent, __u64 *received)
+static __always_inline void conn_bytes(struct sock *sk, struct tcp_sock *tp, struct conn *c,
+				       int oldstate, __u64 *sent, __u64 *received)
 {
-	struct tcp_sock *tp = (struct tcp_sock *)sk;
 	bool fin_out = oldstate == TCP_FIN_WAIT1_STATE || oldstate == TCP_FIN_WAIT2_STATE ||
 		       oldstate == TCP_CLOSING_STATE || oldstate == TCP_LAST_ACK_STATE;
 	unsigned long sk_flags = sock_flags_of(sk);
-	__u64 acked = BPF_CORE_READ(tp, bytes_acked) - c->acked0;
-	__u64 rcvd = BPF_CORE_READ(tp, bytes_received) - c->received0;
+	__u64 acked = tp->bytes_acked - c->acked0;
+	__u64 rcvd = tp->bytes_received - c->received0;
 
-	if (fin_out && acked && BPF_CORE_READ(tp, snd_una) == BPF_CORE_READ(tp, write_seq))
+	if (fin_out && acked && tp->snd_una == tp->write_seq)
 		acked--;
 	if (rcvd && (sk_flags & (1ul << bpf_core_enum_value(enum sock_flags, SOCK_DONE))))
 		rcvd--;
@@ -162,6 +169,7 @@ static __always_inline void conn_close(struct sock *sk, int oldstate)
 {
 	struct conn *c = conn_get(sk, false);
 	struct flow_slot_info info = {}; /* bytes, not calls: nothing of it is counted */
+	struct tcp_sock *tp = NULL;
 	struct flow_value *v;
 	__u64 sent = 0, received = 0, fwd, rev;
 	__u32 srtt = 0;
@@ -171,7 +179,10 @@ static __always_inline void conn_close(struct sock *sk, int oldstate)
 	if (!(c->flags & CONN_KEYED))
 		goto out;
 	if (c->flags & CONN_ESTABLISHED) {
-		conn_bytes(sk, c, oldstate, &sent, &received);
+		tp = tcp_of(sk);
+		if (!tp)
+			goto out;
+		conn_bytes(sk, tp, c, oldstate, &sent, &received);
 		/*
 		 * Without a byte either way the close touches no flow, as before
 		 * its health was kept: a flow update at every such close cost
@@ -179,7 +190,7 @@ static __always_inline void conn_close(struct sock *sk, int oldstate)
 		 */
 		if (!sent && !received)
 			goto out;
-		srtt = BPF_CORE_READ((struct tcp_sock *)sk, srtt_us) >> 3;
+		srtt = tp->srtt_us >> 3;
 	} else if (c->key.direction != EBPFLOW_DIR_OUTBOUND) {
 		goto out;
 	}
@@ -188,7 +199,7 @@ static __always_inline void conn_close(struct sock *sk, int oldstate)
 		stat_inc(EBPFLOW_STAT_CLOSE_LOST);
 		goto out;
 	}
-	if (c->flags & CONN_ESTABLISHED) {
+	if (tp) {
 		/* the initiator is the source: an inbound flow's bytes are the peer's */
 		fwd = c->key.direction == EBPFLOW_DIR_OUTBOUND ? sent : received;
 		rev = c->key.direction == EBPFLOW_DIR_OUTBOUND ? received : sent;
@@ -196,7 +207,7 @@ static __always_inline void conn_close(struct sock *sk, int oldstate)
 			__sync_fetch_and_add(&v->bytes, fwd);
 		if (rev)
 			__sync_fetch_and_add(&v->reverse_bytes, rev);
-		health_close(sk, c, srtt, v);
+		health_close(tp, c, srtt, v);
 	} else {
 		/* refused, timed out or reset before the handshake completed */
 		health_failed(sk, &v->health);
@@ -228,11 +239,12 @@ static __always_inline void passive_established(struct sock *sk)
 {
 	struct conn *c = conn_get(sk, true);
 	struct flow_key k = { .direction = EBPFLOW_DIR_INBOUND, .proto = IPPROTO_TCP };
+	struct tcp_sock *tp = tcp_of(sk);
 
-	if (!c)
+	if (!c || !tp)
 		return;
-	conn_established(sk, c);
-	passive_handshake(sk, c);
+	conn_established(tp, c);
+	passive_handshake(tp, c);
 	if (accept_at_first_use && !(c->flags & CONN_KEYED) && key_from_sock(&k, sk)) {
 		key_normalize_v6(&k);
 		c->key = k;
@@ -242,6 +254,7 @@ static __always_inline void passive_established(struct sock *sk)
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(tcp_state, struct sock *sk, const int oldstate, const int newstate)
 {
+	struct tcp_sock *tp;
 	struct conn *c;
 
 	if (sk->sk_protocol != IPPROTO_TCP)
@@ -252,8 +265,9 @@ int BPF_PROG(tcp_state, struct sock *sk, const int oldstate, const int newstate)
 		account_tcp_call(sk, EBPFLOW_DIR_OUTBOUND, EBPFLOW_STAT_TCP_CONNECT);
 	} else if (oldstate == TCP_SYN_SENT_STATE && newstate == TCP_ESTABLISHED_STATE) {
 		c = conn_get(sk, false);
-		if (c) {
-			conn_established(sk, c);
+		tp = tcp_of(sk);
+		if (c && tp) {
+			conn_established(tp, c);
 			active_handshake(c);
 		}
 	} else if (oldstate == TCP_LISTEN_STATE && newstate == TCP_SYN_RECV_STATE) {
