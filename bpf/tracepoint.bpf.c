@@ -116,33 +116,35 @@ int udp_egress(struct __sk_buff *skb)
 {
 	void *data = (void *)(long)skb->data, *end = (void *)(long)skb->data_end;
 	struct bpf_sock *sk = skb->sk;
-	struct ipv6hdr *ip6;
-	struct iphdr *ip;
+	struct ipv6hdr *ip6 = data;
+	struct iphdr *ip = data;
 	__u16 *ports;
+	bool v4;
 
-	if (!sk)
-		return 1;
-	sk = bpf_sk_fullsock(sk);
-	if (!sk || sk->protocol != IPPROTO_UDP)
-		return 1;
+	/* the packet's own protocol first: a TCP packet leaves without a helper call */
 	if (skb->protocol == bpf_htons(ETH_P_IP)) {
-		ip = data;
 		if ((void *)(ip + 1) > end || ip->protocol != IPPROTO_UDP)
 			return 1;
 		ports = data + ip->ihl * 4;
-		if ((void *)(ports + 2) > end)
-			return 1;
-		note_datagram4(sk, 0, ip->saddr, ip->daddr, ports[1]);
+		v4 = true;
 	} else if (skb->protocol == bpf_htons(ETH_P_IPV6)) {
-		ip6 = data;
 		/* extension headers are rare on UDP: without the port, no note */
 		if ((void *)(ip6 + 1) > end || ip6->nexthdr != NEXTHDR_UDP)
 			return 1;
 		ports = (void *)(ip6 + 1);
-		if ((void *)(ports + 2) > end)
-			return 1;
-		note_datagram6(sk, 0, &ip6->saddr, &ip6->daddr, ports[1]);
+		v4 = false;
+	} else {
+		return 1;
 	}
+	if ((void *)(ports + 2) > end || !sk)
+		return 1;
+	sk = bpf_sk_fullsock(sk);
+	if (!sk || sk->protocol != IPPROTO_UDP)
+		return 1;
+	if (v4)
+		note_datagram4(sk, 0, ip->saddr, ip->daddr, ports[1]);
+	else
+		note_datagram6(sk, 0, &ip6->saddr, &ip6->daddr, ports[1]);
 	return 1;
 }
 
