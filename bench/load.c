@@ -6,6 +6,8 @@
  *
  *   ebpflow-bench-load udp N        N unconnected sendto + recvfrom over loopback
  *   ebpflow-bench-load tcp N        N connect + accept + close over loopback
+ *   ebpflow-bench-load tcpio N      N round trips of one byte each way on one TCP
+ *                                   connection over loopback (4 calls each)
  *   ebpflow-bench-load getppid N    N getppid system calls (an unrelated call)
  *   ebpflow-bench-load flows N      N sendto to N distinct 127.0.0.0/8 address:port
  *                                   pairs (N distinct flows), nobody listening
@@ -13,6 +15,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -97,6 +100,30 @@ static void tcp(long n)
 	}
 }
 
+static void tcpio(long n)
+{
+	struct sockaddr_in a = loopback(0);
+	socklen_t len = sizeof(a);
+	int l = socket(AF_INET, SOCK_STREAM, 0), c = socket(AF_INET, SOCK_STREAM, 0), s, one = 1;
+	char b = 'x';
+
+	if (l < 0 || c < 0 || bind(l, (void *)&a, sizeof(a)) || listen(l, 1) ||
+	    getsockname(l, (void *)&a, &len) || connect(c, (void *)&a, sizeof(a)))
+		die("tcpio connect");
+	s = accept(l, NULL, NULL);
+	if (s < 0 || setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) ||
+	    setsockopt(s, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)))
+		die("tcpio accept");
+	for (long i = 0; i < n; i++) {
+		if (send(c, &b, 1, 0) != 1 || recv(s, &b, 1, 0) != 1 || send(s, &b, 1, 0) != 1 ||
+		    recv(c, &b, 1, 0) != 1)
+			die("tcpio round trip");
+	}
+	close(s);
+	close(c);
+	close(l);
+}
+
 static void getppid_loop(long n)
 {
 	for (long i = 0; i < n; i++)
@@ -125,7 +152,7 @@ int main(int argc, char **argv)
 	long n;
 
 	if (argc != 3 || (n = atol(argv[2])) <= 0) {
-		fprintf(stderr, "usage: ebpflow-bench-load udp|tcp|getppid|flows N\n");
+		fprintf(stderr, "usage: ebpflow-bench-load udp|tcp|tcpio|getppid|flows N\n");
 		return 2;
 	}
 	w0 = now_s();
@@ -134,6 +161,8 @@ int main(int argc, char **argv)
 		udp(n);
 	else if (!strcmp(argv[1], "tcp"))
 		tcp(n);
+	else if (!strcmp(argv[1], "tcpio"))
+		tcpio(n);
 	else if (!strcmp(argv[1], "getppid"))
 		getppid_loop(n);
 	else if (!strcmp(argv[1], "flows"))
