@@ -21,18 +21,79 @@
 
 #include "conn.bpf.h"
 
-/* true for the one caller that turns a pending accept into a claimed one */
-static __always_inline bool take_accept(struct conn *c)
+/* Tracepoint tier: accepts are counted at first use. */
+const volatile bool accept_at_first_use __weak = false;
+
+/*
+ * Which sockets may have an accept pending, without a look-up in the
+ * connections hash: every TCP send and receive on this tier asks, and a
+ * hash look-up cost each of them 30 to 38 ns (bench/README.md, a TCP
+ * ping-pong). A socket's slot counts the pending accepts of the sockets
+ * that hash to it: 0 means none is pending there, anything else sends the
+ * caller to the hash. A count left too high costs look-ups, never a count.
+ */
+#define ACCEPT_SLOTS 1024
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, ACCEPT_SLOTS);
+	__type(key, __u32);
+	__type(value, __u32);
+} accepts_pending SEC(".maps") __weak;
+
+/*
+ * The slot of a socket: from its cookie (the verifier allows no arithmetic
+ * on its address), which the kernel makes once and keeps. This tier only:
+ * the helper takes a socket in tracing programs from 5.12.
+ */
+static __always_inline __u32 *accept_slot(void *sk)
 {
-	return c && c->accept == ACCEPT_PENDING &&
-	       __sync_val_compare_and_swap(&c->accept, ACCEPT_PENDING, ACCEPT_CLAIMED) ==
-		       ACCEPT_PENDING;
+	__u32 i;
+
+	if (!accept_at_first_use)
+		return NULL;
+	i = (__u32)(bpf_get_socket_cookie(sk) * 2654435761u) >> 22;
+	return bpf_map_lookup_elem(&accepts_pending, &i);
+}
+
+/* sk's connection c is completed for a listener: pending until a process uses it */
+static __always_inline void accept_pending(void *sk, struct conn *c)
+{
+	__u32 *n = accept_slot(sk);
+
+	if (n)
+		__sync_fetch_and_add(n, 1);
+	c->accept = ACCEPT_PENDING;
+}
+
+/* true for the one caller that turns c's pending accept into to (claimed, or none) */
+static __always_inline bool accept_end(void *sk, struct conn *c, __u32 to)
+{
+	__u32 *n;
+
+	if (!c || c->accept != ACCEPT_PENDING ||
+	    __sync_val_compare_and_swap(&c->accept, ACCEPT_PENDING, to) != ACCEPT_PENDING)
+		return false;
+	n = accept_slot(sk);
+	if (n)
+		__sync_fetch_and_add(n, -1);
+	return true;
+}
+
+/* true for the one caller that turns a pending accept into a claimed one */
+static __always_inline bool take_accept(void *sk, struct conn *c)
+{
+	return accept_end(sk, c, ACCEPT_CLAIMED);
 }
 
 /* Count an accept of the current process on a socket it uses (tracing programs). */
 static __always_inline void claim_accept(struct sock *sk)
 {
-	if (take_accept(conn_get(sk, false)))
+	__u32 *n = accept_slot(sk);
+
+	if (n && !*n)
+		return;
+	if (take_accept(sk, conn_get(sk, false)))
 		account_tcp_call(sk, EBPFLOW_DIR_INBOUND, EBPFLOW_STAT_TCP_ACCEPT);
 }
 

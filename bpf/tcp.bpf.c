@@ -57,9 +57,6 @@ static __always_inline struct tcp_sock *tcp_of(struct sock *sk)
 #define ECONNREFUSED 111
 #define ETIMEDOUT 110
 
-/* Tracepoint tier: accepts are counted at first use (accept.bpf.h). */
-const volatile bool accept_at_first_use __weak = false;
-
 /* Where a connection's byte counters stand once it is established. */
 static __always_inline void conn_established(struct tcp_sock *tp, struct conn *c)
 {
@@ -216,6 +213,7 @@ static __always_inline void conn_close(struct sock *sk, int oldstate)
 	}
 	v->close_ns = bpf_ktime_get_ns();
 out:
+	accept_end(sk, c, 0); /* closed before any process used it */
 	conn_forget(sk, c);
 }
 
@@ -227,7 +225,7 @@ static __always_inline void mark_accept(struct sock *sk)
 	if (!c)
 		return;
 	__builtin_memset(c, 0, sizeof(*c));
-	c->accept = ACCEPT_PENDING;
+	accept_pending(sk, c);
 }
 
 /*
@@ -295,7 +293,7 @@ int tcp_release(struct bpf_sock *ctx)
 	if (ctx->protocol != IPPROTO_TCP)
 		return 1;
 	c = conn_get((struct sock *)ctx, false);
-	if (!c || !c->key.ip_version || !take_accept(c))
+	if (!c || !c->key.ip_version || !take_accept(ctx, c))
 		return 1;
 	tgid = bpf_get_current_pid_tgid() >> 32;
 	if (ignore_current(tgid))
