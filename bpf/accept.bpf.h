@@ -27,8 +27,8 @@ const volatile bool accept_at_first_use __weak = false;
 /*
  * Which sockets may have an accept pending, without a look-up in the
  * connections hash: every TCP send and receive on this tier asks, and a
- * hash look-up cost each of them 30 to 38 ns (bench/README.md, a TCP
- * ping-pong). A socket's slot counts the pending accepts of the sockets
+ * hash look-up cost each of them 30 to 55 ns (docs/PERFORMANCE.md; bench/run's
+ * tcpio figures). A socket's slot counts the pending accepts of the sockets
  * that hash to it: 0 means none is pending there, anything else sends the
  * caller to the hash. A count left too high costs look-ups, never a count.
  */

@@ -11,7 +11,7 @@
  * cache of the map's own memory. Socket storage (tracing programs, Linux 5.11;
  * a pointer away from the socket, freed with it) costs an allocation charged
  * to the socket and a free when the socket goes, two for every connection:
- * 90 ns more a state change on average in the TCP loop, about a third of
+ * 90 ns more a state change on average in the TCP loop, over a third of
  * tcp_state (docs/PERFORMANCE.md). So it takes only the connections the full
  * hash cannot, where the kernel lets these programs use it: the exporter sets
  * conn_in_sk_storage after probing, and the loader drops the branch a kernel
