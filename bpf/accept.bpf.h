@@ -42,58 +42,70 @@ struct {
 } accepts_pending SEC(".maps") __weak;
 
 /*
- * The slot of a socket: from its cookie (the verifier allows no arithmetic
- * on its address), which the kernel makes once and keeps. This tier only:
- * the helper takes a socket in tracing programs from 5.12.
+ * The slot of an established socket, from its addresses and ports (the
+ * verifier allows no arithmetic on its address; its cookie, tried first,
+ * changed between the child's creation and its first use on 6.12). Read
+ * once the connection is established, when they are its own, and kept in
+ * the connection for the end of the wait.
  */
-static __always_inline __u32 *accept_slot(void *sk)
+static __always_inline __u32 accept_slot_of(struct sock *sk)
 {
-	__u32 i;
+	__u32 h = sk->__sk_common.skc_portpair ^ sk->__sk_common.skc_daddr ^
+		  sk->__sk_common.skc_rcv_saddr;
 
-	if (!accept_at_first_use)
-		return NULL;
-	i = (__u32)(bpf_get_socket_cookie(sk) * 2654435761u) >> 22;
-	return bpf_map_lookup_elem(&accepts_pending, &i);
+	return (h * 2654435761u) >> 22;
 }
 
-/* sk's connection c is completed for a listener: pending until a process uses it */
-static __always_inline void accept_pending(void *sk, struct conn *c)
+static __always_inline __u32 *accept_count(__u32 slot)
 {
-	__u32 *n = accept_slot(sk);
+	return bpf_map_lookup_elem(&accepts_pending, &slot);
+}
 
-	if (n)
-		__sync_fetch_and_add(n, 1);
-	c->accept = ACCEPT_PENDING;
+/*
+ * sk's connection c, completed for a listener and now established: its
+ * pending accept is counted where its first use will look.
+ */
+static __always_inline void accept_counted(struct sock *sk, struct conn *c)
+{
+	__u32 *n;
+
+	if (c->accept != ACCEPT_PENDING || (c->flags & CONN_SLOTTED))
+		return;
+	c->slot = accept_slot_of(sk);
+	n = accept_count(c->slot);
+	if (!n)
+		return;
+	__sync_fetch_and_add(n, 1);
+	c->flags |= CONN_SLOTTED;
 }
 
 /* true for the one caller that turns c's pending accept into to (claimed, or none) */
-static __always_inline bool accept_end(void *sk, struct conn *c, __u32 to)
+static __always_inline bool accept_end(struct conn *c, __u32 to)
 {
 	__u32 *n;
 
 	if (!c || c->accept != ACCEPT_PENDING ||
 	    __sync_val_compare_and_swap(&c->accept, ACCEPT_PENDING, to) != ACCEPT_PENDING)
 		return false;
-	n = accept_slot(sk);
-	if (n)
+	if ((c->flags & CONN_SLOTTED) && (n = accept_count(c->slot)))
 		__sync_fetch_and_add(n, -1);
 	return true;
 }
 
 /* true for the one caller that turns a pending accept into a claimed one */
-static __always_inline bool take_accept(void *sk, struct conn *c)
+static __always_inline bool take_accept(struct conn *c)
 {
-	return accept_end(sk, c, ACCEPT_CLAIMED);
+	return accept_end(c, ACCEPT_CLAIMED);
 }
 
 /* Count an accept of the current process on a socket it uses (tracing programs). */
 static __always_inline void claim_accept(struct sock *sk)
 {
-	__u32 *n = accept_slot(sk);
+	__u32 *n = accept_count(accept_slot_of(sk));
 
 	if (n && !*n)
 		return;
-	if (take_accept(sk, conn_get(sk, false)))
+	if (take_accept(conn_get(sk, false)))
 		account_tcp_call(sk, EBPFLOW_DIR_INBOUND, EBPFLOW_STAT_TCP_ACCEPT);
 }
 

@@ -28,6 +28,7 @@ const volatile bool conn_in_sk_storage __weak = false;
 #define CONN_KEYED 1u       /* key and ident are set: the connection counts */
 #define CONN_ESTABLISHED 2u /* it reached ESTABLISHED: acked0/received0 are set */
 #define CONN_HANDSHAKE 4u   /* hs is its handshake time in us, no more its SYN's time */
+#define CONN_SLOTTED 8u     /* its pending accept is counted in accepts_pending[slot] */
 
 /* conn.accept, tracepoint tier only (accept.bpf.h) */
 #define ACCEPT_PENDING 1u /* completed for a listener, not claimed yet */
@@ -42,6 +43,8 @@ struct conn {
 	__u32 accept;    /* ACCEPT_*, swapped atomically */
 	/* a connect's SYN_SENT (bpf_ktime_get_ns), then its handshake (CONN_HANDSHAKE) */
 	__u64 hs;
+	__u32 slot; /* tracepoint tier: where its pending accept is counted (accept.bpf.h) */
+	__u32 pad;
 };
 
 struct {

@@ -213,7 +213,7 @@ static __always_inline void conn_close(struct sock *sk, int oldstate)
 	}
 	v->close_ns = bpf_ktime_get_ns();
 out:
-	accept_end(sk, c, 0); /* closed before any process used it */
+	accept_end(c, 0); /* closed before any process used it */
 	conn_forget(sk, c);
 }
 
@@ -225,7 +225,7 @@ static __always_inline void mark_accept(struct sock *sk)
 	if (!c)
 		return;
 	__builtin_memset(c, 0, sizeof(*c));
-	accept_pending(sk, c);
+	c->accept = ACCEPT_PENDING;
 }
 
 /*
@@ -246,6 +246,7 @@ static __always_inline void passive_established(struct sock *sk)
 	if (accept_at_first_use && !(c->flags & CONN_KEYED) && key_from_sock(&k, sk)) {
 		key_normalize_v6(&k);
 		c->key = k;
+		accept_counted(sk, c);
 	}
 }
 
@@ -293,7 +294,7 @@ int tcp_release(struct bpf_sock *ctx)
 	if (ctx->protocol != IPPROTO_TCP)
 		return 1;
 	c = conn_get((struct sock *)ctx, false);
-	if (!c || !c->key.ip_version || !take_accept(ctx, c))
+	if (!c || !c->key.ip_version || !take_accept(c))
 		return 1;
 	tgid = bpf_get_current_pid_tgid() >> 32;
 	if (ignore_current(tgid))
