@@ -126,7 +126,9 @@ static __always_inline bool ignore_current(__u32 tgid)
 /*
  * Start of the current thread group. Where the kernel has
  * bpf_get_current_task_btf (5.11), tracing programs read the task directly
- * (a load, not a helper call: this runs on every event).
+ * (a load, not a helper call: this runs on every event); so do kprobes,
+ * which may call it too (EBPFLOW_TASK_BTF), though their other pointers are
+ * raw.
  */
 static __always_inline __u64 current_start_ns_probe(void)
 {
@@ -137,7 +139,7 @@ static __always_inline __u64 current_start_ns_probe(void)
 
 static __always_inline __u64 current_start_ns(void)
 {
-#ifndef EBPFLOW_PROBE_READ
+#if !defined(EBPFLOW_PROBE_READ) || defined(EBPFLOW_TASK_BTF)
 	if (bpf_core_enum_value_exists(enum bpf_func_id___ebpflow,
 				       BPF_FUNC_get_current_task_btf___ebpflow)) {
 		struct task_struct *task = bpf_get_current_task_btf();

@@ -7,6 +7,7 @@
  * for buffer space). Sockets are read with probe reads.
  */
 #define EBPFLOW_PROBE_READ 1
+#define EBPFLOW_TASK_BTF 1 /* kprobes may call bpf_get_current_task_btf */
 #include "conn.bpf.h"
 #include "udp.bpf.h"
 
