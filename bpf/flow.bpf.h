@@ -196,17 +196,28 @@ static __always_inline void key_normalize_v6(struct flow_key *k)
 
 /*
  * One probe read for the fields of an object that lie together: a window of
- * the object from its field first, and where a field of it is in that window.
- * Offsets and sizes are CO-RE relocations, the running kernel's layout, so
- * every test below is a constant by the time the verifier sees it; where a
- * field is not in the window there, the caller reads field by field.
+ * the object from its field first (from the 8-byte boundary before it, so
+ * that each field keeps its alignment: the verifier wants aligned stack
+ * loads), and where a field of it is in that window. Offsets and sizes are
+ * CO-RE relocations, the running kernel's layout, so every test below is a
+ * constant by the time the verifier sees it; where a field is not in the
+ * window there, the caller reads field by field.
  */
-#define CORE_REL(p, first, field) \
-	(bpf_core_field_offset((p)->field) - bpf_core_field_offset((p)->first))
+#define CORE_BASE(p, first) (bpf_core_field_offset((p)->first) & ~7u)
+#define CORE_REL(p, first, field) (bpf_core_field_offset((p)->field) - CORE_BASE(p, first))
 #define CORE_IN_WINDOW(buf, p, first, field)                                       \
 	(bpf_core_field_offset((p)->field) >= bpf_core_field_offset((p)->first) && \
 	 CORE_REL(p, first, field) + bpf_core_field_size((p)->field) <= sizeof(buf))
-#define CORE_AT(buf, p, first, field) ((void *)(buf) + CORE_REL(p, first, field))
+/* opaque to clang, which would turn buf + (off & 7) into buf | (off & 7): no pointer ORs */
+#define CORE_AT(buf, p, first, field)                  \
+	({                                             \
+		__u32 rel = CORE_REL(p, first, field); \
+		barrier_var(rel);                      \
+		(void *)(buf) + rel;                   \
+	})
+/* the window itself, read from the object at p */
+#define CORE_READ_WINDOW(buf, p, first) \
+	bpf_probe_read_kernel(buf, sizeof(buf), (void *)(p) + CORE_BASE(p, first))
 
 /*
  * Fill the address part of a key from a socket's own fields (local and peer
@@ -233,15 +244,14 @@ static __always_inline bool key_from_sock(struct flow_key *k, const struct sock 
 	    CORE_IN_WINDOW(head, c, skc_daddr, skc_dport) &&
 	    CORE_IN_WINDOW(head, c, skc_daddr, skc_num) &&
 	    CORE_IN_WINDOW(head, c, skc_daddr, skc_family)) {
-		if (bpf_probe_read_kernel(head, sizeof(head),
-					  (void *)c + bpf_core_field_offset(c->skc_daddr)))
+		if (CORE_READ_WINDOW(head, c, skc_daddr))
 			return false;
 		family = *(__u16 *)CORE_AT(head, c, skc_daddr, skc_family);
 		dport = *(__u16 *)CORE_AT(head, c, skc_daddr, skc_dport);
 		num = *(__u16 *)CORE_AT(head, c, skc_daddr, skc_num);
 		if (family == AF_INET) {
 			*(__u32 *)local = *(__u32 *)CORE_AT(head, c, skc_daddr, skc_rcv_saddr);
-			*(__u32 *)remote = *(__u32 *)head;
+			*(__u32 *)remote = *(__u32 *)CORE_AT(head, c, skc_daddr, skc_daddr);
 		}
 	} else {
 		family = BPF_CORE_READ(c, skc_family);
@@ -254,11 +264,14 @@ static __always_inline bool key_from_sock(struct flow_key *k, const struct sock 
 	}
 	if (family == AF_INET6) {
 		if (CORE_IN_WINDOW(v6, c, skc_v6_daddr, skc_v6_rcv_saddr)) {
-			if (bpf_probe_read_kernel(
-				v6, sizeof(v6), (void *)c + bpf_core_field_offset(c->skc_v6_daddr)))
+			if (CORE_READ_WINDOW(v6, c, skc_v6_daddr))
 				return false;
-			__builtin_memcpy(remote, v6, EBPFLOW_ADDR_LEN);
-			__builtin_memcpy(local, CORE_AT(v6, c, skc_v6_daddr, skc_v6_rcv_saddr),
+			/* in6_addr: 4-byte aligned */
+			__builtin_memcpy(remote,
+					 (__u32 *)CORE_AT(v6, c, skc_v6_daddr, skc_v6_daddr),
+					 EBPFLOW_ADDR_LEN);
+			__builtin_memcpy(local,
+					 (__u32 *)CORE_AT(v6, c, skc_v6_daddr, skc_v6_rcv_saddr),
 					 EBPFLOW_ADDR_LEN);
 		} else {
 			BPF_CORE_READ_INTO((struct in6_addr *)local, c, skc_v6_rcv_saddr);

@@ -132,8 +132,9 @@ static __always_inline void note_datagram6(const void *sk, __u64 tid, const void
 /*
  * What of an skb locates its headers (offsets from head) and says who holds
  * it. On probe reads they come in one read: in every layout seen they lie
- * together, from protocol to users (44 bytes on Debian's 6.1 and 6.12, 40 on
- * 6.18), where they were four to six reads of a field each.
+ * together, from protocol to users (48 bytes from the 8-byte boundary before
+ * protocol on Debian's 6.1 and 6.12, 40 on 6.18), where they were four to six
+ * reads of a field each.
  */
 struct skb_view {
 	unsigned char *head;
@@ -153,12 +154,11 @@ static __always_inline bool skb_view(struct sk_buff *skb, struct skb_view *v)
 	    CORE_IN_WINDOW(w, skb, protocol, network_header) &&
 	    CORE_IN_WINDOW(w, skb, protocol, tail) && CORE_IN_WINDOW(w, skb, protocol, head) &&
 	    CORE_IN_WINDOW(w, skb, protocol, users)) {
-		if (bpf_probe_read_kernel(w, sizeof(w),
-					  (void *)skb + bpf_core_field_offset(skb->protocol))) {
+		if (CORE_READ_WINDOW(w, skb, protocol)) {
 			__builtin_memset(v, 0, sizeof(*v)); /* as field reads would */
 			return false;
 		}
-		v->proto = *(__u16 *)w;
+		v->proto = *(__u16 *)CORE_AT(w, skb, protocol, protocol);
 		v->th = *(__u16 *)CORE_AT(w, skb, protocol, transport_header);
 		v->nh = *(__u16 *)CORE_AT(w, skb, protocol, network_header);
 		v->tail = *(__u32 *)CORE_AT(w, skb, protocol, tail);
