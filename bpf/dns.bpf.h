@@ -80,21 +80,14 @@ static __always_inline void dns_event_done(struct dns_event *e, long err, __u32 
 }
 
 /*
- * A datagram from port 53 received on sk, still at hand: its payload follows
- * the UDP header (the part in the skb's linear data: a payload partly in pages
- * is cut there, which its length in the event tells).
+ * A datagram from port 53 received on sk, still at hand (its head, and the
+ * offsets of its UDP header and of its end from there): its payload follows
+ * the UDP header (the part in the skb's linear data: a payload partly in
+ * pages is cut there, which its length in the event tells).
  */
-static __always_inline void dns_from_skb(const struct sock *sk, struct sk_buff *skb)
+static __always_inline void dns_from_skb(const struct sock *sk, const unsigned char *head, __u32 th,
+					 __u32 tail)
 {
-#ifdef EBPFLOW_PROBE_READ
-	unsigned char *head = BPF_CORE_READ(skb, head);
-	__u32 th = BPF_CORE_READ(skb, transport_header);
-	__u32 tail = BPF_CORE_READ(skb, tail);
-#else
-	unsigned char *head = skb->head;
-	__u32 th = skb->transport_header;
-	__u32 tail = skb->tail;
-#endif
 	struct dns_event *e;
 	__u32 len, size;
 	__u16 ulen;

@@ -126,7 +126,9 @@ static __always_inline bool ignore_current(__u32 tgid)
 /*
  * Start of the current thread group. Where the kernel has
  * bpf_get_current_task_btf (5.11), tracing programs read the task directly
- * (a load, not a helper call: this runs on every event).
+ * (a load, not a helper call: this runs on every event); so do kprobes,
+ * which may call it too (EBPFLOW_TASK_BTF), though their other pointers are
+ * raw.
  */
 static __always_inline __u64 current_start_ns_probe(void)
 {
@@ -137,7 +139,7 @@ static __always_inline __u64 current_start_ns_probe(void)
 
 static __always_inline __u64 current_start_ns(void)
 {
-#ifndef EBPFLOW_PROBE_READ
+#if !defined(EBPFLOW_PROBE_READ) || defined(EBPFLOW_TASK_BTF)
 	if (bpf_core_enum_value_exists(enum bpf_func_id___ebpflow,
 				       BPF_FUNC_get_current_task_btf___ebpflow)) {
 		struct task_struct *task = bpf_get_current_task_btf();
@@ -193,6 +195,31 @@ static __always_inline void key_normalize_v6(struct flow_key *k)
 }
 
 /*
+ * One probe read for the fields of an object that lie together: a window of
+ * the object from its field first (from the 8-byte boundary before it, so
+ * that each field keeps its alignment: the verifier wants aligned stack
+ * loads), and where a field of it is in that window. Offsets and sizes are
+ * CO-RE relocations, the running kernel's layout, so every test below is a
+ * constant by the time the verifier sees it; where a field is not in the
+ * window there, the caller reads field by field.
+ */
+#define CORE_BASE(p, first) (bpf_core_field_offset((p)->first) & ~7u)
+#define CORE_REL(p, first, field) (bpf_core_field_offset((p)->field) - CORE_BASE(p, first))
+#define CORE_IN_WINDOW(buf, p, first, field)                                       \
+	(bpf_core_field_offset((p)->field) >= bpf_core_field_offset((p)->first) && \
+	 CORE_REL(p, first, field) + bpf_core_field_size((p)->field) <= sizeof(buf))
+/* opaque to clang, which would turn buf + (off & 7) into buf | (off & 7): no pointer ORs */
+#define CORE_AT(buf, p, first, field)                  \
+	({                                             \
+		__u32 rel = CORE_REL(p, first, field); \
+		barrier_var(rel);                      \
+		(void *)(buf) + rel;                   \
+	})
+/* the window itself, read from the object at p */
+#define CORE_READ_WINDOW(buf, p, first) \
+	bpf_probe_read_kernel(buf, sizeof(buf), (void *)(p) + CORE_BASE(p, first))
+
+/*
  * Fill the address part of a key from a socket's own fields (local and peer
  * address, local and peer port) and the direction already set in k.
  * Returns false for families other than IPv4/IPv6.
@@ -204,15 +231,52 @@ static __always_inline bool key_from_sock(struct flow_key *k, const struct sock 
 	__u16 family, dport, num;
 
 #ifdef EBPFLOW_PROBE_READ
-	family = BPF_CORE_READ(sk, __sk_common.skc_family);
-	dport = BPF_CORE_READ(sk, __sk_common.skc_dport);
-	num = BPF_CORE_READ(sk, __sk_common.skc_num);
-	if (family == AF_INET) {
-		BPF_CORE_READ_INTO((__u32 *)local, sk, __sk_common.skc_rcv_saddr);
-		BPF_CORE_READ_INTO((__u32 *)remote, sk, __sk_common.skc_daddr);
-	} else if (family == AF_INET6) {
-		BPF_CORE_READ_INTO((struct in6_addr *)local, sk, __sk_common.skc_v6_rcv_saddr);
-		BPF_CORE_READ_INTO((struct in6_addr *)remote, sk, __sk_common.skc_v6_daddr);
+	const struct sock_common *c = (const struct sock_common *)sk;
+	__u64 head[3], v6[4];
+
+	/*
+	 * IPv4's addresses, the ports and the family lie together at the head
+	 * of sock_common (skc_daddr .. skc_family), IPv6's two addresses
+	 * together further on: one probe read each, where five were one field
+	 * each.
+	 */
+	if (CORE_IN_WINDOW(head, c, skc_daddr, skc_rcv_saddr) &&
+	    CORE_IN_WINDOW(head, c, skc_daddr, skc_dport) &&
+	    CORE_IN_WINDOW(head, c, skc_daddr, skc_num) &&
+	    CORE_IN_WINDOW(head, c, skc_daddr, skc_family)) {
+		if (CORE_READ_WINDOW(head, c, skc_daddr))
+			return false;
+		family = *(__u16 *)CORE_AT(head, c, skc_daddr, skc_family);
+		dport = *(__u16 *)CORE_AT(head, c, skc_daddr, skc_dport);
+		num = *(__u16 *)CORE_AT(head, c, skc_daddr, skc_num);
+		if (family == AF_INET) {
+			*(__u32 *)local = *(__u32 *)CORE_AT(head, c, skc_daddr, skc_rcv_saddr);
+			*(__u32 *)remote = *(__u32 *)CORE_AT(head, c, skc_daddr, skc_daddr);
+		}
+	} else {
+		family = BPF_CORE_READ(c, skc_family);
+		dport = BPF_CORE_READ(c, skc_dport);
+		num = BPF_CORE_READ(c, skc_num);
+		if (family == AF_INET) {
+			BPF_CORE_READ_INTO((__u32 *)local, c, skc_rcv_saddr);
+			BPF_CORE_READ_INTO((__u32 *)remote, c, skc_daddr);
+		}
+	}
+	if (family == AF_INET6) {
+		if (CORE_IN_WINDOW(v6, c, skc_v6_daddr, skc_v6_rcv_saddr)) {
+			if (CORE_READ_WINDOW(v6, c, skc_v6_daddr))
+				return false;
+			/* in6_addr: 4-byte aligned */
+			__builtin_memcpy(remote,
+					 (__u32 *)CORE_AT(v6, c, skc_v6_daddr, skc_v6_daddr),
+					 EBPFLOW_ADDR_LEN);
+			__builtin_memcpy(local,
+					 (__u32 *)CORE_AT(v6, c, skc_v6_daddr, skc_v6_rcv_saddr),
+					 EBPFLOW_ADDR_LEN);
+		} else {
+			BPF_CORE_READ_INTO((struct in6_addr *)local, c, skc_v6_rcv_saddr);
+			BPF_CORE_READ_INTO((struct in6_addr *)remote, c, skc_v6_daddr);
+		}
 	}
 #else
 	family = sk->__sk_common.skc_family;

@@ -130,10 +130,66 @@ static __always_inline void note_datagram6(const void *sk, __u64 tid, const void
 }
 
 /*
+ * What of an skb locates its headers (offsets from head) and says who holds
+ * it. On probe reads they come in one read: in every layout seen they lie
+ * together, from protocol to users (48 bytes from the 8-byte boundary before
+ * protocol on Debian's 6.1 and 6.12, 40 on 6.18), where they were four to six
+ * reads of a field each.
+ */
+struct skb_view {
+	unsigned char *head;
+	__u32 tail; /* sk_buff_data_t: an offset on 64-bit kernels */
+	__u16 nh, th;
+	__u16 proto; /* network order */
+	int users;
+};
+
+/* false, and all zeros in *v, when it cannot be read */
+static __always_inline bool skb_view(struct sk_buff *skb, struct skb_view *v)
+{
+#ifdef EBPFLOW_PROBE_READ
+	__u64 w[6];
+
+	if (CORE_IN_WINDOW(w, skb, protocol, transport_header) &&
+	    CORE_IN_WINDOW(w, skb, protocol, network_header) &&
+	    CORE_IN_WINDOW(w, skb, protocol, tail) && CORE_IN_WINDOW(w, skb, protocol, head) &&
+	    CORE_IN_WINDOW(w, skb, protocol, users)) {
+		if (CORE_READ_WINDOW(w, skb, protocol)) {
+			__builtin_memset(v, 0, sizeof(*v)); /* as field reads would */
+			return false;
+		}
+		v->proto = *(__u16 *)CORE_AT(w, skb, protocol, protocol);
+		v->th = *(__u16 *)CORE_AT(w, skb, protocol, transport_header);
+		v->nh = *(__u16 *)CORE_AT(w, skb, protocol, network_header);
+		v->tail = *(__u32 *)CORE_AT(w, skb, protocol, tail);
+		v->head = *(unsigned char **)CORE_AT(w, skb, protocol, head);
+		v->users = *(int *)CORE_AT(w, skb, protocol, users);
+		return true;
+	}
+	v->proto = BPF_CORE_READ(skb, protocol);
+	v->th = BPF_CORE_READ(skb, transport_header);
+	v->nh = BPF_CORE_READ(skb, network_header);
+	v->tail = BPF_CORE_READ(skb, tail);
+	v->head = BPF_CORE_READ(skb, head);
+	v->users = BPF_CORE_READ(skb, users.refs.counter);
+#else
+	v->proto = skb->protocol;
+	v->th = skb->transport_header;
+	v->nh = skb->network_header;
+	v->tail = skb->tail;
+	v->head = skb->head;
+	v->users = skb->users.refs.counter;
+#endif
+	return true;
+}
+
+/*
  * The headers of an skb the kernel built (network and transport header
- * offsets set); the packet bytes are read with probe reads. ip_version is
- * the one the caller knows, or 0 to go by skb->protocol (set on received
- * packets, and on sent ones only once ip_output runs).
+ * offsets set); the packet bytes are read with probe reads, the IP and UDP
+ * headers in one where they follow each other (no IPv4 options, no IPv6
+ * extension headers: the usual case). ip_version is the one the caller
+ * knows, or 0 to go by skb->protocol (set on received packets, and on sent
+ * ones only once ip_output runs).
  */
 struct dgram_hdr {
 	__u8 ip_version;
@@ -141,48 +197,58 @@ struct dgram_hdr {
 	__u8 saddr[EBPFLOW_ADDR_LEN], daddr[EBPFLOW_ADDR_LEN];
 };
 
-static __always_inline bool read_dgram(struct sk_buff *skb, __u8 ip_version,
+static __always_inline bool read_dgram(const struct skb_view *v, __u8 ip_version,
 				       struct dgram_hdr *h)
 {
-#ifdef EBPFLOW_PROBE_READ
-	unsigned char *head = BPF_CORE_READ(skb, head);
-	__u16 nh = BPF_CORE_READ(skb, network_header);
-	__u16 th = BPF_CORE_READ(skb, transport_header);
-	__u16 proto = bpf_ntohs(BPF_CORE_READ(skb, protocol));
-#else
-	unsigned char *head = skb->head;
-	__u16 nh = skb->network_header;
-	__u16 th = skb->transport_header;
-	__u16 proto = bpf_ntohs(skb->protocol);
-#endif
-	__u16 ports[2];
+	__u16 proto = bpf_ntohs(v->proto);
+	const unsigned char *ip = v->head + v->nh, *udp = v->head + v->th;
 
 	if (ip_version)
 		proto = ip_version == 4 ? ETH_P_IP : ETH_P_IPV6;
 	__builtin_memset(h, 0, sizeof(*h));
 	if (proto == ETH_P_IP) {
-		struct iphdr ip;
+		struct {
+			struct iphdr ip;
+			__u16 ports[2];
+		} p;
 
-		if (bpf_probe_read_kernel(&ip, sizeof(ip), head + nh))
+		_Static_assert(sizeof(p) == sizeof(p.ip) + 4,
+			       "UDP header right after the IP header");
+		if (v->th == v->nh + sizeof(p.ip)) {
+			if (bpf_probe_read_kernel(&p, sizeof(p), ip))
+				return false;
+		} else if (bpf_probe_read_kernel(&p.ip, sizeof(p.ip), ip) ||
+			   bpf_probe_read_kernel(p.ports, sizeof(p.ports), udp)) {
 			return false;
-		__builtin_memcpy(h->saddr, &ip.saddr, 4);
-		__builtin_memcpy(h->daddr, &ip.daddr, 4);
+		}
+		__builtin_memcpy(h->saddr, &p.ip.saddr, 4);
+		__builtin_memcpy(h->daddr, &p.ip.daddr, 4);
+		h->sport = p.ports[0];
+		h->dport = p.ports[1];
 		h->ip_version = 4;
 	} else if (proto == ETH_P_IPV6) {
-		struct ipv6hdr ip6;
+		struct {
+			struct ipv6hdr ip;
+			__u16 ports[2];
+		} p;
 
-		if (bpf_probe_read_kernel(&ip6, sizeof(ip6), head + nh))
+		_Static_assert(sizeof(p) == sizeof(p.ip) + 4,
+			       "UDP header right after the IP header");
+		if (v->th == v->nh + sizeof(p.ip)) {
+			if (bpf_probe_read_kernel(&p, sizeof(p), ip))
+				return false;
+		} else if (bpf_probe_read_kernel(&p.ip, sizeof(p.ip), ip) ||
+			   bpf_probe_read_kernel(p.ports, sizeof(p.ports), udp)) {
 			return false;
-		__builtin_memcpy(h->saddr, &ip6.saddr, EBPFLOW_ADDR_LEN);
-		__builtin_memcpy(h->daddr, &ip6.daddr, EBPFLOW_ADDR_LEN);
+		}
+		__builtin_memcpy(h->saddr, &p.ip.saddr, EBPFLOW_ADDR_LEN);
+		__builtin_memcpy(h->daddr, &p.ip.daddr, EBPFLOW_ADDR_LEN);
+		h->sport = p.ports[0];
+		h->dport = p.ports[1];
 		h->ip_version = 6;
 	} else {
 		return false;
 	}
-	if (bpf_probe_read_kernel(ports, sizeof(ports), head + th))
-		return false;
-	h->sport = ports[0];
-	h->dport = ports[1];
 	return true;
 }
 
@@ -194,10 +260,11 @@ static __always_inline void note_sent_skb(struct sk_buff *skb, __u8 ip_version)
 #else
 	struct sock *sk = skb->sk;
 #endif
+	struct skb_view v;
 	struct dgram_hdr h;
 
-	if (!sk || sock_protocol(sk) != IPPROTO_UDP ||
-	    !read_dgram(skb, ip_version, &h))
+	if (!sk || sock_protocol(sk) != IPPROTO_UDP || !skb_view(skb, &v) ||
+	    !read_dgram(&v, ip_version, &h))
 		return;
 	if (h.ip_version == 4)
 		note_datagram4(sk, bpf_get_current_pid_tgid(), *(__u32 *)h.saddr,
@@ -272,20 +339,18 @@ static __always_inline void count_udp_recv(struct sock *sk, long len, __u8 peer_
  */
 static __always_inline void count_udp_recv_skb(struct sock *sk, struct sk_buff *skb, long len)
 {
+	struct skb_view v;
 	struct dgram_hdr h;
-	int users;
 
-#ifdef EBPFLOW_PROBE_READ
-	users = BPF_CORE_READ(skb, users.refs.counter);
-#else
-	users = skb->users.refs.counter;
-#endif
-	if (len < 0 || users > 1 || sock_protocol(sk) != IPPROTO_UDP)
-		return; /* a peek (the real receive comes later), or UDP-Lite */
-	if (!read_dgram(skb, 0, &h))
+	if (len < 0)
+		return; /* a peek: the real receive comes later */
+	skb_view(skb, &v); /* all zeros if it cannot be read: no peer then */
+	if (v.users > 1 || sock_protocol(sk) != IPPROTO_UDP)
+		return; /* a peek too, or UDP-Lite */
+	if (!read_dgram(&v, 0, &h))
 		h.ip_version = 0;
 	else if (ebpflow_dns_capture && h.sport == bpf_htons(EBPFLOW_DNS_PORT))
-		dns_from_skb(sk, skb);
+		dns_from_skb(sk, v.head, v.th, v.tail);
 	count_udp_recv(sk, len, h.ip_version, h.saddr, h.sport);
 }
 

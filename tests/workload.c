@@ -16,7 +16,10 @@
  *       peek: recvfrom with MSG_PEEK (an empty buffer, then a full one) before
  *       each recvfrom; recv: recv() without
  *       an address on the unconnected socket
- *   ebpflow-wl udp-client ADDR PORT N SPACING_MS sendto|connected|thread|refused [BIND_PORT]
+ *   ebpflow-wl udp-client ADDR PORT N SPACING_MS MODE [BIND_PORT]
+ *       MODE: sendto|connected|thread|refused|corked
+ *       corked: connected, each datagram made by two sends, the first with
+ *       MSG_MORE (which makes no datagram: the second one sends both parts);
  *       refused: connected to a port where nobody listens: sends fail with
  *       ECONNREFUSED after the peer's ICMP, and that is counted, not fatal; the
  *       socket asks for its errors (IP_RECVERR) and reads each from its error
@@ -44,6 +47,7 @@
 #include <unistd.h>
 
 static const char payload[] = "ebpflow-test-datagram"; /* 21 bytes */
+#define CORKED 10 /* of them sent with MSG_MORE first, in corked mode */
 
 static void die(const char *what)
 {
@@ -328,7 +332,7 @@ static void read_error_queue(int fd)
 struct udp_job {
 	struct sockaddr_storage ss;
 	socklen_t len;
-	int n, spacing, connected, refused, bind_port;
+	int n, spacing, connected, refused, corked, bind_port;
 };
 
 static void *udp_send_all(void *arg)
@@ -360,8 +364,17 @@ static void *udp_send_all(void *arg)
 		if (i)
 			sleep_ms(j->spacing);
 		stamp();
-		r = j->connected ? send(fd, payload, sizeof(payload) - 1, 0)
-				 : sendto(fd, payload, sizeof(payload) - 1, 0, (void *)&j->ss, j->len);
+		if (j->corked) {
+			r = send(fd, payload, CORKED, MSG_MORE);
+			if (r >= 0) {
+				ok_calls++;
+				r = send(fd, payload + CORKED, sizeof(payload) - 1 - CORKED, 0);
+			}
+		} else if (j->connected) {
+			r = send(fd, payload, sizeof(payload) - 1, 0);
+		} else {
+			r = sendto(fd, payload, sizeof(payload) - 1, 0, (void *)&j->ss, j->len);
+		}
 		stamp_end();
 		if (r < 0 && !(j->refused && errno == ECONNREFUSED))
 			die("send");
@@ -383,7 +396,8 @@ static int udp_client(const char *addr, int port, int n, int spacing, const char
 
 	j.len = make_addr(addr, port, &j.ss);
 	j.refused = strcmp(mode, "refused") == 0;
-	j.connected = strcmp(mode, "connected") == 0 || j.refused;
+	j.corked = strcmp(mode, "corked") == 0;
+	j.connected = strcmp(mode, "connected") == 0 || j.refused || j.corked;
 	say("ready");
 	if (strcmp(mode, "thread") == 0) {
 		pthread_t t;

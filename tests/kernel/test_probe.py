@@ -40,7 +40,8 @@ def port(name):
 
 SCENARIOS = ["tcp4", "tcp6", "tcp4read", "tcp4xfer", "tcp6xfer", "tcp4refused", "tcp4fork",
              "udp4", "udp6", "udp4c", "udp4c-peer", "udp6c", "udp6c-peer", "thread", "udp4nb",
-             "udp6peek", "udp4recv", "udp4refused", "udp4mapped", "udp4mappedc"]
+             "udp6peek", "udp4recv", "udp4refused", "udp4mapped", "udp4mappedc", "udp4cork",
+             "udp6cork"]
 
 
 def scenario(name, server_args, client_args):
@@ -94,6 +95,12 @@ def run_workloads():
              cli("udp-client", "::ffff:" + b4, "udp4mapped", "sendto"))
     scenario("udp4mappedc", ["udp-server", b4, port("udp4mappedc"), N],
              cli("udp-client", "::ffff:" + b4, "udp4mappedc", "connected"))
+    # each datagram sent in two calls, the first with MSG_MORE: a send that makes no
+    # datagram, counted with the connected socket's own addresses
+    scenario("udp4cork", ["udp-server", b4, port("udp4cork"), N],
+             cli("udp-client", b4, "udp4cork", "corked"))
+    scenario("udp6cork", ["udp-server", b6, port("udp6cork"), N],
+             cli("udp-client", b6, "udp6cork", "corked"))
 
 
 def setUpModule():
@@ -261,6 +268,21 @@ class ProbeTest(unittest.TestCase):
         f = self.flow("outbound", client.pid, 4, "UDP", a, b, port("udp4refused"))
         self.check(f, NOBODY_UID, "nobody", ok, ok * PAYLOAD)
 
+
+    def corked(self, name, ip, a, b):
+        client, server = RESULT[name]
+        self.assertEqual(client.done["ok"], 2 * N)
+        # one flow: the MSG_MORE call has the socket's peer, the datagram's own
+        out = self.flow("outbound", client.pid, ip, "UDP", a, b, port(name))
+        self.check(out, NOBODY_UID, "nobody", 2 * N, N * PAYLOAD)
+        inb = self.flow("inbound", server.pid, ip, "UDP", a, b, port(name))
+        self.check(inb, 0, "root", N, N * PAYLOAD)
+
+    def test_udp4_corked_sends_each_count(self):
+        self.corked("udp4cork", 4, *TwoHosts.V4)
+
+    def test_udp6_corked_sends_each_count(self):
+        self.corked("udp6cork", 6, *TwoHosts.V6)
 
     def test_udp4_mapped_sendto_from_ipv6_socket(self):
         self.outbound_inbound("udp4mapped", 4, "UDP", *TwoHosts.V4, N * PAYLOAD)
