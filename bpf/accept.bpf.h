@@ -79,7 +79,7 @@ static __always_inline void accept_counted(struct sock *sk, struct conn *c)
 	c->flags |= CONN_SLOTTED;
 }
 
-/* true for the one caller that turns c's pending accept into to (claimed, or none) */
+/* true for the one caller that turns c's pending accept into to (claimed, or none): 5.12 */
 static __always_inline bool accept_end(struct conn *c, __u32 to)
 {
 	__u32 *n;
@@ -90,6 +90,24 @@ static __always_inline bool accept_end(struct conn *c, __u32 to)
 	if ((c->flags & CONN_SLOTTED) && (n = accept_count(c->slot)))
 		__sync_fetch_and_add(n, -1);
 	return true;
+}
+
+/*
+ * c's connection closed before any process used it (tcp_state, on every
+ * tier: no compare-and-swap there, which Debian 11's 5.10 refuses in any
+ * program). A claim at the same instant may leave its slot one too low for
+ * a while: a pending accept there is then claimed at its close
+ * (tcp_release) instead of its first use, never lost.
+ */
+static __always_inline void accept_dropped(struct conn *c)
+{
+	__u32 *n;
+
+	if (c->accept != ACCEPT_PENDING)
+		return;
+	c->accept = 0;
+	if ((c->flags & CONN_SLOTTED) && (n = accept_count(c->slot)))
+		__sync_fetch_and_add(n, -1);
 }
 
 /* true for the one caller that turns a pending accept into a claimed one */

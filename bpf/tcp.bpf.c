@@ -213,7 +213,7 @@ static __always_inline void conn_close(struct sock *sk, int oldstate)
 	}
 	v->close_ns = bpf_ktime_get_ns();
 out:
-	accept_end(c, 0); /* closed before any process used it */
+	accept_dropped(c);
 	conn_forget(sk, c);
 }
 
