@@ -132,6 +132,18 @@ struct tcp_health {
 	__u32 failed_timeout;
 };
 
+/*
+ * Who made a flow: what a flow entry records at its first event on a CPU.
+ * For calls it is the current task; for what a TCP close adds it was noted
+ * when the connection was made (a close may run in softirq).
+ */
+struct flow_ident {
+	__u64 cgroup_id;
+	__u32 uid;
+	__u32 netns; /* the process's network namespace, where its names were resolved */
+	char comm[EBPFLOW_COMM_LEN];
+};
+
 struct flow_value {
 	__u64 count;         /* calls aggregated */
 	__u64 bytes;         /* payload bytes from the initiator to the responder */
@@ -147,6 +159,30 @@ struct flow_value {
 	__u32 pad;
 	char comm[EBPFLOW_COMM_LEN];
 	struct tcp_health health; /* TCP only; all zero for UDP */
+};
+
+/*
+ * The per-CPU flow cache's slots (bpf/fcache.bpf.h): the UDP flow each CPU
+ * last counted a send on, and a receive on, with the calls not yet in the
+ * flow map. User space runs the flush; it writes a slot only to turn the
+ * cache off (busy for good).
+ */
+#define FCACHE_SEND 0
+#define FCACHE_RECV 1
+#define FCACHE_SLOTS 2
+#define FCACHE_TENTATIVE 1 /* fcache_slot.valid: a key whose next call admits it */
+#define FCACHE_VALID 2     /* ... admitted: calls on it are added in the slot */
+
+struct fcache_slot {
+	__u32 busy;              /* a program of this CPU is in the slot */
+	__u32 valid;             /* 0, FCACHE_TENTATIVE or FCACHE_VALID */
+	struct flow_key key;
+	struct flow_ident ident; /* the flow's maker: a flush may have to make it again */
+	__u64 count;             /* calls not yet in the map */
+	__u64 bytes;
+	__u64 first_ns;          /* the first of them */
+	__u64 last_ns;           /* the latest clock reading */
+	__u64 jiffies;           /* the tick of last_ns */
 };
 
 /*

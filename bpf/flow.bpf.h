@@ -107,14 +107,19 @@ enum bpf_func_id___ebpflow {
 	BPF_FUNC_get_current_task_btf___ebpflow = 158,
 };
 
-static __always_inline void stat_inc(enum ebpflow_stat which)
+static __always_inline void stat_add(enum ebpflow_stat which, __u64 n)
 {
 	__u32 idx = which;
 	__u64 *v = bpf_map_lookup_elem(&stats, &idx);
 
 	/* per-CPU, but the task may be preempted mid-update: add atomically */
 	if (v)
-		__sync_fetch_and_add(v, 1);
+		__sync_fetch_and_add(v, n);
+}
+
+static __always_inline void stat_inc(enum ebpflow_stat which)
+{
+	stat_add(which, 1);
 }
 
 /* true when the current process is one eBPFlow must not count */
@@ -415,18 +420,6 @@ static __always_inline bool filtered_out(const struct flow_key *k)
 }
 
 /*
- * Who made a flow: what a flow entry records at its first event on a CPU.
- * For calls it is the current task; for what a TCP close adds it was noted
- * when the connection was made (a close may run in softirq).
- */
-struct flow_ident {
-	__u64 cgroup_id;
-	__u32 uid;
-	__u32 netns; /* the process's network namespace, where its names were resolved */
-	char comm[EBPFLOW_COMM_LEN];
-};
-
-/*
  * comm is the process's name, the group leader's (what ps shows for the
  * pid), not the calling thread's: a program that names its threads (BIND's
  * isc-net-0000, a browser's Socket Thread) is still itself. Read only when a
@@ -486,11 +479,12 @@ static __always_inline bool over_budget(const struct uid_usage *u, __u32 uid)
 /*
  * Make k's entry with the identity id unless another CPU just did (the loser
  * of the BPF_NOEXIST insert looks the key up again); this CPU's slot, or
- * NULL when the map refused it.
+ * NULL when the map refused it. The names of id's cgroup are read from the
+ * current task's, unless the current task is not the maker (!current).
  */
 static __always_inline struct flow_value *flow_make(const struct flow_key *k,
 						    const struct flow_ident *id,
-						    struct uid_usage *u)
+						    struct uid_usage *u, bool current)
 {
 	struct flow_value init = {};
 	struct flow_value *v;
@@ -517,7 +511,8 @@ static __always_inline struct flow_value *flow_make(const struct flow_key *k,
 		stat_inc(EBPFLOW_STAT_FLOW_CREATED);
 		if (u)
 			__sync_fetch_and_add(&u->created, 1);
-		note_cgroup(id->cgroup_id);
+		if (current)
+			note_cgroup(id->cgroup_id);
 	}
 	return bpf_map_lookup_elem(&flows, k);
 }
@@ -526,6 +521,7 @@ static __always_inline struct flow_value *flow_make(const struct flow_key *k,
 struct flow_slot_info {
 	struct uid_usage *usage; /* the maker's counters, when a new flow was asked for */
 	bool folded;             /* into the maker's overflow flow */
+	bool not_current;        /* in: the maker is not the current task (a flush) */
 };
 
 /*
@@ -564,9 +560,9 @@ static __always_inline struct flow_value *flow_slot(const struct flow_key *k,
 			info->folded = true;
 			v = bpf_map_lookup_elem(&flows, &fold);
 			if (!v)
-				v = flow_make(&fold, id, u);
+				v = flow_make(&fold, id, u, !info->not_current);
 		} else {
-			v = flow_make(k, id, u);
+			v = flow_make(k, id, u, !info->not_current);
 		}
 		if (!v)
 			return NULL;

@@ -28,7 +28,7 @@
 #define EBPFLOW_UDP_BPF_H
 
 #include "dns.bpf.h"
-#include "flow.bpf.h"
+#include "fcache.bpf.h"
 
 #define ETH_P_IP 0x0800
 #define ETH_P_IPV6 0x86DD
@@ -299,7 +299,7 @@ static __always_inline void count_udp_send(struct sock *sk, long ret)
 	}
 	key_set_current(&k, id >> 32);
 	stat_inc(EBPFLOW_STAT_UDP_SEND);
-	flow_account(&k, ret);
+	fcache_count(FCACHE_SEND, &k, ret);
 }
 
 /*
@@ -328,7 +328,7 @@ static __always_inline void count_udp_recv(struct sock *sk, long len, __u8 peer_
 	key_normalize_v6(&k);
 	key_set_current(&k, id >> 32);
 	stat_inc(EBPFLOW_STAT_UDP_RECV);
-	flow_account(&k, len);
+	fcache_count(FCACHE_RECV, &k, len);
 }
 
 /*

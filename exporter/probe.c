@@ -12,9 +12,11 @@
 #include <bpf/libbpf.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "ebpflow.skel.h"
@@ -25,6 +27,8 @@
 #include "uids.h"
 
 #define PROBE_ERROR g_quark_from_static_string("ebpflow-probe")
+
+static void cache_check(struct probe *p);
 
 struct probe {
 	struct ebpflow *skel;
@@ -46,6 +50,7 @@ static void choose_programs(struct ebpflow *s, const struct tier_plan *p)
 		{ s->progs.proc_exit, p->exits },
 		{ s->progs.proc_exec, true },
 		{ s->progs.proc_fork, true },
+		{ s->progs.fcache_flush_cpu, true }, /* attached to nothing: run by probe_flush */
 		/* fentry */
 		{ s->progs.accept_exit4, fentry && p->accept_args == 4 },
 		{ s->progs.accept_exit2, fentry && p->accept_args == 2 },
@@ -96,7 +101,7 @@ static int attach_all(struct probe *p, GError **gerr)
 		enum bpf_attach_type type = bpf_program__expected_attach_type(prog);
 		struct bpf_link *link;
 
-		if (!bpf_program__autoload(prog))
+		if (!bpf_program__autoload(prog) || prog == p->skel->progs.fcache_flush_cpu)
 			continue;
 		if (is_cgroup_hook(type)) {
 			if (p->cgroup_fd < 0)
@@ -187,6 +192,7 @@ int probe_start(struct probe **out, const struct probe_options *o, GError **gerr
 					    "and CAP_NET_ADMIN)" : "");
 		goto fail;
 	}
+	cache_check(p);
 	err = attach_all(p, gerr);
 	if (err < 0)
 		goto fail;
@@ -197,6 +203,31 @@ int probe_start(struct probe **out, const struct probe_options *o, GError **gerr
 fail:
 	probe_destroy(p);
 	return err < 0 ? err : -EINVAL;
+}
+
+/*
+ * A kernel that will not run the flush must not cache (calls would wait in a
+ * slot until their CPU counts another flow): every slot is marked in use for
+ * good, so each call goes to the map, as before the cache.
+ */
+static void cache_check(struct probe *p)
+{
+	int fd = bpf_map__fd(p->skel->maps.flow_cache);
+	int ncpu = libbpf_num_possible_cpus(), r = probe_flush(p);
+	struct fcache_slot *slots;
+
+	if (r >= 0 || ncpu < 0)
+		return;
+	pr_warn("the kernel will not run the flow cache's flush (%s): every call goes to the flow "
+		"map\n", strerror(-r));
+	slots = calloc(ncpu, sizeof(*slots));
+	if (!slots)
+		return;
+	for (int c = 0; c < ncpu; c++)
+		slots[c].busy = 1;
+	for (__u32 i = 0; i < FCACHE_SLOTS; i++)
+		bpf_map_update_elem(fd, &i, slots, BPF_ANY);
+	free(slots);
 }
 
 void probe_detach(struct probe *p)
@@ -287,7 +318,9 @@ int probe_set_filter(struct probe *p, const struct ebpflow_filter *f)
 	cfg.directions = f->directions;
 	if (bpf_map_update_elem(bpf_map__fd(p->skel->maps.filter_cfg), &zero, &cfg, BPF_ANY))
 		return -errno;
-	return 0;
+	/* the cached flows passed the old filter: emptied, their next calls meet this one */
+	err = probe_flush(p);
+	return err < 0 ? err : 0;
 }
 
 int probe_read_uids(const struct probe *p, struct uids *u)
@@ -314,6 +347,54 @@ int probe_release_uid(const struct probe *p, uint32_t uid, uint64_t released)
 	if (bpf_map_update_elem(bpf_map__fd(p->skel->maps.uid_released), &uid, &v, BPF_ANY))
 		return -errno;
 	return 0;
+}
+
+/* Linux 5.10's; named here for the headers of older build hosts */
+#ifndef BPF_F_TEST_RUN_ON_CPU
+#define BPF_F_TEST_RUN_ON_CPU (1U << 0)
+#endif
+
+/*
+ * Run the flush on one CPU: 0 when its slots are empty, 1 when one was in
+ * use, -errno when the kernel would not run it (-ENXIO: the CPU is offline).
+ * The system call itself, not libbpf's wrapper: Debian 11's libbpf has no
+ * way to name the CPU.
+ */
+static int flush_on(int prog_fd, int cpu)
+{
+	union bpf_attr attr;
+
+	memset(&attr, 0, sizeof(attr));
+	attr.test.prog_fd = prog_fd;
+	attr.test.flags = BPF_F_TEST_RUN_ON_CPU;
+	attr.test.cpu = cpu;
+	if (syscall(__NR_bpf, BPF_PROG_TEST_RUN, &attr, sizeof(attr)))
+		return -errno;
+	return attr.test.retval ? 1 : 0;
+}
+
+int probe_flush(const struct probe *p)
+{
+	int fd = bpf_program__fd(p->skel->progs.fcache_flush_cpu);
+	int ncpu = libbpf_num_possible_cpus(), pending = 0;
+
+	if (ncpu < 0)
+		return ncpu;
+	for (int cpu = 0; cpu < ncpu; cpu++) {
+		int r = flush_on(fd, cpu);
+
+		/* a slot in use is left within microseconds: ask again, yielding */
+		for (int tries = 0; r == 1 && tries < 1000; tries++) {
+			sched_yield();
+			r = flush_on(fd, cpu);
+		}
+		if (r == -ENXIO)
+			continue; /* offline: its slots wait for it to come back */
+		if (r < 0)
+			return r;
+		pending += r;
+	}
+	return pending;
 }
 
 int probe_read_stats(const struct probe *p, uint64_t out[EBPFLOW_STAT__MAX])

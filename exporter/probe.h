@@ -45,6 +45,13 @@ struct uids;
 int probe_read_uids(const struct probe *p, struct uids *u);
 /* Tell the kernel how many of uid's entries are gone (its budget's other half). */
 int probe_release_uid(const struct probe *p, uint32_t uid, uint64_t released);
+/*
+ * Move the calls the kernel holds in its per-CPU flow cache (bpf/fcache.bpf.h)
+ * into the flow map: before every read of the map, and after a new filter.
+ * Returns the CPUs whose slots could not be moved yet (they will be at the
+ * next call; nothing is lost), or -errno.
+ */
+int probe_flush(const struct probe *p);
 /* Sum of the kernel's per-CPU counters, indexed by enum ebpflow_stat */
 int probe_read_stats(const struct probe *p, uint64_t out[EBPFLOW_STAT__MAX]);
 

@@ -53,6 +53,7 @@ struct runtime {
 	struct uids *uids; /* whose flows the kernel made, folded, refused */
 	struct dns_capture *dns; /* the peers' names ([flows] dns_names); NULL: off */
 	bool release_failed; /* a budget write-back failed (warned once) */
+	bool flush_failed;   /* the kernel's flow cache could not be flushed (warned once) */
 	guint tick_source, templates_source, stats_source;
 	uint64_t kernel_stats[EBPFLOW_STAT__MAX]; /* as read before the last pass */
 	uint64_t next_sweep_ns; /* CLOCK_MONOTONIC: forget what nothing refers to */
@@ -155,6 +156,19 @@ static void on_release(uint32_t uid, uint64_t released, void *ctx)
 }
 
 /*
+ * The kernel's per-CPU flow cache into the flow map. A CPU whose slot stayed
+ * in use gives its calls at the next pass; a failure is said once.
+ */
+static void flush_kernel_cache(struct runtime *rt)
+{
+	int r = probe_flush(rt->probe);
+
+	if (r < 0 && !rt->flush_failed)
+		pr_warn("cannot flush the kernel's flow cache: %s\n", g_strerror(-r));
+	rt->flush_failed |= r < 0;
+}
+
+/*
  * Read the kernel: its counters, then the exits (then every call of an exited
  * process is in the map), then the flows.
  */
@@ -172,6 +186,8 @@ static int read_kernel(struct runtime *rt)
 	proctable_begin_pass(rt->procs, clock_mono_ns());
 	drain_exits(probe_exits_fd(rt->probe), exited);
 	proctable_exited(rt->procs, exited);
+	/* after the exits: an exited process's last calls may wait in the cache */
+	flush_kernel_cache(rt);
 	n = drain_pass(rt->drain, rt->ft);
 	if (n < 0)
 		pr_warn("cannot read the flow map: %s\n", g_strerror(-n));
