@@ -57,12 +57,14 @@ struct {
 /*
  * Memory only for the connections alive (no preallocation). A connection
  * that finds it full goes to socket storage where there is any, else it is
- * counted and its bytes are lost.
+ * counted and its bytes are lost. On the kprobe tier before Linux 6.1 the
+ * exporter allocates it whole at load, smaller (tiers.c conn_prealloc): a
+ * kprobe using a hash that allocates as it runs makes those kernels WARN.
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__uint(max_entries, 262144);
+	__uint(max_entries, EBPFLOW_CONN_MAX); /* EBPFLOW_CONN_MAX_PREALLOC, allocated, on old kprobes */
 	__type(key, __u64); /* the struct sock's address */
 	__type(value, struct conn);
 } conn_hash SEC(".maps") __weak;

@@ -9,6 +9,10 @@
 #define EBPFLOW_H
 
 #define EBPFLOW_COMM_LEN 16
+/* TCP connections followed at once in conn_hash (bpf/conn.bpf.h), and where
+ * the kprobe tier must allocate it at load (before Linux 6.1) */
+#define EBPFLOW_CONN_MAX 262144
+#define EBPFLOW_CONN_MAX_PREALLOC 65536
 #define EBPFLOW_ADDR_LEN 16
 
 /* The seed's definition: outbound = connect/send, inbound = accept/receive. */

@@ -135,6 +135,8 @@ void features_probe(struct kernel_features *f)
 	f->tp_io = btf_has_tracepoint(vmlinux, "sock_send_length") &&
 		   btf_has_tracepoint(vmlinux, "sock_recv_length");
 	f->tp_exit = btf_has_tracepoint(vmlinux, "sched_process_exit");
+	/* the allocator that came with 6.1's leave to allocate from any program */
+	f->hash_any_context = btf__find_by_name_kind(vmlinux, "bpf_mem_alloc", BTF_KIND_STRUCT) >= 0;
 	f->accept_args = btf_func_args(vmlinux, "inet_csk_accept");
 	if (f->accept_args < 0)
 		f->accept_args = 0;

@@ -175,6 +175,10 @@ int probe_start(struct probe **out, const struct probe_options *o, GError **gerr
 	p->skel->rodata->ebpflow_dns_capture = o->dns_answers;
 	/* a budget the map cannot hold anyway costs a look-up per new flow for nothing */
 	p->skel->rodata->ebpflow_uid_budget = o->uid_budget < o->map_entries ? o->uid_budget : 0;
+	if (p->plan.conn_prealloc &&
+	    (bpf_map__set_map_flags(p->skel->maps.conn_hash, 0) ||
+	     bpf_map__set_max_entries(p->skel->maps.conn_hash, EBPFLOW_CONN_MAX_PREALLOC)))
+		pr_warn("cannot size the connections hash for this kernel's kprobes\n");
 	err = bpf_map__set_max_entries(p->skel->maps.flows, o->map_entries);
 	if (err) {
 		g_set_error(gerr, PROBE_ERROR, -err, "cannot size the flow map: %s", strerror(-err));

@@ -78,6 +78,13 @@ static void plan_tier(const struct kernel_features *f, enum ebpflow_tier t, stru
 	p->exits = f->tp_exit;
 	/* kprobes may not use socket storage: no overflow for the connections hash */
 	p->conn_sk_storage = f->sk_storage_tracing && t != EBPFLOW_TIER_KPROBE;
+	/*
+	 * Before 6.1 a kprobe program that uses a hash map allocating at run
+	 * time loads with a kernel WARNING ("trace type BPF program uses
+	 * run-time allocation", a panic where panic_on_warn is set): there the
+	 * hash is allocated whole at load, and smaller.
+	 */
+	p->conn_prealloc = t == EBPFLOW_TIER_KPROBE && !f->hash_any_context;
 	p->accept_args = f->accept_args;
 }
 

@@ -19,6 +19,7 @@ struct kernel_features {
 	bool fentry;             /* a fentry program loads and attaches */
 	bool kprobe;             /* a kprobe attaches */
 	bool sk_storage_tracing; /* tracing programs may use socket storage (5.11) */
+	bool hash_any_context;   /* kprobes may use hash maps that allocate (6.1: bpf_mem_alloc) */
 	bool tp_state;           /* sock:inet_sock_set_state */
 	bool tp_io;              /* sock:sock_send_length and sock_recv_length (6.3) */
 	bool tp_exit;            /* sched:sched_process_exit */
@@ -39,6 +40,7 @@ struct tier_plan {
 	bool recv_peer_always;  /* recv() without an address names the peer too */
 	bool exits;             /* flows end with their process */
 	bool conn_sk_storage;   /* connections the full hash cannot follow go to socket storage */
+	bool conn_prealloc;     /* the connections hash allocated at load (kprobes before 6.1) */
 	int accept_args;
 };
 
