@@ -2,8 +2,10 @@
 /*
  * What every program of eBPFlow shares: the aggregation map, the statistics,
  * the load-time knobs, and the code that turns one socket call into a count on
- * its flow. The maps and knobs are weak so that each attach domain's object can
- * declare them and `bpftool gen object` links them into one.
+ * its flow (what the socket says of the flow: sock.bpf.h; the names of the
+ * maker's cgroup, noted when a flow is made: cgroup.bpf.h). The maps and
+ * knobs are weak so that each attach domain's object can declare them and
+ * `bpftool gen object` links them into one.
  *
  * Kernel differences go through CO-RE, never through the vmlinux.h this is
  * built against: flavoured types (`x___old`) for renamed fields, and
@@ -25,9 +27,9 @@
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_endian.h>
 #include "ebpflow.h"
+#include "cgroup.bpf.h"
+#include "sock.bpf.h"
 
-#define AF_INET 2
-#define AF_INET6 10
 #define EEXIST 17
 #define IPPROTO_TCP 6
 #define IPPROTO_UDP 17
@@ -69,14 +71,6 @@ struct {
 	__type(value, __u64);
 } uid_released SEC(".maps") __weak;
 
-/* cgroup id -> names, for the exporter's container resolution */
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 8192);
-	__type(key, __u64);
-	__type(value, struct cgroup_names);
-} cgroups SEC(".maps") __weak;
-
 /* The filter (ebpflow.h): one entry of settings, and the sets it names. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -92,15 +86,6 @@ struct {
 	__type(value, __u8);
 } filter_pids SEC(".maps") __weak, filter_uids SEC(".maps") __weak,
 	filter_ports SEC(".maps") __weak;
-
-/* Linux 6.15 renamed kernfs_node's parent pointer. */
-struct kernfs_node___old {
-	struct kernfs_node *parent;
-} __attribute__((preserve_access_index));
-
-struct kernfs_node___new {
-	struct kernfs_node *__parent;
-} __attribute__((preserve_access_index));
 
 /* A helper that older kernels lack, named so that any vmlinux.h compiles. */
 enum bpf_func_id___ebpflow {
@@ -155,243 +140,6 @@ static __always_inline __u64 current_start_ns(void)
 	return current_start_ns_probe();
 }
 
-static __always_inline bool v4_mapped(const __u8 *a)
-{
-	const __u32 *w = (const __u32 *)a;
-
-	return w[0] == 0 && w[1] == 0 && w[2] == bpf_htonl(0x0000ffff);
-}
-
-static __always_inline bool v6_unspecified(const __u8 *a)
-{
-	const __u32 *w = (const __u32 *)a;
-
-	return (w[0] | w[1] | w[2] | w[3]) == 0;
-}
-
-static __always_inline __u8 *key_remote(struct flow_key *k)
-{
-	return k->direction == EBPFLOW_DIR_OUTBOUND ? k->daddr : k->saddr;
-}
-
-static __always_inline __u8 *key_local(struct flow_key *k)
-{
-	return k->direction == EBPFLOW_DIR_OUTBOUND ? k->saddr : k->daddr;
-}
-
-/*
- * Dual-stack sockets talk IPv4 through IPv4-mapped IPv6 addresses: report
- * those as IPv4, as the user would (a wildcard local side maps to 0.0.0.0).
- */
-static __always_inline void key_normalize_v6(struct flow_key *k)
-{
-	__u8 *remote = key_remote(k);
-	__u8 *local = key_local(k);
-
-	if (k->ip_version != 6 || !v4_mapped(remote))
-		return;
-	if (!v4_mapped(local) && !v6_unspecified(local))
-		return;
-	k->ip_version = 4;
-	__builtin_memcpy(remote, remote + 12, 4);
-	__builtin_memset(remote + 4, 0, 12);
-	__builtin_memcpy(local, local + 12, 4);
-	__builtin_memset(local + 4, 0, 12);
-}
-
-/*
- * One probe read for the fields of an object that lie together: a window of
- * the object from its field first (from the 8-byte boundary before it, so
- * that each field keeps its alignment: the verifier wants aligned stack
- * loads), and where a field of it is in that window. Offsets and sizes are
- * CO-RE relocations, the running kernel's layout, so every test below is a
- * constant by the time the verifier sees it; where a field is not in the
- * window there, the caller reads field by field.
- */
-#define CORE_BASE(p, first) (bpf_core_field_offset((p)->first) & ~7u)
-#define CORE_REL(p, first, field) (bpf_core_field_offset((p)->field) - CORE_BASE(p, first))
-#define CORE_IN_WINDOW(buf, p, first, field)                                       \
-	(bpf_core_field_offset((p)->field) >= bpf_core_field_offset((p)->first) && \
-	 CORE_REL(p, first, field) + bpf_core_field_size((p)->field) <= sizeof(buf))
-/* opaque to clang, which would turn buf + (off & 7) into buf | (off & 7): no pointer ORs */
-#define CORE_AT(buf, p, first, field)                  \
-	({                                             \
-		__u32 rel = CORE_REL(p, first, field); \
-		barrier_var(rel);                      \
-		(void *)(buf) + rel;                   \
-	})
-/* the window itself, read from the object at p */
-#define CORE_READ_WINDOW(buf, p, first) \
-	bpf_probe_read_kernel(buf, sizeof(buf), (void *)(p) + CORE_BASE(p, first))
-
-/*
- * Fill the address part of a key from a socket's own fields (local and peer
- * address, local and peer port) and the direction already set in k.
- * Returns false for families other than IPv4/IPv6.
- */
-static __always_inline bool key_from_sock(struct flow_key *k, const struct sock *sk)
-{
-	__u8 *remote = key_remote(k);
-	__u8 *local = key_local(k);
-	__u16 family, dport, num;
-
-#ifdef EBPFLOW_PROBE_READ
-	const struct sock_common *c = (const struct sock_common *)sk;
-	__u64 head[3], v6[4];
-
-	/*
-	 * IPv4's addresses, the ports and the family lie together at the head
-	 * of sock_common (skc_daddr .. skc_family), IPv6's two addresses
-	 * together further on: one probe read each, where five were one field
-	 * each.
-	 */
-	if (CORE_IN_WINDOW(head, c, skc_daddr, skc_rcv_saddr) &&
-	    CORE_IN_WINDOW(head, c, skc_daddr, skc_dport) &&
-	    CORE_IN_WINDOW(head, c, skc_daddr, skc_num) &&
-	    CORE_IN_WINDOW(head, c, skc_daddr, skc_family)) {
-		if (CORE_READ_WINDOW(head, c, skc_daddr))
-			return false;
-		family = *(__u16 *)CORE_AT(head, c, skc_daddr, skc_family);
-		dport = *(__u16 *)CORE_AT(head, c, skc_daddr, skc_dport);
-		num = *(__u16 *)CORE_AT(head, c, skc_daddr, skc_num);
-		if (family == AF_INET) {
-			*(__u32 *)local = *(__u32 *)CORE_AT(head, c, skc_daddr, skc_rcv_saddr);
-			*(__u32 *)remote = *(__u32 *)CORE_AT(head, c, skc_daddr, skc_daddr);
-		}
-	} else {
-		family = BPF_CORE_READ(c, skc_family);
-		dport = BPF_CORE_READ(c, skc_dport);
-		num = BPF_CORE_READ(c, skc_num);
-		if (family == AF_INET) {
-			BPF_CORE_READ_INTO((__u32 *)local, c, skc_rcv_saddr);
-			BPF_CORE_READ_INTO((__u32 *)remote, c, skc_daddr);
-		}
-	}
-	if (family == AF_INET6) {
-		if (CORE_IN_WINDOW(v6, c, skc_v6_daddr, skc_v6_rcv_saddr)) {
-			if (CORE_READ_WINDOW(v6, c, skc_v6_daddr))
-				return false;
-			/* in6_addr: 4-byte aligned */
-			__builtin_memcpy(remote,
-					 (__u32 *)CORE_AT(v6, c, skc_v6_daddr, skc_v6_daddr),
-					 EBPFLOW_ADDR_LEN);
-			__builtin_memcpy(local,
-					 (__u32 *)CORE_AT(v6, c, skc_v6_daddr, skc_v6_rcv_saddr),
-					 EBPFLOW_ADDR_LEN);
-		} else {
-			BPF_CORE_READ_INTO((struct in6_addr *)local, c, skc_v6_rcv_saddr);
-			BPF_CORE_READ_INTO((struct in6_addr *)remote, c, skc_v6_daddr);
-		}
-	}
-#else
-	family = sk->__sk_common.skc_family;
-	dport = sk->__sk_common.skc_dport;
-	num = sk->__sk_common.skc_num;
-	if (family == AF_INET) {
-		*(__u32 *)local = sk->__sk_common.skc_rcv_saddr;
-		*(__u32 *)remote = sk->__sk_common.skc_daddr;
-	} else if (family == AF_INET6) {
-		__builtin_memcpy(local, &sk->__sk_common.skc_v6_rcv_saddr, EBPFLOW_ADDR_LEN);
-		__builtin_memcpy(remote, &sk->__sk_common.skc_v6_daddr, EBPFLOW_ADDR_LEN);
-	}
-#endif
-	if (family == AF_INET)
-		k->ip_version = 4;
-	else if (family == AF_INET6)
-		k->ip_version = 6;
-	else
-		return false;
-	k->port = k->direction == EBPFLOW_DIR_OUTBOUND ? bpf_ntohs(dport) : num;
-	return true;
-}
-
-/* The socket's protocol and type, read the way this object reads sockets. */
-static __always_inline __u16 sock_protocol(const struct sock *sk)
-{
-#ifdef EBPFLOW_PROBE_READ
-	return BPF_CORE_READ(sk, sk_protocol);
-#else
-	return sk->sk_protocol;
-#endif
-}
-
-static __always_inline __u16 sock_family(const struct sock *sk)
-{
-#ifdef EBPFLOW_PROBE_READ
-	return BPF_CORE_READ(sk, __sk_common.skc_family);
-#else
-	return sk->__sk_common.skc_family;
-#endif
-}
-
-/*
- * A function of its own: inlined into a loop, clang moved the flavour test
- * out of it and the verifier met the relocation of the absent flavour.
- */
-static __noinline struct kernfs_node *kn_parent(struct kernfs_node *kn)
-{
-	if (bpf_core_field_exists(struct kernfs_node___new, __parent))
-		return BPF_CORE_READ((struct kernfs_node___new *)kn, __parent);
-	return BPF_CORE_READ((struct kernfs_node___old *)kn, parent);
-}
-
-/*
- * Note the path of the current cgroup from the root (struct cgroup_names),
- * once per cgroup (on the path that makes a new flow, never per event).
- * Here, not from the cgroup id in user space: by the time the exporter looks
- * the cgroup may be gone (a container that exited). Two walks up the kernfs
- * parents: one for the depth, one that takes the names of the top levels
- * (the leaf is at the bottom, the names wanted at the top). Loops with a
- * constant bound, which verifiers accept since 5.3 (5.10 included), kept
- * rolled: unrolled, clang gave each copy's reads their own stack slots, past
- * the 512 bytes. Probe reads: this also runs in kprobes.
- */
-static __always_inline void note_cgroup(__u64 cgid)
-{
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-	struct kernfs_node *leaf, *kn;
-	struct cgroup_names *n;
-	static const struct cgroup_names zero;
-	__u32 depth = EBPFLOW_CGROUP_TOO_DEEP;
-
-	if (bpf_map_lookup_elem(&cgroups, &cgid))
-		return;
-	if (bpf_map_update_elem(&cgroups, &cgid, &zero, BPF_NOEXIST))
-		return;
-	n = bpf_map_lookup_elem(&cgroups, &cgid);
-	if (!n)
-		return;
-	leaf = BPF_CORE_READ(task, cgroups, dfl_cgrp, kn);
-	kn = leaf;
-#pragma nounroll
-	for (__u32 i = 0; i <= EBPFLOW_CGROUP_WALK_MAX; i++) {
-		/* the root's node has no parent and is not a level */
-		if (!kn || !(kn = kn_parent(kn))) {
-			depth = i;
-			break;
-		}
-	}
-	n->depth = depth;
-	if (depth == EBPFLOW_CGROUP_TOO_DEEP || !leaf)
-		return;
-	/* level (depth - 1 - i) is i steps up from the leaf; level 0 is the root's child */
-	kn = leaf;
-#pragma nounroll
-	for (__u32 i = 0; i < EBPFLOW_CGROUP_WALK_MAX; i++) {
-		__u32 level = depth - 1 - i;
-		long r;
-
-		if (i >= depth || !kn)
-			break;
-		if (level < EBPFLOW_CGROUP_LEVELS) {
-			r = bpf_probe_read_kernel_str(n->name[level], EBPFLOW_CGROUP_NAME_LEN,
-						      BPF_CORE_READ(kn, name));
-			if (r < 0 || r == EBPFLOW_CGROUP_NAME_LEN)
-				n->cut |= 1u << level;
-		}
-		kn = kn_parent(kn);
-	}
-}
 
 /* true when the configured filter leaves the current task's call on k out */
 static __always_inline bool filtered_out(const struct flow_key *k)
