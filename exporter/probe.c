@@ -16,7 +16,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "ebpflow.skel.h"
@@ -353,28 +352,19 @@ int probe_release_uid(const struct probe *p, uint32_t uid, uint64_t released)
 	return 0;
 }
 
-/* Linux 5.10's; named here for the headers of older build hosts */
-#ifndef BPF_F_TEST_RUN_ON_CPU
-#define BPF_F_TEST_RUN_ON_CPU (1U << 0)
-#endif
-
 /*
- * Run the flush on one CPU: 0 when its slots are empty, 1 when one was in
- * use, -errno when the kernel would not run it (-ENXIO: the CPU is offline).
- * The system call itself, not libbpf's wrapper: Debian 11's libbpf has no
- * way to name the CPU.
+ * Run the flush on one CPU (an interrupt there, Linux 5.10): 0 when its
+ * slots are empty, 1 when one was in use, -errno when the kernel would not
+ * run it (-ENXIO: the CPU is offline).
  */
 static int flush_on(int prog_fd, int cpu)
 {
-	union bpf_attr attr;
+	DECLARE_LIBBPF_OPTS(bpf_test_run_opts, opts, .flags = BPF_F_TEST_RUN_ON_CPU, .cpu = cpu);
+	int err = bpf_prog_test_run_opts(prog_fd, &opts);
 
-	memset(&attr, 0, sizeof(attr));
-	attr.test.prog_fd = prog_fd;
-	attr.test.flags = BPF_F_TEST_RUN_ON_CPU;
-	attr.test.cpu = cpu;
-	if (syscall(__NR_bpf, BPF_PROG_TEST_RUN, &attr, sizeof(attr)))
-		return -errno;
-	return attr.test.retval ? 1 : 0;
+	if (err)
+		return err < 0 ? err : -EINVAL;
+	return opts.retval ? 1 : 0;
 }
 
 int probe_flush(const struct probe *p)
