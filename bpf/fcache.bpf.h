@@ -12,7 +12,9 @@
  *
  * Nothing is lost on the way to the map:
  *  - a call on another flow first adds the slot's calls to the map (a look-up),
- *    then counts itself there, and takes the slot;
+ *    then counts itself there, and leaves its key in the slot, tentative: the
+ *    next call on it admits it (the filter, the budget and the flow's making
+ *    have had their say on the map's path);
  *  - user space runs fcache_flush on every CPU before it reads the map
  *    (BPF_PROG_TEST_RUN on that CPU, an interrupt there): it adds the slots'
  *    calls, making the flow again if user space took it meanwhile, and empties
