@@ -79,16 +79,22 @@ static __always_inline void accept_counted(struct sock *sk, struct conn *c)
 	c->flags |= CONN_SLOTTED;
 }
 
-/* true for the one caller that turns c's pending accept into to (claimed, or none): 5.12 */
-static __always_inline bool accept_end(struct conn *c, __u32 to)
+/* c's pending accept no more: its slot's count one lower */
+static __always_inline void accept_unslot(struct conn *c)
 {
 	__u32 *n;
 
+	if ((c->flags & CONN_SLOTTED) && (n = accept_count(c->slot)))
+		__sync_fetch_and_add(n, -1);
+}
+
+/* true for the one caller that turns c's pending accept into to (claimed, or none): 5.12 */
+static __always_inline bool accept_end(struct conn *c, __u32 to)
+{
 	if (!c || c->accept != ACCEPT_PENDING ||
 	    __sync_val_compare_and_swap(&c->accept, ACCEPT_PENDING, to) != ACCEPT_PENDING)
 		return false;
-	if ((c->flags & CONN_SLOTTED) && (n = accept_count(c->slot)))
-		__sync_fetch_and_add(n, -1);
+	accept_unslot(c);
 	return true;
 }
 
@@ -101,13 +107,10 @@ static __always_inline bool accept_end(struct conn *c, __u32 to)
  */
 static __always_inline void accept_dropped(struct conn *c)
 {
-	__u32 *n;
-
 	if (c->accept != ACCEPT_PENDING)
 		return;
 	c->accept = 0;
-	if ((c->flags & CONN_SLOTTED) && (n = accept_count(c->slot)))
-		__sync_fetch_and_add(n, -1);
+	accept_unslot(c);
 }
 
 /* true for the one caller that turns a pending accept into a claimed one */

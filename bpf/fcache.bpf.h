@@ -55,7 +55,7 @@ static __always_inline bool key_same(const struct flow_key *a, const struct flow
 /* The slot's calls into v, this CPU's part of their flow; the slot is then empty. */
 static __always_inline void fcache_add(struct flow_value *v, struct fcache_slot *s)
 {
-	if (!v->uid && !v->cgroup_id && !v->comm[0])
+	if (!ident_known(v))
 		ident_set(v, &s->ident); /* made on another CPU since */
 	if (!v->first_ns)
 		v->first_ns = s->first_ns;
@@ -94,12 +94,9 @@ static __always_inline bool fcache_admit(struct fcache_slot *s)
 	if (filtered_out(&s->key))
 		return false;
 	v = bpf_map_lookup_elem(&flows, &s->key);
-	if (!v || (!v->uid && !v->cgroup_id && !v->comm[0]))
+	if (!v || !ident_known(v))
 		return false;
-	s->ident.cgroup_id = v->cgroup_id;
-	s->ident.uid = v->uid;
-	s->ident.netns = v->netns;
-	__builtin_memcpy(s->ident.comm, v->comm, sizeof(s->ident.comm));
+	ident_get(&s->ident, v);
 	s->valid = FCACHE_VALID;
 	return true;
 }

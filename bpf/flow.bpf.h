@@ -192,6 +192,21 @@ static __always_inline void ident_set(struct flow_value *v, const struct flow_id
 	__builtin_memcpy(v->comm, id->comm, sizeof(v->comm));
 }
 
+/* ... and back: the maker a CPU's slot of a flow holds */
+static __always_inline void ident_get(struct flow_ident *id, const struct flow_value *v)
+{
+	id->cgroup_id = v->cgroup_id;
+	id->uid = v->uid;
+	id->netns = v->netns;
+	__builtin_memcpy(id->comm, v->comm, sizeof(id->comm));
+}
+
+/* Has this CPU's slot of a flow its maker? All zeros until its first event here. */
+static __always_inline bool ident_known(const struct flow_value *v)
+{
+	return v->uid || v->cgroup_id || v->comm[0];
+}
+
 /* The counters of uid, made on its first flow; NULL when EBPFLOW_UID_MAX uids are followed. */
 static __always_inline struct uid_usage *uid_usage_of(__u32 uid)
 {
@@ -286,7 +301,7 @@ static __always_inline struct flow_value *flow_slot(const struct flow_key *k,
 	struct flow_value *v = bpf_map_lookup_elem(&flows, k);
 	struct flow_ident cur;
 
-	if (v && (v->uid || v->cgroup_id || v->comm[0]))
+	if (v && ident_known(v))
 		return v;
 	if (!id) {
 		ident_current(&cur);
@@ -315,7 +330,7 @@ static __always_inline struct flow_value *flow_slot(const struct flow_key *k,
 		if (!v)
 			return NULL;
 	}
-	if (!v->uid && !v->cgroup_id && !v->comm[0])
+	if (!ident_known(v))
 		ident_set(v, id); /* first event of this flow on this CPU */
 	return v;
 }
@@ -388,10 +403,7 @@ static __always_inline void ident_of_counted(const struct flow_counted *got, str
 		ident_current(id);
 		return;
 	}
-	id->cgroup_id = got->v->cgroup_id;
-	id->uid = got->v->uid;
-	id->netns = got->v->netns;
-	__builtin_memcpy(id->comm, got->v->comm, sizeof(id->comm));
+	ident_get(id, got->v);
 }
 
 /* The current task's key part: its pid and start time. */
