@@ -8,8 +8,8 @@
  * task is whoever the CPU interrupted, and the one hook that runs in the
  * accepting task, the exit of accept(2), is a syscall tracepoint: attaching any
  * of those slows every system call of every process on the host (measured
- * here: +28% on a getppid loop). So the kernel marks each socket it completes
- * for a listener (LISTEN -> SYN_RECV of the child, tcp.bpf.c), and the accept
+ * here: +28% on a getppid loop). So each connection a listener's child
+ * establishes (SYN_RECV -> ESTABLISHED, tcp.bpf.c) is marked, and the accept
  * is counted for the first process that uses the socket: its first send or
  * receive (tracepoint.bpf.c), or its close (cgroup/sock_release, tcp.bpf.c).
  * That is the accepting process, unless it hands the socket to another
@@ -62,21 +62,28 @@ static __always_inline __u32 *accept_count(__u32 slot)
 }
 
 /*
- * sk's connection c, completed for a listener and now established: its
- * pending accept is counted where its first use will look.
+ * sk's connection, completed for a listener and now established, made (in
+ * c, not yet in a map): its accept is pending, to be counted where its first
+ * use will look once c is in place (accept_slotted).
  */
-static __always_inline void accept_counted(struct sock *sk, struct conn *c)
+static __always_inline void accept_pending(struct sock *sk, struct conn *c)
+{
+	c->accept = ACCEPT_PENDING;
+	c->slot = accept_slot_of(sk);
+	c->flags |= CONN_SLOTTED;
+}
+
+/*
+ * c, made by accept_pending, is in place: its slot counts it. A close or a
+ * claim on another CPU in between takes its count one lower first, for an
+ * instant: a slot too high costs look-ups, never a count.
+ */
+static __always_inline void accept_slotted(const struct conn *c)
 {
 	__u32 *n;
 
-	if (c->accept != ACCEPT_PENDING || (c->flags & CONN_SLOTTED))
-		return;
-	c->slot = accept_slot_of(sk);
-	n = accept_count(c->slot);
-	if (!n)
-		return;
-	__sync_fetch_and_add(n, 1);
-	c->flags |= CONN_SLOTTED;
+	if ((c->flags & CONN_SLOTTED) && (n = accept_count(c->slot)))
+		__sync_fetch_and_add(n, 1);
 }
 
 /* c's pending accept no more: its slot's count one lower */

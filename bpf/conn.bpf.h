@@ -100,6 +100,34 @@ static __always_inline struct conn *conn_get(struct sock *sk, bool create)
 }
 
 /*
+ * A connection's state made whole at once, init, for a socket whose hash
+ * entry is new (flags: BPF_NOEXIST) or replaced (BPF_ANY): one update, where
+ * conn_get's making costs a look-up, an update and a look-up more. Returns 0
+ * when made, -EEXIST when BPF_NOEXIST found one (the caller's to look up),
+ * or -1 when neither the hash nor socket storage took it.
+ */
+static __always_inline int conn_put(struct sock *sk, const struct conn *init, __u64 flags)
+{
+	__u64 addr = (__u64)sk;
+	struct conn *c;
+	long err = bpf_map_update_elem(&conn_hash, &addr, init, flags);
+
+	if (!err)
+		return 0;
+	if (err == -EEXIST)
+		return err;
+	if (conn_in_sk_storage) {
+		c = bpf_sk_storage_get(&conn_store, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+		if (c) {
+			*c = *init;
+			return 0;
+		}
+	}
+	stat_inc(EBPFLOW_STAT_CONN_FULL);
+	return -1;
+}
+
+/*
  * The connection is over. A hash entry must go; socket storage goes with its
  * socket: emptying it is cheaper than deleting it, and a socket that connects
  * again starts afresh anyway.
@@ -122,21 +150,22 @@ static __always_inline void conn_forget(struct sock *sk, struct conn *c)
 static __always_inline void conn_begin(struct sock *sk, const struct flow_key *k, bool fresh,
 				       const struct flow_counted *got)
 {
-	struct conn *c = conn_get(sk, true);
+	struct conn *c, n = {};
 
+	if (fresh) {
+		n.key = *k;
+		ident_of_counted(got, &n.ident);
+		n.flags = CONN_KEYED;
+		n.hs = got->now; /* the SYN goes out now */
+		conn_put(sk, &n, BPF_ANY);
+		return;
+	}
+	c = conn_get(sk, true);
 	if (!c)
 		return;
 	c->key = *k;
 	ident_of_counted(got, &c->ident);
-	if (fresh) {
-		c->acked0 = 0;
-		c->received0 = 0;
-		c->flags = CONN_KEYED;
-		c->accept = 0;
-		c->hs = got->now; /* the SYN goes out now */
-	} else {
-		c->flags |= CONN_KEYED;
-	}
+	c->flags |= CONN_KEYED;
 }
 
 /*

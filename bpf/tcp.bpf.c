@@ -21,7 +21,6 @@
 #define TCP_FIN_WAIT2_STATE 5
 #define TCP_CLOSE_STATE 7
 #define TCP_LAST_ACK_STATE 9
-#define TCP_LISTEN_STATE 10
 #define TCP_CLOSING_STATE 11
 
 /* Linux 6.13 moved the socket's flags into sock_common. */
@@ -217,36 +216,43 @@ out:
 	conn_forget(sk, c);
 }
 
-/* Tracepoint tier: the kernel completed a connection for a listener. */
-static __always_inline void mark_accept(struct sock *sk)
-{
-	struct conn *c = conn_get(sk, true);
-
-	if (!c)
-		return;
-	__builtin_memset(c, 0, sizeof(*c));
-	c->accept = ACCEPT_PENDING;
-}
-
 /*
  * A passive connection is established (in softirq, before anyone accepts
- * it): its byte counters' starting point, and on the tracepoint tier the
- * inbound key's address part, which the close hook cannot read.
+ * it): its byte counters' starting point, and on the tracepoint tier its
+ * pending accept with the inbound key's address part, which the close hook
+ * cannot read. Its state is made here whole, in one update, and nothing is
+ * kept of a listener's child before: its pending accept could not be claimed
+ * before this key was read anyway. The state is there already when an accept
+ * on another CPU came first (fentry and kprobe tiers, which count an accept
+ * where it returns), or for a simultaneous open (the connect's).
  */
 static __always_inline void passive_established(struct sock *sk)
 {
-	struct conn *c = conn_get(sk, true);
 	struct flow_key k = { .direction = EBPFLOW_DIR_INBOUND, .proto = IPPROTO_TCP };
 	struct tcp_sock *tp = tcp_of(sk);
+	struct conn *c, n = {};
+	int err;
 
-	if (!c || !tp)
+	if (!tp)
 		return;
-	conn_established(tp, c);
-	passive_handshake(tp, c);
-	if (accept_at_first_use && !(c->flags & CONN_KEYED) && key_from_sock(&k, sk)) {
+	conn_established(tp, &n);
+	passive_handshake(tp, &n);
+	if (accept_at_first_use && key_from_sock(&k, sk)) {
 		key_normalize_v6(&k);
-		c->key = k;
-		accept_counted(sk, c);
+		n.key = k;
+		accept_pending(sk, &n);
+	}
+	err = conn_put(sk, &n, BPF_NOEXIST);
+	if (!err) {
+		accept_slotted(&n);
+		return;
+	}
+	if (err != -EEXIST)
+		return;
+	c = conn_get(sk, false);
+	if (c) {
+		conn_established(tp, c);
+		passive_handshake(tp, c);
 	}
 }
 
@@ -269,10 +275,6 @@ int BPF_PROG(tcp_state, struct sock *sk, const int oldstate, const int newstate)
 			conn_established(tp, c);
 			active_handshake(c);
 		}
-	} else if (oldstate == TCP_LISTEN_STATE && newstate == TCP_SYN_RECV_STATE) {
-		/* a listener's child, created when the handshake completes */
-		if (accept_at_first_use)
-			mark_accept(sk);
 	} else if (oldstate == TCP_SYN_RECV_STATE && newstate == TCP_ESTABLISHED_STATE) {
 		passive_established(sk);
 	}
