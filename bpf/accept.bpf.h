@@ -42,23 +42,40 @@ struct {
 } accepts_pending SEC(".maps") __weak;
 
 /*
- * The slot of an established socket, from its addresses and ports (the
+ * The slot of an established socket, from its peer's address and port (the
  * verifier allows no arithmetic on its address; its cookie, tried first,
- * changed between the child's creation and its first use on 6.12). Read
- * once the connection is established, when they are its own, and kept in
- * the connection for the end of the wait.
+ * changed between the child's creation and its first use on 6.12). The
+ * local ones are the listener's, the same for all its children, and the
+ * close hook may not read them. Read once the connection is established,
+ * when they are its own, and kept in the connection for the end of the wait.
  */
+static __always_inline __u32 accept_slot_hash(__u32 dport, __u32 daddr)
+{
+	return ((dport ^ daddr) * 2654435761u) >> 22;
+}
+
 static __always_inline __u32 accept_slot_of(struct sock *sk)
 {
-	__u32 h = sk->__sk_common.skc_portpair ^ sk->__sk_common.skc_daddr ^
-		  sk->__sk_common.skc_rcv_saddr;
+	return accept_slot_hash(sk->__sk_common.skc_dport, sk->__sk_common.skc_daddr);
+}
 
-	return (h * 2654435761u) >> 22;
+/* The same slot, of the socket a cgroup hook sees (the same fields of sock_common). */
+static __always_inline __u32 accept_slot_of_ctx(struct bpf_sock *ctx)
+{
+	return accept_slot_hash((__u16)ctx->dst_port, ctx->dst_ip4);
 }
 
 static __always_inline __u32 *accept_count(__u32 slot)
 {
 	return bpf_map_lookup_elem(&accepts_pending, &slot);
+}
+
+/* No accept pending in slot: no socket there has one, without a hash look-up. */
+static __always_inline bool accept_none_in(__u32 slot)
+{
+	__u32 *n = accept_count(slot);
+
+	return n && !*n;
 }
 
 /*
@@ -129,9 +146,7 @@ static __always_inline bool take_accept(struct conn *c)
 /* Count an accept of the current process on a socket it uses (tracing programs). */
 static __always_inline void claim_accept(struct sock *sk)
 {
-	__u32 *n = accept_count(accept_slot_of(sk));
-
-	if (n && !*n)
+	if (accept_none_in(accept_slot_of(sk)))
 		return;
 	if (take_accept(conn_get(sk, false)))
 		account_tcp_call(sk, EBPFLOW_DIR_INBOUND, EBPFLOW_STAT_TCP_ACCEPT);

@@ -293,7 +293,7 @@ int tcp_release(struct bpf_sock *ctx)
 	struct conn *c;
 	__u32 tgid;
 
-	if (ctx->protocol != IPPROTO_TCP)
+	if (ctx->protocol != IPPROTO_TCP || accept_none_in(accept_slot_of_ctx(ctx)))
 		return 1;
 	c = conn_get((struct sock *)ctx, false);
 	if (!c || !c->key.ip_version || !take_accept(c))
