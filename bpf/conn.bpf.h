@@ -104,7 +104,9 @@ static __always_inline struct conn *conn_get(struct sock *sk, bool create)
  * entry is new (flags: BPF_NOEXIST) or replaced (BPF_ANY): one update, where
  * conn_get's making costs a look-up, an update and a look-up more. Returns 0
  * when made, -EEXIST when BPF_NOEXIST found one (the caller's to look up),
- * or -1 when neither the hash nor socket storage took it.
+ * in the hash or, when the full hash sent it to socket storage, there (a
+ * connection's entry there is emptied at its close), or -1 when neither the
+ * hash nor socket storage took it.
  */
 static __always_inline int conn_put(struct sock *sk, const struct conn *init, __u64 flags)
 {
@@ -118,6 +120,8 @@ static __always_inline int conn_put(struct sock *sk, const struct conn *init, __
 		return err;
 	if (conn_in_sk_storage) {
 		c = bpf_sk_storage_get(&conn_store, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+		if (c && flags == BPF_NOEXIST && (c->flags || c->accept))
+			return -EEXIST;
 		if (c) {
 			*c = *init;
 			return 0;
