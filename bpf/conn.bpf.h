@@ -69,6 +69,24 @@ struct {
 	__type(value, struct conn);
 } conn_hash SEC(".maps") __weak;
 
+/*
+ * Where a connection goes when the hash is full: socket storage (made, or
+ * what is there), where the kernel lets these programs use it; else it is
+ * counted as not followed and NULL.
+ */
+static __always_inline struct conn *conn_overflow(struct sock *sk)
+{
+	struct conn *c;
+
+	if (conn_in_sk_storage) {
+		c = bpf_sk_storage_get(&conn_store, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+		if (c)
+			return c;
+	}
+	stat_inc(EBPFLOW_STAT_CONN_FULL);
+	return NULL;
+}
+
 /* The state of sk, made (zeroed) when create is set and there is none. */
 static __always_inline struct conn *conn_get(struct sock *sk, bool create)
 {
@@ -90,13 +108,7 @@ static __always_inline struct conn *conn_get(struct sock *sk, bool create)
 	c = bpf_map_lookup_elem(&conn_hash, &addr);
 	if (c)
 		return c;
-	if (conn_in_sk_storage) {
-		c = bpf_sk_storage_get(&conn_store, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
-		if (c)
-			return c;
-	}
-	stat_inc(EBPFLOW_STAT_CONN_FULL);
-	return NULL;
+	return conn_overflow(sk);
 }
 
 /*
@@ -118,17 +130,13 @@ static __always_inline int conn_put(struct sock *sk, const struct conn *init, __
 		return 0;
 	if (err == -EEXIST)
 		return err;
-	if (conn_in_sk_storage) {
-		c = bpf_sk_storage_get(&conn_store, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
-		if (c && flags == BPF_NOEXIST && (c->flags || c->accept))
-			return -EEXIST;
-		if (c) {
-			*c = *init;
-			return 0;
-		}
-	}
-	stat_inc(EBPFLOW_STAT_CONN_FULL);
-	return -1;
+	c = conn_overflow(sk);
+	if (!c)
+		return -1;
+	if (flags == BPF_NOEXIST && (c->flags || c->accept))
+		return -EEXIST;
+	*c = *init;
+	return 0;
 }
 
 /*
