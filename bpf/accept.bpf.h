@@ -90,6 +90,15 @@ static __always_inline void accept_pending(struct sock *sk, struct conn *c)
 	c->flags |= CONN_SLOTTED;
 }
 
+/* c's slot counts one pending accept more (delta 1) or one less (-1). */
+static __always_inline void accept_slot_add(const struct conn *c, int delta)
+{
+	__u32 *n;
+
+	if ((c->flags & CONN_SLOTTED) && (n = accept_count(c->slot)))
+		__sync_fetch_and_add(n, delta);
+}
+
 /*
  * c, made by accept_pending, is in place: its slot counts it. A close or a
  * claim on another CPU in between takes its count one lower first, for an
@@ -97,19 +106,13 @@ static __always_inline void accept_pending(struct sock *sk, struct conn *c)
  */
 static __always_inline void accept_slotted(const struct conn *c)
 {
-	__u32 *n;
-
-	if ((c->flags & CONN_SLOTTED) && (n = accept_count(c->slot)))
-		__sync_fetch_and_add(n, 1);
+	accept_slot_add(c, 1);
 }
 
 /* c's pending accept no more: its slot's count one lower */
 static __always_inline void accept_unslot(struct conn *c)
 {
-	__u32 *n;
-
-	if ((c->flags & CONN_SLOTTED) && (n = accept_count(c->slot)))
-		__sync_fetch_and_add(n, -1);
+	accept_slot_add(c, -1);
 }
 
 /* true for the one caller that turns c's pending accept into to (claimed, or none): 5.12 */
